@@ -1,0 +1,183 @@
+//! The App's identity: RS256 JWTs (octocrab's `create_jwt`: issued 60 s in the past, expiring
+//! in 9 minutes) and installation tokens, cached per installation and refreshed five minutes
+//! before they expire. One exchange at a time per installation, so a burst of jobs for the same
+//! installation costs one token request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use http::Method;
+use jsonwebtoken::EncodingKey;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+
+use super::client::{Auth, Response, RetryPolicy, Transport};
+use super::GitHubError;
+
+/// Refresh a cached token when less than this is left.
+pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+struct CachedToken {
+    token: SecretString,
+    expires_at: DateTime<Utc>,
+}
+
+/// The GitHub App: JWT signer, token cache and the shared transport.
+pub struct GitHubApp {
+    app_id: u64,
+    key: EncodingKey,
+    transport: Transport,
+    tokens: std::sync::Mutex<HashMap<i64, Arc<Mutex<Option<CachedToken>>>>>,
+}
+
+impl GitHubApp {
+    pub fn new(
+        app_id: u64,
+        private_key: &SecretString,
+        base_url: &url::Url,
+        policy: RetryPolicy,
+    ) -> Result<Self, GitHubError> {
+        let key = EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
+            .map_err(|e| GitHubError::Jwt(e.to_string()))?;
+        Ok(GitHubApp {
+            app_id,
+            key,
+            transport: Transport::new(base_url, policy)?,
+            tokens: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.app_id
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// A fresh JWT authenticating as the App.
+    pub fn jwt(&self) -> Result<SecretString, GitHubError> {
+        octocrab::auth::create_jwt(octocrab::models::AppId(self.app_id), &self.key)
+            .map(SecretString::from)
+            .map_err(|e| GitHubError::Jwt(e.to_string()))
+    }
+
+    /// An installation token, from the cache while it has more than five minutes left.
+    pub async fn installation_token(
+        &self,
+        installation_id: i64,
+    ) -> Result<SecretString, GitHubError> {
+        let slot = {
+            let mut tokens = self
+                .tokens
+                .lock()
+                .map_err(|_| GitHubError::Jwt("token cache poisoned".into()))?;
+            tokens.entry(installation_id).or_default().clone()
+        };
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
+            let margin = chrono::Duration::from_std(TOKEN_REFRESH_MARGIN).unwrap_or_default();
+            if token.expires_at - margin > Utc::now() {
+                return Ok(token.token.clone());
+            }
+        }
+        #[derive(serde::Deserialize)]
+        struct AccessToken {
+            token: String,
+            expires_at: DateTime<Utc>,
+        }
+        let path = format!("/app/installations/{installation_id}/access_tokens");
+        let response = self
+            .transport
+            .send_ok(&Auth::App(self.jwt()?), Method::POST, &path, None)
+            .await?;
+        let fresh: AccessToken = response.json(&path)?;
+        let token = SecretString::from(fresh.token);
+        *cached = Some(CachedToken {
+            token: token.clone(),
+            expires_at: fresh.expires_at,
+        });
+        Ok(token)
+    }
+
+    /// A client acting as the given installation.
+    pub fn installation(self: &Arc<Self>, installation_id: i64) -> InstallationClient {
+        InstallationClient {
+            app: Arc::clone(self),
+            installation_id,
+        }
+    }
+
+    /// A request as the App itself (JWT).
+    pub async fn app_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, GitHubError> {
+        self.transport
+            .send_ok(&Auth::App(self.jwt()?), method, path, body)
+            .await
+    }
+}
+
+/// Requests made as one installation.
+#[derive(Clone)]
+pub struct InstallationClient {
+    app: Arc<GitHubApp>,
+    installation_id: i64,
+}
+
+impl InstallationClient {
+    pub fn installation_id(&self) -> i64 {
+        self.installation_id
+    }
+
+    /// Sends a request; any status comes back (4xx included) for the caller to judge.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, GitHubError> {
+        let token = self.app.installation_token(self.installation_id).await?;
+        self.app
+            .transport
+            .send(
+                &Auth::Installation(self.installation_id, token),
+                method,
+                path,
+                body,
+            )
+            .await
+    }
+
+    /// GET a JSON document; a non-2xx answer is an error.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, GitHubError> {
+        self.json(Method::GET, path, None).await
+    }
+
+    /// Any method with a JSON body and a JSON answer; a non-2xx answer is an error.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, GitHubError> {
+        let token = self.app.installation_token(self.installation_id).await?;
+        self.app
+            .transport
+            .send_ok(
+                &Auth::Installation(self.installation_id, token),
+                method,
+                path,
+                body,
+            )
+            .await?
+            .json(path)
+    }
+}

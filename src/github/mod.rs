@@ -1,0 +1,56 @@
+//! GitHub access. `app` authenticates as the App (RS256 JWT) and caches installation tokens;
+//! `client` sends every request through one path with a timeout, rate-limit waits, retries with
+//! back-off and metrics; `manifest` exchanges the setup flow's code for the App's credentials.
+
+pub mod app;
+pub mod client;
+pub mod manifest;
+
+pub use app::{GitHubApp, InstallationClient};
+pub use client::{Auth, Response, RetryPolicy, Transport};
+
+/// Everything that can go wrong talking to GitHub.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub answered {status} to {method} {path}: {message}")]
+    Status {
+        status: u16,
+        method: String,
+        path: String,
+        message: String,
+    },
+    #[error("rate limited by GitHub until {until_ms} (ms since epoch)")]
+    RateLimited { until_ms: i64 },
+    #[error("{method} {path} did not finish within {seconds} s")]
+    Timeout {
+        method: String,
+        path: String,
+        seconds: u64,
+    },
+    #[error("could not reach GitHub for {method} {path}: {message}")]
+    Transport {
+        method: String,
+        path: String,
+        message: String,
+    },
+    #[error("unexpected response body from {path}: {message}")]
+    Decode { path: String, message: String },
+    #[error("cannot sign the App's JWT: {0}")]
+    Jwt(String),
+    #[error("invalid GitHub API URL: {0}")]
+    BaseUrl(String),
+}
+
+impl GitHubError {
+    /// Whether a later attempt may succeed (server trouble, limits, network), as opposed to a
+    /// request GitHub will refuse again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            GitHubError::Status { status, .. } => *status >= 500 || *status == 429,
+            GitHubError::RateLimited { .. }
+            | GitHubError::Timeout { .. }
+            | GitHubError::Transport { .. } => true,
+            GitHubError::Decode { .. } | GitHubError::Jwt(_) | GitHubError::BaseUrl(_) => false,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! What each job kind does. `delivery` turns a stored webhook into our typed event and acts on
+//! it; `daily` is a repository's scheduled pass. Capabilities (dependency updates, audits,
+//! benchmarks, reverts) plug in here as they land; until then their events are recorded as seen.
+
+use serde::Deserialize;
+use tracing::info;
+
+use super::scheduler::DAILY_JOB;
+use super::worker::{JobError, JobHandler};
+use crate::store::jobs::Job;
+use crate::store::repositories::RepositoryRef;
+use crate::store::{Store, StoreError};
+use crate::time::now_ms;
+use crate::webhook::events::{self, Event};
+use crate::webhook::DELIVERY_JOB;
+
+/// The application's job handler.
+pub struct AppHandler {
+    store: Store,
+}
+
+impl AppHandler {
+    pub fn new(store: Store) -> Self {
+        AppHandler { store }
+    }
+
+    async fn delivery(&self, job: &Job) -> Result<(), JobError> {
+        #[derive(Deserialize)]
+        struct Payload {
+            delivery_id: String,
+        }
+        let payload: Payload = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad delivery job payload: {e}")))?;
+        let delivery = self
+            .store
+            .delivery(&payload.delivery_id)
+            .await
+            .map_err(retry)?
+            .ok_or_else(|| {
+                JobError::Permanent(format!("delivery {} is not stored", payload.delivery_id))
+            })?;
+        let event = Event::parse(&delivery.event, delivery.payload.as_bytes()).map_err(|e| {
+            JobError::Permanent(format!("{} payload does not parse: {e}", delivery.event))
+        })?;
+        let outcome = self.act(event).await.map_err(retry)?;
+        info!(delivery = %delivery.delivery_id, event = %delivery.event, outcome, "delivery processed");
+        self.store
+            .mark_delivery_processed(&delivery.delivery_id, outcome, now_ms())
+            .await
+            .map_err(retry)
+    }
+
+    async fn act(&self, event: Event) -> Result<&'static str, StoreError> {
+        let now = now_ms();
+        match event {
+            Event::Installation(e) => {
+                let id = e.installation.id;
+                match e.action.as_str() {
+                    "created" | "new_permissions_accepted" | "unsuspend" => {
+                        let repos = refs(e.repositories.as_deref().unwrap_or_default());
+                        self.store
+                            .upsert_installation(
+                                id,
+                                &e.installation.account.login,
+                                &e.installation.account.kind,
+                                &repos,
+                                now,
+                            )
+                            .await?;
+                        if e.action == "unsuspend" {
+                            self.store.set_installation_suspended(id, None, now).await?;
+                        }
+                        Ok("installation synced")
+                    }
+                    "deleted" => self
+                        .store
+                        .delete_installation(id, now)
+                        .await
+                        .map(|_| "installation deleted"),
+                    "suspend" => self
+                        .store
+                        .set_installation_suspended(id, Some(now), now)
+                        .await
+                        .map(|_| "installation suspended"),
+                    _ => Ok("ignored action"),
+                }
+            }
+            Event::InstallationRepositories(e) => {
+                let id = e.installation.id;
+                if self.store.installation(id).await?.is_none() {
+                    self.store
+                        .upsert_installation(
+                            id,
+                            &e.installation.account.login,
+                            &e.installation.account.kind,
+                            &[],
+                            now,
+                        )
+                        .await?;
+                }
+                self.store
+                    .add_repositories(id, &refs(&e.repositories_added), now)
+                    .await?;
+                let removed: Vec<i64> = e.repositories_removed.iter().map(|r| r.id).collect();
+                self.store.remove_repositories(&removed, now).await?;
+                Ok("repositories synced")
+            }
+            Event::Ping | Event::Ignored(_) => Ok("ignored"),
+            // Acted on by the capabilities that land with issues 4 to 8.
+            Event::Push(_)
+            | Event::PullRequest(_)
+            | Event::IssueComment(_)
+            | Event::Issues(_)
+            | Event::CheckSuite(_)
+            | Event::CheckRun(_)
+            | Event::WorkflowRun(_) => Ok("recorded"),
+        }
+    }
+
+    async fn daily(&self, job: &Job) -> Result<(), JobError> {
+        let repository_id = job
+            .repository_id
+            .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
+        info!(repository_id, "daily pass");
+        self.store
+            .set_last_daily_run(repository_id, now_ms())
+            .await
+            .map_err(retry)
+    }
+}
+
+impl JobHandler for AppHandler {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        match job.kind.as_str() {
+            DELIVERY_JOB => self.delivery(job).await,
+            DAILY_JOB => self.daily(job).await,
+            other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+        }
+    }
+}
+
+fn refs(repos: &[events::RepositoryRef]) -> Vec<RepositoryRef<'_>> {
+    repos
+        .iter()
+        .map(|r| RepositoryRef {
+            id: r.id,
+            full_name: &r.full_name,
+            private: r.private,
+        })
+        .collect()
+}
+
+fn retry(e: StoreError) -> JobError {
+    JobError::Retry(e.to_string())
+}

@@ -1,0 +1,14 @@
+//! The durable job queue on the store, its workers and the daily scheduler. A small table-based
+//! queue rather than a crate: none of the queue crates (mid-2026) runs on both SQLite and
+//! PostgreSQL with replica-safe scheduling (see docs/ARCHITECTURE.md).
+
+pub mod handlers;
+pub mod queue;
+pub mod scheduler;
+pub mod worker;
+
+pub use queue::{backoff, QueueConfig};
+pub use worker::{JobError, JobHandler, Worker};
+
+/// Attempts before a job is declared dead.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;

@@ -1,0 +1,133 @@
+//! The daily schedule. Every repository gets a run at a fixed time of day spread across the day by
+//! a hash of its id. Each tick enqueues the most recent slot that has passed, keyed
+//! `daily:{repo}:{date}`: the unique key means any number of replicas and restarts enqueue it
+//! once, and a slot missed while the server was down runs at the next start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{watch, Notify};
+use tracing::{info, warn};
+
+use crate::store::jobs::NewJob;
+use crate::store::{Store, StoreError};
+use crate::time::{now_ms, DAY_MS};
+
+/// The job kind of a repository's daily pass.
+pub const DAILY_JOB: &str = "daily";
+/// Finished jobs are kept this long, for `upkeep jobs` and debugging.
+const KEEP_DONE_MS: i64 = 7 * DAY_MS;
+
+/// Offset of a repository's daily slot from midnight UTC, in milliseconds. Stable across
+/// versions and machines (SHA-256, not the std hasher).
+pub fn daily_offset_ms(repository_id: i64) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(b"upkeep-daily:")
+        .chain_update(repository_id.to_le_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::try_from(u64::from_le_bytes(first) % (DAY_MS as u64)).unwrap_or(0)
+}
+
+/// The most recent daily slot at or before `now`: its time and its dedupe key.
+pub fn due_slot(repository_id: i64, now: i64) -> (i64, String) {
+    let day_start = now - now.rem_euclid(DAY_MS);
+    let today = day_start + daily_offset_ms(repository_id);
+    let slot = if today <= now { today } else { today - DAY_MS };
+    let date = chrono::DateTime::from_timestamp_millis(slot)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    (slot, format!("{DAILY_JOB}:{repository_id}:{date}"))
+}
+
+/// One scheduler tick: bury jobs whose worker died on their last attempt, drop old finished
+/// jobs, and enqueue every repository's due daily slot. Returns how many daily jobs it enqueued.
+pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
+    let buried = store.bury_abandoned_jobs(now).await?;
+    if buried > 0 {
+        warn!(
+            count = buried,
+            "jobs died with their worker on the last attempt"
+        );
+    }
+    store.purge_done_jobs(now - KEEP_DONE_MS).await?;
+    let mut enqueued = 0;
+    for repo in store.active_repositories().await? {
+        let (slot, key) = due_slot(repo.id, now);
+        if repo.last_daily_key.as_deref() == Some(key.as_str()) {
+            continue;
+        }
+        let payload = serde_json::json!({ "repository_id": repo.id }).to_string();
+        let job = NewJob {
+            kind: DAILY_JOB,
+            dedupe_key: &key,
+            payload: &payload,
+            run_at: Some(slot),
+            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+            repository_id: Some(repo.id),
+        };
+        if store.enqueue(&job, now).await? {
+            enqueued += 1;
+        }
+        store.set_last_daily_key(repo.id, &key, now).await?;
+    }
+    if enqueued > 0 {
+        info!(count = enqueued, "daily passes enqueued");
+    }
+    Ok(enqueued)
+}
+
+/// Ticks at start-up and then every `every` until shutdown.
+pub async fn run(
+    store: Store,
+    every: Duration,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match tick(&store, now_ms()).await {
+            Ok(n) if n > 0 => wake.notify_waiters(),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "scheduler tick failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_spread_across_the_day_and_never_change() {
+        let offsets: Vec<i64> = (0..1000).map(daily_offset_ms).collect();
+        assert!(offsets.iter().all(|o| (0..DAY_MS).contains(o)));
+        // Every hour of the day gets some repositories.
+        for hour in 0..24 {
+            assert!(
+                offsets.iter().any(|o| o / 3_600_000 == hour),
+                "hour {hour} empty"
+            );
+        }
+        assert_eq!(daily_offset_ms(42), daily_offset_ms(42));
+    }
+
+    #[test]
+    fn the_due_slot_is_the_latest_one_not_in_the_future() {
+        let repo = 7;
+        let offset = daily_offset_ms(repo);
+        let day = 20_000 * DAY_MS;
+        let (slot, key) = due_slot(repo, day + offset);
+        assert_eq!(slot, day + offset);
+        let (before, key_before) = due_slot(repo, day + offset - 1);
+        assert_eq!(before, day + offset - DAY_MS);
+        assert_ne!(key, key_before);
+        let (later, key_later) = due_slot(repo, day + offset + DAY_MS - 1);
+        assert_eq!((later, key_later), (slot, key));
+    }
+}

@@ -1,0 +1,179 @@
+//! Worker loop: claim a job with a lease, renew the lease while the handler runs, then record
+//! success, a retry time, or death. A worker that dies mid-job leaves a lease that expires; the
+//! next claim takes the job over, and the dead worker's late writes are refused by lease token.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio::sync::{watch, Notify};
+use tracing::{error, info, warn, Instrument};
+
+use super::queue::{backoff, QueueConfig};
+use crate::store::jobs::Job;
+use crate::store::Store;
+use crate::time::now_ms;
+
+/// How a job attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt (network, rate limit, a server error).
+    #[error("{0}")]
+    Retry(String),
+    /// Will never succeed (bad payload, unknown kind): dead at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Runs jobs of every kind the application knows.
+pub trait JobHandler: Send + Sync + 'static {
+    fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// One worker: a loop claiming and running jobs until shutdown.
+pub struct Worker<H> {
+    store: Store,
+    handler: Arc<H>,
+    config: QueueConfig,
+    wake: Arc<Notify>,
+    name: String,
+}
+
+impl<H: JobHandler> Worker<H> {
+    pub fn new(
+        store: Store,
+        handler: Arc<H>,
+        config: QueueConfig,
+        wake: Arc<Notify>,
+        name: String,
+    ) -> Self {
+        Worker {
+            store,
+            handler,
+            config,
+            wake,
+            name,
+        }
+    }
+
+    /// Claims and runs jobs until `shutdown` turns true; a job in hand is finished first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.run_one().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => warn!(worker = %self.name, error = %e, "claiming a job failed"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Claims one due job and runs it; false when none was due.
+    pub async fn run_one(&self) -> Result<bool, crate::store::StoreError> {
+        let token = format!("{}:{:016x}", self.name, rand::rng().random::<u64>());
+        let now = now_ms();
+        let Some(job) = self
+            .store
+            .claim_job(&token, now, now + ms(self.config.lease))
+            .await?
+        else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, repository_id = job.repository_id);
+        self.run_claimed(job, token).instrument(span).await;
+        Ok(true)
+    }
+
+    async fn run_claimed(&self, job: Job, token: String) {
+        let started = Instant::now();
+        let heartbeat = self.spawn_heartbeat(job.id, token.clone());
+        let result =
+            match tokio::time::timeout(self.config.job_timeout, self.handler.handle(&job)).await {
+                Ok(result) => result,
+                Err(_) => Err(JobError::Retry(format!(
+                    "timed out after {:?}",
+                    self.config.job_timeout
+                ))),
+            };
+        heartbeat.abort();
+        let now = now_ms();
+        let outcome = match &result {
+            Ok(()) => match self.store.complete_job(job.id, &token, now).await {
+                Ok(true) => "done",
+                Ok(false) => "lease_lost",
+                Err(e) => {
+                    error!(error = %e, "recording a finished job failed; it will run again");
+                    "store_error"
+                }
+            },
+            Err(err) => {
+                let retry_at = match err {
+                    JobError::Retry(_) if job.attempts < job.max_attempts => {
+                        Some(now + ms(backoff(&self.config, job.attempts)))
+                    }
+                    _ => None,
+                };
+                let message = err.to_string();
+                match self
+                    .store
+                    .fail_job(job.id, &token, &message, retry_at, now)
+                    .await
+                {
+                    Ok(true) if retry_at.is_some() => {
+                        warn!(error = %message, "job failed; will retry");
+                        "failed"
+                    }
+                    Ok(true) => {
+                        error!(error = %message, "job is dead");
+                        "dead"
+                    }
+                    Ok(false) => "lease_lost",
+                    Err(e) => {
+                        error!(error = %e, "recording a failed job failed");
+                        "store_error"
+                    }
+                }
+            }
+        };
+        if outcome == "lease_lost" {
+            warn!("another worker took this job over; its result here is discarded");
+        } else if outcome == "done" {
+            info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "job done"
+            );
+        }
+        metrics::counter!("upkeep_jobs_finished_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
+        metrics::histogram!("upkeep_job_duration_seconds", "kind" => job.kind.clone())
+            .record(started.elapsed().as_secs_f64());
+    }
+
+    fn spawn_heartbeat(&self, id: i64, token: String) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let lease = self.config.lease;
+        tokio::spawn(async move {
+            let every = (lease / 3).max(Duration::from_millis(50));
+            loop {
+                tokio::time::sleep(every).await;
+                let now = now_ms();
+                match store.extend_lease(id, &token, now + ms(lease), now).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => warn!(job = id, error = %e, "renewing a lease failed"),
+                }
+            }
+        })
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

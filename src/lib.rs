@@ -1,0 +1,16 @@
+//! upkeep: a GitHub App that keeps Rust repositories healthy.
+//!
+//! The library holds everything; `main.rs` is a thin command-line edge. See
+//! `docs/ARCHITECTURE.md` for one paragraph per module.
+
+pub mod app_manifest;
+pub mod github;
+pub mod health;
+pub mod jobs;
+pub mod server;
+pub mod settings;
+pub mod setup;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod webhook;

@@ -1,0 +1,136 @@
+//! The `upkeep` command line: a thin edge over the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use upkeep::server::{self, Background};
+use upkeep::settings::Settings;
+use upkeep::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "upkeep",
+    version,
+    about = "Keeps Rust repositories healthy: a GitHub App."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the GitHub App server: webhooks, job workers and the daily scheduler.
+    Serve,
+    /// Print the GitHub App manifest as JSON (URLs from UPKEEP_PUBLIC_URL).
+    Manifest,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// List queued, running, failed and dead jobs.
+    Jobs {
+        /// Only these states (queued, running, failed, dead, done); repeatable.
+        #[arg(long = "state")]
+        states: Vec<String>,
+        /// At most this many jobs.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Manifest => {
+            let public = std::env::var("UPKEEP_PUBLIC_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+            let url = url::Url::parse(&public).context("UPKEEP_PUBLIC_URL is not a URL")?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&upkeep::app_manifest::manifest(&url)?)?
+            );
+            Ok(())
+        }
+        Command::Serve => {
+            let settings = Settings::from_env()?;
+            upkeep::telemetry::init_logging(settings.log_format);
+            server::serve(settings, Background::default(), shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::from_env()?;
+            Store::open(&settings.database_url).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Jobs { states, limit } => {
+            let settings = Settings::from_env()?;
+            let store = Store::open(&settings.database_url).await?;
+            let states: Vec<&str> = if states.is_empty() {
+                vec!["queued", "running", "failed", "dead"]
+            } else {
+                states.iter().map(String::as_str).collect()
+            };
+            for s in &states {
+                anyhow::ensure!(
+                    upkeep::store::jobs::STATES.contains(s),
+                    "unknown state {s:?}; one of {:?}",
+                    upkeep::store::jobs::STATES
+                );
+            }
+            let jobs = store.list_jobs(&states, limit).await?;
+            println!(
+                "{:>8}  {:<8}  {:<10}  {:>8}  {:<24}  {:<40}  last error",
+                "id", "state", "kind", "attempts", "run at (UTC)", "key"
+            );
+            for j in &jobs {
+                let run_at = chrono::DateTime::from_timestamp_millis(j.run_at)
+                    .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{:>8}  {:<8}  {:<10}  {:>5}/{:<2}  {:<24}  {:<40}  {}",
+                    j.id,
+                    j.state,
+                    j.kind,
+                    j.attempts,
+                    j.max_attempts,
+                    run_at,
+                    j.dedupe_key,
+                    j.last_error.as_deref().unwrap_or("")
+                );
+            }
+            for (state, n) in store.job_counts().await? {
+                eprintln!("{state}: {n}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,279 @@
+//! The HTTP surface (axum) and the process that runs it: routes, shared state, workers, the
+//! scheduler and graceful shutdown.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde_json::json;
+use tokio::sync::{watch, Notify};
+use tracing::{error, info, warn};
+
+use crate::github::{GitHubApp, GitHubError, RetryPolicy};
+use crate::jobs::handlers::AppHandler;
+use crate::jobs::{scheduler, QueueConfig, Worker};
+use crate::settings::{AppCredentials, Settings};
+use crate::store::{Store, StoreError};
+use crate::time::now_ms;
+use crate::webhook::{self, Outcome};
+
+/// GitHub caps webhook payloads at 25 MB.
+pub const MAX_WEBHOOK_BODY: usize = 25 * 1024 * 1024;
+
+/// State shared by every request.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    /// `None` until the App is registered (first-run setup); then set once.
+    pub credentials: RwLock<Option<Arc<AppCredentials>>>,
+    pub github: RwLock<Option<Arc<GitHubApp>>>,
+    /// Wakes idle workers when a job is enqueued.
+    pub wake: Arc<Notify>,
+    pub setup: crate::setup::SetupStates,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, store: Store) -> Result<Arc<Self>, GitHubError> {
+        let state = Arc::new(AppState {
+            credentials: RwLock::new(None),
+            github: RwLock::new(None),
+            wake: Arc::new(Notify::new()),
+            setup: Default::default(),
+            store,
+            settings: settings.clone(),
+        });
+        if let Some(creds) = settings.app {
+            state.install_credentials(creds)?;
+        }
+        Ok(state)
+    }
+
+    /// Starts using App credentials (at start-up, or when the setup flow returns them).
+    pub fn install_credentials(&self, creds: AppCredentials) -> Result<(), GitHubError> {
+        let github = GitHubApp::new(
+            creds.app_id,
+            &creds.private_key,
+            &self.settings.github_api_url,
+            RetryPolicy::default(),
+        )?;
+        if let Ok(mut g) = self.github.write() {
+            *g = Some(Arc::new(github));
+        }
+        if let Ok(mut c) = self.credentials.write() {
+            *c = Some(Arc::new(creds));
+        }
+        Ok(())
+    }
+
+    pub fn credentials(&self) -> Option<Arc<AppCredentials>> {
+        self.credentials.read().ok().and_then(|c| c.clone())
+    }
+}
+
+/// Every route the server answers.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/webhook",
+            post(receive_webhook).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)),
+        )
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(crate::setup::routes())
+        .with_state(state)
+}
+
+async fn receive_webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let status = rejection.status();
+            metrics::counter!("upkeep_webhook_deliveries_total", "event" => "unknown", "outcome" => if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" }).increment(1);
+            return error_response(status, &rejection.body_text());
+        }
+    };
+    let Some(creds) = state.credentials() else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upkeep is not registered as a GitHub App yet; open / to set it up",
+        );
+    };
+    let outcome = webhook::ingest(
+        &state.store,
+        creds.webhook_secret_bytes(),
+        &headers,
+        &body,
+        now_ms(),
+    )
+    .await;
+    metrics::counter!("upkeep_webhook_deliveries_total", "event" => outcome.event_label().to_owned(), "outcome" => outcome.label()).increment(1);
+    metrics::histogram!("upkeep_webhook_duration_seconds").record(started.elapsed().as_secs_f64());
+    let delivery = headers
+        .get("x-github-delivery")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match outcome {
+        Outcome::Accepted { event } => {
+            state.wake.notify_one();
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "status": "accepted", "event": event })),
+            )
+                .into_response()
+        }
+        Outcome::Ignored { event } => (
+            StatusCode::OK,
+            Json(json!({ "status": "ignored", "event": event })),
+        )
+            .into_response(),
+        Outcome::Ping => (StatusCode::OK, Json(json!({ "status": "pong" }))).into_response(),
+        Outcome::Duplicate { event } => (
+            StatusCode::OK,
+            Json(json!({ "status": "duplicate", "event": event })),
+        )
+            .into_response(),
+        Outcome::Unauthorized(e) => {
+            warn!(delivery, reason = %e, "webhook refused");
+            error_response(StatusCode::UNAUTHORIZED, &e.to_string())
+        }
+        Outcome::BadRequest { message, .. } => {
+            warn!(delivery, reason = %message, "webhook refused");
+            error_response(StatusCode::BAD_REQUEST, &message)
+        }
+        Outcome::StoreFailed(e) => {
+            error!(delivery, error = %e, "could not store a delivery; GitHub will show it failed");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the delivery could not be stored; redeliver it later",
+            )
+        }
+    }
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let readiness = crate::health::readiness(&state.store, state.credentials().is_some()).await;
+    let status = if readiness.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(readiness)).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::health::render_metrics(&state.store).await,
+    )
+        .into_response()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How the background parts run; tests shorten the intervals.
+#[derive(Debug, Clone)]
+pub struct Background {
+    pub queue: QueueConfig,
+    pub scheduler_every: Duration,
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Background {
+            queue: QueueConfig::default(),
+            scheduler_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Runs the whole server until `shutdown` resolves: HTTP, workers and scheduler. In-flight
+/// requests and jobs finish before it returns.
+pub async fn serve(
+    settings: Settings,
+    background: Background,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = Store::open(&settings.database_url).await?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| ServeError::Bind(settings.listen, e))?;
+    let address = listener.local_addr()?;
+    let workers = settings.workers;
+    let state = AppState::new(settings, store.clone())?;
+    crate::telemetry::metrics_handle();
+    if state.credentials().is_none() {
+        info!(%address, "no GitHub App credentials yet: open http://{address}/ to register the App");
+    }
+    info!(%address, database = store_kind(&store), "upkeep serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let handler = Arc::new(AppHandler::new(store.clone()));
+    let mut tasks = Vec::new();
+    for i in 0..workers {
+        let worker = Worker::new(
+            store.clone(),
+            Arc::clone(&handler),
+            background.queue.clone(),
+            Arc::clone(&state.wake),
+            format!("{}-{}-{i}", hostname(), std::process::id()),
+        );
+        tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
+    }
+    tasks.push(tokio::spawn(scheduler::run(
+        store.clone(),
+        background.scheduler_every,
+        Arc::clone(&state.wake),
+        stop_rx.clone(),
+    )));
+
+    let app = router(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    info!("shutting down: finishing jobs in hand");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    store.close().await;
+    result.map_err(ServeError::Io)
+}
+
+fn store_kind(store: &Store) -> &'static str {
+    match store.dialect() {
+        crate::store::Dialect::Sqlite => "sqlite",
+        crate::store::Dialect::Postgres => "postgres",
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("FLY_MACHINE_ID"))
+        .unwrap_or_else(|_| "upkeep".into())
+}

@@ -1,0 +1,544 @@
+//! The app's own configuration: environment variables, an optional TOML file named by
+//! `UPKEEP_CONFIG`, a credentials file written by the first-run setup, and detection of where we
+//! run. Loading checks everything and reports every problem at once, naming the variable; secrets
+//! live in `SecretString` so they never print.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// GitHub's public REST API.
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+/// Name of the credentials file the setup flow writes into the data directory.
+pub const CREDENTIALS_FILE: &str = "upkeep-credentials.json";
+
+/// One problem found while loading settings, tied to the variable that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+/// Every problem found at start-up, reported together.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct SettingsError(pub Vec<Problem>);
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// The GitHub App's identity and secrets.
+#[derive(Clone)]
+pub struct AppCredentials {
+    pub app_id: u64,
+    pub private_key: SecretString,
+    pub webhook_secret: SecretString,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("app_id", &self.app_id)
+            .field("private_key", &"[redacted]")
+            .field("webhook_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Everything the server needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub github_api_url: url::Url,
+    /// GitHub's web host, for the manifest flow (`https://github.com`).
+    pub github_web_url: url::Url,
+    /// Where GitHub reaches this server, for the manifest's webhook URL.
+    pub public_url: Option<url::Url>,
+    /// `None` until the app is registered: the server then runs the first-run setup.
+    pub app: Option<AppCredentials>,
+    pub log_format: LogFormat,
+    pub workers: usize,
+}
+
+/// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct FileSettings {
+    listen: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    app_id: Option<toml::Value>,
+    private_key: Option<String>,
+    private_key_path: Option<String>,
+    webhook_secret: Option<String>,
+    github_api_url: Option<String>,
+    github_web_url: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    workers: Option<toml::Value>,
+}
+
+/// The credentials the manifest flow receives, as stored on disk (mode 0600).
+#[derive(Serialize, Deserialize)]
+pub struct StoredCredentials {
+    pub app_id: u64,
+    pub slug: Option<String>,
+    pub pem: String,
+    pub webhook_secret: String,
+}
+
+/// Where the process runs, as far as defaults care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Workstation,
+    Container,
+}
+
+impl Environment {
+    /// A container or Fly.io Machine: `FLY_APP_NAME`, `/.dockerenv` or `/run/.containerenv`.
+    pub fn detect(env: &HashMap<String, String>) -> Self {
+        if env.contains_key("FLY_APP_NAME")
+            || Path::new("/.dockerenv").exists()
+            || Path::new("/run/.containerenv").exists()
+        {
+            Environment::Container
+        } else {
+            Environment::Workstation
+        }
+    }
+
+    fn default_listen(self) -> &'static str {
+        match self {
+            Environment::Workstation => "127.0.0.1:3000",
+            Environment::Container => "0.0.0.0:8080",
+        }
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::load(&env, Environment::detect(&env))
+    }
+
+    /// Loads from the given variables (tests pass their own) and environment kind.
+    pub fn load(env: &HashMap<String, String>, kind: Environment) -> Result<Self, SettingsError> {
+        let mut problems = Vec::new();
+        let file = match env.get("UPKEEP_CONFIG") {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => match toml::from_str::<FileSettings>(&text) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        problems.push(problem("UPKEEP_CONFIG", format!("{path}: {}", e.message())));
+                        FileSettings::default()
+                    }
+                },
+                Err(e) => {
+                    problems.push(problem("UPKEEP_CONFIG", format!("cannot read {path}: {e}")));
+                    FileSettings::default()
+                }
+            },
+            None => FileSettings::default(),
+        };
+        let value = |var: &str, from_file: &Option<String>| -> Option<String> {
+            env.get(var)
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .or_else(|| from_file.clone())
+        };
+        let toml_text = |v: &Option<toml::Value>| {
+            v.as_ref().map(|v| match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+
+        let listen_text = value("UPKEEP_LISTEN", &file.listen)
+            .unwrap_or_else(|| kind.default_listen().to_owned());
+        let listen = listen_text.parse::<SocketAddr>().map_err(|e| {
+            problem(
+                "UPKEEP_LISTEN",
+                format!("{listen_text:?} is not an address like 127.0.0.1:3000: {e}"),
+            )
+        });
+
+        let database_url = value("UPKEEP_DATABASE_URL", &file.database_url)
+            .unwrap_or_else(|| "sqlite://upkeep.db".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push(problem(
+                "UPKEEP_DATABASE_URL",
+                "must start with sqlite: or postgres:// (the password, if any, is not shown)"
+                    .to_owned(),
+            ));
+        }
+
+        let data_dir =
+            PathBuf::from(value("UPKEEP_DATA_DIR", &file.data_dir).unwrap_or_else(|| ".".into()));
+
+        let github_api_url = parse_url(
+            "UPKEEP_GITHUB_API_URL",
+            value("UPKEEP_GITHUB_API_URL", &file.github_api_url)
+                .unwrap_or_else(|| DEFAULT_GITHUB_API_URL.into()),
+        );
+        let github_web_url = parse_url(
+            "UPKEEP_GITHUB_WEB_URL",
+            value("UPKEEP_GITHUB_WEB_URL", &file.github_web_url)
+                .unwrap_or_else(|| "https://github.com".into()),
+        );
+        let public_url = value("UPKEEP_PUBLIC_URL", &file.public_url)
+            .map(|u| parse_url("UPKEEP_PUBLIC_URL", u))
+            .transpose();
+
+        let log_format = match value("UPKEEP_LOG_FORMAT", &file.log_format).as_deref() {
+            None => Ok(match kind {
+                Environment::Container => LogFormat::Json,
+                Environment::Workstation => LogFormat::Text,
+            }),
+            Some("json") => Ok(LogFormat::Json),
+            Some("text") => Ok(LogFormat::Text),
+            Some(other) => Err(problem(
+                "UPKEEP_LOG_FORMAT",
+                format!("{other:?} is not one of json, text"),
+            )),
+        };
+
+        let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
+            None => Ok(4),
+            Some(w) => match w.parse::<usize>() {
+                Ok(n) if (1..=256).contains(&n) => Ok(n),
+                _ => Err(problem(
+                    "UPKEEP_WORKERS",
+                    format!("{w:?} is not a whole number from 1 to 256"),
+                )),
+            },
+        };
+
+        let app = load_app(env, &file, &data_dir, &mut problems);
+
+        let listen = listen.map_err(|p| problems.push(p)).ok();
+        let github_api_url = github_api_url.map_err(|p| problems.push(p)).ok();
+        let github_web_url = github_web_url.map_err(|p| problems.push(p)).ok();
+        let public_url = public_url.map_err(|p| problems.push(p)).ok();
+        let log_format = log_format.map_err(|p| problems.push(p)).ok();
+        let workers = workers.map_err(|p| problems.push(p)).ok();
+
+        match (
+            listen,
+            github_api_url,
+            github_web_url,
+            public_url,
+            log_format,
+            workers,
+        ) {
+            (
+                Some(listen),
+                Some(github_api_url),
+                Some(github_web_url),
+                Some(public_url),
+                Some(log_format),
+                Some(workers),
+            ) if problems.is_empty() => Ok(Settings {
+                listen,
+                database_url,
+                data_dir,
+                github_api_url,
+                github_web_url,
+                public_url,
+                app,
+                log_format,
+                workers,
+            }),
+            _ => Err(SettingsError(problems)),
+        }
+    }
+
+    /// Path of the credentials file in the data directory.
+    pub fn credentials_path(&self) -> PathBuf {
+        self.data_dir.join(CREDENTIALS_FILE)
+    }
+}
+
+fn problem(variable: &'static str, message: String) -> Problem {
+    Problem { variable, message }
+}
+
+fn parse_url(variable: &'static str, text: String) -> Result<url::Url, Problem> {
+    match url::Url::parse(&text) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(u),
+        Ok(_) => Err(problem(
+            variable,
+            format!("{text:?} must be an http(s) URL"),
+        )),
+        Err(e) => Err(problem(variable, format!("{text:?} is not a URL: {e}"))),
+    }
+}
+
+/// App id, key and webhook secret: from variables or the file, else from the credentials file the
+/// setup flow wrote; absent altogether means first-run setup mode.
+fn load_app(
+    env: &HashMap<String, String>,
+    file: &FileSettings,
+    data_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<AppCredentials> {
+    let get = |var: &str, from_file: &Option<String>| {
+        env.get(var)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .or_else(|| from_file.clone())
+    };
+    let app_id_text = get(
+        "UPKEEP_APP_ID",
+        &file.app_id.as_ref().map(|v| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+    );
+    let key_inline = get("UPKEEP_PRIVATE_KEY", &file.private_key);
+    let key_path = get("UPKEEP_PRIVATE_KEY_PATH", &file.private_key_path);
+    let secret = get("UPKEEP_WEBHOOK_SECRET", &file.webhook_secret);
+
+    if app_id_text.is_none() && key_inline.is_none() && key_path.is_none() && secret.is_none() {
+        return load_stored_credentials(&data_dir.join(CREDENTIALS_FILE), problems);
+    }
+
+    let before = problems.len();
+    let app_id = match app_id_text {
+        None => {
+            problems.push(problem(
+                "UPKEEP_APP_ID",
+                "is required once any app credential is set".into(),
+            ));
+            None
+        }
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                problems.push(problem(
+                    "UPKEEP_APP_ID",
+                    format!("{text:?} is not a positive number"),
+                ));
+                None
+            }
+        },
+    };
+    let private_key = match (key_inline, key_path) {
+        (Some(_), Some(_)) => {
+            problems.push(problem(
+                "UPKEEP_PRIVATE_KEY",
+                "set either UPKEEP_PRIVATE_KEY or UPKEEP_PRIVATE_KEY_PATH, not both".into(),
+            ));
+            None
+        }
+        (Some(pem), None) => check_pem("UPKEEP_PRIVATE_KEY", pem.replace("\\n", "\n"), problems),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(pem) => check_pem("UPKEEP_PRIVATE_KEY_PATH", pem, problems),
+            Err(e) => {
+                problems.push(problem(
+                    "UPKEEP_PRIVATE_KEY_PATH",
+                    format!("cannot read {path}: {e}"),
+                ));
+                None
+            }
+        },
+        (None, None) => {
+            problems.push(problem(
+                "UPKEEP_PRIVATE_KEY",
+                "is required (or UPKEEP_PRIVATE_KEY_PATH naming a PEM file)".into(),
+            ));
+            None
+        }
+    };
+    let webhook_secret = match secret {
+        Some(s) if s.len() >= 16 => Some(SecretString::from(s)),
+        Some(_) => {
+            problems.push(problem(
+                "UPKEEP_WEBHOOK_SECRET",
+                "must be at least 16 characters".into(),
+            ));
+            None
+        }
+        None => {
+            problems.push(problem(
+                "UPKEEP_WEBHOOK_SECRET",
+                "is required once the app id is set".into(),
+            ));
+            None
+        }
+    };
+    if problems.len() > before {
+        return None;
+    }
+    Some(AppCredentials {
+        app_id: app_id?,
+        private_key: private_key?,
+        webhook_secret: webhook_secret?,
+    })
+}
+
+fn check_pem(
+    variable: &'static str,
+    pem: String,
+    problems: &mut Vec<Problem>,
+) -> Option<SecretString> {
+    match jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()) {
+        Ok(_) => Some(SecretString::from(pem)),
+        Err(e) => {
+            problems.push(problem(
+                variable,
+                format!("is not an RSA private key in PEM form ({e})"),
+            ));
+            None
+        }
+    }
+}
+
+fn load_stored_credentials(path: &Path, problems: &mut Vec<Problem>) -> Option<AppCredentials> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            problems.push(problem(
+                "UPKEEP_DATA_DIR",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+            return None;
+        }
+    };
+    match serde_json::from_str::<StoredCredentials>(&text) {
+        Ok(stored) => Some(AppCredentials {
+            app_id: stored.app_id,
+            private_key: check_pem("UPKEEP_DATA_DIR", stored.pem, problems)?,
+            webhook_secret: SecretString::from(stored.webhook_secret),
+        }),
+        Err(e) => {
+            problems.push(problem(
+                "UPKEEP_DATA_DIR",
+                format!("{} is not a valid credentials file: {e}", path.display()),
+            ));
+            None
+        }
+    }
+}
+
+/// Writes the credentials the manifest flow returned, readable by the owner only.
+pub fn write_credentials(path: &Path, creds: &StoredCredentials) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(serde_json::to_string_pretty(creds)?.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+impl AppCredentials {
+    /// The webhook secret's bytes, for the HMAC check only.
+    pub fn webhook_secret_bytes(&self) -> &[u8] {
+        self.webhook_secret.expose_secret().as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_environment_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = env(&[("UPKEEP_DATA_DIR", dir.path().to_str().unwrap())]);
+        let ws = Settings::load(&e, Environment::Workstation).unwrap();
+        assert_eq!(ws.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(ws.database_url, "sqlite://upkeep.db");
+        assert!(ws.app.is_none());
+        let c = Settings::load(&e, Environment::Container).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_without_secrets() {
+        let e = env(&[
+            ("UPKEEP_LISTEN", "nowhere"),
+            ("UPKEEP_DATABASE_URL", "mysql://x"),
+            ("UPKEEP_APP_ID", "abc"),
+            ("UPKEEP_PRIVATE_KEY", "not-a-key-hunter2"),
+            ("UPKEEP_WEBHOOK_SECRET", "short-hunter2"),
+            ("UPKEEP_GITHUB_API_URL", "ftp://x"),
+        ]);
+        let err = Settings::load(&e, Environment::Workstation).unwrap_err();
+        let vars: Vec<_> = err.0.iter().map(|p| p.variable).collect();
+        for v in [
+            "UPKEEP_LISTEN",
+            "UPKEEP_DATABASE_URL",
+            "UPKEEP_APP_ID",
+            "UPKEEP_PRIVATE_KEY",
+            "UPKEEP_WEBHOOK_SECRET",
+            "UPKEEP_GITHUB_API_URL",
+        ] {
+            assert!(vars.contains(&v), "{v} missing from {err}");
+        }
+        assert!(
+            !err.to_string().contains("hunter2"),
+            "a secret leaked: {err}"
+        );
+    }
+
+    #[test]
+    fn a_toml_file_fills_in_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upkeep.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:4000\"\nworkers = 2\n").unwrap();
+        let e = env(&[
+            ("UPKEEP_CONFIG", path.to_str().unwrap()),
+            ("UPKEEP_WORKERS", "3"),
+            ("UPKEEP_DATA_DIR", dir.path().to_str().unwrap()),
+        ]);
+        let s = Settings::load(&e, Environment::Workstation).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:4000");
+        assert_eq!(s.workers, 3);
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upkeep.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:4000\"\n").unwrap();
+        let e = env(&[("UPKEEP_CONFIG", path.to_str().unwrap())]);
+        let err = Settings::load(&e, Environment::Workstation).unwrap_err();
+        assert_eq!(err.0[0].variable, "UPKEEP_CONFIG");
+        assert!(err.0[0].message.contains("lisen"));
+    }
+}

@@ -1,0 +1,157 @@
+//! The durable store: one sqlx `AnyPool` over an embedded SQLite file (WAL, busy timeout) or a
+//! PostgreSQL server, chosen by the URL. Queries are written once in the SQL both databases
+//! share (`$n` placeholders, `ON CONFLICT`, `RETURNING`); the few that differ ask `dialect()`.
+//! Migrations live in `migrations/sqlite` and `migrations/postgres` and run at start-up.
+
+pub mod deliveries;
+pub mod jobs;
+pub mod repositories;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (expected sqlite: or postgres://)")]
+    UnsupportedUrl,
+    #[error("database file {0} is missing or unreadable: {1}")]
+    FileUnavailable(PathBuf, std::io::Error),
+    #[error("database did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    sqlite_path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) without running migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (dialect, sqlite_path, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path_part = rest.trim_start_matches("//");
+            let path_only = path_part.split('?').next().unwrap_or_default();
+            let url = if path_part.contains("mode=") {
+                url.to_owned()
+            } else if path_part.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            let path = (!path_only.is_empty() && path_only != ":memory:")
+                .then(|| PathBuf::from(path_only));
+            (Dialect::Sqlite, path, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Dialect::Postgres, None, url.to_owned())
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool_options = match dialect {
+            // SQLite has one writer at a time; one pooled connection serialises writes in-process
+            // instead of spinning on the file lock, which keeps latency flat under load.
+            Dialect::Sqlite => AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            format!(
+                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
+            Dialect::Postgres => AnyPoolOptions::new().max_connections(10),
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool,
+            dialect,
+            sqlite_path,
+        })
+    }
+
+    /// Connects and applies every pending migration.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations for this store's dialect.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Dialect::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Answers whether the database can serve a query now, within `timeout`. For SQLite the file
+    /// itself must still be there and readable: open connections would keep answering from a
+    /// deleted or moved file, which is exactly the failure this check exists to catch.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+        if let Some(path) = &self.sqlite_path {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| StoreError::FileUnavailable(path.clone(), e))?;
+        }
+        let query = async {
+            sqlx::query("SELECT COUNT(*) FROM installations WHERE id = -1")
+                .fetch_one(&self.pool)
+                .await
+        };
+        match tokio::time::timeout(timeout, query).await {
+            Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Timeout(timeout)),
+        }
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,217 @@
+//! Installations and the repositories they grant, kept in sync by installation events.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// A repository upkeep looks after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub id: i64,
+    pub installation_id: i64,
+    pub full_name: String,
+    pub private: bool,
+    pub last_daily_key: Option<String>,
+}
+
+/// An installation as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub id: i64,
+    pub account_login: String,
+    pub suspended: bool,
+    pub deleted: bool,
+}
+
+/// A repository granted to an installation, as webhooks name it.
+#[derive(Debug, Clone)]
+pub struct RepositoryRef<'a> {
+    pub id: i64,
+    pub full_name: &'a str,
+    pub private: bool,
+}
+
+impl Store {
+    /// Creates or revives an installation and the repositories it grants.
+    pub async fn upsert_installation(
+        &self,
+        id: i64,
+        account_login: &str,
+        account_type: &str,
+        repositories: &[RepositoryRef<'_>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO installations (id, account_login, account_type, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET account_login = $2, \
+             account_type = $3, deleted_at = NULL, updated_at = $4",
+        )
+        .bind(id)
+        .bind(account_login)
+        .bind(account_type)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for repo in repositories {
+            upsert_repository(&mut *tx, id, repo, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds repositories to an installation (installation_repositories added).
+    pub async fn add_repositories(
+        &self,
+        installation_id: i64,
+        repositories: &[RepositoryRef<'_>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for repo in repositories {
+            upsert_repository(&mut *tx, installation_id, repo, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks repositories as no longer granted.
+    pub async fn remove_repositories(&self, ids: &[i64], now: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for id in ids {
+            sqlx::query("UPDATE repositories SET removed_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks an installation deleted, with all its repositories.
+    pub async fn delete_installation(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE installations SET deleted_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE repositories SET removed_at = $1, updated_at = $1 WHERE installation_id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Suspends (`Some(now)`) or unsuspends (`None`) an installation.
+    pub async fn set_installation_suspended(
+        &self,
+        id: i64,
+        at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE installations SET suspended_at = $1, updated_at = $2 WHERE id = $3")
+            .bind(at)
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn installation(&self, id: i64) -> Result<Option<Installation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_login, suspended_at, deleted_at FROM installations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(Installation {
+                id: r.try_get(0)?,
+                account_login: r.try_get(1)?,
+                suspended: r.try_get::<Option<i64>, _>(2)?.is_some(),
+                deleted: r.try_get::<Option<i64>, _>(3)?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Repositories upkeep should work on: granted, of a live, unsuspended installation.
+    pub async fn active_repositories(&self) -> Result<Vec<Repository>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.installation_id, r.full_name, r.private, r.last_daily_key \
+             FROM repositories r JOIN installations i ON i.id = r.installation_id \
+             WHERE r.removed_at IS NULL AND i.deleted_at IS NULL AND i.suspended_at IS NULL \
+             ORDER BY r.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Repository {
+                    id: r.try_get(0)?,
+                    installation_id: r.try_get(1)?,
+                    full_name: r.try_get(2)?,
+                    private: r.try_get(3)?,
+                    last_daily_key: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Remembers the last daily slot enqueued for a repository, so ticks skip it cheaply.
+    pub async fn set_last_daily_key(
+        &self,
+        repository_id: i64,
+        key: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE repositories SET last_daily_key = $1, updated_at = $2 WHERE id = $3")
+            .bind(key)
+            .bind(now)
+            .bind(repository_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a daily pass finished for a repository.
+    pub async fn set_last_daily_run(&self, repository_id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE repositories SET last_daily_run_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(repository_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+async fn upsert_repository<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    installation_id: i64,
+    repo: &RepositoryRef<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO repositories (id, installation_id, full_name, private, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET installation_id = $2, \
+         full_name = $3, private = $4, removed_at = NULL, updated_at = $5",
+    )
+    .bind(repo.id)
+    .bind(installation_id)
+    .bind(repo.full_name)
+    .bind(repo.private)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

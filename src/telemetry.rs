@@ -1,0 +1,70 @@
+//! Logs and metrics set-up. Logs go through `tracing` (JSON in production, text on a
+//! workstation; level from `RUST_LOG`, default info). Metrics go through the `metrics` facade to
+//! one process-wide Prometheus recorder rendered by `/metrics`.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+use crate::settings::LogFormat;
+
+/// Latency buckets (seconds) for every histogram: sub-millisecond webhook answers to minute-long
+/// jobs.
+const BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];
+
+/// Installs the global tracing subscriber (once; later calls do nothing).
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The process-wide Prometheus handle, installing the recorder on first use.
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .map(|b| b.build_recorder())
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        // Fails only if another recorder was installed first; metrics then go there instead.
+        let _ = metrics::set_global_recorder(recorder);
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "upkeep_webhook_deliveries_total",
+        "Webhook deliveries by event and outcome."
+    );
+    metrics::describe_histogram!(
+        "upkeep_webhook_duration_seconds",
+        "Time to verify, store and answer a delivery."
+    );
+    metrics::describe_gauge!("upkeep_jobs", "Jobs in the queue by state.");
+    metrics::describe_counter!(
+        "upkeep_jobs_finished_total",
+        "Job attempts by kind and outcome."
+    );
+    metrics::describe_histogram!("upkeep_job_duration_seconds", "Time one job attempt took.");
+    metrics::describe_counter!(
+        "upkeep_github_requests_total",
+        "Requests to GitHub by response status."
+    );
+    metrics::describe_histogram!(
+        "upkeep_github_request_duration_seconds",
+        "Latency of requests to GitHub."
+    );
+}
