@@ -219,10 +219,20 @@ pub async fn serve(
     background: Background,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = Store::open(&settings.database_url).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| ServeError::Bind(settings.listen, e))?;
+    serve_on(listener, settings, background, shutdown).await
+}
+
+/// Like `serve`, on a listener the caller bound (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+    background: Background,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = Store::open(&settings.database_url).await?;
     let address = listener.local_addr()?;
     let workers = settings.workers;
     let state = AppState::new(settings, store.clone())?;

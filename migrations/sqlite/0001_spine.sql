@@ -15,7 +15,7 @@ CREATE TABLE repositories (
     id                BIGINT PRIMARY KEY,
     installation_id   BIGINT NOT NULL,
     full_name         TEXT NOT NULL,
-    private           BOOLEAN NOT NULL DEFAULT FALSE,
+    private           BIGINT NOT NULL DEFAULT 0,
     default_branch    TEXT,
     removed_at        BIGINT,
     last_daily_key    TEXT,

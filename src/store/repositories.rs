@@ -158,7 +158,7 @@ impl Store {
                     id: r.try_get(0)?,
                     installation_id: r.try_get(1)?,
                     full_name: r.try_get(2)?,
-                    private: r.try_get(3)?,
+                    private: r.try_get::<i64, _>(3)? != 0,
                     last_daily_key: r.try_get(4)?,
                 })
             })
@@ -209,7 +209,7 @@ async fn upsert_repository<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .bind(repo.id)
     .bind(installation_id)
     .bind(repo.full_name)
-    .bind(repo.private)
+    .bind(i64::from(repo.private))
     .bind(now)
     .execute(executor)
     .await?;

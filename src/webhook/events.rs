@@ -131,7 +131,8 @@ pub struct Issue {
     pub title: String,
     #[serde(default)]
     pub body: Option<String>,
-    pub state: String,
+    #[serde(default)]
+    pub state: Option<String>,
     pub user: Account,
     #[serde(default)]
     pub labels: Vec<Label>,

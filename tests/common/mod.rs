@@ -1,0 +1,280 @@
+//! Test harness: databases (a temp SQLite file, or a fresh PostgreSQL database per test), the
+//! shared real-data directory, and a running server with a test webhook secret.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rand::Rng;
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use upkeep::server::{self, Background};
+use upkeep::settings::{Environment, Settings};
+use upkeep::store::Store;
+
+pub const SECRET: &str = "test-webhook-secret-0123456789";
+pub const APP_ID: u64 = 4242;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` (or `UPKEEP_SHARED_DIR`); `None` with a printed reason when absent.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("UPKEEP_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("..").join("shared"));
+    if dir.join("github-webhooks").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: the shared data directory {} is absent (set UPKEEP_SHARED_DIR); .ci/run requires it",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn private_key_path() -> PathBuf {
+    repo_root().join("tests/fixtures/test-app-key.pem")
+}
+
+pub fn public_key_pem() -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/fixtures/test-app-key.pub.pem")).unwrap()
+}
+
+/// A database for one test, removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("upkeep.db").display());
+        TestDb {
+            url,
+            _dir: Some(dir),
+            pg_name: None,
+        }
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        PathBuf::from(self.url.trim_start_matches("sqlite://"))
+    }
+
+    /// A fresh PostgreSQL database on the local server; `None` (with a printed reason) when the
+    /// server is unreachable, unless `UPKEEP_REQUIRE_POSTGRES=1` (CI), where that fails.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = admin_url();
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var("UPKEEP_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                    panic!("PostgreSQL at {admin} is required (UPKEEP_REQUIRE_POSTGRES=1): {e}");
+                }
+                eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable: {e}");
+                return None;
+            }
+        };
+        let name = format!("upkeep_test_{:016x}", rand::rng().random::<u64>());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            pg_name: Some(name),
+        })
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.url).await.unwrap()
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("UPKEEP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Best effort, on a thread of its own: Drop may run inside a runtime.
+            let admin = admin_url();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test server.
+pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let data_dir = tempfile::tempdir().unwrap().keep();
+    let mut env: HashMap<String, String> = [
+        ("UPKEEP_LISTEN", "127.0.0.1:0".to_owned()),
+        ("UPKEEP_DATABASE_URL", db_url.to_owned()),
+        ("UPKEEP_DATA_DIR", data_dir.display().to_string()),
+        ("UPKEEP_APP_ID", APP_ID.to_string()),
+        (
+            "UPKEEP_PRIVATE_KEY_PATH",
+            private_key_path().display().to_string(),
+        ),
+        ("UPKEEP_WEBHOOK_SECRET", SECRET.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in extra {
+        if v.is_empty() {
+            env.remove(*k);
+        } else {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+    }
+    Settings::load(&env, Environment::Workstation).unwrap()
+}
+
+/// Background timings short enough for tests.
+pub fn fast_background() -> Background {
+    Background {
+        queue: upkeep::jobs::QueueConfig {
+            lease: Duration::from_secs(5),
+            base_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(50),
+            job_timeout: Duration::from_secs(30),
+        },
+        scheduler_every: Duration::from_millis(200),
+    }
+}
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start(settings: Settings) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server::serve_on(listener, settings, fast_background(), async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        let http = reqwest::Client::new();
+        let server = TestServer {
+            addr,
+            http,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_until_serving().await;
+        server
+    }
+
+    async fn wait_until_serving(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server did not start");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a delivery signed with the test secret.
+    pub async fn deliver(&self, event: &str, delivery: &str, body: &[u8]) -> reqwest::Response {
+        self.post_webhook(
+            event,
+            delivery,
+            body,
+            Some(upkeep::webhook::sign(SECRET.as_bytes(), body)),
+        )
+        .await
+    }
+
+    pub async fn post_webhook(
+        &self,
+        event: &str,
+        delivery: &str,
+        body: &[u8],
+        signature: Option<String>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(self.url("/webhook"))
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", delivery)
+            .body(body.to_vec());
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+pub fn unique_delivery() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
