@@ -346,3 +346,53 @@ async fn enqueueing_the_same_key_twice_is_a_no_op() {
         vec![("queued".to_owned(), 1)]
     );
 }
+
+struct RateLimitedOnce {
+    calls: Mutex<u32>,
+}
+
+impl JobHandler for RateLimitedOnce {
+    async fn handle(&self, _job: &Job) -> Result<(), JobError> {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls == 1 {
+            return Err(upkeep::github::GitHubError::RateLimited {
+                until_ms: now_ms() + 300,
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limited_job_waits_for_the_reset_without_using_an_attempt() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    store.enqueue(&job("limited", 1), now_ms()).await.unwrap();
+    let handler = Arc::new(RateLimitedOnce {
+        calls: Mutex::new(0),
+    });
+    let (stop_tx, stop) = watch::channel(false);
+    let started = Instant::now();
+    let tasks = spawn_workers(&store, Arc::clone(&handler), 1, config(30_000), &stop);
+    let done = eventually(10, "the deferred job to run again", || {
+        let store = store.clone();
+        async move {
+            store
+                .job_by_key("limited")
+                .await
+                .unwrap()
+                .filter(|j| j.state == "done")
+        }
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // One attempt allowed, two runs: the rate-limited one did not count.
+    assert_eq!(done.attempts, 1);
+    assert_eq!(*handler.calls.lock().unwrap(), 2);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}

@@ -24,6 +24,22 @@ pub enum JobError {
     /// Will never succeed (bad payload, unknown kind): dead at once.
     #[error("{0}")]
     Permanent(String),
+    /// Not a failure: run again at this time without using up an attempt (a rate limit).
+    #[error("deferred until {until_ms}: {reason}")]
+    Defer { until_ms: i64, reason: String },
+}
+
+impl From<crate::github::GitHubError> for JobError {
+    fn from(e: crate::github::GitHubError) -> Self {
+        match e {
+            crate::github::GitHubError::RateLimited { until_ms } => JobError::Defer {
+                until_ms,
+                reason: "GitHub rate limit".into(),
+            },
+            e if e.is_transient() => JobError::Retry(e.to_string()),
+            e => JobError::Permanent(e.to_string()),
+        }
+    }
 }
 
 /// Runs jobs of every kind the application knows.
@@ -111,6 +127,21 @@ impl<H: JobHandler> Worker<H> {
                 Ok(false) => "lease_lost",
                 Err(e) => {
                     error!(error = %e, "recording a finished job failed; it will run again");
+                    "store_error"
+                }
+            },
+            Err(JobError::Defer { until_ms, reason }) => match self
+                .store
+                .defer_job(job.id, &token, *until_ms, reason, now)
+                .await
+            {
+                Ok(true) => {
+                    info!(until_ms, reason = %reason, "job deferred");
+                    "deferred"
+                }
+                Ok(false) => "lease_lost",
+                Err(e) => {
+                    error!(error = %e, "recording a deferred job failed");
                     "store_error"
                 }
             },

@@ -182,6 +182,30 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Puts a job back for `run_at` without counting this attempt (rate limits are not failures).
+    pub async fn defer_job(
+        &self,
+        id: i64,
+        token: &str,
+        run_at: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $1, lease_until = NULL, \
+             last_error = $2, updated_at = $3 WHERE id = $4 AND lease_token = $5 AND state = 'running'",
+        )
+        .bind(run_at)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .bind(token)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
     /// Jobs whose worker died on their last attempt can never be claimed again: mark them dead.
     pub async fn bury_abandoned_jobs(&self, now: i64) -> Result<u64, StoreError> {
         Ok(sqlx::query(

@@ -1,0 +1,81 @@
+//! The daily schedule: every repository gets one pass a day at its own time; replicas ticking
+//! together and restarts never enqueue a slot twice; a slot missed while down runs at start-up.
+
+mod common;
+
+use common::{eventually, TestDb, TestServer};
+use upkeep::jobs::scheduler::{due_slot, tick};
+use upkeep::store::repositories::RepositoryRef;
+use upkeep::store::Store;
+use upkeep::time::now_ms;
+
+async fn install(store: &Store, repos: i64) {
+    let names: Vec<String> = (0..repos).map(|i| format!("o/r{i}")).collect();
+    let refs: Vec<RepositoryRef> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| RepositoryRef {
+            id: 1000 + i as i64,
+            full_name: n,
+            private: false,
+        })
+        .collect();
+    store
+        .upsert_installation(1, "o", "Organization", &refs, now_ms())
+        .await
+        .unwrap();
+}
+
+async fn replicas_ticking_together_enqueue_each_slot_once(db: TestDb) {
+    let a = db.store().await;
+    let b = db.store().await;
+    install(&a, 40).await;
+    let now = now_ms();
+    let (x, y) = tokio::join!(tick(&a, now), tick(&b, now));
+    assert_eq!(x.unwrap() + y.unwrap(), 40);
+    // A restart (a new connection) ticking again at the same slot adds nothing.
+    let restarted = db.store().await;
+    assert_eq!(tick(&restarted, now + 1_000).await.unwrap(), 0);
+    let counts = a.job_counts().await.unwrap();
+    assert_eq!(counts, vec![("queued".to_owned(), 40)]);
+    // Each repository's job is keyed by its own slot.
+    for id in [1000, 1017, 1039] {
+        let (slot, key) = due_slot(id, now);
+        let job = a.job_by_key(&key).await.unwrap().unwrap();
+        assert_eq!(job.run_at, slot);
+        assert_eq!(job.repository_id, Some(id));
+    }
+    // The next day brings one more pass each.
+    assert_eq!(tick(&b, now + upkeep::time::DAY_MS).await.unwrap(), 40);
+}
+
+#[tokio::test]
+async fn replicas_ticking_together_on_sqlite_enqueue_each_slot_once() {
+    replicas_ticking_together_enqueue_each_slot_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn replicas_ticking_together_on_postgres_enqueue_each_slot_once() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    replicas_ticking_together_enqueue_each_slot_once(db).await;
+}
+
+#[tokio::test]
+async fn a_slot_missed_while_down_runs_at_start_up() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    install(&store, 3).await;
+    // Nothing ran while the server was down; starting it runs each repository's latest slot.
+    let server = TestServer::start(common::settings(&db.url, &[])).await;
+    eventually(15, "three daily passes", || {
+        let store = store.clone();
+        async move {
+            let done = store.list_jobs(&["done"], 10).await.unwrap();
+            (done.iter().filter(|j| j.kind == "daily").count() == 3).then_some(())
+        }
+    })
+    .await;
+    server.stop().await;
+}
