@@ -1,0 +1,123 @@
+//! First run without credentials: the page posts the manifest to GitHub with a `state`; the
+//! callback checks it, exchanges the code, saves the credentials with mode 0600 and the server
+//! accepts signed webhooks at once, without a restart.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{unique_delivery, TestDb, TestServer};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn state_from(page: &str) -> String {
+    let start = page.find("?state=").expect("a state in the form action") + "?state=".len();
+    page[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+}
+
+async fn unconfigured(github: &MockServer) -> (TestDb, TestServer, std::path::PathBuf) {
+    let db = TestDb::sqlite();
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_APP_ID", ""),
+            ("UPKEEP_PRIVATE_KEY_PATH", ""),
+            ("UPKEEP_WEBHOOK_SECRET", ""),
+            ("UPKEEP_GITHUB_API_URL", &github.uri()),
+            ("UPKEEP_PUBLIC_URL", "https://upkeep.example.org"),
+        ],
+    );
+    assert!(settings.app.is_none());
+    let credentials = settings.credentials_path();
+    let server = TestServer::start(settings).await;
+    (db, server, credentials)
+}
+
+#[tokio::test]
+async fn registering_through_the_manifest_flow_saves_credentials_and_starts_serving() {
+    let github = MockServer::start().await;
+    let pem = std::fs::read_to_string(common::private_key_path()).unwrap();
+    Mock::given(method("POST"))
+        .and(path("/app-manifests/code123/conversions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 777, "slug": "upkeep-test", "node_id": "A_1", "name": "upkeep-test",
+            "html_url": "https://github.com/apps/upkeep-test", "client_id": "Iv1.x",
+            "client_secret": "cs", "webhook_secret": "a-freshly-made-webhook-secret", "pem": pem,
+            "owner": {"login": "octocat", "id": 1}, "permissions": {}, "events": []
+        })))
+        .expect(1)
+        .mount(&github)
+        .await;
+    let (_db, server, credentials) = unconfigured(&github).await;
+
+    // Before registration a webhook cannot be verified: say so, store nothing.
+    assert_eq!(server.deliver("ping", &unique_delivery(), b"{}").await.status(), 503);
+
+    let page = server.http.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Register GitHub App"));
+    assert!(page.contains("https://github.com/settings/apps/new?state="));
+    assert!(page.contains("https://upkeep.example.org/webhook"), "the manifest names our webhook URL");
+    let state = state_from(&page);
+
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = no_redirects
+        .get(server.url(&format!("/setup/callback?code=code123&state={state}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303);
+    assert_eq!(
+        back.headers()["location"],
+        "https://github.com/apps/upkeep-test/installations/new"
+    );
+    let mode = std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    assert_eq!(saved["app_id"], 777);
+
+    // The server now verifies deliveries with the returned secret.
+    let body = br#"{"zen":"hi","hook_id":1}"#;
+    let sig = upkeep::webhook::sign(b"a-freshly-made-webhook-secret", body);
+    let r = server.post_webhook("ping", &unique_delivery(), body, Some(sig)).await;
+    assert_eq!(r.status(), 200);
+    // And a second visit to the callback (a replayed state) is refused.
+    let again = no_redirects
+        .get(server.url(&format!("/setup/callback?code=code123&state={state}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_callback_with_a_state_we_did_not_issue_is_refused_without_calling_github() {
+    let github = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&github)
+        .await;
+    let (_db, server, credentials) = unconfigured(&github).await;
+    let r = server
+        .http
+        .get(server.url("/setup/callback?code=code123&state=0123456789abcdef"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(!credentials.exists());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_organization_form_targets_the_organizations_page() {
+    let github = MockServer::start().await;
+    let (_db, server, _) = unconfigured(&github).await;
+    let page = server.http.get(server.url("/setup/org?name=rust-lang")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("https://github.com/organizations/rust-lang/settings/apps/new?state="));
+    let bad = server.http.get(server.url("/setup/org?name=%3Cscript%3E")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    server.stop().await;
+}
