@@ -36,6 +36,8 @@ pub struct AppState {
     /// Wakes idle workers when a job is enqueued.
     pub wake: Arc<Notify>,
     pub setup: crate::setup::SetupStates,
+    /// Stores deliveries in batches (group commit).
+    pub deliveries: webhook::writer::DeliveryWriter,
 }
 
 impl AppState {
@@ -45,6 +47,10 @@ impl AppState {
             github: RwLock::new(None),
             wake: Arc::new(Notify::new()),
             setup: Default::default(),
+            deliveries: webhook::writer::DeliveryWriter::start(
+                store.clone(),
+                webhook::DELIVERY_JOB,
+            ),
             store,
             settings: settings.clone(),
         });
@@ -111,10 +117,10 @@ async fn receive_webhook(
         );
     };
     let outcome = webhook::ingest(
-        &state.store,
+        &state.deliveries,
         creds.webhook_secret_bytes(),
         &headers,
-        &body,
+        body,
         now_ms(),
     )
     .await;

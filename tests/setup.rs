@@ -13,7 +13,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn state_from(page: &str) -> String {
     let start = page.find("?state=").expect("a state in the form action") + "?state=".len();
-    page[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+    page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
 }
 
 async fn unconfigured(github: &MockServer) -> (TestDb, TestServer, std::path::PathBuf) {
@@ -52,15 +55,35 @@ async fn registering_through_the_manifest_flow_saves_credentials_and_starts_serv
     let (_db, server, credentials) = unconfigured(&github).await;
 
     // Before registration a webhook cannot be verified: say so, store nothing.
-    assert_eq!(server.deliver("ping", &unique_delivery(), b"{}").await.status(), 503);
+    assert_eq!(
+        server
+            .deliver("ping", &unique_delivery(), b"{}")
+            .await
+            .status(),
+        503
+    );
 
-    let page = server.http.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    let page = server
+        .http
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Register GitHub App"));
     assert!(page.contains("https://github.com/settings/apps/new?state="));
-    assert!(page.contains("https://upkeep.example.org/webhook"), "the manifest names our webhook URL");
+    assert!(
+        page.contains("https://upkeep.example.org/webhook"),
+        "the manifest names our webhook URL"
+    );
     let state = state_from(&page);
 
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let back = no_redirects
         .get(server.url(&format!("/setup/callback?code=code123&state={state}")))
         .send()
@@ -71,15 +94,22 @@ async fn registering_through_the_manifest_flow_saves_credentials_and_starts_serv
         back.headers()["location"],
         "https://github.com/apps/upkeep-test/installations/new"
     );
-    let mode = std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&credentials)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
     assert_eq!(saved["app_id"], 777);
 
     // The server now verifies deliveries with the returned secret.
     let body = br#"{"zen":"hi","hook_id":1}"#;
     let sig = upkeep::webhook::sign(b"a-freshly-made-webhook-secret", body);
-    let r = server.post_webhook("ping", &unique_delivery(), body, Some(sig)).await;
+    let r = server
+        .post_webhook("ping", &unique_delivery(), body, Some(sig))
+        .await;
     assert_eq!(r.status(), 200);
     // And a second visit to the callback (a replayed state) is refused.
     let again = no_redirects
@@ -115,9 +145,22 @@ async fn a_callback_with_a_state_we_did_not_issue_is_refused_without_calling_git
 async fn the_organization_form_targets_the_organizations_page() {
     let github = MockServer::start().await;
     let (_db, server, _) = unconfigured(&github).await;
-    let page = server.http.get(server.url("/setup/org?name=rust-lang")).send().await.unwrap().text().await.unwrap();
+    let page = server
+        .http
+        .get(server.url("/setup/org?name=rust-lang"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("https://github.com/organizations/rust-lang/settings/apps/new?state="));
-    let bad = server.http.get(server.url("/setup/org?name=%3Cscript%3E")).send().await.unwrap();
+    let bad = server
+        .http
+        .get(server.url("/setup/org?name=%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
     server.stop().await;
 }

@@ -388,3 +388,59 @@ async fn installation_events_keep_installations_and_repositories_in_sync() {
     assert!(store.active_repositories().await.unwrap().is_empty());
     server.stop().await;
 }
+
+async fn a_concurrent_burst_with_repeats_stores_each_delivery_once(db: TestDb) {
+    let server = TestServer::start(common::settings(&db.url, &[])).await;
+    let store = db.store().await;
+    let ids: Vec<String> = (0..100).map(|_| unique_delivery()).collect();
+    let body: &'static [u8] = br#"{"action":"opened","issue":{"number":1,"title":"t","user":{"id":1,"login":"a"}},"repository":{"id":5,"full_name":"o/r"},"sender":{"id":1,"login":"a"}}"#;
+    let signature = upkeep::webhook::sign(common::SECRET.as_bytes(), body);
+    // Every id three times, all at once: group commit sees repeats inside one batch too.
+    let tasks: Vec<_> = ids
+        .iter()
+        .cycle()
+        .take(300)
+        .map(|id| {
+            let request = server
+                .http
+                .post(server.url("/webhook"))
+                .header("x-github-event", "issues")
+                .header("x-github-delivery", id.as_str())
+                .header("x-hub-signature-256", signature.as_str())
+                .body(body);
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    let duplicates = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!((accepted, duplicates), (100, 200));
+    assert_eq!(store.count_deliveries().await.unwrap(), 100);
+    for id in &ids {
+        assert!(
+            store
+                .job_by_key(&format!("delivery:{id}"))
+                .await
+                .unwrap()
+                .is_some(),
+            "no job for {id}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_concurrent_burst_with_repeats_stores_each_delivery_once_on_sqlite() {
+    a_concurrent_burst_with_repeats_stores_each_delivery_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_concurrent_burst_with_repeats_stores_each_delivery_once_on_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    a_concurrent_burst_with_repeats_stores_each_delivery_once(db).await;
+}

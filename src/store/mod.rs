@@ -33,6 +33,9 @@ pub enum StoreError {
     FileUnavailable(PathBuf, std::io::Error),
     #[error("database did not answer within {0:?}")]
     Timeout(Duration),
+    /// A batched write failed; every delivery in the batch gets this.
+    #[error("storing failed: {0}")]
+    Batch(String),
 }
 
 /// How long a SQLite writer waits for the lock before giving up.

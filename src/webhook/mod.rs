@@ -3,12 +3,15 @@
 
 pub mod events;
 pub mod signature;
+pub mod writer;
 
 use http::HeaderMap;
 
-use crate::store::deliveries::{NewDelivery, Stored};
-use crate::store::jobs::NewJob;
-use crate::store::{Store, StoreError};
+use bytes::Bytes;
+
+use crate::store::deliveries::Stored;
+use crate::store::StoreError;
+use writer::{DeliveryWriter, Pending};
 
 pub use events::Event;
 pub use signature::{sign, verify, SignatureError};
@@ -75,14 +78,14 @@ impl Outcome {
 
 /// Runs one delivery through signature check, envelope parse and storage.
 pub async fn ingest(
-    store: &Store,
+    writer: &DeliveryWriter,
     secret: &[u8],
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
     now: i64,
 ) -> Outcome {
     let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-    if let Err(e) = verify(secret, body, signature) {
+    if let Err(e) = verify(secret, &body, signature) {
         return Outcome::Unauthorized(e);
     }
     let header = |name: &str| {
@@ -110,7 +113,7 @@ pub async fn ingest(
             message: "X-GitHub-Delivery is longer than 128 characters".into(),
         };
     }
-    let Ok(payload) = std::str::from_utf8(body) else {
+    let Ok(payload) = std::str::from_utf8(&body) else {
         return Outcome::BadRequest {
             event: Some(event),
             message: "body is not UTF-8".into(),
@@ -126,30 +129,18 @@ pub async fn ingest(
         }
     };
     let handled = events::is_handled(&event);
-    let job_key = format!("{DELIVERY_JOB}:{delivery_id}");
-    let job_payload = serde_json::json!({ "delivery_id": delivery_id }).to_string();
-    let job = NewJob {
-        kind: DELIVERY_JOB,
-        dedupe_key: &job_key,
-        payload: &job_payload,
-        run_at: None,
-        max_attempts: crate::jobs::DEFAULT_MAX_ATTEMPTS,
+    let delivery = Pending {
+        delivery_id: delivery_id.to_owned(),
+        event: event.clone(),
+        action: envelope.action,
+        installation_id: envelope.installation.map(|i| i.id),
         repository_id: envelope.repository.as_ref().map(|r| r.id),
-    };
-    let delivery = NewDelivery {
-        delivery_id,
-        event: &event,
-        action: envelope.action.as_deref(),
-        installation_id: envelope.installation.as_ref().map(|i| i.id),
-        repository_id: envelope.repository.as_ref().map(|r| r.id),
-        repository: envelope.repository.as_ref().map(|r| r.full_name.as_str()),
+        repository: envelope.repository.map(|r| r.full_name),
         received_at: now,
-        payload,
+        payload: body,
+        enqueue: handled,
     };
-    match store
-        .store_delivery(&delivery, handled.then_some(&job))
-        .await
-    {
+    match writer.store(delivery).await {
         Ok(Stored::Duplicate) => Outcome::Duplicate { event },
         Ok(Stored::New) if event == "ping" => Outcome::Ping,
         Ok(Stored::New) if handled => Outcome::Accepted { event },
