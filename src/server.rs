@@ -258,7 +258,8 @@ pub async fn serve_on(
             background.queue.clone(),
             Arc::clone(&state.wake),
             format!("{}-{}-{i}", hostname(), std::process::id()),
-        );
+        )
+        .yielding_to(state.deliveries.priority());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
     tasks.push(tokio::spawn(scheduler::run(

@@ -396,3 +396,39 @@ async fn a_rate_limited_job_waits_for_the_reset_without_using_an_attempt() {
     assert_eq!(*handler.calls.lock().unwrap(), 2);
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn the_scheduler_tick_requeues_a_dead_workers_job_even_while_others_are_due() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let now = now_ms();
+    store.enqueue(&job("orphan", 3), now - 10).await.unwrap();
+    let orphan = store
+        .claim_job("dead-worker", now, now + 100)
+        .await
+        .unwrap()
+        .unwrap();
+    store.enqueue(&job("busy", 3), now).await.unwrap();
+    // The lease ran out; a busy queue would keep claiming due jobs first.
+    upkeep::jobs::scheduler::tick(&store, now + 1_000)
+        .await
+        .unwrap();
+    let requeued = store.job_by_key("orphan").await.unwrap().unwrap();
+    assert_eq!(requeued.state, "failed");
+    assert_eq!(
+        requeued.last_error.as_deref(),
+        Some("worker stopped before finishing")
+    );
+    let next = store
+        .claim_job("live-worker", now + 1_000, now + 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, orphan.id, "the older job goes first");
+    assert_eq!(next.attempts, 2);
+    // The dead worker's late completion is refused.
+    assert!(!store
+        .complete_job(orphan.id, "dead-worker", now + 2_000)
+        .await
+        .unwrap());
+}

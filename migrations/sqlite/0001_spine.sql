@@ -56,4 +56,6 @@ CREATE TABLE jobs (
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL
 );
-CREATE INDEX jobs_ready ON jobs (state, run_at);
+-- The claim's two look-ups: due jobs in run order, and leases that ran out (a dead worker's).
+CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state IN ('queued', 'failed');
+CREATE INDEX jobs_leases ON jobs (lease_until) WHERE state = 'running';

@@ -8,7 +8,7 @@ pub mod scheduler;
 pub mod worker;
 
 pub use queue::{backoff, QueueConfig};
-pub use worker::{JobError, JobHandler, Worker};
+pub use worker::{JobError, JobHandler, Priority, Worker};
 
 /// Attempts before a job is declared dead.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;

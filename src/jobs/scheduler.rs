@@ -42,9 +42,16 @@ pub fn due_slot(repository_id: i64, now: i64) -> (i64, String) {
     (slot, format!("{DAILY_JOB}:{repository_id}:{date}"))
 }
 
-/// One scheduler tick: bury jobs whose worker died on their last attempt, drop old finished
-/// jobs, and enqueue every repository's due daily slot. Returns how many daily jobs it enqueued.
+/// One scheduler tick: requeue jobs whose worker died, bury those that died on their last
+/// attempt, drop old finished jobs, and enqueue every repository's due daily slot. Returns how many daily jobs it enqueued.
 pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
+    let released = store.release_expired_leases(now).await?;
+    if released > 0 {
+        warn!(
+            count = released,
+            "jobs whose worker stopped are queued again"
+        );
+    }
     let buried = store.bury_abandoned_jobs(now).await?;
     if buried > 0 {
         warn!(

@@ -3,6 +3,7 @@
 //! next claim takes the job over, and the dead worker's late writes are refused by lease token.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,35 @@ pub trait JobHandler: Send + Sync + 'static {
     fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobError>> + Send;
 }
 
+/// Work that must not wait behind jobs: while it is busy, workers claim less often. Webhook
+/// intake uses it, so a burst of deliveries is stored (and answered) first and processed after.
+#[derive(Clone, Default)]
+pub struct Priority(Arc<AtomicUsize>);
+
+impl Priority {
+    /// Marks one unit of priority work as started until the guard drops.
+    pub fn start(&self) -> PriorityGuard {
+        self.0.fetch_add(1, Ordering::AcqRel);
+        PriorityGuard(Arc::clone(&self.0))
+    }
+
+    pub fn busy(&self) -> bool {
+        self.0.load(Ordering::Acquire) > 0
+    }
+}
+
+/// Ends one unit of priority work when dropped.
+pub struct PriorityGuard(Arc<AtomicUsize>);
+
+impl Drop for PriorityGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The longest a worker defers to priority work before claiming anyway, so jobs always progress.
+const MAX_DEFERENCE: Duration = Duration::from_millis(50);
+
 /// One worker: a loop claiming and running jobs until shutdown.
 pub struct Worker<H> {
     store: Store,
@@ -54,6 +84,7 @@ pub struct Worker<H> {
     config: QueueConfig,
     wake: Arc<Notify>,
     name: String,
+    priority: Option<Priority>,
 }
 
 impl<H: JobHandler> Worker<H> {
@@ -70,6 +101,23 @@ impl<H: JobHandler> Worker<H> {
             config,
             wake,
             name,
+            priority: None,
+        }
+    }
+
+    /// Defers to `priority` work: claims wait (briefly) while it is busy.
+    pub fn yielding_to(mut self, priority: Priority) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    async fn defer_to_priority(&self) {
+        let Some(priority) = &self.priority else {
+            return;
+        };
+        let until = Instant::now() + MAX_DEFERENCE;
+        while priority.busy() && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
@@ -94,6 +142,7 @@ impl<H: JobHandler> Worker<H> {
 
     /// Claims one due job and runs it; false when none was due.
     pub async fn run_one(&self) -> Result<bool, crate::store::StoreError> {
+        self.defer_to_priority().await;
         let token = format!("{}:{:016x}", self.name, rand::rng().random::<u64>());
         let now = now_ms();
         let Some(job) = self

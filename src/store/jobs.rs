@@ -92,8 +92,9 @@ impl Store {
         enqueue_on(self.pool(), job, now).await
     }
 
-    /// Claims the next runnable job: queued or failed and due, or running with an expired lease
-    /// (its worker died). The claim bumps `attempts` and sets a lease owned by `token`.
+    /// Claims the next runnable job: queued or failed and due, else running with an expired
+    /// lease (its worker died). The claim bumps `attempts` and sets a lease owned by `token`.
+    /// Each look-up has a partial index of its own, so a deep queue costs no scan.
     pub async fn claim_job(
         &self,
         token: &str,
@@ -104,21 +105,44 @@ impl Store {
             Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-             lease_token = $2, updated_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE attempts < max_attempts AND \
-               ((state IN ('queued', 'failed') AND run_at <= $3) OR (state = 'running' AND lease_until < $3)) \
-               ORDER BY run_at, id LIMIT 1 {lock}) \
-             RETURNING {JOB_COLUMNS}"
+        let due = format!(
+            "SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND run_at <= $3 \
+             AND attempts < max_attempts ORDER BY run_at, id LIMIT 1 {lock}"
         );
-        let row = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(token)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.as_ref().map(job_from_row).transpose()?)
+        let orphaned = format!(
+            "SELECT id FROM jobs WHERE state = 'running' AND lease_until < $3 \
+             AND attempts < max_attempts ORDER BY lease_until LIMIT 1 {lock}"
+        );
+        for pick in [due, orphaned] {
+            let sql = format!(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
+                 lease_token = $2, updated_at = $3 WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(lease_until)
+                .bind(token)
+                .bind(now)
+                .fetch_optional(self.pool())
+                .await?;
+            if let Some(row) = row {
+                return Ok(Some(job_from_row(&row)?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Puts jobs whose lease ran out back in line (their worker died), so they run again even
+    /// while due jobs keep every worker busy; the scheduler tick calls this.
+    pub async fn release_expired_leases(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET state = 'failed', lease_until = NULL, run_at = $1, \
+             last_error = COALESCE(last_error, 'worker stopped before finishing'), updated_at = $1 \
+             WHERE state = 'running' AND lease_until < $1 AND attempts < max_attempts",
+        )
+        .bind(now)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
     }
 
     /// Extends the lease of a job this worker still owns; false when it lost the lease.

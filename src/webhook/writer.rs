@@ -7,6 +7,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
+use crate::jobs::Priority;
 use crate::store::deliveries::{NewDelivery, Stored};
 use crate::store::{Store, StoreError};
 
@@ -41,6 +42,7 @@ struct Request {
 #[derive(Clone)]
 pub struct DeliveryWriter {
     tx: mpsc::Sender<Request>,
+    priority: Priority,
 }
 
 impl DeliveryWriter {
@@ -48,11 +50,20 @@ impl DeliveryWriter {
     pub fn start(store: Store, job_kind: &'static str) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, job_kind, rx));
-        DeliveryWriter { tx }
+        DeliveryWriter {
+            tx,
+            priority: Priority::default(),
+        }
+    }
+
+    /// Busy while deliveries wait to be stored: job workers yield to it.
+    pub fn priority(&self) -> Priority {
+        self.priority.clone()
     }
 
     /// Stores one delivery (with others waiting, in one transaction).
     pub async fn store(&self, delivery: Pending) -> Result<Stored, StoreError> {
+        let _busy = self.priority.start();
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Request { delivery, reply })
