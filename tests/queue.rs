@@ -419,13 +419,22 @@ async fn the_scheduler_tick_requeues_a_dead_workers_job_even_while_others_are_du
         requeued.last_error.as_deref(),
         Some("worker stopped before finishing")
     );
-    let next = store
+    let first = store
         .claim_job("live-worker", now + 1_000, now + 60_000)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(next.id, orphan.id, "the older job goes first");
-    assert_eq!(next.attempts, 2);
+    let second = store
+        .claim_job("live-worker", now + 1_000, now + 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.dedupe_key, "busy",
+        "a requeued job goes to the back of the line"
+    );
+    assert_eq!(second.id, orphan.id);
+    assert_eq!(second.attempts, 2);
     // The dead worker's late completion is refused.
     assert!(!store
         .complete_job(orphan.id, "dead-worker", now + 2_000)
