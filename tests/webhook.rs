@@ -110,7 +110,7 @@ async fn unsigned_wrongly_signed_and_altered_copies_are_refused_and_nothing_is_s
     let db = TestDb::sqlite();
     let server = TestServer::start(common::settings(&db.url, &[])).await;
     let store = db.store().await;
-    for (event, name, body) in payloads.iter().step_by(7) {
+    for (event, name, body) in &payloads {
         let good = upkeep::webhook::sign(common::SECRET.as_bytes(), body);
         let wrong = upkeep::webhook::sign(b"not-the-secret-at-all", body);
         let mut altered = body.clone();
