@@ -244,7 +244,12 @@ pub async fn serve_on(
     let state = AppState::new(settings, store.clone())?;
     crate::telemetry::metrics_handle();
     if state.credentials().is_none() {
-        info!(%address, "no GitHub App credentials yet: open http://{address}/ to register the App");
+        let open = if address.ip().is_unspecified() {
+            format!("http://127.0.0.1:{}/", address.port())
+        } else {
+            format!("http://{address}/")
+        };
+        info!(%address, "no GitHub App credentials yet: open {open} to register the App");
     }
     info!(%address, database = store_kind(&store), "upkeep serving");
 
