@@ -1,7 +1,8 @@
-//! GitHub App authentication and the client's manners, against a wiremock GitHub: the JWT is
-//! GitHub's shape, installation tokens are exchanged once and reused until near expiry, 5xx is
-//! retried with back-off, Retry-After and the rate-limit reset are waited out, and the client
-//! gives up after its budget instead of hammering.
+//! GitHub App authentication and the client's manners, against the fake GitHub (which verifies
+//! the JWT with the App's public key and holds every request to GitHub's OpenAPI description):
+//! installation tokens are exchanged once and reused until near expiry, 5xx is retried with
+//! back-off, Retry-After and the rate-limit reset are waited out, and the client gives up after
+//! its budget instead of hammering.
 
 mod common;
 
@@ -9,11 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use fake_github::{FakeGitHub, Fault};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use upkeep::github::{GitHubApp, GitHubError, RetryPolicy};
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKENS: &str = "apps/create-installation-access-token";
 
 fn policy() -> RetryPolicy {
     RetryPolicy {
@@ -25,39 +27,28 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn app(server: &MockServer, policy: RetryPolicy) -> Arc<GitHubApp> {
+fn app_for(uri: &str, policy: RetryPolicy) -> Arc<GitHubApp> {
     let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
-    let url = url::Url::parse(&server.uri()).unwrap();
+    let url = url::Url::parse(uri).unwrap();
     Arc::new(GitHubApp::new(common::APP_ID, &key, &url, policy).unwrap())
 }
 
-async fn token_endpoint(
-    server: &MockServer,
-    installation: i64,
-    token: &str,
-    expires_in: chrono::Duration,
-    times: u64,
-) {
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{installation}/access_tokens"
-        )))
-        .and(header("accept", "application/vnd.github+json"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "token": token,
-            "expires_at": (Utc::now() + expires_in).to_rfc3339(),
-            "permissions": {"contents": "write"},
-            "repository_selection": "all"
-        })))
-        .expect(times)
-        .mount(server)
-        .await;
+/// A world with the App, installation 7 on `o`, and repository `o/r`.
+async fn github() -> Option<FakeGitHub> {
+    common::shared_dir()?;
+    Some(
+        FakeGitHub::builder()
+            .app(common::APP_ID, &common::public_key_pem())
+            .installation(7, "o")
+            .repository(7, "o/r")
+            .start()
+            .await,
+    )
 }
 
 #[tokio::test]
 async fn the_jwt_is_rs256_issued_in_the_past_and_short_lived() {
-    let server = MockServer::start().await;
-    let jwt = app(&server, policy()).jwt().unwrap();
+    let jwt = app_for("http://127.0.0.1:9", policy()).jwt().unwrap();
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(&common::public_key_pem()).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_required_spec_claims(&["exp", "iat"]);
@@ -80,75 +71,63 @@ async fn the_jwt_is_rs256_issued_in_the_past_and_short_lived() {
 
 #[tokio::test]
 async fn an_installation_token_is_exchanged_once_and_reused() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs_first", chrono::Duration::hours(1), 1).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .and(header("authorization", "Bearer ghs_first"))
-        .and(header("x-github-api-version", "2022-11-28"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": 1, "full_name": "o/r"})),
-        )
-        .expect(3)
-        .mount(&server)
-        .await;
-    let client = app(&server, policy()).installation(7);
+    let Some(github) = github().await else { return };
+    let client = app_for(&github.uri(), policy()).installation(7);
     for _ in 0..3 {
         let repo: Value = client.get("/repos/o/r").await.unwrap();
         assert_eq!(repo["full_name"], "o/r");
     }
-    // The token exchange itself was made as the App, with a JWT.
-    let requests = server.received_requests().await.unwrap();
-    let exchange = requests
-        .iter()
-        .find(|r| r.url.path().ends_with("/access_tokens"))
-        .unwrap();
-    let auth = exchange
-        .headers
-        .get("authorization")
-        .unwrap()
-        .to_str()
-        .unwrap();
-    assert!(
-        auth.starts_with("Bearer ey"),
-        "the exchange must carry a JWT"
-    );
+    // The fake verified the JWT on the exchange; the token served the three reads.
+    assert_eq!(github.calls_to(TOKENS), 1);
+    assert_eq!(github.calls_to("repos/get"), 3);
 }
 
 #[tokio::test]
 async fn a_token_near_expiry_is_refreshed_before_use() {
-    let server = MockServer::start().await;
-    // Expires in two minutes: inside the five-minute margin, so every use refreshes it.
-    token_endpoint(&server, 9, "ghs_short", chrono::Duration::minutes(2), 2).await;
-    Mock::given(method("GET"))
-        .and(path("/rate_limit"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"resources": {}})))
-        .mount(&server)
+    let Some(_) = common::shared_dir() else {
+        return;
+    };
+    // Tokens that live two minutes are inside the five-minute margin: every use refreshes.
+    let github = FakeGitHub::builder()
+        .app(common::APP_ID, &common::public_key_pem())
+        .installation(9, "o")
+        .repository(9, "o/r")
+        .token_lifetime(Duration::from_secs(120))
+        .start()
         .await;
-    let client = app(&server, policy()).installation(9);
-    let _: Value = client.get("/rate_limit").await.unwrap();
-    let _: Value = client.get("/rate_limit").await.unwrap();
+    let client = app_for(&github.uri(), policy()).installation(9);
+    let _: Value = client.get("/repos/o/r").await.unwrap();
+    let _: Value = client.get("/repos/o/r").await.unwrap();
+    assert_eq!(github.calls_to(TOKENS), 2);
+}
+
+#[tokio::test]
+async fn a_jwt_from_another_key_is_refused_by_the_fake() {
+    let Some(_) = common::shared_dir() else {
+        return;
+    };
+    let other_key = b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyeh\nkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ\n0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdg\ncKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbc\nmwIDAQAB\n-----END PUBLIC KEY-----\n";
+    let github = FakeGitHub::builder()
+        .app(common::APP_ID, other_key)
+        .installation(7, "o")
+        .start()
+        .await;
+    let err = app_for(&github.uri(), policy())
+        .installation_token(7)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GitHubError::Status { status: 401, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_with_back_off() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let Some(github) = github().await else { return };
+    github.fault("repos/get", Fault::server_error(502).times(2));
     let started = Instant::now();
-    let _: Value = app(&server, policy())
+    let _: Value = app_for(&github.uri(), policy())
         .installation(7)
         .get("/repos/o/r")
         .await
@@ -159,29 +138,14 @@ async fn server_errors_are_retried_with_back_off() {
         "{:?}",
         started.elapsed()
     );
-    let gets = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/repos/o/r")
-        .count();
-    assert_eq!(gets, 3);
+    assert_eq!(github.calls_to("repos/get"), 3);
 }
 
 #[tokio::test]
 async fn it_gives_up_after_its_budget_with_a_clear_error() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(
-            ResponseTemplate::new(503).set_body_json(json!({"message": "Service Unavailable"})),
-        )
-        .expect(4)
-        .mount(&server)
-        .await;
-    let err = app(&server, policy())
+    let Some(github) = github().await else { return };
+    github.fault("repos/get", Fault::server_error(503).times(100));
+    let err = app_for(&github.uri(), policy())
         .installation(7)
         .get::<Value>("/repos/o/r")
         .await
@@ -191,36 +155,20 @@ async fn it_gives_up_after_its_budget_with_a_clear_error() {
             status: 503,
             message,
             ..
-        } => assert_eq!(message, "Service Unavailable"),
+        } => assert_eq!(message, "Server Error"),
         other => panic!("unexpected error {other:?}"),
     }
     assert!(err.to_string().contains("GET /repos/o/r"), "{err}");
     assert!(err.is_transient());
+    // Four attempts, the budget, and not one more.
+    assert_eq!(github.calls_to("repos/get"), 4);
 }
 
 #[tokio::test]
 async fn retry_after_on_a_secondary_limit_is_waited_out() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/issues"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .insert_header("retry-after", "1")
-                .set_body_json(json!({"message": "You have exceeded a secondary rate limit."})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/issues"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 1})))
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let started = Instant::now();
-    let issue: Value = app(&server, policy())
+    let Some(github) = github().await else { return };
+    github.fault("issues/create", Fault::secondary_rate_limit(1));
+    let issue: Value = app_for(&github.uri(), policy())
         .installation(7)
         .json(
             http::Method::POST,
@@ -230,86 +178,67 @@ async fn retry_after_on_a_secondary_limit_is_waited_out() {
         .await
         .unwrap();
     assert_eq!(issue["number"], 1);
+    let calls: Vec<_> = github
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation.as_deref() == Some("issues/create"))
+        .collect();
+    assert_eq!(calls.len(), 2);
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
+        calls[1].at - calls[0].at >= Duration::from_secs(1),
         "did not wait: {:?}",
-        started.elapsed()
+        calls[1].at - calls[0].at
     );
 }
 
 #[tokio::test]
 async fn an_exhausted_primary_limit_waits_for_the_reset_time() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    let reset = Utc::now().timestamp() + 1;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .insert_header("x-ratelimit-remaining", "0")
-                .insert_header("x-ratelimit-reset", reset.to_string().as_str())
-                .set_body_json(json!({"message": "API rate limit exceeded"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let _: Value = app(&server, policy())
+    let Some(github) = github().await else { return };
+    github.fault(
+        "repos/get",
+        Fault::primary_rate_limit(Duration::from_secs(1)),
+    );
+    let started = Utc::now().timestamp();
+    let _: Value = app_for(&github.uri(), policy())
         .installation(7)
         .get("/repos/o/r")
         .await
         .unwrap();
     assert!(
-        Utc::now().timestamp() >= reset,
+        Utc::now().timestamp() > started,
         "the retry came before the reset time"
     );
+    assert_eq!(github.calls_to("repos/get"), 2);
 }
 
 #[tokio::test]
 async fn a_wait_beyond_the_policy_becomes_a_rate_limited_error_without_more_requests() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    let reset = Utc::now().timestamp() + 3600;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("x-ratelimit-remaining", "0")
-                .insert_header("x-ratelimit-reset", reset.to_string().as_str())
-                .set_body_json(json!({"id": 1})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = app(&server, policy()).installation(7);
-    // The last allowed request succeeds and teaches the client the limit is spent…
-    let _: Value = client.get("/repos/o/r").await.unwrap();
-    // …so the next one is not sent at all.
-    let err = client.get::<Value>("/repos/o/r").await.unwrap_err();
-    match err {
-        GitHubError::RateLimited { until_ms } => assert_eq!(until_ms, reset * 1000),
+    let Some(github) = github().await else { return };
+    github.fault(
+        "repos/get",
+        Fault::primary_rate_limit(Duration::from_secs(3600)),
+    );
+    let client = app_for(&github.uri(), policy()).installation(7);
+    match client.get::<Value>("/repos/o/r").await.unwrap_err() {
+        GitHubError::RateLimited { until_ms } => {
+            assert!(until_ms > Utc::now().timestamp_millis() + 3_000_000)
+        }
         other => panic!("unexpected {other:?}"),
     }
+    // The next call is not even sent: the client remembers the limit.
+    assert!(matches!(
+        client.get::<Value>("/repos/o/r").await,
+        Err(GitHubError::RateLimited { .. })
+    ));
+    assert_eq!(github.calls_to("repos/get"), 1);
 }
 
 #[tokio::test]
 async fn a_hanging_github_times_out() {
-    let server = MockServer::start().await;
-    token_endpoint(&server, 7, "ghs", chrono::Duration::hours(1), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/issues"))
-        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(10)))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let Some(github) = github().await else { return };
+    github.fault("issues/create", Fault::timeout(Duration::from_secs(10)));
     let started = Instant::now();
-    let err = app(&server, policy())
+    let err = app_for(&github.uri(), policy())
         .installation(7)
         .json::<Value>(
             http::Method::POST,
@@ -321,4 +250,5 @@ async fn a_hanging_github_times_out() {
     assert!(matches!(err, GitHubError::Timeout { .. }), "{err:?}");
     // A POST that timed out is not repeated: it may have been applied.
     assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(github.calls_to("issues/create"), 1);
 }

@@ -99,8 +99,10 @@ impl Transport {
             .base_uri(base_url.as_str())
             .map_err(|e| GitHubError::BaseUrl(e.to_string()))?
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(policy.request_timeout))
-            .set_write_timeout(Some(policy.request_timeout))
+            // Our own overall timeout (per attempt, body included) fires first and says so;
+            // these only guard the socket if it ever did not.
+            .set_read_timeout(Some(policy.request_timeout + Duration::from_secs(5)))
+            .set_write_timeout(Some(policy.request_timeout + Duration::from_secs(5)))
             .build()
             .map_err(|e| GitHubError::BaseUrl(e.to_string()))?;
         Ok(Transport {

@@ -1,1 +1,411 @@
+//! A stateful fake GitHub for upkeep's tests, served by wiremock and held to GitHub's OpenAPI
+//! description: every request must match an operation of the description and validate against
+//! its request schema, every answer validates against the response schema for its status, and a
+//! request to an operation the fake does not model fails the test loudly. See docs/TESTING.md.
+//!
+//! ```ignore
+//! let github = FakeGitHub::builder().app(42, PUBLIC_KEY).installation(7, "octo-org").repository(7, "octo-org/lib").start().await;
+//! // … point the app at github.uri(), act …
+//! assert_eq!(github.calls_to("apps/create-installation-access-token"), 1);
+//! ```
+
 pub mod openapi;
+mod routes;
+mod world;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openapi::{Spec, Violation};
+use serde_json::Value;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub use world::{Installation, Repository, World};
+
+/// One request the app made, as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub at: Instant,
+    pub method: String,
+    pub path: String,
+    pub operation: Option<String>,
+    pub status: u16,
+    pub body: Option<Value>,
+}
+
+/// A fault injected into the next calls of one operation.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub delay: Option<Duration>,
+    pub times: usize,
+}
+
+impl Fault {
+    /// A server error (500, 502, 503…).
+    pub fn server_error(status: u16) -> Fault {
+        Fault {
+            status,
+            headers: vec![],
+            body: serde_json::json!({ "message": "Server Error" }),
+            delay: None,
+            times: 1,
+        }
+    }
+
+    /// A secondary rate limit: 403 with `Retry-After`.
+    pub fn secondary_rate_limit(retry_after_secs: u64) -> Fault {
+        Fault {
+            status: 403,
+            headers: vec![("retry-after".into(), retry_after_secs.to_string())],
+            body: serde_json::json!({
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+            }),
+            delay: None,
+            times: 1,
+        }
+    }
+
+    /// The primary limit spent: 403, `x-ratelimit-remaining: 0`, reset `reset_in` from now.
+    pub fn primary_rate_limit(reset_in: Duration) -> Fault {
+        let reset = (chrono_now_secs() + reset_in.as_secs_f64().ceil() as i64).to_string();
+        Fault {
+            status: 403,
+            headers: vec![
+                ("x-ratelimit-remaining".into(), "0".into()),
+                ("x-ratelimit-reset".into(), reset),
+            ],
+            body: serde_json::json!({
+                "message": "API rate limit exceeded for installation.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+            }),
+            delay: None,
+            times: 1,
+        }
+    }
+
+    /// The answer arrives only after `delay` (a hanging GitHub).
+    pub fn timeout(delay: Duration) -> Fault {
+        Fault {
+            status: 504,
+            headers: vec![],
+            body: serde_json::json!({ "message": "Gateway Timeout" }),
+            delay: Some(delay),
+            times: 1,
+        }
+    }
+
+    /// GitHub's own refusals: 409 (merge conflict, ref exists…) or 422 (validation failed).
+    pub fn refusal(status: u16, message: &str) -> Fault {
+        Fault {
+            status,
+            headers: vec![],
+            body: serde_json::json!({ "message": message, "documentation_url": "https://docs.github.com/rest" }),
+            delay: None,
+            times: 1,
+        }
+    }
+
+    /// Applies to this many calls in a row.
+    pub fn times(mut self, n: usize) -> Fault {
+        self.times = n;
+        self
+    }
+}
+
+fn chrono_now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What the fake holds between calls.
+pub(crate) struct State {
+    pub world: World,
+    pub calls: Vec<Call>,
+    pub violations: Vec<Violation>,
+    pub faults: Vec<(String, Fault)>,
+}
+
+/// Builds the world before the fake starts.
+pub struct Builder {
+    world: World,
+}
+
+impl Builder {
+    /// The App: its id and the public half of its key (JWTs are verified with it).
+    pub fn app(mut self, id: u64, public_key_pem: &[u8]) -> Self {
+        self.world.app_id = id;
+        self.world.app_public_key = Some(public_key_pem.to_vec());
+        self
+    }
+
+    /// An installation on an account.
+    pub fn installation(mut self, id: i64, account: &str) -> Self {
+        self.world.add_installation(id, account);
+        self
+    }
+
+    /// A repository `owner/name` granted to an installation, default branch `main`.
+    pub fn repository(mut self, installation: i64, full_name: &str) -> Self {
+        self.world.add_repository(installation, full_name);
+        self
+    }
+
+    /// A manifest code the conversion endpoint accepts once, returning these credentials.
+    pub fn manifest_code(
+        mut self,
+        code: &str,
+        app_id: u64,
+        pem: &str,
+        webhook_secret: &str,
+    ) -> Self {
+        self.world.manifest_codes.insert(
+            code.to_owned(),
+            (app_id, pem.to_owned(), webhook_secret.to_owned()),
+        );
+        self
+    }
+
+    /// Installation tokens live this long (GitHub: one hour).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.world.token_lifetime = lifetime;
+        self
+    }
+
+    pub async fn start(self) -> FakeGitHub {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State {
+            world: self.world,
+            calls: Vec::new(),
+            violations: Vec::new(),
+            faults: Vec::new(),
+        }));
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Dispatcher {
+                state: Arc::clone(&state),
+                spec: Spec::shared(),
+            })
+            .mount(&server)
+            .await;
+        FakeGitHub { server, state }
+    }
+}
+
+/// The running fake.
+pub struct FakeGitHub {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitHub {
+    pub fn builder() -> Builder {
+        Builder {
+            world: World::default(),
+        }
+    }
+
+    /// The base URL to point the app at.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Injects a fault into the next calls of an operation (by operation id).
+    pub fn fault(&self, operation: &str, fault: Fault) {
+        self.with(|s| s.faults.push((operation.to_owned(), fault)));
+    }
+
+    /// Every call made so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.with(|s| s.calls.clone())
+    }
+
+    /// How many calls went to an operation.
+    pub fn calls_to(&self, operation: &str) -> usize {
+        self.with(|s| {
+            s.calls
+                .iter()
+                .filter(|c| c.operation.as_deref() == Some(operation))
+                .count()
+        })
+    }
+
+    /// Requests and answers GitHub would not have sent or accepted.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.with(|s| s.violations.clone())
+    }
+
+    /// Reads or changes the world (for a test's setup or assertions).
+    pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        self.with(|s| f(&mut s.world))
+    }
+
+    /// Takes the violations seen so far (a test of the fake itself that provokes them).
+    pub fn take_violations(&self) -> Vec<Violation> {
+        self.with(|s| std::mem::take(&mut s.violations))
+    }
+
+    /// Fails the test if any request or answer broke GitHub's description.
+    pub fn assert_conformant(&self) {
+        let v = self.violations();
+        assert!(v.is_empty(), "requests GitHub would refuse:\n{}", list(&v));
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let v = self.violations();
+            if !v.is_empty() {
+                panic!(
+                    "the fake GitHub saw requests GitHub would refuse:\n{}",
+                    list(&v)
+                );
+            }
+        }
+    }
+}
+
+fn list(v: &[Violation]) -> String {
+    v.iter()
+        .map(|v| format!("  - {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The one responder: match the operation, check the request, inject faults, run the route,
+/// check the answer, record everything.
+struct Dispatcher {
+    state: Arc<Mutex<State>>,
+    spec: &'static Spec,
+}
+
+impl Respond for Dispatcher {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let method = request.method.as_str().to_owned();
+        let path = request.url.path().to_owned();
+        let body: Option<Value> = if request.body.is_empty() {
+            None
+        } else {
+            match serde_json::from_slice(&request.body) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return self.refuse(
+                        &method,
+                        &path,
+                        None,
+                        None,
+                        format!("the body is not JSON: {e}"),
+                    );
+                }
+            }
+        };
+        let Some(op) = self.spec.find(&method, &path) else {
+            return self.refuse(
+                &method,
+                &path,
+                None,
+                body,
+                "GitHub's OpenAPI description has no such operation".into(),
+            );
+        };
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(v) = self.spec.check_request(op, body.as_ref()) {
+            state.violations.push(v);
+        }
+        let reply = match take_fault(&mut state.faults, &op.id) {
+            Some(fault) => routes::Reply::fault(fault),
+            None => {
+                let ctx = routes::Ctx {
+                    method: &method,
+                    path: &path,
+                    query: request.url.query().unwrap_or(""),
+                    headers: &request.headers,
+                    body: body.as_ref(),
+                    spec: self.spec,
+                };
+                match routes::route(&op.id, &mut state.world, &ctx) {
+                    Some(reply) => reply,
+                    None => {
+                        state.violations.push(Violation {
+                            operation: op.id.clone(),
+                            message: format!("{method} {path} is not modelled by the fake GitHub (add a route: docs/TESTING.md)"),
+                        });
+                        routes::Reply::json(
+                            501,
+                            serde_json::json!({ "message": "not modelled by the fake" }),
+                        )
+                    }
+                }
+            }
+        };
+        if reply.checked && reply.status != 501 {
+            if let Err(v) = self
+                .spec
+                .check_response(op, reply.status, reply.body.as_ref())
+            {
+                state.violations.push(Violation {
+                    operation: v.operation,
+                    message: format!("the fake's own answer is wrong: {}", v.message),
+                });
+            }
+        }
+        let installation = routes::installation_of(&state.world, &request.headers);
+        let remaining = state.world.spend_rate_limit(installation);
+        state.calls.push(Call {
+            at: Instant::now(),
+            method,
+            path,
+            operation: Some(op.id.clone()),
+            status: reply.status,
+            body,
+        });
+        reply.into_template(remaining)
+    }
+}
+
+impl Dispatcher {
+    fn refuse(
+        &self,
+        method: &str,
+        path: &str,
+        op: Option<String>,
+        body: Option<Value>,
+        message: String,
+    ) -> ResponseTemplate {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.violations.push(Violation {
+            operation: format!("{method} {path}"),
+            message: message.clone(),
+        });
+        state.calls.push(Call {
+            at: Instant::now(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            operation: op,
+            status: 404,
+            body,
+        });
+        ResponseTemplate::new(404).set_body_json(serde_json::json!({ "message": message }))
+    }
+}
+
+fn take_fault(faults: &mut Vec<(String, Fault)>, op: &str) -> Option<Fault> {
+    let i = faults.iter().position(|(o, _)| o == op)?;
+    let fault = faults[i].1.clone();
+    if faults[i].1.times <= 1 {
+        faults.remove(i);
+    } else {
+        faults[i].1.times -= 1;
+    }
+    Some(fault)
+}

@@ -33,7 +33,12 @@ pub struct Operation {
 enum Segment {
     Literal(String),
     Param,
+    /// A parameter that may hold slashes (`{path}`, `{ref}`…): only as the last segment.
+    Rest,
 }
+
+/// Parameters GitHub lets carry slashes unencoded.
+const REST_PARAMS: [&str; 4] = ["{path}", "{ref}", "{basehead}", "{branch}"];
 
 impl Operation {
     /// Whether the description documents this status for the operation.
@@ -58,6 +63,7 @@ impl std::fmt::Display for Violation {
 /// The loaded description.
 pub struct Spec {
     operations: Vec<Operation>,
+    examples: Map<String, Value>,
     registry: Registry<'static>,
     validators: Mutex<HashMap<String, Arc<Validator>>>,
 }
@@ -81,6 +87,10 @@ impl Spec {
             .map(Value::take)
             .ok_or("no components")?;
         let raw_components = components.clone();
+        let examples = raw_components["examples"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         draft4(&mut components);
         let mut operations = Vec::new();
         let paths = doc
@@ -106,6 +116,7 @@ impl Spec {
             .map_err(|e| e.to_string())?;
         Ok(Spec {
             operations,
+            examples,
             registry,
             validators: Mutex::new(HashMap::new()),
         })
@@ -118,6 +129,15 @@ impl Spec {
 
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
+    }
+
+    /// One of the description's own examples (`components/examples/NAME`), for answers in
+    /// GitHub's exact shape.
+    pub fn example(&self, name: &str) -> Option<Value> {
+        self.examples
+            .get(name)
+            .and_then(|e| e.get("value"))
+            .cloned()
     }
 
     /// An operation by its id.
@@ -172,6 +192,13 @@ impl Spec {
             .get(&key)
             .or_else(|| op.responses.get("default"))
         {
+            // GitHub answers bad credentials with 401 on every operation, documented or not.
+            None if status == 401 => {
+                return match body.and_then(|b| b["message"].as_str()) {
+                    Some(_) => Ok(()),
+                    None => Err(violation(op, "a 401 carries a JSON message".into())),
+                };
+            }
             None => {
                 return Err(violation(
                     op,
@@ -258,18 +285,7 @@ fn operation(
     let id = op["operationId"]
         .as_str()
         .ok_or_else(|| format!("{method} {template} has no operationId"))?;
-    let segments = template
-        .trim_end_matches('/')
-        .split('/')
-        .skip(1)
-        .map(|s| {
-            if s.starts_with('{') && s.ends_with('}') {
-                Segment::Param
-            } else {
-                Segment::Literal(s.to_owned())
-            }
-        })
-        .collect();
+    let segments = segments(template);
     let request = op
         .get("requestBody")
         .map(|b| deref(b, components))
@@ -300,6 +316,24 @@ fn operation(
     })
 }
 
+/// A path template as segments.
+fn segments(template: &str) -> Vec<Segment> {
+    template
+        .trim_end_matches('/')
+        .split('/')
+        .skip(1)
+        .map(|s| {
+            if REST_PARAMS.contains(&s) {
+                Segment::Rest
+            } else if s.starts_with('{') && s.ends_with('}') {
+                Segment::Param
+            } else {
+                Segment::Literal(s.to_owned())
+            }
+        })
+        .collect()
+}
+
 /// Follows a `$ref` to `#/components/...` (responses and request bodies can be references).
 fn deref<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
@@ -317,7 +351,7 @@ fn matches(segments: &[Segment], parts: &[&str]) -> Option<(usize, bool)> {
         return None;
     }
     let exact = parts.len() == segments.len();
-    if !exact && segments.last() != Some(&Segment::Param) {
+    if !exact && segments.last() != Some(&Segment::Rest) {
         return None;
     }
     let mut literals = 0;
@@ -325,8 +359,8 @@ fn matches(segments: &[Segment], parts: &[&str]) -> Option<(usize, bool)> {
         match segment {
             Segment::Literal(l) if l == parts[i] => literals += 1,
             Segment::Literal(_) => return None,
-            Segment::Param if parts[i].is_empty() => return None,
-            Segment::Param => {}
+            Segment::Param | Segment::Rest if parts[i].is_empty() => return None,
+            Segment::Param | Segment::Rest => {}
         }
     }
     Some((literals, exact))
@@ -410,18 +444,7 @@ mod tests {
 
     #[test]
     fn the_most_literal_template_wins_and_a_final_parameter_spans_segments() {
-        let t = |s: &str| -> Vec<Segment> {
-            s.split('/')
-                .skip(1)
-                .map(|p| {
-                    if p.starts_with('{') {
-                        Segment::Param
-                    } else {
-                        Segment::Literal(p.into())
-                    }
-                })
-                .collect()
-        };
+        let t = segments;
         let parts: Vec<&str> = "/repos/o/r/pulls/comments".split('/').skip(1).collect();
         let a = matches(&t("/repos/{owner}/{repo}/pulls/comments"), &parts).unwrap();
         let b = matches(&t("/repos/{owner}/{repo}/pulls/{pull_number}"), &parts).unwrap();

@@ -1,0 +1,311 @@
+//! The operations the fake models, by operation id. Each route reads and changes the world and
+//! answers in GitHub's shape, starting from the description's own examples where they exist.
+//! Adding an endpoint: a match arm in `route` and a function here (docs/TESTING.md).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde_json::{json, Value};
+use wiremock::ResponseTemplate;
+
+use crate::openapi::Spec;
+use crate::world::World;
+use crate::Fault;
+
+/// A request as the routes see it.
+pub(crate) struct Ctx<'a> {
+    #[allow(dead_code)]
+    pub method: &'a str,
+    pub path: &'a str,
+    #[allow(dead_code)]
+    pub query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: Option<&'a Value>,
+    pub spec: &'static Spec,
+}
+
+impl Ctx<'_> {
+    fn segment(&self, i: usize) -> &str {
+        self.path.split('/').nth(i + 1).unwrap_or("")
+    }
+
+    fn bearer(&self) -> Option<&str> {
+        self.headers
+            .get("authorization")?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")
+            .or_else(|| {
+                self.headers
+                    .get("authorization")?
+                    .to_str()
+                    .ok()?
+                    .strip_prefix("token ")
+            })
+    }
+}
+
+/// An answer.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Option<Value>,
+    pub headers: Vec<(String, String)>,
+    pub delay: Option<Duration>,
+    /// Whether to hold it to the description (injected faults are not).
+    pub checked: bool,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            body: Some(body),
+            headers: vec![],
+            delay: None,
+            checked: true,
+        }
+    }
+
+    pub fn fault(f: Fault) -> Reply {
+        Reply {
+            status: f.status,
+            body: Some(f.body),
+            headers: f.headers,
+            delay: f.delay,
+            checked: false,
+        }
+    }
+
+    fn message(status: u16, message: &str) -> Reply {
+        Reply::json(
+            status,
+            json!({ "message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string() }),
+        )
+    }
+
+    pub fn into_template(self, remaining: u32) -> ResponseTemplate {
+        let reset = now_secs() + 3600;
+        let mut t = ResponseTemplate::new(self.status)
+            .insert_header(
+                "x-ratelimit-limit",
+                crate::world::RATE_LIMIT.to_string().as_str(),
+            )
+            .insert_header("x-ratelimit-remaining", remaining.to_string().as_str())
+            .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+            .insert_header(
+                "x-ratelimit-used",
+                (crate::world::RATE_LIMIT - remaining).to_string().as_str(),
+            )
+            .insert_header("x-ratelimit-resource", "core");
+        for (k, v) in &self.headers {
+            t = t.insert_header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = self.body {
+            t = t.set_body_json(body);
+        }
+        if let Some(d) = self.delay {
+            t = t.set_delay(d);
+        }
+        t
+    }
+}
+
+/// The installation a request is made as (by its token), for rate-limit accounting.
+pub(crate) fn installation_of(world: &World, headers: &http::HeaderMap) -> Option<i64> {
+    let token = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    world.token_installation(token)
+}
+
+/// Runs the route for an operation; `None` when the fake does not model it.
+pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
+    Some(match op {
+        "apps/create-installation-access-token" => create_installation_token(world, ctx),
+        "apps/create-from-manifest" => convert_manifest(world, ctx),
+        "repos/get" => get_repository(world, ctx),
+        "issues/create" => create_issue(world, ctx),
+        _ => return None,
+    })
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm), to avoid a date crate.
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The App's JWT, checked as GitHub does: RS256 under the App's key, `iss` the App id, at most
+/// ten minutes long, not expired.
+fn check_app_jwt(world: &World, ctx: &Ctx<'_>) -> Result<(), Reply> {
+    let refuse = |why: &str| {
+        Reply::message(
+            401,
+            &format!("A JSON web token could not be decoded ({why})"),
+        )
+    };
+    let token = ctx.bearer().ok_or_else(|| refuse("no bearer token"))?;
+    let key = world
+        .app_public_key
+        .as_ref()
+        .ok_or_else(|| refuse("the world has no App key"))?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(key)
+        .map_err(|_| refuse("bad App key in the world"))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_required_spec_claims(&["exp", "iat"]);
+    validation.leeway = 0;
+    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map_err(|e| refuse(&e.to_string()))?
+        .claims;
+    let iss_ok = claims["iss"].as_u64() == Some(world.app_id)
+        || claims["iss"].as_str() == Some(&world.app_id.to_string());
+    if !iss_ok {
+        return Err(refuse("iss is not the App id"));
+    }
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap_or(0),
+        claims["exp"].as_i64().unwrap_or(0),
+    );
+    if exp - iat > 600 || iat > now_secs() + 60 {
+        return Err(refuse(
+            "'Expiration time' claim ('exp') is too far in the future",
+        ));
+    }
+    Ok(())
+}
+
+/// The installation an installation token acts as, or the 401 GitHub gives.
+fn installation_auth(world: &World, ctx: &Ctx<'_>) -> Result<i64, Reply> {
+    ctx.bearer()
+        .and_then(|t| world.token_installation(t))
+        .ok_or_else(|| Reply::message(401, "Bad credentials"))
+}
+
+fn create_installation_token(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    if let Err(r) = check_app_jwt(world, ctx) {
+        return r;
+    }
+    let Ok(id) = ctx.segment(2).parse::<i64>() else {
+        return Reply::message(404, "Not Found");
+    };
+    if !world.installations.contains_key(&id) {
+        return Reply::message(404, "Not Found");
+    }
+    let token = format!("ghs_{:032x}", rand::rng().random::<u128>());
+    let expiry = SystemTime::now() + world.token_lifetime;
+    world.tokens.insert(token.clone(), (id, expiry));
+    let mut body = ctx
+        .spec
+        .example("installation-token")
+        .unwrap_or_else(|| json!({}));
+    body["token"] = json!(token);
+    body["expires_at"] = json!(rfc3339(expiry));
+    Reply::json(201, body)
+}
+
+fn convert_manifest(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let code = ctx.segment(1).to_owned();
+    let Some((id, pem, secret)) = world.manifest_codes.remove(&code) else {
+        return Reply::message(404, "Not Found");
+    };
+    let mut body = ctx
+        .spec
+        .example("integration-from-manifest")
+        .unwrap_or_else(|| json!({}));
+    body["id"] = json!(id);
+    body["pem"] = json!(pem);
+    body["webhook_secret"] = json!(secret);
+    let slug = body["slug"].as_str().unwrap_or("upkeep").to_owned();
+    body["html_url"] = json!(format!("https://github.com/apps/{slug}"));
+    Reply::json(201, body)
+}
+
+/// `owner/repo` from `/repos/{owner}/{repo}/…`, if the installation may see it.
+fn repository_name(world: &World, ctx: &Ctx<'_>, installation: i64) -> Result<String, Reply> {
+    let name = format!("{}/{}", ctx.segment(1), ctx.segment(2));
+    match world.repositories.get(&name) {
+        Some(r) if r.installation == installation => Ok(name),
+        _ => Err(Reply::message(404, "Not Found")),
+    }
+}
+
+fn get_repository(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let installation = match installation_auth(world, ctx) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let name = match repository_name(world, ctx, installation) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let repo = &world.repositories[&name];
+    let mut body = ctx
+        .spec
+        .example("full-repository")
+        .unwrap_or_else(|| json!({}));
+    let (owner, short) = name.split_once('/').unwrap_or((&name, &name));
+    body["id"] = json!(repo.id);
+    body["name"] = json!(short);
+    body["full_name"] = json!(name);
+    body["owner"]["login"] = json!(owner);
+    body["default_branch"] = json!(repo.default_branch);
+    body["private"] = json!(repo.private);
+    // GitHub's own example predates this required field.
+    body["has_discussions"] = json!(false);
+    Reply::json(200, body)
+}
+
+fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let installation = match installation_auth(world, ctx) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let name = match repository_name(world, ctx, installation) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let Some(title) = ctx.body.and_then(|b| b["title"].as_str()) else {
+        return Reply::message(422, "Validation Failed");
+    };
+    let id = world.next_id();
+    let repo = world.repositories.get_mut(&name).expect("checked above");
+    let number = repo.issues.len() as i64 + 1;
+    let mut issue = ctx.spec.example("issue").unwrap_or_else(|| json!({}));
+    issue["id"] = json!(id);
+    issue["number"] = json!(number);
+    issue["title"] = json!(title);
+    issue["body"] = ctx.body.map(|b| b["body"].clone()).unwrap_or(Value::Null);
+    issue["state"] = json!("open");
+    issue["html_url"] = json!(format!("https://github.com/{name}/issues/{number}"));
+    repo.issues.push(issue.clone());
+    Reply::json(201, issue)
+}

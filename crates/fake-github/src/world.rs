@@ -1,0 +1,110 @@
+//! The fake's state: the App, installations and their tokens, repositories, issues, manifest
+//! codes, and rate-limit budgets. Tests read and change it through `FakeGitHub::with_world`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+/// An installation of the App.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    pub id: i64,
+    pub account: String,
+}
+
+/// A repository.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    pub id: i64,
+    pub installation: i64,
+    pub full_name: String,
+    pub default_branch: String,
+    pub private: bool,
+    /// Issues and pull requests share GitHub's numbering.
+    pub issues: Vec<Value>,
+}
+
+/// Everything the fake GitHub knows.
+#[derive(Debug)]
+pub struct World {
+    pub app_id: u64,
+    pub app_public_key: Option<Vec<u8>>,
+    pub installations: BTreeMap<i64, Installation>,
+    pub repositories: BTreeMap<String, Repository>,
+    /// Installation tokens: token → (installation, expiry).
+    pub tokens: HashMap<String, (i64, SystemTime)>,
+    pub manifest_codes: HashMap<String, (u64, String, String)>,
+    pub token_lifetime: Duration,
+    /// Requests left this hour, per installation (`None`: the App or anonymous).
+    rate_remaining: HashMap<Option<i64>, u32>,
+    next_id: i64,
+}
+
+/// GitHub's hourly budget for an installation.
+pub const RATE_LIMIT: u32 = 5_000;
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            app_id: 0,
+            app_public_key: None,
+            installations: BTreeMap::new(),
+            repositories: BTreeMap::new(),
+            tokens: HashMap::new(),
+            manifest_codes: HashMap::new(),
+            token_lifetime: Duration::from_secs(3600),
+            rate_remaining: HashMap::new(),
+            next_id: 1_000,
+        }
+    }
+}
+
+impl World {
+    pub fn add_installation(&mut self, id: i64, account: &str) {
+        self.installations.insert(
+            id,
+            Installation {
+                id,
+                account: account.to_owned(),
+            },
+        );
+    }
+
+    pub fn add_repository(&mut self, installation: i64, full_name: &str) {
+        let id = self.next_id();
+        self.repositories.insert(
+            full_name.to_owned(),
+            Repository {
+                id,
+                installation,
+                full_name: full_name.to_owned(),
+                default_branch: "main".into(),
+                private: false,
+                issues: Vec::new(),
+            },
+        );
+    }
+
+    /// A fresh id for anything GitHub numbers globally.
+    pub fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The installation a token belongs to, if the token is live.
+    pub fn token_installation(&self, token: &str) -> Option<i64> {
+        let (installation, expiry) = self.tokens.get(token)?;
+        (SystemTime::now() < *expiry).then_some(*installation)
+    }
+
+    /// Counts one request against its budget; what is left.
+    pub fn spend_rate_limit(&mut self, installation: Option<i64>) -> u32 {
+        let left = self
+            .rate_remaining
+            .entry(installation)
+            .or_insert(RATE_LIMIT);
+        *left = left.saturating_sub(1);
+        *left
+    }
+}
