@@ -9,6 +9,8 @@
 //! assert_eq!(github.calls_to("apps/create-installation-access-token"), 1);
 //! ```
 
+pub mod git;
+mod git_routes;
 pub mod openapi;
 mod routes;
 mod world;
@@ -153,6 +155,19 @@ impl Builder {
     /// A repository `owner/name` granted to an installation, default branch `main`.
     pub fn repository(mut self, installation: i64, full_name: &str) -> Self {
         self.world.add_repository(installation, full_name);
+        self
+    }
+
+    /// Files on the default branch of a repository, as one commit on top of what is there.
+    pub fn files(mut self, full_name: &str, files: &[(&str, &str)]) -> Self {
+        let files = files
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
+            .collect();
+        let now = chrono_now_secs();
+        if let Some(repo) = self.world.repositories.get_mut(full_name) {
+            repo.commit_files(&files, "Initial commit", now);
+        }
         self
     }
 

@@ -25,7 +25,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn segment(&self, i: usize) -> &str {
+    pub fn segment(&self, i: usize) -> &str {
         self.path.split('/').nth(i + 1).unwrap_or("")
     }
 
@@ -66,6 +66,16 @@ impl Reply {
         }
     }
 
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            body: None,
+            headers: vec![],
+            delay: None,
+            checked: true,
+        }
+    }
+
     pub fn fault(f: Fault) -> Reply {
         Reply {
             status: f.status,
@@ -76,7 +86,7 @@ impl Reply {
         }
     }
 
-    fn message(status: u16, message: &str) -> Reply {
+    pub fn message(status: u16, message: &str) -> Reply {
         Reply::json(
             status,
             json!({ "message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string() }),
@@ -127,11 +137,11 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "apps/create-from-manifest" => convert_manifest(world, ctx),
         "repos/get" => get_repository(world, ctx),
         "issues/create" => create_issue(world, ctx),
-        _ => return None,
+        _ => return crate::git_routes::route(op, world, ctx),
     })
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -139,10 +149,16 @@ fn now_secs() -> i64 {
 }
 
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    rfc3339_secs(
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch.
+pub(crate) fn rfc3339_secs(secs: i64) -> String {
+    let secs = secs.max(0) as u64;
     // Civil date from days since the epoch (Howard Hinnant's algorithm), to avoid a date crate.
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -256,6 +272,12 @@ fn repository_name(world: &World, ctx: &Ctx<'_>, installation: i64) -> Result<St
         Some(r) if r.installation == installation => Ok(name),
         _ => Err(Reply::message(404, "Not Found")),
     }
+}
+
+/// The repository a request names, when its installation token may see it.
+pub(crate) fn authorised_repository(world: &World, ctx: &Ctx<'_>) -> Result<String, Reply> {
+    let installation = installation_auth(world, ctx)?;
+    repository_name(world, ctx, installation)
 }
 
 fn get_repository(world: &mut World, ctx: &Ctx<'_>) -> Reply {

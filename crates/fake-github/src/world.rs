@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::git::{Commit, Objects};
+
 /// An installation of the App.
 #[derive(Debug, Clone)]
 pub struct Installation {
@@ -23,6 +25,37 @@ pub struct Repository {
     pub private: bool,
     /// Issues and pull requests share GitHub's numbering.
     pub issues: Vec<Value>,
+    pub objects: Objects,
+    /// `heads/main` → commit id.
+    pub refs: BTreeMap<String, String>,
+}
+
+impl Repository {
+    /// The commit the default branch points at.
+    pub fn head(&self) -> Option<&String> {
+        self.refs.get(&format!("heads/{}", self.default_branch))
+    }
+
+    /// Commits `files` (path → content) on top of the default branch, replacing the tree.
+    pub fn commit_files(
+        &mut self,
+        files: &BTreeMap<String, Vec<u8>>,
+        message: &str,
+        time: i64,
+    ) -> String {
+        let tree = self.objects.tree_from_files(files);
+        let parents = self.head().cloned().into_iter().collect();
+        let sha = self.objects.commit(Commit {
+            tree,
+            parents,
+            message: message.to_owned(),
+            author: "Octocat <octocat@github.com>".into(),
+            time,
+        });
+        self.refs
+            .insert(format!("heads/{}", self.default_branch), sha.clone());
+        sha
+    }
 }
 
 /// Everything the fake GitHub knows.
@@ -82,6 +115,8 @@ impl World {
                 default_branch: "main".into(),
                 private: false,
                 issues: Vec::new(),
+                objects: Objects::default(),
+                refs: BTreeMap::new(),
             },
         );
     }

@@ -225,3 +225,127 @@ async fn rate_limit_headers_count_down_per_installation_and_faults_apply_in_orde
     let (c, _, _) = call(&github, reqwest::Method::GET, "/repos/o/r", &token, None).await;
     assert_eq!((a, b, c), (502, 409, 200));
 }
+
+#[tokio::test]
+async fn the_git_data_and_contents_apis_round_trip_with_gits_own_ids() {
+    if !available() {
+        return;
+    }
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let github = FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .files(
+            "o/r",
+            &[
+                ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+                ("crates/a/Cargo.toml", "[package]\nname = \"a\"\n"),
+            ],
+        )
+        .start()
+        .await;
+    let (_, token, _) = call(
+        &github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    let t = token["token"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let (github, t) = (&github, &t);
+        async move { call(github, reqwest::Method::GET, &path, t, None).await }
+    };
+
+    let (status, main, _) = get("/repos/o/r/git/ref/heads/main".into()).await;
+    assert_eq!(status, 200);
+    let head = main["object"]["sha"].as_str().unwrap().to_owned();
+    let (_, commit, _) = get(format!("/repos/o/r/git/commits/{head}")).await;
+    let tree = commit["tree"]["sha"].as_str().unwrap().to_owned();
+    let (_, listing, _) = get(format!("/repos/o/r/git/trees/{tree}?recursive=1")).await;
+    let paths: Vec<&str> = listing["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "blob")
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"Cargo.toml") && paths.contains(&"crates/a/Cargo.toml"),
+        "{paths:?}"
+    );
+    let (status, file, _) = get("/repos/o/r/contents/crates/a/Cargo.toml".into()).await;
+    assert_eq!(status, 200);
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(file["content"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, b"[package]\nname = \"a\"\n");
+
+    // A change through the Git Data API: blob, tree on the base, commit, branch.
+    let post = |path: &str, body: Value| {
+        let (github, t, path) = (&github, &t, path.to_owned());
+        async move { call(github, reqwest::Method::POST, &path, t, Some(body)).await }
+    };
+    let (status, blob, _) = post(
+        "/repos/o/r/git/blobs",
+        json!({"content": "[package]\nname = \"a\"\nversion = \"2\"\n", "encoding": "utf-8"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, new_tree, _) = post(
+        "/repos/o/r/git/trees",
+        json!({"base_tree": tree, "tree": [{"path": "crates/a/Cargo.toml", "mode": "100644", "type": "blob", "sha": blob["sha"]}]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, new_commit, _) = post(
+        "/repos/o/r/git/commits",
+        json!({"message": "Bump a", "tree": new_tree["sha"], "parents": [head]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let new_sha = new_commit["sha"].as_str().unwrap().to_owned();
+    let (status, _, _) = post(
+        "/repos/o/r/git/refs",
+        json!({"ref": "refs/heads/upkeep/cargo/a", "sha": new_sha}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, _) = post(
+        "/repos/o/r/git/refs",
+        json!({"ref": "refs/heads/upkeep/cargo/a", "sha": new_sha}),
+    )
+    .await;
+    assert_eq!(status, 422, "a second branch of the same name is refused");
+    // Moving the branch back is not a fast-forward: refused unless forced.
+    let patch = |body: Value| {
+        call(
+            &github,
+            reqwest::Method::PATCH,
+            "/repos/o/r/git/refs/heads/upkeep/cargo/a",
+            &t,
+            Some(body),
+        )
+    };
+    assert_eq!(patch(json!({"sha": head})).await.0, 422);
+    assert_eq!(patch(json!({"sha": head, "force": true})).await.0, 200);
+    let (status, _, _) = call(
+        &github,
+        reqwest::Method::DELETE,
+        "/repos/o/r/git/refs/heads/upkeep/cargo/a",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    // The new commit's tree holds the change and keeps the rest.
+    let files = github.with_world(|w| {
+        let repo = &w.repositories["o/r"];
+        repo.objects.files(new_tree["sha"].as_str().unwrap())
+    });
+    assert_eq!(files.len(), 2);
+    github.assert_conformant();
+}
