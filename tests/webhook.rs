@@ -444,3 +444,66 @@ async fn a_concurrent_burst_with_repeats_stores_each_delivery_once_on_postgres()
     };
     a_concurrent_burst_with_repeats_stores_each_delivery_once(db).await;
 }
+
+#[tokio::test]
+async fn deliveries_out_of_the_fake_world_keep_installations_in_sync() {
+    if common::shared_dir().is_none() {
+        return;
+    }
+    let github = fake_github::FakeGitHub::builder()
+        .installation(7, "octo-org")
+        .repository(7, "octo-org/lib")
+        .start()
+        .await;
+    let db = TestDb::sqlite();
+    let server = TestServer::start(common::settings(
+        &db.url,
+        &[("UPKEEP_GITHUB_API_URL", &github.uri())],
+    ))
+    .await;
+    let store = db.store().await;
+    let app = fake_github::webhooks::Endpoint {
+        url: server.url("/webhook"),
+        secret: common::SECRET.into(),
+    };
+    let repo_id = github.with_world(|w| w.repositories["octo-org/lib"].id);
+    let created = github
+        .deliver(&app, "installation", "created.payload.json", 7, None, |p| {
+            p["repositories"] = serde_json::json!([{ "id": repo_id, "full_name": "octo-org/lib", "name": "lib", "private": false, "node_id": "R_1" }]);
+        })
+        .await;
+    assert_eq!(created.status, 202);
+    eventually(10, "the installation to be synced", || {
+        let store = store.clone();
+        async move {
+            store
+                .active_repositories()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.full_name == "octo-org/lib")
+        }
+    })
+    .await;
+    let installation = store.installation(7).await.unwrap().unwrap();
+    assert_eq!(installation.account_login, "octo-org");
+
+    let comment = github
+        .deliver(
+            &app,
+            "issue_comment",
+            "created.payload.json",
+            7,
+            Some("octo-org/lib"),
+            |p| {
+                p["comment"]["body"] = "@upkeep help".into();
+            },
+        )
+        .await;
+    assert_eq!(comment.status, 202);
+    let stored = store.delivery(&comment.id).await.unwrap().unwrap();
+    assert_eq!(stored.repository.as_deref(), Some("octo-org/lib"));
+    assert_eq!(stored.repository_id, Some(repo_id));
+    assert_eq!(stored.installation_id, Some(7));
+    server.stop().await;
+}

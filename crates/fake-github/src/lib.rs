@@ -13,6 +13,7 @@ pub mod git;
 mod git_routes;
 pub mod openapi;
 mod routes;
+pub mod webhooks;
 mod world;
 
 use std::sync::{Arc, Mutex};
@@ -262,6 +263,24 @@ impl FakeGitHub {
     /// Takes the violations seen so far (a test of the fake itself that provokes them).
     pub fn take_violations(&self) -> Vec<Violation> {
         self.with(|s| std::mem::take(&mut s.violations))
+    }
+
+    /// Sends the app a webhook GitHub would send: the shared sample `<event>/<file>`, filled in
+    /// with this world's installation and repository, changed by `edit`, signed with the
+    /// endpoint's secret. Returns the delivery with the app's HTTP status.
+    pub async fn deliver(
+        &self,
+        to: &webhooks::Endpoint,
+        event: &str,
+        file: &str,
+        installation: i64,
+        repository: Option<&str>,
+        edit: impl FnOnce(&mut Value),
+    ) -> webhooks::Delivery {
+        let mut payload = webhooks::sample(event, file);
+        self.with(|s| webhooks::fill(&s.world, &mut payload, installation, repository));
+        edit(&mut payload);
+        webhooks::send(to, event, payload).await
     }
 
     /// Fails the test if any request or answer broke GitHub's description.
