@@ -11,6 +11,7 @@
 
 pub mod git;
 mod git_routes;
+mod issue_routes;
 pub mod openapi;
 mod routes;
 pub mod webhooks;
@@ -168,6 +169,16 @@ impl Builder {
         let now = chrono_now_secs();
         if let Some(repo) = self.world.repositories.get_mut(full_name) {
             repo.commit_files(&files, "Initial commit", now);
+        }
+        self
+    }
+
+    /// A collaborator on a repository with a permission (`admin`, `maintain`, `write`,
+    /// `triage`, `read`).
+    pub fn collaborator(mut self, full_name: &str, login: &str, permission: &str) -> Self {
+        if let Some(repo) = self.world.repositories.get_mut(full_name) {
+            repo.permissions
+                .insert(login.to_owned(), permission.to_owned());
         }
         self
     }

@@ -137,7 +137,10 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "apps/create-from-manifest" => convert_manifest(world, ctx),
         "repos/get" => get_repository(world, ctx),
         "issues/create" => create_issue(world, ctx),
-        _ => return crate::git_routes::route(op, world, ctx),
+        _ => {
+            return crate::git_routes::route(op, world, ctx)
+                .or_else(|| crate::issue_routes::route(op, world, ctx));
+        }
     })
 }
 
@@ -320,7 +323,7 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
     };
     let id = world.next_id();
     let repo = world.repositories.get_mut(&name).expect("checked above");
-    let number = repo.issues.len() as i64 + 1;
+    let number = repo.next_number();
     let mut issue = ctx.spec.example("issue").unwrap_or_else(|| json!({}));
     issue["id"] = json!(id);
     issue["number"] = json!(number);

@@ -28,9 +28,23 @@ pub struct Repository {
     pub objects: Objects,
     /// `heads/main` → commit id.
     pub refs: BTreeMap<String, String>,
+    /// Pull requests in GitHub's shape (they share the issues' numbers).
+    pub pulls: Vec<Value>,
+    /// Issue and pull request comments in GitHub's shape.
+    pub comments: Vec<Value>,
+    /// Reactions: (comment id, content, user).
+    pub reactions: Vec<(i64, String, String)>,
+    pub check_runs: Vec<Value>,
+    /// Collaborators: login → permission (`admin`, `maintain`, `write`, `triage`, `read`).
+    pub permissions: BTreeMap<String, String>,
 }
 
 impl Repository {
+    /// The next issue or pull request number.
+    pub fn next_number(&self) -> i64 {
+        (self.issues.len() + self.pulls.len()) as i64 + 1
+    }
+
     /// The commit the default branch points at.
     pub fn head(&self) -> Option<&String> {
         self.refs.get(&format!("heads/{}", self.default_branch))
@@ -117,6 +131,11 @@ impl World {
                 issues: Vec::new(),
                 objects: Objects::default(),
                 refs: BTreeMap::new(),
+                pulls: Vec::new(),
+                comments: Vec::new(),
+                reactions: Vec::new(),
+                check_runs: Vec::new(),
+                permissions: BTreeMap::new(),
             },
         );
     }

@@ -167,7 +167,14 @@ async fn an_operation_the_fake_does_not_model_fails_loudly() {
         return;
     }
     let github = world().await;
-    let (status, _, _) = call(&github, reqwest::Method::GET, "/repos/o/r/pulls", "x", None).await;
+    let (status, _, _) = call(
+        &github,
+        reqwest::Method::GET,
+        "/repos/o/r/releases",
+        "x",
+        None,
+    )
+    .await;
     assert_eq!(status, 501);
     let (status, _, _) = call(
         &github,
@@ -185,7 +192,7 @@ async fn an_operation_the_fake_does_not_model_fails_loudly() {
         "{}",
         violations[0]
     );
-    assert_eq!(violations[0].operation, "pulls/list");
+    assert_eq!(violations[0].operation, "repos/list-releases");
     assert!(
         violations[1].message.contains("no such operation"),
         "{}",
@@ -347,5 +354,202 @@ async fn the_git_data_and_contents_apis_round_trip_with_gits_own_ids() {
         repo.objects.files(new_tree["sha"].as_str().unwrap())
     });
     assert_eq!(files.len(), 2);
+    github.assert_conformant();
+}
+
+#[tokio::test]
+async fn pull_requests_comments_labels_reactions_checks_and_permissions_conform() {
+    if !available() {
+        return;
+    }
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let github = FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
+        .collaborator("o/r", "alice", "maintain")
+        .start()
+        .await;
+    let (_, token, _) = call(
+        &github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    let t = token["token"].as_str().unwrap().to_owned();
+    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let (github, t) = (&github, &t);
+        async move { call(github, method, &path, t, body).await }
+    };
+    use reqwest::Method as M;
+    let (_, main, _) = send(M::GET, "/repos/o/r/git/ref/heads/main".into(), None).await;
+    let head = main["object"]["sha"].as_str().unwrap().to_owned();
+    assert_eq!(
+        send(
+            M::POST,
+            "/repos/o/r/git/refs".into(),
+            Some(json!({"ref": "refs/heads/upkeep/cargo/serde", "sha": head}))
+        )
+        .await
+        .0,
+        201
+    );
+
+    let (status, pr, _) = send(M::POST, "/repos/o/r/pulls".into(), Some(json!({"title": "Bump serde", "head": "upkeep/cargo/serde", "base": "main", "body": "table"}))).await;
+    assert_eq!(status, 201, "{pr}");
+    let n = pr["number"].as_i64().unwrap();
+    assert_eq!(
+        send(
+            M::POST,
+            "/repos/o/r/pulls".into(),
+            Some(json!({"title": "again", "head": "upkeep/cargo/serde", "base": "main"}))
+        )
+        .await
+        .0,
+        422
+    );
+    let (_, open, _) = send(
+        M::GET,
+        "/repos/o/r/pulls?state=open&head=o:upkeep/cargo/serde".into(),
+        None,
+    )
+    .await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    assert_eq!(
+        send(
+            M::PATCH,
+            format!("/repos/o/r/pulls/{n}"),
+            Some(json!({"title": "Bump serde from 1.0.1 to 1.0.2"}))
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, got, _) = send(M::GET, format!("/repos/o/r/pulls/{n}"), None).await;
+    assert_eq!(got["title"], "Bump serde from 1.0.1 to 1.0.2");
+
+    let (status, comment, _) = send(
+        M::POST,
+        format!("/repos/o/r/issues/{n}/comments"),
+        Some(json!({"body": "@upkeep rebase"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let cid = comment["id"].as_i64().unwrap();
+    assert_eq!(
+        send(
+            M::PATCH,
+            format!("/repos/o/r/issues/comments/{cid}"),
+            Some(json!({"body": "edited"}))
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        send(
+            M::POST,
+            format!("/repos/o/r/issues/comments/{cid}/reactions"),
+            Some(json!({"content": "eyes"}))
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        send(
+            M::POST,
+            format!("/repos/o/r/issues/comments/{cid}/reactions"),
+            Some(json!({"content": "eyes"}))
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, comments, _) = send(M::GET, format!("/repos/o/r/issues/{n}/comments"), None).await;
+    assert_eq!(comments[0]["body"], "edited");
+    let (status, labels, _) = send(
+        M::POST,
+        format!("/repos/o/r/issues/{n}/labels"),
+        Some(json!({"labels": ["dependencies", "upkeep:needs-human"]})),
+    )
+    .await;
+    assert_eq!((status, labels.as_array().unwrap().len()), (200, 2));
+
+    let (status, run, _) = send(
+        M::POST,
+        "/repos/o/r/check-runs".into(),
+        Some(json!({"name": "upkeep/audit", "head_sha": head, "status": "in_progress"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let run_id = run["id"].as_i64().unwrap();
+    let (status, done, _) = send(M::PATCH, format!("/repos/o/r/check-runs/{run_id}"), Some(json!({"conclusion": "failure", "output": {"title": "1 vulnerability", "summary": "RUSTSEC-2020-0071"}}))).await;
+    assert_eq!((status, done["status"].as_str()), (200, Some("completed")));
+
+    let (status, merged, _) = send(
+        M::PUT,
+        format!("/repos/o/r/pulls/{n}/merge"),
+        Some(json!({"merge_method": "squash"})),
+    )
+    .await;
+    assert_eq!((status, merged["merged"].as_bool()), (200, Some(true)));
+    let (_, main_after, _) = send(M::GET, "/repos/o/r/git/ref/heads/main".into(), None).await;
+    assert_eq!(main_after["object"]["sha"], merged["sha"]);
+    assert_eq!(
+        send(M::PUT, format!("/repos/o/r/pulls/{n}/merge"), None)
+            .await
+            .0,
+        405
+    );
+
+    let (status, issue, _) = send(
+        M::POST,
+        "/repos/o/r/issues".into(),
+        Some(json!({"title": "Upkeep dashboard"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        issue["number"].as_i64(),
+        Some(n + 1),
+        "issues and pull requests share numbers"
+    );
+    assert_eq!(
+        send(
+            M::PATCH,
+            format!("/repos/o/r/issues/{}", n + 1),
+            Some(json!({"state": "closed"}))
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, open_issues, _) = send(M::GET, "/repos/o/r/issues?state=open".into(), None).await;
+    assert!(open_issues.as_array().unwrap().is_empty());
+
+    let (status, perm, _) = send(
+        M::GET,
+        "/repos/o/r/collaborators/alice/permission".into(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, perm["role_name"].as_str()),
+        (200, Some("maintain"))
+    );
+    assert_eq!(
+        send(
+            M::GET,
+            "/repos/o/r/collaborators/mallory/permission".into(),
+            None
+        )
+        .await
+        .0,
+        404
+    );
     github.assert_conformant();
 }
