@@ -9,7 +9,8 @@
 #
 # Knobs: DURATION (s, default 20), THREADS (2), CONNECTIONS (16), WARMUP (s, 5), WORKERS (upkeep
 # job workers, 4), PAYLOAD (a webhook body; default the shared push payload), LOG (both servers'
-# log level: default info, each server's own default; warn silences Probot's per-request line).
+# log level; unset, each server's own default: info, and for Probot pretty-printed unless
+# PROBOT_ENV=production, which switches it to JSON lines).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -63,7 +64,7 @@ if [ "$ONLY" != "upkeep" ]; then
   [ -d "$app/node_modules/probot" ] || (cd "$app" && npm install --no-audit --no-fund)
   port=$(free_port)
   (cd "$app" && APP_ID=1 PRIVATE_KEY_PATH="$tmp/key.pem" WEBHOOK_SECRET="$SECRET" PORT="$port" HOST=127.0.0.1 \
-    LOG_LEVEL="${LOG:-info}" NODE_ENV=production exec node node_modules/probot/bin/probot.js run ./index.js > "$tmp/probot.log" 2>&1) &
+    ${LOG:+LOG_LEVEL="$LOG"} ${PROBOT_ENV:+NODE_ENV="$PROBOT_ENV"} exec env node node_modules/probot/bin/probot.js run ./index.js > "$tmp/probot.log" 2>&1) &
   pid=$!; pids+=("$pid")
   wait_http "http://127.0.0.1:$port/"
   node_pid=$(pgrep -P "$pid" node || echo "$pid")
