@@ -245,6 +245,12 @@ async fn installation_created_twice_is_processed_once(db: TestDb) {
     })
     .await;
     assert_eq!(job.attempts, 1, "processed more than once");
+    assert_eq!(
+        job.max_attempts,
+        upkeep::jobs::DEFAULT_MAX_ATTEMPTS,
+        "the trigger and the code disagree"
+    );
+    assert_eq!(job.repository_id, None);
     assert_eq!(store.count_deliveries().await.unwrap(), 1);
     let stored = store.delivery(&delivery).await.unwrap().unwrap();
     assert_eq!(stored.outcome.as_deref(), Some("installation synced"));

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError};
 
 /// A delivery as received, about to be stored.
 #[derive(Debug, Clone)]
@@ -56,11 +56,13 @@ impl Store {
             .ok_or_else(|| StoreError::Batch("no answer for the delivery".into()))
     }
 
-    /// Stores a batch of deliveries in one transaction, each new one that asks for it with its
-    /// processing job (`{job_kind}:{delivery_id}`): a delivery is never stored without its job,
-    /// nor acknowledged unstored. Two multi-row statements serve the whole batch, which is what
-    /// lets one SQLite writer keep up with a burst. The answer is in the batch's order; a
-    /// delivery id seen before, or earlier in the same batch, is a duplicate.
+    /// Stores a batch of deliveries, each new one that asks for it with its processing job
+    /// (`{job_kind}:{delivery_id}`), in one statement: a delivery is never stored without its
+    /// job, nor acknowledged unstored. On SQLite a trigger enqueues the job (migration 0002); on
+    /// PostgreSQL a data-modifying CTE does. One statement per batch is what lets one SQLite
+    /// writer keep up with a burst: each statement is a round trip to sqlx's SQLite thread. The
+    /// answer is in the batch's order; a delivery id seen before, or earlier in the same batch,
+    /// is a duplicate.
     pub async fn store_deliveries(
         &self,
         batch: &[NewDelivery<'_>],
@@ -69,28 +71,31 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool().begin().await?;
         let rows: Vec<String> = (0..batch.len())
             .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
+                let b = i * 9;
+                let p: Vec<String> = (1..=9).map(|k| format!("${}", b + k)).collect();
+                format!("({})", p.join(", "))
             })
             .collect();
-        let sql = format!(
+        let insert = format!(
             "INSERT INTO deliveries (delivery_id, event, action, installation_id, repository_id, \
-             repository, received_at, payload) VALUES {} ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+             repository, received_at, payload, job_kind) VALUES {} ON CONFLICT (delivery_id) DO NOTHING",
             rows.join(", ")
         );
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!("{insert} RETURNING delivery_id"),
+            Dialect::Postgres => format!(
+                "WITH new AS ({insert} RETURNING delivery_id, job_kind, repository_id, received_at), \
+                 queued AS (INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, max_attempts, \
+                 run_at, repository_id, created_at, updated_at) \
+                 SELECT job_kind, job_kind || ':' || delivery_id, json_build_object('delivery_id', delivery_id)::text, \
+                 'queued', 0, {}, received_at, repository_id, received_at, received_at FROM new \
+                 WHERE job_kind IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING) \
+                 SELECT delivery_id FROM new",
+                crate::jobs::DEFAULT_MAX_ATTEMPTS
+            ),
+        };
         let mut query = sqlx::query(&sql);
         for d in batch {
             query = query
@@ -101,16 +106,17 @@ impl Store {
                 .bind(d.repository_id)
                 .bind(d.repository)
                 .bind(d.received_at)
-                .bind(d.payload);
+                .bind(d.payload)
+                .bind(d.enqueue.then_some(job_kind));
         }
         let inserted: std::collections::HashSet<String> = query
-            .fetch_all(&mut *tx)
+            .fetch_all(self.pool())
             .await?
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
         let mut seen = std::collections::HashSet::new();
-        let stored: Vec<Stored> = batch
+        Ok(batch
             .iter()
             .map(|d| {
                 if inserted.contains(d.delivery_id) && seen.insert(d.delivery_id) {
@@ -119,53 +125,7 @@ impl Store {
                     Stored::Duplicate
                 }
             })
-            .collect();
-        let jobs: Vec<(String, String, &NewDelivery<'_>)> = batch
-            .iter()
-            .zip(&stored)
-            .filter(|(d, s)| d.enqueue && **s == Stored::New)
-            .map(|(d, _)| {
-                let key = format!("{job_kind}:{}", d.delivery_id);
-                let payload = serde_json::json!({ "delivery_id": d.delivery_id }).to_string();
-                (key, payload, d)
-            })
-            .collect();
-        if !jobs.is_empty() {
-            let rows: Vec<String> = (0..jobs.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, 'queued', 0, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 5,
-                        b + 5
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, max_attempts, run_at, \
-                 repository_id, created_at, updated_at) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for (key, payload, d) in &jobs {
-                query = query
-                    .bind(job_kind)
-                    .bind(key.as_str())
-                    .bind(payload.as_str())
-                    .bind(crate::jobs::DEFAULT_MAX_ATTEMPTS)
-                    .bind(d.received_at)
-                    .bind(d.repository_id);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(stored)
+            .collect())
     }
 
     /// Looks a delivery up by its GitHub delivery id.
