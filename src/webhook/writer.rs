@@ -1,6 +1,6 @@
 //! Group commit for deliveries. Every request hands its delivery to one writer task, which takes
-//! whatever else is waiting (up to a count and a byte budget) and stores the lot in one
-//! transaction of two statements, then answers each request. Under a burst, per-delivery
+//! whatever else is waiting (up to a count and a byte budget) and stores the lot, jobs
+//! included, in one statement, then answers each request. Under a burst, per-delivery
 //! database work shrinks to a share of one commit; alone, a delivery is stored at once.
 
 use bytes::Bytes;
