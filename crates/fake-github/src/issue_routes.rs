@@ -51,7 +51,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         }
         "pulls/update" => update_pull(repo, number, &body),
         "pulls/merge" => merge_pull(repo, number, &body),
-        "issues/create-comment" => create_comment(repo, number, &api, &web, id, &body),
+        "issues/create-comment" => create_comment(ctx, repo, number, &api, &web, id, &body),
         "issues/list-comments" => Reply::json(
             200,
             Value::Array(
@@ -71,7 +71,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "issues/list-for-repo" => list_issues(repo, ctx),
         "issues/update" => update_issue(repo, number, &body),
         "reactions/create-for-issue-comment" => {
-            react(repo, ctx.segment(5).parse().unwrap_or(0), id, &body)
+            react(ctx, repo, ctx.segment(5).parse().unwrap_or(0), id, &body)
         }
         "checks/create" => create_check(repo, &api, id, &body),
         "checks/update" => update_check(repo, ctx.segment(4).parse().unwrap_or(0), &body),
@@ -308,6 +308,7 @@ fn merge_pull(repo: &mut Repository, number: i64, body: &Value) -> Reply {
 }
 
 fn create_comment(
+    ctx: &Ctx<'_>,
     repo: &mut Repository,
     number: i64,
     api: &str,
@@ -324,9 +325,7 @@ fn create_comment(
     let comment = json!({
         "id": id, "node_id": format!("IC_{id}"), "url": format!("{api}/issues/comments/{id}"),
         "html_url": format!("{web}/issues/{number}#issuecomment-{id}"), "body": text,
-        "user": { "login": BOT, "id": 1, "node_id": "BOT_1", "avatar_url": "", "gravatar_id": "", "url": "", "html_url": "",
-                  "followers_url": "", "following_url": "", "gists_url": "", "starred_url": "", "subscriptions_url": "",
-                  "organizations_url": "", "repos_url": "", "events_url": "", "received_events_url": "", "type": "Bot", "site_admin": false },
+        "user": user(ctx, BOT),
         "created_at": now(), "updated_at": now(), "issue_url": format!("{api}/issues/{number}"),
         "author_association": "NONE"
     });
@@ -410,7 +409,7 @@ fn update_issue(repo: &mut Repository, number: i64, body: &Value) -> Reply {
     Reply::json(200, issue.clone())
 }
 
-fn react(repo: &mut Repository, comment: i64, id: i64, body: &Value) -> Reply {
+fn react(ctx: &Ctx<'_>, repo: &mut Repository, comment: i64, id: i64, body: &Value) -> Reply {
     let Some(content) = body["content"].as_str() else {
         return Reply::message(422, "Validation Failed");
     };
@@ -427,9 +426,7 @@ fn react(repo: &mut Repository, comment: i64, id: i64, body: &Value) -> Reply {
     }
     let reaction = json!({
         "id": id, "node_id": format!("REA_{id}"), "content": content, "created_at": now(),
-        "user": { "login": BOT, "id": 1, "node_id": "BOT_1", "avatar_url": "", "gravatar_id": "", "url": "", "html_url": "",
-                  "followers_url": "", "following_url": "", "gists_url": "", "starred_url": "", "subscriptions_url": "",
-                  "organizations_url": "", "repos_url": "", "events_url": "", "received_events_url": "", "type": "Bot", "site_admin": false }
+        "user": user(ctx, BOT)
     });
     Reply::json(if existing { 200 } else { 201 }, reaction)
 }

@@ -284,11 +284,7 @@ pub(crate) fn authorised_repository(world: &World, ctx: &Ctx<'_>) -> Result<Stri
 }
 
 fn get_repository(world: &mut World, ctx: &Ctx<'_>) -> Reply {
-    let installation = match installation_auth(world, ctx) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let name = match repository_name(world, ctx, installation) {
+    let name = match authorised_repository(world, ctx) {
         Ok(n) => n,
         Err(r) => return r,
     };
@@ -310,11 +306,7 @@ fn get_repository(world: &mut World, ctx: &Ctx<'_>) -> Reply {
 }
 
 fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
-    let installation = match installation_auth(world, ctx) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let name = match repository_name(world, ctx, installation) {
+    let name = match authorised_repository(world, ctx) {
         Ok(n) => n,
         Err(r) => return r,
     };
@@ -322,7 +314,9 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
         return Reply::message(422, "Validation Failed");
     };
     let id = world.next_id();
-    let repo = world.repositories.get_mut(&name).expect("checked above");
+    let Some(repo) = world.repositories.get_mut(&name) else {
+        return Reply::message(404, "Not Found");
+    };
     let number = repo.next_number();
     let mut issue = ctx.spec.example("issue").unwrap_or_else(|| json!({}));
     issue["id"] = json!(id);
