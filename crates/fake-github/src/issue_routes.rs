@@ -187,20 +187,29 @@ fn list_pulls(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
     let get = |k: &str| query.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
     let state = get("state").unwrap_or("open");
     let head = get("head").map(|h| h.replace("%3A", ":"));
+    let items = simple_pulls(repo, ctx, |p| {
+        (state == "all" || p["state"] == state)
+            && head.as_deref().is_none_or(|h| {
+                p["head"]["label"] == h || p["head"]["ref"] == h.split(':').nth(1).unwrap_or(h)
+            })
+    });
+    Reply::json(200, Value::Array(items))
+}
+
+/// Pull requests in the "simple" shape lists use, filtered.
+pub(crate) fn simple_pulls(
+    repo: &Repository,
+    ctx: &Ctx<'_>,
+    keep: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let template = ctx
         .spec
         .example("pull-request-simple-items")
         .and_then(|a| a.get(0).cloned())
         .unwrap_or_else(|| json!({}));
-    let items: Vec<Value> = repo
-        .pulls
+    repo.pulls
         .iter()
-        .filter(|p| state == "all" || p["state"] == state)
-        .filter(|p| {
-            head.as_deref().is_none_or(|h| {
-                p["head"]["label"] == h || p["head"]["ref"] == h.split(':').nth(1).unwrap_or(h)
-            })
-        })
+        .filter(|p| keep(p))
         .map(|p| {
             let mut item = template.clone();
             for key in [
@@ -232,8 +241,7 @@ fn list_pulls(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
             }
             item
         })
-        .collect();
-    Reply::json(200, Value::Array(items))
+        .collect()
 }
 
 fn update_pull(repo: &mut Repository, number: i64, body: &Value) -> Reply {

@@ -9,6 +9,7 @@
 //! assert_eq!(github.calls_to("apps/create-installation-access-token"), 1);
 //! ```
 
+mod actions_routes;
 pub mod git;
 mod git_routes;
 mod issue_routes;
@@ -24,7 +25,7 @@ use openapi::{Spec, Violation};
 use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub use world::{Installation, Repository, World};
+pub use world::{Artifact, Installation, Repository, World};
 
 /// One request the app made, as the fake saw it.
 #[derive(Debug, Clone)]
@@ -204,8 +205,9 @@ impl Builder {
         self
     }
 
-    pub async fn start(self) -> FakeGitHub {
+    pub async fn start(mut self) -> FakeGitHub {
         let server = MockServer::start().await;
+        self.world.base_url = server.uri();
         let state = Arc::new(Mutex::new(State {
             world: self.world,
             calls: Vec::new(),
@@ -338,6 +340,9 @@ impl Respond for Dispatcher {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let method = request.method.as_str().to_owned();
         let path = request.url.path().to_owned();
+        if path.starts_with(actions_routes::BLOB_PREFIX) {
+            return self.blob(&method, &path);
+        }
         let body: Option<Value> = if request.body.is_empty() {
             None
         } else {
@@ -419,6 +424,25 @@ impl Respond for Dispatcher {
 }
 
 impl Dispatcher {
+    /// GitHub's blob storage behind an artifact redirect: not the API, so not held to it.
+    fn blob(&self, method: &str, path: &str) -> ResponseTemplate {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let body = actions_routes::blob(&state.world, path);
+        let status = if body.is_some() { 200 } else { 404 };
+        state.calls.push(Call {
+            at: Instant::now(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            operation: None,
+            status,
+            body: None,
+        });
+        match body {
+            Some(zip) => ResponseTemplate::new(200).set_body_raw(zip, "application/zip"),
+            None => ResponseTemplate::new(404),
+        }
+    }
+
     fn refuse(
         &self,
         method: &str,

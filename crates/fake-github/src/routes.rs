@@ -76,6 +76,17 @@ impl Reply {
         }
     }
 
+    /// A 302 to `location`, as GitHub answers artifact downloads.
+    pub fn redirect(location: &str) -> Reply {
+        Reply {
+            status: 302,
+            body: None,
+            headers: vec![("location".into(), location.to_owned())],
+            delay: None,
+            checked: true,
+        }
+    }
+
     pub fn fault(f: Fault) -> Reply {
         Reply {
             status: f.status,
@@ -139,7 +150,8 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "issues/create" => create_issue(world, ctx),
         _ => {
             return crate::git_routes::route(op, world, ctx)
-                .or_else(|| crate::issue_routes::route(op, world, ctx));
+                .or_else(|| crate::issue_routes::route(op, world, ctx))
+                .or_else(|| crate::actions_routes::route(op, world, ctx));
         }
     })
 }

@@ -37,6 +37,22 @@ pub struct Repository {
     pub check_runs: Vec<Value>,
     /// Collaborators: login → permission (`admin`, `maintain`, `write`, `triage`, `read`).
     pub permissions: BTreeMap<String, String>,
+    /// Workflow runs in GitHub's shape.
+    pub workflow_runs: Vec<Value>,
+    pub artifacts: Vec<Artifact>,
+    /// Workflow dispatches asked for: (workflow id or file name, ref).
+    pub dispatches: Vec<(String, String)>,
+    /// Runs whose failed jobs were asked to re-run.
+    pub reruns: Vec<i64>,
+}
+
+/// A workflow run's artifact and its zip body.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub id: i64,
+    pub run_id: i64,
+    pub name: String,
+    pub zip: Vec<u8>,
 }
 
 impl Repository {
@@ -83,6 +99,8 @@ pub struct World {
     pub tokens: HashMap<String, (i64, SystemTime)>,
     pub manifest_codes: HashMap<String, (u64, String, String)>,
     pub token_lifetime: Duration,
+    /// The fake's own base URL (artifact downloads redirect to it).
+    pub base_url: String,
     /// Requests left this hour, per installation (`None`: the App or anonymous).
     rate_remaining: HashMap<Option<i64>, u32>,
     next_id: i64,
@@ -101,6 +119,7 @@ impl Default for World {
             tokens: HashMap::new(),
             manifest_codes: HashMap::new(),
             token_lifetime: Duration::from_secs(3600),
+            base_url: String::new(),
             rate_remaining: HashMap::new(),
             next_id: 1_000,
         }
@@ -136,8 +155,46 @@ impl World {
                 reactions: Vec::new(),
                 check_runs: Vec::new(),
                 permissions: BTreeMap::new(),
+                workflow_runs: Vec::new(),
+                artifacts: Vec::new(),
+                dispatches: Vec::new(),
+                reruns: Vec::new(),
             },
         );
+    }
+
+    /// Adds a completed workflow run; its id.
+    pub fn add_workflow_run(
+        &mut self,
+        repo: &str,
+        name: &str,
+        branch: &str,
+        head_sha: &str,
+        event: &str,
+        conclusion: &str,
+    ) -> i64 {
+        let id = self.next_id();
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.workflow_runs.push(serde_json::json!({
+                "id": id, "name": name, "head_branch": branch, "head_sha": head_sha, "event": event,
+                "status": "completed", "conclusion": conclusion, "run_attempt": 1, "workflow_id": 161335
+            }));
+        }
+        id
+    }
+
+    /// Attaches an artifact (a zip body) to a workflow run; its id.
+    pub fn add_artifact(&mut self, repo: &str, run_id: i64, name: &str, zip: Vec<u8>) -> i64 {
+        let id = self.next_id();
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.artifacts.push(Artifact {
+                id,
+                run_id,
+                name: name.to_owned(),
+                zip,
+            });
+        }
+        id
     }
 
     /// A fresh id for anything GitHub numbers globally.

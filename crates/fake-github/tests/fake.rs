@@ -553,3 +553,127 @@ async fn pull_requests_comments_labels_reactions_checks_and_permissions_conform(
     );
     github.assert_conformant();
 }
+
+#[tokio::test]
+async fn workflow_runs_artifacts_reruns_dispatches_and_commit_pulls_conform() {
+    if !available() {
+        return;
+    }
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let github = FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
+        .start()
+        .await;
+    let head = github.with_world(|w| w.repositories["o/r"].head().cloned().unwrap());
+    let run =
+        github.with_world(|w| w.add_workflow_run("o/r", "bench", "main", &head, "push", "success"));
+    let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+    let artifact =
+        github.with_world(|w| w.add_artifact("o/r", run, "upkeep-criterion", zip.clone()));
+    let (_, token, _) = call(
+        &github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    let t = token["token"].as_str().unwrap().to_owned();
+    use reqwest::Method as M;
+    let (status, runs, _) = call(
+        &github,
+        M::GET,
+        "/repos/o/r/actions/runs?branch=main&event=push",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!((status, runs["total_count"].as_i64()), (200, Some(1)));
+    let (status, one, _) = call(
+        &github,
+        M::GET,
+        &format!("/repos/o/r/actions/runs/{run}"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!((status, one["conclusion"].as_str()), (200, Some("success")));
+    let (status, artifacts, _) = call(
+        &github,
+        M::GET,
+        &format!("/repos/o/r/actions/runs/{run}/artifacts"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, artifacts["artifacts"][0]["name"].as_str()),
+        (200, Some("upkeep-criterion"))
+    );
+
+    // The download is a redirect to storage outside the API; following it yields the zip.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = no_follow
+        .get(format!(
+            "{}/repos/o/r/actions/artifacts/{artifact}/zip",
+            github.uri()
+        ))
+        .header("authorization", format!("Bearer {t}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 302);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let body = reqwest::get(&location)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.as_ref(), zip.as_slice());
+
+    assert_eq!(
+        call(
+            &github,
+            M::POST,
+            &format!("/repos/o/r/actions/runs/{run}/rerun-failed-jobs"),
+            &t,
+            None
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        github.with_world(|w| w.repositories["o/r"].reruns.clone()),
+        vec![run]
+    );
+    let dispatch = |git_ref: &str| {
+        call(
+            &github,
+            M::POST,
+            "/repos/o/r/actions/workflows/bench.yml/dispatches",
+            &t,
+            Some(json!({"ref": git_ref})),
+        )
+    };
+    assert_eq!(dispatch("main").await.0, 204);
+    assert_eq!(dispatch("no-such-branch").await.0, 422);
+
+    let (status, pulls, _) = call(
+        &github,
+        M::GET,
+        &format!("/repos/o/r/commits/{head}/pulls"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!((status, pulls.as_array().map(Vec::len)), (200, Some(0)));
+    github.assert_conformant();
+}

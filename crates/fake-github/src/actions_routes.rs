@@ -1,0 +1,190 @@
+//! GitHub Actions: workflow runs, their artifacts (the download answers 302 to a short-lived URL
+//! on the fake's blob store, as GitHub redirects to its storage), re-running failed jobs,
+//! workflow dispatch, and the pull requests associated with a commit.
+
+use serde_json::{json, Value};
+
+use crate::routes::{Ctx, Reply};
+use crate::world::{Repository, World};
+
+const OPS: [&str; 6] = [
+    "actions/list-workflow-runs-for-repo",
+    "actions/get-workflow-run",
+    "actions/list-workflow-run-artifacts",
+    "actions/download-artifact",
+    "actions/re-run-workflow-failed-jobs",
+    "actions/create-workflow-dispatch",
+];
+
+/// Where artifact downloads are redirected; not part of the API, so not held to it.
+pub const BLOB_PREFIX: &str = "/_blobs/artifacts/";
+
+pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
+    if !OPS.contains(&op) && op != "repos/list-pull-requests-associated-with-commit" {
+        return None;
+    }
+    let name = match crate::routes::authorised_repository(world, ctx) {
+        Ok(n) => n,
+        Err(r) => return Some(r),
+    };
+    let base_url = world.base_url.clone();
+    let repo = world.repositories.get_mut(&name)?;
+    let api = format!("https://api.github.com/repos/{name}");
+    let run_id = ctx.segment(5).parse::<i64>().unwrap_or(0);
+    Some(match op {
+        "actions/list-workflow-runs-for-repo" => list_runs(repo, ctx, &api),
+        "actions/get-workflow-run" => match repo.workflow_runs.iter().find(|r| r["id"] == run_id) {
+            Some(run) => Reply::json(200, run_json(ctx, &api, run)),
+            None => Reply::message(404, "Not Found"),
+        },
+        "actions/list-workflow-run-artifacts" => list_artifacts(repo, ctx, &api, run_id),
+        "actions/download-artifact" => match repo.artifacts.iter().find(|a| a.id == run_id) {
+            Some(a) => Reply::redirect(&format!(
+                "{base_url}{BLOB_PREFIX}{}/{}?expires=60",
+                name.replace('/', "~"),
+                a.id
+            )),
+            None => Reply::message(404, "Not Found"),
+        },
+        "actions/re-run-workflow-failed-jobs" => {
+            match repo.workflow_runs.iter_mut().find(|r| r["id"] == run_id) {
+                Some(run) => {
+                    run["status"] = json!("queued");
+                    run["conclusion"] = Value::Null;
+                    run["run_attempt"] = json!(run["run_attempt"].as_i64().unwrap_or(1) + 1);
+                    repo.reruns.push(run_id);
+                    Reply::json(201, json!({}))
+                }
+                None => Reply::message(404, "Not Found"),
+            }
+        }
+        "actions/create-workflow-dispatch" => {
+            let Some(git_ref) = ctx.body.and_then(|b| b["ref"].as_str()) else {
+                return Some(Reply::message(422, "Invalid request."));
+            };
+            let branch = git_ref.trim_start_matches("refs/heads/");
+            if !repo.refs.contains_key(&format!("heads/{branch}"))
+                && !repo.refs.contains_key(&format!("tags/{branch}"))
+            {
+                return Some(Reply::message(422, &format!("No ref found for: {git_ref}")));
+            }
+            repo.dispatches
+                .push((ctx.segment(5).to_owned(), git_ref.to_owned()));
+            Reply::empty(204)
+        }
+        _ => pulls_for_commit(repo, ctx),
+    })
+}
+
+fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {
+    let mut out = ctx
+        .spec
+        .example("workflow-run")
+        .unwrap_or_else(|| json!({}));
+    for key in [
+        "id",
+        "name",
+        "head_branch",
+        "head_sha",
+        "event",
+        "status",
+        "conclusion",
+        "run_attempt",
+        "workflow_id",
+    ] {
+        out[key] = run[key].clone();
+    }
+    let id = &run["id"];
+    out["url"] = json!(format!("{api}/actions/runs/{id}"));
+    out["artifacts_url"] = json!(format!("{api}/actions/runs/{id}/artifacts"));
+    out["html_url"] = json!(format!(
+        "{}/actions/runs/{id}",
+        api.replace("api.github.com/repos", "github.com")
+    ));
+    out["pull_requests"] = json!([]);
+    out
+}
+
+fn list_runs(repo: &Repository, ctx: &Ctx<'_>, api: &str) -> Reply {
+    let query: Vec<(&str, &str)> = ctx
+        .query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let get = |k: &str| query.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let runs: Vec<Value> = repo
+        .workflow_runs
+        .iter()
+        .filter(|r| get("branch").is_none_or(|b| r["head_branch"] == b))
+        .filter(|r| get("event").is_none_or(|e| r["event"] == e))
+        .filter(|r| get("head_sha").is_none_or(|s| r["head_sha"] == s))
+        .filter(|r| get("status").is_none_or(|s| r["status"] == s || r["conclusion"] == s))
+        .map(|r| run_json(ctx, api, r))
+        .collect();
+    Reply::json(
+        200,
+        json!({ "total_count": runs.len(), "workflow_runs": runs }),
+    )
+}
+
+fn list_artifacts(repo: &Repository, ctx: &Ctx<'_>, api: &str, run_id: i64) -> Reply {
+    let template = ctx
+        .spec
+        .example("artifact-paginated")
+        .and_then(|p| p["artifacts"].get(0).cloned())
+        .unwrap_or_else(|| json!({}));
+    let run = repo.workflow_runs.iter().find(|r| r["id"] == run_id);
+    let items: Vec<Value> = repo
+        .artifacts
+        .iter()
+        .filter(|a| a.run_id == run_id)
+        .map(|a| {
+            let mut item = template.clone();
+            item["id"] = json!(a.id);
+            item["node_id"] = json!(format!("A_{}", a.id));
+            item["name"] = json!(a.name);
+            item["size_in_bytes"] = json!(a.zip.len());
+            item["url"] = json!(format!("{api}/actions/artifacts/{}", a.id));
+            item["archive_download_url"] = json!(format!("{api}/actions/artifacts/{}/zip", a.id));
+            item["expired"] = json!(false);
+            if let Some(run) = run {
+                item["workflow_run"]["id"] = run["id"].clone();
+                item["workflow_run"]["head_branch"] = run["head_branch"].clone();
+                item["workflow_run"]["head_sha"] = run["head_sha"].clone();
+            }
+            item
+        })
+        .collect();
+    Reply::json(
+        200,
+        json!({ "total_count": items.len(), "artifacts": items }),
+    )
+}
+
+fn pulls_for_commit(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
+    let sha = ctx.segment(5);
+    let numbers: Vec<i64> = repo
+        .pulls
+        .iter()
+        .filter(|p| p["head"]["sha"] == sha || p["merge_commit_sha"] == sha)
+        .filter_map(|p| p["number"].as_i64())
+        .collect();
+    Reply::json(
+        200,
+        Value::Array(crate::issue_routes::simple_pulls(repo, ctx, |p| {
+            numbers.contains(&p["number"].as_i64().unwrap_or(0))
+        })),
+    )
+}
+
+/// The zip body behind a redirect URL from `download-artifact`.
+pub(crate) fn blob(world: &World, path: &str) -> Option<Vec<u8>> {
+    let rest = path.strip_prefix(BLOB_PREFIX)?;
+    let (repo, id) = rest.split_once('/')?;
+    let id: i64 = id.parse().ok()?;
+    let repo = world.repositories.get(&repo.replace('~', "/"))?;
+    repo.artifacts
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.zip.clone())
+}
