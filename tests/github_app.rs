@@ -252,3 +252,31 @@ async fn a_hanging_github_times_out() {
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(github.calls_to("issues/create"), 1);
 }
+
+#[tokio::test]
+async fn githubs_own_refusals_are_returned_at_once_not_retried() {
+    let Some(github) = github().await else { return };
+    github.fault("issues/create", Fault::refusal(422, "Validation Failed"));
+    github.fault("repos/get", Fault::refusal(409, "Git Repository is empty."));
+    let client = app_for(&github.uri(), policy()).installation(7);
+    let err = client
+        .json::<Value>(
+            http::Method::POST,
+            "/repos/o/r/issues",
+            Some(&json!({"title": "t"})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, GitHubError::Status { status: 422, message, .. } if message == "Validation Failed"),
+        "{err:?}"
+    );
+    assert!(!err.is_transient());
+    let err = client.get::<Value>("/repos/o/r").await.unwrap_err();
+    assert!(
+        matches!(&err, GitHubError::Status { status: 409, .. }),
+        "{err:?}"
+    );
+    assert_eq!(github.calls_to("issues/create"), 1);
+    assert_eq!(github.calls_to("repos/get"), 1);
+}
