@@ -113,13 +113,13 @@ pub async fn ingest(
             message: "X-GitHub-Delivery is longer than 128 characters".into(),
         };
     }
-    let Ok(payload) = std::str::from_utf8(&body) else {
+    let Ok(payload) = String::from_utf8(Vec::from(body)) else {
         return Outcome::BadRequest {
             event: Some(event),
             message: "body is not UTF-8".into(),
         };
     };
-    let envelope: events::Envelope = match serde_json::from_str(payload) {
+    let envelope: events::Envelope = match serde_json::from_str(&payload) {
         Ok(e) => e,
         Err(e) => {
             return Outcome::BadRequest {
@@ -137,7 +137,7 @@ pub async fn ingest(
         repository_id: envelope.repository.as_ref().map(|r| r.id),
         repository: envelope.repository.map(|r| r.full_name),
         received_at: now,
-        payload: body,
+        payload,
         enqueue: handled,
     };
     match writer.store(delivery).await {

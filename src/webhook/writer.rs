@@ -3,7 +3,6 @@
 //! included, in one statement, then answers each request. Under a burst, per-delivery
 //! database work shrinks to a share of one commit; alone, a delivery is stored at once.
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
@@ -28,8 +27,8 @@ pub struct Pending {
     pub repository_id: Option<i64>,
     pub repository: Option<String>,
     pub received_at: i64,
-    /// The raw body, already checked to be UTF-8 JSON.
-    pub payload: Bytes,
+    /// The raw body, checked to be JSON.
+    pub payload: String,
     pub enqueue: bool,
 }
 
@@ -101,7 +100,7 @@ async fn run(store: Store, job_kind: &'static str, mut rx: mpsc::Receiver<Reques
                         repository_id: d.repository_id,
                         repository: d.repository.as_deref(),
                         received_at: d.received_at,
-                        payload: std::str::from_utf8(&d.payload).unwrap_or_default(),
+                        payload: &d.payload,
                         enqueue: d.enqueue,
                     }
                 })
