@@ -513,3 +513,19 @@ async fn deliveries_out_of_the_fake_world_keep_installations_in_sync() {
     assert_eq!(stored.installation_id, Some(7));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_signed_body_that_is_not_utf8_gets_400_and_is_not_stored() {
+    let db = TestDb::sqlite();
+    let server = TestServer::start(common::settings(&db.url, &[])).await;
+    let body = b"{\"action\":\"opened\",\"x\":\"\xff\xfe\"}";
+    let response = server.deliver("issues", &unique_delivery(), body).await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("UTF-8"),
+        "{error}"
+    );
+    assert_eq!(db.store().await.count_deliveries().await.unwrap(), 0);
+    server.stop().await;
+}
