@@ -12,7 +12,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 /// Runs a git or contents route; `None` when the operation is not one of these.
 pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
-    if !(op.starts_with("git/") || op == "repos/get-content") {
+    if !(op.starts_with("git/") || op == "repos/get-content" || op == "repos/compare-commits") {
         return None;
     }
     let repo = match crate::routes::authorised_repository(world, ctx) {
@@ -36,6 +36,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "git/get-blob" => get_blob(repo, &api, ctx.segment(5)),
         "git/create-blob" => create_blob(repo, &api, ctx),
         "repos/get-content" => get_content(repo, &api, ctx),
+        "repos/compare-commits" => compare(repo, &api, ctx),
         _ => return None,
     })
 }
@@ -328,6 +329,142 @@ fn get_content(repo: &Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
             "git_url": format!("{api}/git/blobs/{sha}"), "html_url": html,
             "download_url": format!("https://raw.githubusercontent.com/{}/{git_ref}/{path}", api.trim_start_matches("https://api.github.com/repos/")),
             "_links": { "git": format!("{api}/git/blobs/{sha}"), "self": format!("{api}/contents/{path}?ref={git_ref}"), "html": html }
+        }),
+    )
+}
+
+/// A commit named by a branch or an id.
+fn resolve(repo: &Repository, name: &str) -> Option<String> {
+    repo.refs
+        .get(&format!("heads/{name}"))
+        .cloned()
+        .or_else(|| {
+            matches!(repo.objects.get(name), Some(Object::Commit(_))).then(|| name.to_owned())
+        })
+}
+
+/// Every commit reachable from `tip`, tip first (parents breadth-first).
+fn ancestors(repo: &Repository, tip: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut order = Vec::new();
+    let mut queue = std::collections::VecDeque::from([tip.to_owned()]);
+    while let Some(sha) = queue.pop_front() {
+        if !seen.insert(sha.clone()) {
+            continue;
+        }
+        if let Some(Object::Commit(c)) = repo.objects.get(&sha) {
+            queue.extend(c.parents.iter().cloned());
+        }
+        order.push(sha);
+    }
+    order
+}
+
+fn commit_summary(repo: &Repository, ctx: &Ctx<'_>, api: &str, sha: &str) -> Value {
+    let mut out = ctx
+        .spec
+        .example("commit-comparison")
+        .and_then(|c| c["commits"].get(0).cloned())
+        .unwrap_or_else(|| json!({}));
+    let web = api.replace("api.github.com/repos", "github.com");
+    out["sha"] = json!(sha);
+    out["node_id"] = json!(format!("C_{sha}"));
+    out["url"] = json!(format!("{api}/commits/{sha}"));
+    out["html_url"] = json!(format!("{web}/commit/{sha}"));
+    out["comments_url"] = json!(format!("{api}/commits/{sha}/comments"));
+    if let Some(Object::Commit(c)) = repo.objects.get(sha) {
+        out["commit"]["message"] = json!(c.message);
+        out["commit"]["tree"]["sha"] = json!(c.tree);
+        out["parents"] = Value::Array(
+            c.parents
+                .iter()
+                .map(|p| json!({ "sha": p, "url": format!("{api}/commits/{p}"), "html_url": format!("{web}/commit/{p}") }))
+                .collect(),
+        );
+    }
+    out
+}
+
+fn compare(repo: &Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
+    let basehead = ref_name(ctx, 5);
+    let Some((base_name, head_name)) = basehead.split_once("...") else {
+        return Reply::message(404, "Not Found");
+    };
+    let (Some(base), Some(head)) = (resolve(repo, base_name), resolve(repo, head_name)) else {
+        return Reply::message(404, "Not Found");
+    };
+    let from_base = ancestors(repo, &base);
+    let from_head = ancestors(repo, &head);
+    let base_set: std::collections::HashSet<&String> = from_base.iter().collect();
+    let head_set: std::collections::HashSet<&String> = from_head.iter().collect();
+    let merge_base = from_head
+        .iter()
+        .find(|c| base_set.contains(c))
+        .cloned()
+        .unwrap_or_else(|| base.clone());
+    let mut ahead: Vec<&String> = from_head.iter().filter(|c| !base_set.contains(c)).collect();
+    ahead.reverse();
+    let behind = from_base.iter().filter(|c| !head_set.contains(c)).count();
+    let status = match (ahead.len(), behind) {
+        (0, 0) => "identical",
+        (_, 0) => "ahead",
+        (0, _) => "behind",
+        _ => "diverged",
+    };
+    let tree_of = |sha: &str| match repo.objects.get(sha) {
+        Some(Object::Commit(c)) => c.tree.clone(),
+        _ => String::new(),
+    };
+    let old = repo.objects.files(&tree_of(&merge_base));
+    let new = repo.objects.files(&tree_of(&head));
+    let web = api.replace("api.github.com/repos", "github.com");
+    let lines = |blob: Option<&String>| match blob.and_then(|b| repo.objects.get(b)) {
+        Some(Object::Blob(b)) => String::from_utf8_lossy(b)
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let mut files = Vec::new();
+    for path in old
+        .keys()
+        .chain(new.keys().filter(|p| !old.contains_key(*p)))
+    {
+        let (before, after) = (old.get(path), new.get(path));
+        if before == after {
+            continue;
+        }
+        let status = match (before, after) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "modified",
+        };
+        let (a, b) = (lines(before), lines(after));
+        let additions = b.iter().filter(|l| !a.contains(l)).count();
+        let deletions = a.iter().filter(|l| !b.contains(l)).count();
+        let sha = after.or(before).cloned().unwrap_or_default();
+        files.push(json!({
+            "sha": sha, "filename": path, "status": status, "additions": additions, "deletions": deletions,
+            "changes": additions + deletions, "blob_url": format!("{web}/blob/{head}/{path}"),
+            "raw_url": format!("{web}/raw/{head}/{path}"), "contents_url": format!("{api}/contents/{path}?ref={head}")
+        }));
+    }
+    Reply::json(
+        200,
+        json!({
+            "url": format!("{api}/compare/{basehead}"),
+            "html_url": format!("{web}/compare/{basehead}"),
+            "permalink_url": format!("{web}/compare/{base}...{head}"),
+            "diff_url": format!("{web}/compare/{basehead}.diff"),
+            "patch_url": format!("{web}/compare/{basehead}.patch"),
+            "base_commit": commit_summary(repo, ctx, api, &base),
+            "merge_base_commit": commit_summary(repo, ctx, api, &merge_base),
+            "status": status,
+            "ahead_by": ahead.len(),
+            "behind_by": behind,
+            "total_commits": ahead.len(),
+            "commits": ahead.iter().map(|c| commit_summary(repo, ctx, api, c)).collect::<Vec<_>>(),
+            "files": files,
         }),
     )
 }

@@ -677,3 +677,94 @@ async fn workflow_runs_artifacts_reruns_dispatches_and_commit_pulls_conform() {
     assert_eq!((status, pulls.as_array().map(Vec::len)), (200, Some(0)));
     github.assert_conformant();
 }
+
+#[tokio::test]
+async fn compare_lists_the_commits_and_files_between_two_refs() {
+    if !available() {
+        return;
+    }
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let github = FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .files(
+            "o/r",
+            &[
+                ("Cargo.toml", "[package]\nname = \"r\"\n"),
+                ("Cargo.lock", "version = 4\n"),
+            ],
+        )
+        .start()
+        .await;
+    let green = github.with_world(|w| w.repositories["o/r"].head().cloned().unwrap());
+    // Two merges land on main: one edits Cargo.lock, one adds a file.
+    github.with_world(|w| {
+        let repo = w.repositories.get_mut("o/r").unwrap();
+        let files = |extra: &[(&str, &str)]| {
+            let mut f: std::collections::BTreeMap<String, Vec<u8>> = [
+                (
+                    "Cargo.toml".to_owned(),
+                    b"[package]\nname = \"r\"\n".to_vec(),
+                ),
+                (
+                    "Cargo.lock".to_owned(),
+                    b"version = 4\n# serde 1.0.228\n".to_vec(),
+                ),
+            ]
+            .into();
+            for (p, c) in extra {
+                f.insert((*p).to_owned(), c.as_bytes().to_vec());
+            }
+            f
+        };
+        repo.commit_files(&files(&[]), "Bump serde", 1);
+        repo.commit_files(&files(&[("src/lib.rs", "pub fn f() {}\n")]), "Add f", 2);
+    });
+    let (_, token, _) = call(
+        &github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    let t = token["token"].as_str().unwrap().to_owned();
+    let (status, cmp, _) = call(
+        &github,
+        reqwest::Method::GET,
+        &format!("/repos/o/r/compare/{green}...main"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{cmp} {:?}", github.violations());
+    assert_eq!(
+        (
+            cmp["status"].as_str(),
+            cmp["ahead_by"].as_i64(),
+            cmp["behind_by"].as_i64()
+        ),
+        (Some("ahead"), Some(2), Some(0))
+    );
+    let messages: Vec<&str> = cmp["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["commit"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["Bump serde", "Add f"], "oldest first");
+    let files: Vec<(&str, &str)> = cmp["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["filename"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(files, [("Cargo.lock", "modified"), ("src/lib.rs", "added")]);
+    github.assert_conformant();
+}
