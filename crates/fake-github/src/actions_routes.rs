@@ -16,11 +16,18 @@ const OPS: [&str; 6] = [
     "actions/create-workflow-dispatch",
 ];
 
+const EXTRA: [&str; 4] = [
+    "repos/list-pull-requests-associated-with-commit",
+    "checks/list-suites-for-ref",
+    "checks/list-for-ref",
+    "checks/get-suite",
+];
+
 /// Where artifact downloads are redirected; not part of the API, so not held to it.
 pub const BLOB_PREFIX: &str = "/_blobs/artifacts/";
 
 pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
-    if !OPS.contains(&op) && op != "repos/list-pull-requests-associated-with-commit" {
+    if !OPS.contains(&op) && !EXTRA.contains(&op) {
         return None;
     }
     let name = match crate::routes::authorised_repository(world, ctx) {
@@ -72,8 +79,79 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
                 .push((ctx.segment(5).to_owned(), git_ref.to_owned()));
             Reply::empty(204)
         }
+        "checks/list-suites-for-ref" => {
+            let sha = commit_of(
+                repo,
+                &ctx.path
+                    .split('/')
+                    .skip(5)
+                    .take_while(|s| *s != "check-suites")
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            let suites: Vec<Value> = repo
+                .check_suites
+                .iter()
+                .filter(|s| s["head_sha"] == sha.as_str())
+                .map(|s| suite_json(ctx, &api, s))
+                .collect();
+            Reply::json(
+                200,
+                json!({ "total_count": suites.len(), "check_suites": suites }),
+            )
+        }
+        "checks/get-suite" => match repo
+            .check_suites
+            .iter()
+            .find(|s| s["id"] == ctx.segment(4).parse::<i64>().unwrap_or(0))
+        {
+            Some(s) => Reply::json(200, suite_json(ctx, &api, s)),
+            None => Reply::message(404, "Not Found"),
+        },
+        "checks/list-for-ref" => {
+            let sha = commit_of(
+                repo,
+                &ctx.path
+                    .split('/')
+                    .skip(5)
+                    .take_while(|s| *s != "check-runs")
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            let runs: Vec<Value> = repo
+                .check_runs
+                .iter()
+                .filter(|r| r["head_sha"] == sha.as_str())
+                .cloned()
+                .collect();
+            Reply::json(
+                200,
+                json!({ "total_count": runs.len(), "check_runs": runs }),
+            )
+        }
         _ => pulls_for_commit(repo, ctx),
     })
+}
+
+/// A commit id from a branch name or an id.
+fn commit_of(repo: &Repository, name: &str) -> String {
+    repo.refs
+        .get(&format!("heads/{name}"))
+        .cloned()
+        .unwrap_or_else(|| name.to_owned())
+}
+
+fn suite_json(ctx: &Ctx<'_>, api: &str, suite: &Value) -> Value {
+    let mut out = ctx.spec.example("check-suite").unwrap_or_else(|| json!({}));
+    for key in ["id", "head_sha", "head_branch", "status", "conclusion"] {
+        out[key] = suite[key].clone();
+    }
+    out["after"] = suite["head_sha"].clone();
+    out["url"] = json!(format!("{api}/check-suites/{}", suite["id"]));
+    out["check_runs_url"] = json!(format!("{api}/check-suites/{}/check-runs", suite["id"]));
+    out["head_commit"]["id"] = suite["head_sha"].clone();
+    out["pull_requests"] = json!([]);
+    out
 }
 
 fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {

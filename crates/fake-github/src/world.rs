@@ -44,6 +44,8 @@ pub struct Repository {
     pub dispatches: Vec<(String, String)>,
     /// Runs whose failed jobs were asked to re-run.
     pub reruns: Vec<i64>,
+    /// Check suites (CI results set by the test): id, head sha, branch, status, conclusion.
+    pub check_suites: Vec<Value>,
 }
 
 /// A workflow run's artifact and its zip body.
@@ -159,6 +161,7 @@ impl World {
                 artifacts: Vec::new(),
                 dispatches: Vec::new(),
                 reruns: Vec::new(),
+                check_suites: Vec::new(),
             },
         );
     }
@@ -178,6 +181,44 @@ impl World {
             r.workflow_runs.push(serde_json::json!({
                 "id": id, "name": name, "head_branch": branch, "head_sha": head_sha, "event": event,
                 "status": "completed", "conclusion": conclusion, "run_attempt": 1, "workflow_id": 161335
+            }));
+        }
+        id
+    }
+
+    /// Adds a completed check suite for a commit (a CI result); its id.
+    pub fn add_check_suite(
+        &mut self,
+        repo: &str,
+        head_sha: &str,
+        branch: &str,
+        conclusion: &str,
+    ) -> i64 {
+        let id = self.next_id();
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.check_suites.push(serde_json::json!({
+                "id": id, "head_sha": head_sha, "head_branch": branch, "status": "completed", "conclusion": conclusion
+            }));
+        }
+        id
+    }
+
+    /// Adds a check run for a commit (a CI job's result); its id.
+    pub fn add_check_run(
+        &mut self,
+        repo: &str,
+        head_sha: &str,
+        name: &str,
+        conclusion: &str,
+    ) -> i64 {
+        let id = self.next_id();
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.check_runs.push(serde_json::json!({
+                "id": id, "head_sha": head_sha, "name": name, "status": "completed", "conclusion": conclusion,
+                "node_id": format!("CR_{id}"), "external_id": "", "url": "", "html_url": "", "details_url": null,
+                "started_at": null, "completed_at": null,
+                "output": { "title": null, "summary": null, "text": null, "annotations_count": 0, "annotations_url": "" },
+                "check_suite": { "id": id + 1 }, "app": null, "pull_requests": []
             }));
         }
         id

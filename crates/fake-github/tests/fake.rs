@@ -768,3 +768,65 @@ async fn compare_lists_the_commits_and_files_between_two_refs() {
     assert_eq!(files, [("Cargo.lock", "modified"), ("src/lib.rs", "added")]);
     github.assert_conformant();
 }
+
+#[tokio::test]
+async fn check_suites_and_check_runs_of_a_commit_are_listed() {
+    if !available() {
+        return;
+    }
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let github = FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
+        .start()
+        .await;
+    let head = github.with_world(|w| w.repositories["o/r"].head().cloned().unwrap());
+    let suite = github.with_world(|w| w.add_check_suite("o/r", &head, "main", "failure"));
+    github.with_world(|w| w.add_check_run("o/r", &head, "test", "failure"));
+    let (_, token, _) = call(
+        &github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    let t = token["token"].as_str().unwrap().to_owned();
+    let (status, suites, _) = call(
+        &github,
+        reqwest::Method::GET,
+        "/repos/o/r/commits/main/check-suites",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!((status, suites["total_count"].as_i64()), (200, Some(1)));
+    assert_eq!(suites["check_suites"][0]["conclusion"], "failure");
+    let (status, one, _) = call(
+        &github,
+        reqwest::Method::GET,
+        &format!("/repos/o/r/check-suites/{suite}"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, one["head_sha"].as_str()),
+        (200, Some(head.as_str()))
+    );
+    let (status, runs, _) = call(
+        &github,
+        reqwest::Method::GET,
+        &format!("/repos/o/r/commits/{head}/check-runs"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, runs["check_runs"][0]["name"].as_str()),
+        (200, Some("test"))
+    );
+    github.assert_conformant();
+}
