@@ -184,12 +184,7 @@ fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {
 }
 
 fn list_runs(repo: &Repository, ctx: &Ctx<'_>, api: &str) -> Reply {
-    let query: Vec<(&str, &str)> = ctx
-        .query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let get = |k: &str| query.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let get = |k: &str| ctx.param(k);
     let runs: Vec<Value> = repo
         .workflow_runs
         .iter()

@@ -31,7 +31,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         },
         "git/get-commit" => get_commit(repo, &api, ctx.segment(5)),
         "git/create-commit" => create_commit(repo, &api, ctx),
-        "git/get-tree" => get_tree(repo, &api, ctx.segment(5), ctx.query.contains("recursive")),
+        "git/get-tree" => get_tree(repo, &api, ctx.segment(5), ctx.param("recursive").is_some()),
         "git/create-tree" => create_tree(repo, &api, ctx),
         "git/get-blob" => get_blob(repo, &api, ctx.segment(5)),
         "git/create-blob" => create_blob(repo, &api, ctx),
@@ -299,9 +299,7 @@ fn create_blob(repo: &mut Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
 fn get_content(repo: &Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
     let path = ref_name(ctx, 5);
     let git_ref = ctx
-        .query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("ref="))
+        .param("ref")
         .map(str::to_owned)
         .unwrap_or_else(|| repo.default_branch.clone());
     let commit = repo

@@ -179,12 +179,7 @@ fn create_pull(
 }
 
 fn list_pulls(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
-    let query: Vec<(&str, &str)> = ctx
-        .query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let get = |k: &str| query.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let get = |k: &str| ctx.param(k);
     let state = get("state").unwrap_or("open");
     let head = get("head").map(|h| h.replace("%3A", ":"));
     let items = simple_pulls(repo, ctx, |p| {
@@ -383,11 +378,7 @@ fn add_labels(repo: &mut Repository, number: i64, api: &str, body: &Value) -> Re
 }
 
 fn list_issues(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
-    let state = ctx
-        .query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("state="))
-        .unwrap_or("open");
+    let state = ctx.param("state").unwrap_or("open");
     let items: Vec<Value> = repo
         .issues
         .iter()

@@ -17,7 +17,6 @@ pub(crate) struct Ctx<'a> {
     #[allow(dead_code)]
     pub method: &'a str,
     pub path: &'a str,
-    #[allow(dead_code)]
     pub query: &'a str,
     pub headers: &'a http::HeaderMap,
     pub body: Option<&'a Value>,
@@ -25,6 +24,15 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A query parameter's raw value.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
     pub fn segment(&self, i: usize) -> &str {
         self.path.split('/').nth(i + 1).unwrap_or("")
     }

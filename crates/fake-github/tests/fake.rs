@@ -50,6 +50,29 @@ async fn world() -> FakeGitHub {
         .await
 }
 
+/// The App, installation 7 on `o`, and repository `o/r`; more to add before `start()`.
+fn o_r() -> fake_github::Builder {
+    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    FakeGitHub::builder()
+        .app(APP_ID, &public)
+        .installation(7, "o")
+        .repository(7, "o/r")
+}
+
+/// An installation token for installation 7, exchanged with a real JWT.
+async fn token(github: &FakeGitHub) -> String {
+    let (status, token, _) = call(
+        github,
+        reqwest::Method::POST,
+        "/app/installations/7/access_tokens",
+        &jwt(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    token["token"].as_str().unwrap().to_owned()
+}
+
 async fn call(
     github: &FakeGitHub,
     method: reqwest::Method,
@@ -238,11 +261,7 @@ async fn the_git_data_and_contents_apis_round_trip_with_gits_own_ids() {
     if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
-    let github = FakeGitHub::builder()
-        .app(APP_ID, &public)
-        .installation(7, "o")
-        .repository(7, "o/r")
+    let github = o_r()
         .files(
             "o/r",
             &[
@@ -252,15 +271,7 @@ async fn the_git_data_and_contents_apis_round_trip_with_gits_own_ids() {
         )
         .start()
         .await;
-    let (_, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    let t = token["token"].as_str().unwrap().to_owned();
+    let t = token(&github).await;
     let get = |path: String| {
         let (github, t) = (&github, &t);
         async move { call(github, reqwest::Method::GET, &path, t, None).await }
@@ -362,24 +373,12 @@ async fn pull_requests_comments_labels_reactions_checks_and_permissions_conform(
     if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
-    let github = FakeGitHub::builder()
-        .app(APP_ID, &public)
-        .installation(7, "o")
-        .repository(7, "o/r")
+    let github = o_r()
         .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
         .collaborator("o/r", "alice", "maintain")
         .start()
         .await;
-    let (_, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    let t = token["token"].as_str().unwrap().to_owned();
+    let t = token(&github).await;
     let send = |method: reqwest::Method, path: String, body: Option<Value>| {
         let (github, t) = (&github, &t);
         async move { call(github, method, &path, t, body).await }
@@ -559,11 +558,7 @@ async fn workflow_runs_artifacts_reruns_dispatches_and_commit_pulls_conform() {
     if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
-    let github = FakeGitHub::builder()
-        .app(APP_ID, &public)
-        .installation(7, "o")
-        .repository(7, "o/r")
+    let github = o_r()
         .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
         .start()
         .await;
@@ -573,15 +568,7 @@ async fn workflow_runs_artifacts_reruns_dispatches_and_commit_pulls_conform() {
     let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
     let artifact =
         github.with_world(|w| w.add_artifact("o/r", run, "upkeep-criterion", zip.clone()));
-    let (_, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    let t = token["token"].as_str().unwrap().to_owned();
+    let t = token(&github).await;
     use reqwest::Method as M;
     let (status, runs, _) = call(
         &github,
@@ -683,11 +670,7 @@ async fn compare_lists_the_commits_and_files_between_two_refs() {
     if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
-    let github = FakeGitHub::builder()
-        .app(APP_ID, &public)
-        .installation(7, "o")
-        .repository(7, "o/r")
+    let github = o_r()
         .files(
             "o/r",
             &[
@@ -721,15 +704,7 @@ async fn compare_lists_the_commits_and_files_between_two_refs() {
         repo.commit_files(&files(&[]), "Bump serde", 1);
         repo.commit_files(&files(&[("src/lib.rs", "pub fn f() {}\n")]), "Add f", 2);
     });
-    let (_, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    let t = token["token"].as_str().unwrap().to_owned();
+    let t = token(&github).await;
     let (status, cmp, _) = call(
         &github,
         reqwest::Method::GET,
@@ -774,26 +749,14 @@ async fn check_suites_and_check_runs_of_a_commit_are_listed() {
     if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
-    let github = FakeGitHub::builder()
-        .app(APP_ID, &public)
-        .installation(7, "o")
-        .repository(7, "o/r")
+    let github = o_r()
         .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
         .start()
         .await;
     let head = github.with_world(|w| w.repositories["o/r"].head().cloned().unwrap());
     let suite = github.with_world(|w| w.add_check_suite("o/r", &head, "main", "failure"));
     github.with_world(|w| w.add_check_run("o/r", &head, "test", "failure"));
-    let (_, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    let t = token["token"].as_str().unwrap().to_owned();
+    let t = token(&github).await;
     let (status, suites, _) = call(
         &github,
         reqwest::Method::GET,
