@@ -280,3 +280,29 @@ async fn githubs_own_refusals_are_returned_at_once_not_retried() {
     assert_eq!(github.calls_to("issues/create"), 1);
     assert_eq!(github.calls_to("repos/get"), 1);
 }
+
+#[tokio::test]
+async fn a_reset_connection_is_retried_for_a_read_and_reported_for_a_write() {
+    let Some(github) = github().await else { return };
+    let client = app_for(&github.uri(), policy()).installation(7);
+    // Warm up: the token exchange and a read, so the client holds a pooled connection.
+    let _: Value = client.get("/repos/o/r").await.unwrap();
+    github.reset_connections(1);
+    let repo: Value = client.get("/repos/o/r").await.unwrap();
+    assert_eq!(repo["full_name"], "o/r");
+    // The reset request never reached GitHub; the retry did.
+    assert_eq!(github.calls_to("repos/get"), 2);
+
+    github.reset_connections(1);
+    let err = client
+        .json::<Value>(
+            http::Method::POST,
+            "/repos/o/r/issues",
+            Some(&json!({"title": "t"})),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GitHubError::Transport { .. }), "{err:?}");
+    // A POST whose connection dropped may have been applied: it is not repeated blindly.
+    assert_eq!(github.calls_to("issues/create"), 0);
+}

@@ -10,6 +10,7 @@
 //! ```
 
 mod actions_routes;
+mod front;
 pub mod git;
 mod git_routes;
 mod issue_routes;
@@ -207,7 +208,11 @@ impl Builder {
 
     pub async fn start(mut self) -> FakeGitHub {
         let server = MockServer::start().await;
-        self.world.base_url = server.uri();
+        let front = match front::Front::start(*server.address()).await {
+            Ok(f) => f,
+            Err(e) => panic!("cannot start the fake GitHub's TCP front: {e}"),
+        };
+        self.world.base_url = format!("http://{}", front.addr);
         let state = Arc::new(Mutex::new(State {
             world: self.world,
             calls: Vec::new(),
@@ -221,14 +226,21 @@ impl Builder {
             })
             .mount(&server)
             .await;
-        FakeGitHub { server, state }
+        FakeGitHub {
+            server,
+            state,
+            front,
+        }
     }
 }
 
 /// The running fake.
 pub struct FakeGitHub {
+    /// Kept alive for the fake's lifetime; requests reach it through `front`.
+    #[allow(dead_code)]
     server: MockServer,
     state: Arc<Mutex<State>>,
+    front: front::Front,
 }
 
 impl FakeGitHub {
@@ -240,7 +252,15 @@ impl FakeGitHub {
 
     /// The base URL to point the app at.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.front.addr)
+    }
+
+    /// Resets the connection of the next `n` requests to arrive (a TCP reset, before GitHub
+    /// sees them), as a dropped connection does.
+    pub fn reset_connections(&self, n: usize) {
+        self.front
+            .resets
+            .fetch_add(n, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Injects a fault into the next calls of an operation (by operation id).
