@@ -142,6 +142,7 @@ fn create_pull(
         .example("pull-request")
         .unwrap_or_else(|| json!({}));
     pr["id"] = json!(id);
+    pr["node_id"] = json!(format!("PR_{id}"));
     pr["number"] = json!(number);
     pr["title"] = json!(title);
     pr["body"] = body.get("body").cloned().unwrap_or(Value::Null);

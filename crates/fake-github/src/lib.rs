@@ -13,6 +13,7 @@ mod actions_routes;
 mod front;
 pub mod git;
 mod git_routes;
+mod graphql;
 mod issue_routes;
 pub mod openapi;
 mod routes;
@@ -363,6 +364,9 @@ impl Respond for Dispatcher {
         if path.starts_with(actions_routes::BLOB_PREFIX) {
             return self.blob(&method, &path);
         }
+        if path == "/graphql" && method == "POST" {
+            return self.graphql(request);
+        }
         let body: Option<Value> = if request.body.is_empty() {
             None
         } else {
@@ -461,6 +465,37 @@ impl Dispatcher {
             Some(zip) => ResponseTemplate::new(200).set_body_raw(zip, "application/zip"),
             None => ResponseTemplate::new(404),
         }
+    }
+
+    /// The GraphQL endpoint, outside the REST description: `graphql.rs` checks what it models.
+    fn graphql(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let installation = routes::installation_of(&state.world, &request.headers);
+        let (status, answer) =
+            match graphql::answer(&mut state.world, self.spec, installation, &body) {
+                Ok(a) if a.get("message").is_some() => (401, a),
+                Ok(a) => (200, a),
+                Err(message) => {
+                    state.violations.push(Violation {
+                        operation: "graphql".into(),
+                        message: message.clone(),
+                    });
+                    (
+                        400,
+                        serde_json::json!({ "errors": [{ "message": message }] }),
+                    )
+                }
+            };
+        state.calls.push(Call {
+            at: Instant::now(),
+            method: "POST".into(),
+            path: "/graphql".into(),
+            operation: Some("graphql".into()),
+            status,
+            body: Some(body),
+        });
+        ResponseTemplate::new(status).set_body_json(answer)
     }
 
     fn refuse(

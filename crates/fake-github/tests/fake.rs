@@ -793,3 +793,111 @@ async fn check_suites_and_check_runs_of_a_commit_are_listed() {
     );
     github.assert_conformant();
 }
+
+#[tokio::test]
+async fn graphql_auto_merge_and_revert_pull_request() {
+    if !available() {
+        return;
+    }
+    let github = o_r()
+        .files("o/r", &[("Cargo.toml", "[package]\nname = \"r\"\n")])
+        .start()
+        .await;
+    let t = token(&github).await;
+    use reqwest::Method as M;
+    let (_, main, _) = call(&github, M::GET, "/repos/o/r/git/ref/heads/main", &t, None).await;
+    let green = main["object"]["sha"].as_str().unwrap().to_owned();
+    let (_, green_commit, _) = call(
+        &github,
+        M::GET,
+        &format!("/repos/o/r/git/commits/{green}"),
+        &t,
+        None,
+    )
+    .await;
+    // A change on a branch, a pull request for it.
+    let (_, tree, _) = call(&github, M::POST, "/repos/o/r/git/trees", &t, Some(json!({"base_tree": green_commit["tree"]["sha"], "tree": [{"path": "src/lib.rs", "mode": "100644", "type": "blob", "content": "broken"}]}))).await;
+    let (_, commit, _) = call(
+        &github,
+        M::POST,
+        "/repos/o/r/git/commits",
+        &t,
+        Some(json!({"message": "Break it", "tree": tree["sha"], "parents": [green]})),
+    )
+    .await;
+    call(
+        &github,
+        M::POST,
+        "/repos/o/r/git/refs",
+        &t,
+        Some(json!({"ref": "refs/heads/feature", "sha": commit["sha"]})),
+    )
+    .await;
+    let (_, pr, _) = call(
+        &github,
+        M::POST,
+        "/repos/o/r/pulls",
+        &t,
+        Some(json!({"title": "Feature", "head": "feature", "base": "main"})),
+    )
+    .await;
+    let node = pr["node_id"].as_str().unwrap().to_owned();
+
+    let gql = |query: &str, input: Value| {
+        call(
+            &github,
+            M::POST,
+            "/graphql",
+            &t,
+            Some(json!({"query": query, "variables": {"input": input}})),
+        )
+    };
+    let (status, auto, _) = gql("mutation($input: EnablePullRequestAutoMergeInput!) { enablePullRequestAutoMerge(input: $input) { pullRequest { number } } }", json!({"pullRequestId": node, "mergeMethod": "SQUASH"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        auto["data"]["enablePullRequestAutoMerge"]["pullRequest"]["number"],
+        pr["number"]
+    );
+    let n = pr["number"].as_i64().unwrap();
+    let (_, got, _) = call(&github, M::GET, &format!("/repos/o/r/pulls/{n}"), &t, None).await;
+    assert_eq!(got["auto_merge"]["merge_method"], "squash");
+
+    // Merged, then reverted: the revert's tree is the tree before the merge.
+    call(
+        &github,
+        M::PUT,
+        &format!("/repos/o/r/pulls/{n}/merge"),
+        &t,
+        Some(json!({"merge_method": "merge"})),
+    )
+    .await;
+    let (status, revert, _) = gql("mutation($input: RevertPullRequestInput!) { revertPullRequest(input: $input) { revertPullRequest { number url } } }", json!({"pullRequestId": node, "title": "Revert \"Feature\""})).await;
+    assert_eq!(status, 200, "{revert}");
+    let rn = revert["data"]["revertPullRequest"]["revertPullRequest"]["number"]
+        .as_i64()
+        .unwrap();
+    let (_, rpr, _) = call(&github, M::GET, &format!("/repos/o/r/pulls/{rn}"), &t, None).await;
+    let (_, rcommit, _) = call(
+        &github,
+        M::GET,
+        &format!(
+            "/repos/o/r/git/commits/{}",
+            rpr["head"]["sha"].as_str().unwrap()
+        ),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(rcommit["tree"]["sha"], green_commit["tree"]["sha"]);
+
+    // A mutation the fake does not model is a violation, never a silent answer.
+    let (status, _, _) = gql(
+        "mutation { deleteRepository(input: {}) { clientMutationId } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let violations = github.take_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].operation, "graphql");
+}
