@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::routes::{Ctx, Reply};
 use crate::world::{Repository, World};
 
-const OPS: [&str; 6] = [
+pub(crate) const OPS: [&str; 6] = [
     "actions/list-workflow-runs-for-repo",
     "actions/get-workflow-run",
     "actions/list-workflow-run-artifacts",
@@ -16,7 +16,7 @@ const OPS: [&str; 6] = [
     "actions/create-workflow-dispatch",
 ];
 
-const EXTRA: [&str; 4] = [
+pub(crate) const EXTRA: [&str; 4] = [
     "repos/list-pull-requests-associated-with-commit",
     "checks/list-suites-for-ref",
     "checks/list-for-ref",

@@ -10,9 +10,24 @@ use crate::world::{Repository, World};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+pub(crate) const OPS: [&str; 12] = [
+    "git/get-ref",
+    "git/create-ref",
+    "git/update-ref",
+    "git/delete-ref",
+    "git/get-commit",
+    "git/create-commit",
+    "git/get-tree",
+    "git/create-tree",
+    "git/get-blob",
+    "git/create-blob",
+    "repos/get-content",
+    "repos/compare-commits",
+];
+
 /// Runs a git or contents route; `None` when the operation is not one of these.
 pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
-    if !(op.starts_with("git/") || op == "repos/get-content" || op == "repos/compare-commits") {
+    if !OPS.contains(&op) {
         return None;
     }
     let repo = match crate::routes::authorised_repository(world, ctx) {

@@ -11,7 +11,7 @@ use crate::world::{Repository, World};
 /// The login the App acts as.
 pub const BOT: &str = "upkeep[bot]";
 
-const OPS: [&str; 15] = [
+pub(crate) const OPS: [&str; 15] = [
     "pulls/create",
     "pulls/list",
     "pulls/get",

@@ -29,6 +29,17 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use world::{Artifact, Installation, Repository, World};
 
+/// Every operation the fake models (REST operation ids, and `graphql`).
+pub fn modelled_operations() -> Vec<&'static str> {
+    let mut ops: Vec<&'static str> = routes::OPS.to_vec();
+    ops.extend(git_routes::OPS);
+    ops.extend(issue_routes::OPS);
+    ops.extend(actions_routes::OPS);
+    ops.extend(actions_routes::EXTRA);
+    ops.push("graphql");
+    ops
+}
+
 /// One request the app made, as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Call {

@@ -149,6 +149,14 @@ pub(crate) fn installation_of(world: &World, headers: &http::HeaderMap) -> Optio
     world.token_installation(token)
 }
 
+/// Operations answered in this file.
+pub(crate) const OPS: [&str; 4] = [
+    "apps/create-installation-access-token",
+    "apps/create-from-manifest",
+    "repos/get",
+    "issues/create",
+];
+
 /// Runs the route for an operation; `None` when the fake does not model it.
 pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
     Some(match op {
