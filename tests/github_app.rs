@@ -306,3 +306,23 @@ async fn a_reset_connection_is_retried_for_a_read_and_reported_for_a_write() {
     // A POST whose connection dropped may have been applied: it is not repeated blindly.
     assert_eq!(github.calls_to("issues/create"), 0);
 }
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_too() {
+    let Some(github) = github().await else { return };
+    let mut fault = Fault::secondary_rate_limit(1);
+    fault.status = 429;
+    github.fault("repos/get", fault);
+    let started = Instant::now();
+    let _: Value = app_for(&github.uri(), policy())
+        .installation(7)
+        .get("/repos/o/r")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "did not wait: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(github.calls_to("repos/get"), 2);
+}

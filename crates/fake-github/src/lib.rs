@@ -310,6 +310,16 @@ impl FakeGitHub {
         self.with(|s| std::mem::take(&mut s.violations))
     }
 
+    /// A pull request as the world holds it (GitHub's shape), to put into a webhook payload.
+    pub fn pull_request(&self, repo: &str, number: i64) -> Option<Value> {
+        self.with(|s| {
+            s.world
+                .repositories
+                .get(repo)
+                .and_then(|r| r.pulls.iter().find(|p| p["number"] == number).cloned())
+        })
+    }
+
     /// Sends the app a webhook GitHub would send: the shared sample `<event>/<file>`, filled in
     /// with this world's installation and repository, changed by `edit`, signed with the
     /// endpoint's secret. Returns the delivery with the app's HTTP status.

@@ -150,11 +150,12 @@ pub(crate) fn installation_of(world: &World, headers: &http::HeaderMap) -> Optio
 }
 
 /// Operations answered in this file.
-pub(crate) const OPS: [&str; 4] = [
+pub(crate) const OPS: [&str; 5] = [
     "apps/create-installation-access-token",
     "apps/create-from-manifest",
     "repos/get",
     "issues/create",
+    "search/issues-and-pull-requests",
 ];
 
 /// Runs the route for an operation; `None` when the fake does not model it.
@@ -164,6 +165,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "apps/create-from-manifest" => convert_manifest(world, ctx),
         "repos/get" => get_repository(world, ctx),
         "issues/create" => create_issue(world, ctx),
+        "search/issues-and-pull-requests" => search_issues(world, ctx),
         _ => {
             return crate::git_routes::route(op, world, ctx)
                 .or_else(|| crate::issue_routes::route(op, world, ctx))
@@ -355,4 +357,116 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
     issue["html_url"] = json!(format!("https://github.com/{name}/issues/{number}"));
     repo.issues.push(issue.clone());
     Reply::json(201, issue)
+}
+
+/// `%XX` and `+` decoding for a query value.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Issue and pull request search over the repositories the installation may see, with the
+/// qualifiers upkeep uses: `repo:`, `is:issue`/`is:pr`, `is:open`/`is:closed`, `state:`,
+/// `label:`, `in:body`/`in:title`, and quoted or bare words that must all appear.
+fn search_issues(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let installation = match installation_auth(world, ctx) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Some(q) = ctx.param("q").map(decode) else {
+        return Reply::message(422, "Validation Failed");
+    };
+    let mut words = Vec::new();
+    let mut rest = q.as_str();
+    while let Some(start) = rest.find('"') {
+        words.extend(rest[..start].split_whitespace().map(str::to_owned));
+        let after = &rest[start + 1..];
+        let end = after.find('"').unwrap_or(after.len());
+        words.push(format!("\"{}", &after[..end]));
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    words.extend(rest.split_whitespace().map(str::to_owned));
+    let template = ctx
+        .spec
+        .example("issue-search-result-item-paginated")
+        .and_then(|p| p["items"].get(0).cloned())
+        .unwrap_or_else(|| json!({}));
+    let mut items = Vec::new();
+    for repo in world
+        .repositories
+        .values()
+        .filter(|r| r.installation == installation)
+    {
+        let all = repo
+            .issues
+            .iter()
+            .map(|i| (i, false))
+            .chain(repo.pulls.iter().map(|p| (p, true)));
+        for (item, is_pr) in all {
+            let text = format!(
+                "{} {}",
+                item["title"].as_str().unwrap_or(""),
+                item["body"].as_str().unwrap_or("")
+            );
+            let keep = words.iter().all(|w| match w.split_once(':') {
+                _ if w.starts_with('"') => text.contains(&w[1..]),
+                Some(("repo", name)) => repo.full_name == name,
+                Some(("is", "issue")) => !is_pr,
+                Some(("is", "pr")) => is_pr,
+                Some(("is", state)) | Some(("state", state)) => item["state"] == state,
+                Some(("label", label)) => item["labels"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x["name"] == label)),
+                Some(("in", _)) => true,
+                _ => text.contains(w.as_str()),
+            });
+            if keep {
+                let mut out = template.clone();
+                for key in [
+                    "id",
+                    "node_id",
+                    "number",
+                    "title",
+                    "body",
+                    "state",
+                    "labels",
+                    "html_url",
+                    "url",
+                    "user",
+                    "created_at",
+                    "updated_at",
+                    "closed_at",
+                ] {
+                    if !item[key].is_null() || key == "body" || key == "closed_at" {
+                        out[key] = item[key].clone();
+                    }
+                }
+                if !is_pr {
+                    out.as_object_mut().map(|o| o.remove("pull_request"));
+                }
+                out["score"] = json!(1.0);
+                items.push(out);
+            }
+        }
+    }
+    Reply::json(
+        200,
+        json!({ "total_count": items.len(), "incomplete_results": false, "items": items, "search_type": "lexical" }),
+    )
 }

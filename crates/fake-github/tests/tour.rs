@@ -265,6 +265,26 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         t.go("GET", "/repos/o/r/issues?state=all", None).await.0,
         200
     );
+    let (status, found) = t
+        .go(
+            "GET",
+            "/search/issues?q=repo%3Ao%2Fr+is%3Aissue+%22upkeep%3Adashboard%22",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, found["total_count"].as_i64()),
+        (200, Some(1)),
+        "{found}"
+    );
+    let (_, none) = t
+        .go(
+            "GET",
+            "/search/issues?q=repo%3Ao%2Fr+is%3Apr+%22upkeep%3Adashboard%22",
+            None,
+        )
+        .await;
+    assert_eq!(none["total_count"].as_i64(), Some(0));
     assert_eq!(
         t.go("GET", "/repos/o/r/collaborators/alice/permission", None)
             .await
