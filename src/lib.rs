@@ -7,6 +7,7 @@ pub mod app_manifest;
 pub mod deps;
 pub mod github;
 pub mod health;
+pub mod index;
 pub mod jobs;
 pub mod server;
 pub mod settings;
