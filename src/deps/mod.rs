@@ -2,6 +2,7 @@
 //! every later part classifies updates with, and the choice of version (MSRV, yanked,
 //! pre-releases, cooldown), which explains every newer version it passes over.
 
+pub mod lockfile;
 pub mod select;
 pub mod semver_rules;
 
