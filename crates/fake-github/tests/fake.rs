@@ -2,45 +2,14 @@
 //! request, an operation the fake does not model and a path GitHub does not have are each
 //! caught loudly; rate-limit headers count down per installation.
 
-use fake_github::openapi::shared_dir;
+mod common;
+
+use common::{available, jwt, APP_ID};
 use fake_github::{FakeGitHub, Fault};
 use serde_json::{json, Value};
 
-const APP_ID: u64 = 4242;
-
-fn fixtures() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn available() -> bool {
-    let ok = shared_dir()
-        .join("github-openapi/api.github.com.json")
-        .exists();
-    if !ok {
-        eprintln!(
-            "SKIPPED: {} has no github-openapi (set UPKEEP_SHARED_DIR)",
-            shared_dir().display()
-        );
-    }
-    ok
-}
-
-fn jwt() -> String {
-    let key = std::fs::read(fixtures().join("test-app-key.pem")).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-        &json!({"iss": APP_ID, "iat": now - 60, "exp": now + 540}),
-        &jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
-    )
-    .unwrap()
-}
-
 async fn world() -> FakeGitHub {
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let public = common::public_key();
     FakeGitHub::builder()
         .app(APP_ID, &public)
         .installation(7, "o")
@@ -52,7 +21,7 @@ async fn world() -> FakeGitHub {
 
 /// The App, installation 7 on `o`, and repository `o/r`; more to add before `start()`.
 fn o_r() -> fake_github::Builder {
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let public = common::public_key();
     FakeGitHub::builder()
         .app(APP_ID, &public)
         .installation(7, "o")

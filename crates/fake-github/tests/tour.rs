@@ -3,29 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use fake_github::openapi::shared_dir;
+mod common;
+
+use common::{available, jwt, APP_ID};
 use fake_github::{modelled_operations, FakeGitHub};
 use serde_json::{json, Value};
-
-const APP_ID: u64 = 4242;
-
-fn fixtures() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn jwt() -> String {
-    let key = std::fs::read(fixtures().join("test-app-key.pem")).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-        &json!({"iss": APP_ID, "iat": now - 60, "exp": now + 540}),
-        &jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
-    )
-    .unwrap()
-}
 
 struct Tour {
     github: FakeGitHub,
@@ -51,17 +33,10 @@ impl Tour {
 
 #[tokio::test]
 async fn every_modelled_operation_passes_the_description_in_both_directions() {
-    if !shared_dir()
-        .join("github-openapi/api.github.com.json")
-        .exists()
-    {
-        eprintln!(
-            "SKIPPED: no github-openapi under {} (set UPKEEP_SHARED_DIR)",
-            shared_dir().display()
-        );
+    if !available() {
         return;
     }
-    let public = std::fs::read(fixtures().join("test-app-key.pub.pem")).unwrap();
+    let public = common::public_key();
     let github = FakeGitHub::builder()
         .app(APP_ID, &public)
         .installation(7, "o")
