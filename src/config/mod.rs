@@ -1,0 +1,13 @@
+//! A repository's own configuration, `.github/upkeep.toml` (issue 4): the typed settings with
+//! their defaults, a forgiving parser that reports every problem with its line and a
+//! did-you-mean while the valid rest applies, and the questions the plan asks of it. Pure.
+
+pub mod parse;
+pub mod repo;
+pub mod suggest;
+
+pub use parse::{parse, Parsed, Problem};
+pub use repo::{
+    BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval, RepoConfig,
+    Schedule,
+};

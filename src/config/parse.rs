@@ -1,0 +1,503 @@
+//! Reading `.github/upkeep.toml` forgivingly: every unknown key and bad value becomes a
+//! [`Problem`] (with its line and a did-you-mean), the value keeps its default, and the valid
+//! rest still applies. A repository is never left without updates because of one typo; the
+//! problems are reported back on it as a check run. Parsed with `toml_edit` because it keeps
+//! spans, so a problem can point at its line.
+
+use std::ops::Range;
+use std::str::FromStr;
+
+use chrono::{NaiveTime, Weekday};
+use semver::VersionReq;
+use toml_edit::{Document, Item, Table};
+
+use super::repo::{BreakingStrategy, CompatibleStrategy, Group, IgnoreRule, Interval, RepoConfig};
+use super::suggest::did_you_mean;
+use crate::deps::Level;
+
+/// Something wrong in the file, where it is, and what was probably meant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The dotted key (`schedule.interval`, `ignore[2].versions`), empty for the whole file.
+    pub key: String,
+    pub message: String,
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+}
+
+/// The configuration that applies, and what was wrong with the file.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub config: RepoConfig,
+    pub problems: Vec<Problem>,
+}
+
+const TOP: &[&str] = &[
+    "schedule",
+    "open-pull-requests-limit",
+    "ignore",
+    "groups",
+    "strategy",
+    "cooldown",
+    "automerge",
+    "labels",
+    "assignees",
+    "commit-message-prefix",
+    "msrv",
+];
+const SCHEDULE: &[&str] = &["interval", "day", "time", "timezone", "cron"];
+const STRATEGY: &[&str] = &["compatible", "breaking"];
+const COOLDOWN: &[&str] = &[
+    "default-days",
+    "semver-major-days",
+    "semver-minor-days",
+    "semver-patch-days",
+];
+const IGNORE: &[&str] = &["dependency-name", "versions", "update-types", "reason"];
+const GROUP: &[&str] = &["patterns", "exclude-patterns", "update-types"];
+const UPDATE_TYPES: &[&str] = &["major", "minor", "patch"];
+
+/// Parses the file's text. Never fails: problems come back beside the configuration.
+pub fn parse(text: &str) -> Parsed {
+    let mut cx = Cx {
+        text,
+        problems: Vec::new(),
+    };
+    let mut config = RepoConfig::default();
+    match Document::parse(text) {
+        Ok(doc) => cx.top(doc.as_table(), &mut config),
+        Err(e) => {
+            let line = e.span().map(|s| cx.line(s.start));
+            cx.problems.push(Problem {
+                key: String::new(),
+                message: format!(
+                    "not valid TOML, so defaults apply: {}",
+                    e.message().trim_end()
+                ),
+                line,
+            });
+        }
+    }
+    Parsed {
+        config,
+        problems: cx.problems,
+    }
+}
+
+struct Cx<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+}
+
+impl Cx<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    fn report(&mut self, key: &str, span: Option<Range<usize>>, message: String) {
+        let line = span.map(|s| self.line(s.start));
+        self.problems.push(Problem {
+            key: key.to_owned(),
+            message,
+            line,
+        });
+    }
+
+    /// Reports keys of `table` that are not in `known`, with a did-you-mean.
+    fn unknown_keys(&mut self, prefix: &str, table: &Table, known: &[&str]) {
+        for (key, _) in table.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let span = table.key(key).and_then(|k| k.span());
+            let hint = did_you_mean(key, known)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_else(|| format!("; known keys: {}", known.join(", ")));
+            self.report(
+                &join(prefix, key),
+                span,
+                format!("unknown key `{key}`, ignored{hint}"),
+            );
+        }
+    }
+
+    fn table<'a>(&mut self, key: &str, item: &'a Item) -> Option<&'a Table> {
+        match item {
+            Item::Table(t) => Some(t),
+            _ => {
+                self.report(key, item.span(), "expected a table".to_owned());
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, key: &str, item: &Item) -> Option<String> {
+        match item.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.report(key, item.span(), "expected a string".to_owned());
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn strings(&mut self, key: &str, item: &Item) -> Option<Vec<String>> {
+        if let Some(s) = item.as_str() {
+            return Some(vec![s.to_owned()]);
+        }
+        let Some(array) = item.as_array() else {
+            self.report(key, item.span(), "expected a list of strings".to_owned());
+            return None;
+        };
+        let mut out = Vec::new();
+        for v in array.iter() {
+            match v.as_str() {
+                Some(s) => out.push(s.to_owned()),
+                None => self.report(key, v.span(), "expected a string in the list".to_owned()),
+            }
+        }
+        Some(out)
+    }
+
+    fn integer(&mut self, key: &str, item: &Item, min: i64, max: i64) -> Option<i64> {
+        match item.as_integer() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(n) => {
+                self.report(
+                    key,
+                    item.span(),
+                    format!("{n} is out of range ({min} to {max}), default kept"),
+                );
+                None
+            }
+            None => {
+                self.report(key, item.span(), "expected a whole number".to_owned());
+                None
+            }
+        }
+    }
+
+    /// A word from `allowed`, with a did-you-mean when it is not one.
+    fn word(&mut self, key: &str, item: &Item, allowed: &[&str]) -> Option<String> {
+        let s = self.string(key, item)?;
+        let lower = s.to_ascii_lowercase();
+        if allowed.contains(&lower.as_str()) {
+            return Some(lower);
+        }
+        let hint = did_you_mean(&s, allowed)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_else(|| format!("; expected one of: {}", allowed.join(", ")));
+        self.report(key, item.span(), format!("`{s}` is not allowed here{hint}"));
+        None
+    }
+
+    fn update_types(&mut self, key: &str, item: &Item) -> Vec<Level> {
+        let words = self.strings(key, item).unwrap_or_default();
+        let mut out = Vec::new();
+        for w in words {
+            let norm = w
+                .to_ascii_lowercase()
+                .trim_start_matches("version-update:")
+                .trim_start_matches("semver-")
+                .to_owned();
+            match norm.as_str() {
+                "major" => out.push(Level::Major),
+                "minor" => out.push(Level::Minor),
+                "patch" => out.push(Level::Patch),
+                _ => {
+                    let hint = did_you_mean(&norm, UPDATE_TYPES)
+                        .map(|k| format!("; did you mean `{k}`?"))
+                        .unwrap_or_else(|| "; expected major, minor or patch".to_owned());
+                    self.report(key, item.span(), format!("unknown update type `{w}`{hint}"));
+                }
+            }
+        }
+        out
+    }
+
+    fn patterns(&mut self, key: &str, item: &Item) -> Vec<glob::Pattern> {
+        let mut out = Vec::new();
+        for p in self.strings(key, item).unwrap_or_default() {
+            match glob::Pattern::new(&p) {
+                Ok(pat) => out.push(pat),
+                Err(e) => self.report(key, item.span(), format!("`{p}` is not a glob: {e}")),
+            }
+        }
+        out
+    }
+
+    fn top(&mut self, root: &Table, c: &mut RepoConfig) {
+        self.unknown_keys("", root, TOP);
+        if let Some(item) = root.get("schedule") {
+            if let Some(t) = self.table("schedule", item) {
+                self.schedule(t, c);
+            }
+        }
+        if let Some(item) = root.get("open-pull-requests-limit") {
+            if let Some(n) = self.integer("open-pull-requests-limit", item, 0, 100) {
+                c.open_pull_requests_limit = n as usize;
+            }
+        }
+        if let Some(item) = root.get("strategy") {
+            if let Some(t) = self.table("strategy", item) {
+                self.strategy(t, c);
+            }
+        }
+        if let Some(item) = root.get("cooldown") {
+            if let Some(t) = self.table("cooldown", item) {
+                self.cooldown(t, c);
+            }
+        }
+        if let Some(item) = root.get("ignore") {
+            self.ignores(item, c);
+        }
+        if let Some(item) = root.get("groups") {
+            if let Some(t) = self.table("groups", item) {
+                self.groups(t, c);
+            }
+        }
+        if let Some(item) = root.get("automerge") {
+            c.automerge = self.update_types("automerge", item);
+        }
+        if let Some(item) = root.get("labels") {
+            if let Some(v) = self.strings("labels", item) {
+                c.labels = v;
+            }
+        }
+        if let Some(item) = root.get("assignees") {
+            if let Some(v) = self.strings("assignees", item) {
+                c.assignees = v;
+            }
+        }
+        if let Some(item) = root.get("commit-message-prefix") {
+            c.commit_message_prefix = self.string("commit-message-prefix", item);
+        }
+        if let Some(item) = root.get("msrv") {
+            match item.as_bool() {
+                Some(b) => c.msrv = b,
+                None => self.report("msrv", item.span(), "expected true or false".to_owned()),
+            }
+        }
+    }
+
+    fn schedule(&mut self, t: &Table, c: &mut RepoConfig) {
+        self.unknown_keys("schedule", t, SCHEDULE);
+        let interval = t
+            .get("interval")
+            .and_then(|i| self.word("schedule.interval", i, &["daily", "weekly", "cron"]));
+        if let Some(item) = t.get("time") {
+            if let Some(s) = self.string("schedule.time", item) {
+                match NaiveTime::parse_from_str(&s, "%H:%M") {
+                    Ok(time) => c.schedule.time = time,
+                    Err(_) => self.report(
+                        "schedule.time",
+                        item.span(),
+                        format!("`{s}` is not a time of day like \"05:30\""),
+                    ),
+                }
+            }
+        }
+        if let Some(item) = t.get("timezone") {
+            if let Some(s) = self.string("schedule.timezone", item) {
+                match chrono_tz::Tz::from_str(&s) {
+                    Ok(tz) => c.schedule.timezone = tz,
+                    Err(_) => self.report(
+                        "schedule.timezone",
+                        item.span(),
+                        format!("`{s}` is not an IANA time zone like \"Europe/Berlin\""),
+                    ),
+                }
+            }
+        }
+        match interval.as_deref() {
+            Some("weekly") => {
+                let day = match t.get("day") {
+                    Some(item) => self.weekday(item),
+                    None => Some(Weekday::Mon),
+                };
+                c.schedule.interval = Interval::Weekly(day.unwrap_or(Weekday::Mon));
+            }
+            Some("cron") => match t.get("cron") {
+                Some(item) => {
+                    if let Some(expr) = self.string("schedule.cron", item) {
+                        match croner::Cron::from_str(&expr) {
+                            Ok(_) => c.schedule.interval = Interval::Cron(expr),
+                            Err(e) => self.report(
+                                "schedule.cron",
+                                item.span(),
+                                format!("`{expr}` is not a cron expression: {e}; daily kept"),
+                            ),
+                        }
+                    }
+                }
+                None => self.report(
+                    "schedule.cron",
+                    t.span(),
+                    "interval = \"cron\" needs a `cron` expression; daily kept".to_owned(),
+                ),
+            },
+            _ => {}
+        }
+    }
+
+    fn weekday(&mut self, item: &Item) -> Option<Weekday> {
+        const DAYS: &[&str] = &[
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ];
+        let day = self.word("schedule.day", item, DAYS)?;
+        Weekday::from_str(&day).ok()
+    }
+
+    fn strategy(&mut self, t: &Table, c: &mut RepoConfig) {
+        self.unknown_keys("strategy", t, STRATEGY);
+        if let Some(item) = t.get("compatible") {
+            match self
+                .word("strategy.compatible", item, &["lockfile", "bump"])
+                .as_deref()
+            {
+                Some("bump") => c.compatible = CompatibleStrategy::Bump,
+                Some(_) => c.compatible = CompatibleStrategy::Lockfile,
+                None => {}
+            }
+        }
+        if let Some(item) = t.get("breaking") {
+            match self
+                .word("strategy.breaking", item, &["bump", "ignore"])
+                .as_deref()
+            {
+                Some("ignore") => c.breaking = BreakingStrategy::Ignore,
+                Some(_) => c.breaking = BreakingStrategy::Bump,
+                None => {}
+            }
+        }
+    }
+
+    fn cooldown(&mut self, t: &Table, c: &mut RepoConfig) {
+        self.unknown_keys("cooldown", t, COOLDOWN);
+        let days = |cx: &mut Self, key: &str| {
+            t.get(key)
+                .and_then(|item| cx.integer(&format!("cooldown.{key}"), item, 0, 365))
+        };
+        if let Some(d) = days(self, "default-days") {
+            c.cooldown.major = d;
+            c.cooldown.minor = d;
+            c.cooldown.patch = d;
+        }
+        if let Some(d) = days(self, "semver-major-days") {
+            c.cooldown.major = d;
+        }
+        if let Some(d) = days(self, "semver-minor-days") {
+            c.cooldown.minor = d;
+        }
+        if let Some(d) = days(self, "semver-patch-days") {
+            c.cooldown.patch = d;
+        }
+    }
+
+    fn ignores(&mut self, item: &Item, c: &mut RepoConfig) {
+        let Some(array) = item.as_array_of_tables() else {
+            self.report(
+                "ignore",
+                item.span(),
+                "expected [[ignore]] entries".to_owned(),
+            );
+            return;
+        };
+        for (i, t) in array.iter().enumerate() {
+            let key = format!("ignore[{}]", i + 1);
+            self.unknown_keys(&key, t, IGNORE);
+            let Some(name_item) = t.get("dependency-name") else {
+                self.report(
+                    &key,
+                    t.span(),
+                    "needs a `dependency-name`; entry ignored".into(),
+                );
+                continue;
+            };
+            let Some(dependency) = self
+                .patterns(&format!("{key}.dependency-name"), name_item)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let mut versions = Vec::new();
+            if let Some(v) = t.get("versions") {
+                let vkey = format!("{key}.versions");
+                for s in self.strings(&vkey, v).unwrap_or_default() {
+                    match VersionReq::parse(&s) {
+                        Ok(r) => versions.push(r),
+                        Err(e) => self.report(
+                            &vkey,
+                            v.span(),
+                            format!("`{s}` is not a version range: {e}"),
+                        ),
+                    }
+                }
+            }
+            let update_types = t
+                .get("update-types")
+                .map(|v| self.update_types(&format!("{key}.update-types"), v))
+                .unwrap_or_default();
+            let reason = t
+                .get("reason")
+                .and_then(|v| self.string(&format!("{key}.reason"), v));
+            c.ignore.push(IgnoreRule {
+                dependency,
+                versions,
+                update_types,
+                reason,
+            });
+        }
+    }
+
+    fn groups(&mut self, t: &Table, c: &mut RepoConfig) {
+        for (name, item) in t.iter() {
+            let key = format!("groups.{name}");
+            let Some(g) = self.table(&key, item) else {
+                continue;
+            };
+            self.unknown_keys(&key, g, GROUP);
+            let patterns = g
+                .get("patterns")
+                .map(|p| self.patterns(&format!("{key}.patterns"), p))
+                .unwrap_or_default();
+            if patterns.is_empty() {
+                self.report(&key, g.span(), "needs `patterns`; group ignored".to_owned());
+                continue;
+            }
+            let exclude_patterns = g
+                .get("exclude-patterns")
+                .map(|p| self.patterns(&format!("{key}.exclude-patterns"), p))
+                .unwrap_or_default();
+            let update_types = g
+                .get("update-types")
+                .map(|v| self.update_types(&format!("{key}.update-types"), v))
+                .unwrap_or_default();
+            c.groups.push(Group {
+                name: name.to_owned(),
+                patterns,
+                exclude_patterns,
+                update_types,
+            });
+        }
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}

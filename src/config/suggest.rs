@@ -1,0 +1,26 @@
+//! "Did you mean …?" for configuration keys and values, by edit distance (`strsim`), so a typo
+//! like `intreval` is answered with `interval` instead of a bare "unknown key".
+
+/// The closest known word to `given`, when it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
+    let given = given.to_ascii_lowercase().replace('_', "-");
+    known
+        .iter()
+        .map(|k| (*k, strsim::damerau_levenshtein(&given, k)))
+        .filter(|(k, d)| *d <= (k.len() / 3).max(2))
+        .min_by_key(|(_, d)| *d)
+        .map(|(k, _)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_is_matched_and_a_stranger_is_not() {
+        let known = ["interval", "time", "timezone", "day", "cron"];
+        assert_eq!(did_you_mean("intreval", &known), Some("interval"));
+        assert_eq!(did_you_mean("time_zone", &known), Some("timezone"));
+        assert_eq!(did_you_mean("colour", &known), None);
+    }
+}
