@@ -1,0 +1,513 @@
+//! The plan (pure core, no I/O): from a workspace, its configuration, what the index offers and
+//! the upkeep PRs already open, decide which pull requests should exist. Moves off yanked
+//! versions come first, then one "lockfile refresh" with every compatible update, then one PR
+//! per breaking update (or per configured group) that bumps the requirement everywhere it
+//! appears. Ignores, cooldown, MSRV and the open-PR limit all apply; what they hold back is
+//! returned with the reason, for the dashboard. The webhook server and `upkeep check` both
+//! call [`plan`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use semver::Version;
+
+use super::lockfile::Source;
+use super::requirement;
+use super::select::{select, Candidate, Constraints, Scope, Skip};
+use super::semver_rules::Change;
+use super::workspace::{DeclSource, Workspace};
+use crate::config::{BreakingStrategy, CompatibleStrategy, RepoConfig};
+
+/// An upkeep PR that is already open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPr {
+    pub number: u64,
+    pub branch: String,
+}
+
+/// Everything the plan is decided from.
+pub struct PlanInput<'a> {
+    pub workspace: &'a Workspace,
+    pub config: &'a RepoConfig,
+    /// What the index offers, by crate name.
+    pub versions: &'a BTreeMap<String, Vec<Candidate>>,
+    pub open_prs: &'a [OpenPr],
+    pub now: DateTime<Utc>,
+}
+
+/// One crate moving from one version to another.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Update {
+    #[serde(rename = "crate")]
+    pub name: String,
+    pub from: Version,
+    pub to: Version,
+    pub change: Change,
+    /// The `rust-version` the new version declares.
+    pub rust_version: Option<Version>,
+    /// Whether the version moved from is yanked.
+    pub from_yanked: bool,
+    /// Whether a workspace manifest names it (else it is only in the lockfile).
+    pub direct: bool,
+}
+
+/// A requirement to rewrite in one manifest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RequirementEdit {
+    pub manifest: String,
+    pub table: Vec<String>,
+    pub key: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrKind {
+    /// Moves a locked version off a yanked release.
+    Yanked,
+    /// Every compatible update in one lockfile change.
+    Refresh,
+    /// A breaking update: requirements bumped.
+    Bump,
+}
+
+/// A pull request the plan wants to exist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedPr {
+    pub kind: PrKind,
+    pub branch: String,
+    pub title: String,
+    pub updates: Vec<Update>,
+    pub edits: Vec<RequirementEdit>,
+    /// Packages to pass to `cargo update -p name@from --precise to` (empty: plain `cargo update`).
+    pub precise: Vec<(String, Version, Version)>,
+    /// Whether it may merge itself once green.
+    pub automerge: bool,
+    /// The open PR on this branch, to update instead of duplicating.
+    pub existing: Option<u64>,
+}
+
+/// Why an update is not proposed now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Held {
+    /// The open-PR limit is reached.
+    Limit,
+    /// The newest version is too fresh.
+    Cooldown { until: DateTime<Utc> },
+    /// `.github/upkeep.toml` ignores it.
+    Ignored,
+    /// Every newer version needs a newer Rust than the MSRV.
+    Msrv { rust_version: String },
+    /// The requirement cannot be rewritten automatically.
+    Requirement { detail: String },
+    /// Breaking updates are turned off (`strategy.breaking = "ignore"`).
+    BreakingOff,
+}
+
+/// An update held back, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Waiting {
+    #[serde(rename = "crate")]
+    pub name: String,
+    pub from: Version,
+    pub to: Option<Version>,
+    #[serde(flatten)]
+    pub held: Held,
+}
+
+/// What should happen in one workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    pub pull_requests: Vec<PlannedPr>,
+    pub waiting: Vec<Waiting>,
+    /// Open upkeep PRs whose branch the plan no longer wants (superseded or done).
+    pub to_close: Vec<u64>,
+}
+
+/// Decides the plan.
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    let ws = input.workspace;
+    let config = input.config;
+    let constraints = Constraints {
+        msrv: if config.msrv { ws.msrv.clone() } else { None },
+        cooldown_days: config.cooldown.as_pairs(),
+        now: Some(input.now),
+    };
+    let urgent = Constraints {
+        cooldown_days: Vec::new(),
+        ..constraints.clone()
+    };
+    let direct: BTreeSet<&str> = ws
+        .declared
+        .iter()
+        .filter(|d| matches!(d.source, DeclSource::Registry { .. }))
+        .map(|d| d.package.as_str())
+        .collect();
+    let locked: Vec<(&str, &Version)> = ws
+        .lockfile
+        .as_ref()
+        .map(|(_, l)| {
+            l.packages
+                .iter()
+                .filter(|p| matches!(p.source, Source::CratesIo | Source::Registry { .. }))
+                .map(|p| (p.name.as_str(), &p.version))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut out = Plan::default();
+    let mut yanked_prs = Vec::new();
+    let mut refresh = Vec::new();
+    for (name, current) in &locked {
+        let Some(candidates) = input.versions.get(*name) else {
+            continue;
+        };
+        let from_yanked = candidates
+            .iter()
+            .any(|c| c.version == **current && c.yanked);
+        let rules = if from_yanked { &urgent } else { &constraints };
+        let sel = select(current, candidates, Scope::Compatible, rules);
+        let Some((to, change)) = sel.chosen else {
+            if let Some(w) = held_from_skips(name, current, &sel.skipped) {
+                out.waiting.push(w);
+            }
+            continue;
+        };
+        if config.is_ignored(name, &to, change.level) {
+            out.waiting
+                .push(waiting(name, current, Some(&to), Held::Ignored));
+            continue;
+        }
+        let update = Update {
+            name: (*name).to_owned(),
+            from: (*current).clone(),
+            rust_version: rust_version_of(candidates, &to),
+            to,
+            change,
+            from_yanked,
+            direct: direct.contains(name),
+        };
+        if from_yanked {
+            yanked_prs.push(update);
+        } else {
+            refresh.push(update);
+        }
+    }
+
+    let prefix = branch_prefix(&ws.root);
+    let mut prs = Vec::new();
+    for u in yanked_prs {
+        let title = config.prefixed(&format!(
+            "Move {} off yanked {} to {}",
+            u.name, u.from, u.to
+        ));
+        prs.push(PlannedPr {
+            kind: PrKind::Yanked,
+            branch: format!("{prefix}{}-yanked", slug(&u.name)),
+            title: in_root(title, &ws.root),
+            precise: vec![(u.name.clone(), u.from.clone(), u.to.clone())],
+            automerge: config.automerges(u.change.level),
+            updates: vec![u],
+            edits: Vec::new(),
+            existing: None,
+        });
+    }
+    if !refresh.is_empty() {
+        let edits = if config.compatible == CompatibleStrategy::Bump {
+            refresh
+                .iter()
+                .filter(|u| u.direct)
+                .flat_map(|u| requirement_edits(ws, &u.name, &u.to, true))
+                .filter_map(Result::ok)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let n = refresh.len();
+        let title = config.prefixed(&format!(
+            "Refresh Cargo.lock: {n} compatible update{}",
+            if n == 1 { "" } else { "s" }
+        ));
+        let level = refresh.iter().map(|u| u.change.level).max();
+        prs.push(PlannedPr {
+            kind: PrKind::Refresh,
+            branch: format!("{prefix}lockfile-refresh"),
+            title: in_root(title, &ws.root),
+            automerge: level.is_some_and(|l| {
+                refresh.iter().all(|u| config.automerges(u.change.level)) && config.automerges(l)
+            }),
+            updates: refresh,
+            edits,
+            precise: Vec::new(),
+            existing: None,
+        });
+    }
+    prs.extend(breaking(input, &constraints, &locked, &mut out.waiting));
+
+    // Existing PRs are updated in place; new ones wait for room under the limit.
+    let ours: Vec<&OpenPr> = input
+        .open_prs
+        .iter()
+        .filter(|p| {
+            p.branch
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.contains('/'))
+        })
+        .collect();
+    let wanted: BTreeSet<&str> = prs.iter().map(|p| p.branch.as_str()).collect();
+    out.to_close = ours
+        .iter()
+        .filter(|p| !wanted.contains(p.branch.as_str()))
+        .map(|p| p.number)
+        .collect();
+    let mut open = ours.len() - out.to_close.len();
+    for mut pr in prs {
+        pr.existing = ours
+            .iter()
+            .find(|p| p.branch == pr.branch)
+            .map(|p| p.number);
+        if pr.existing.is_some() || pr.kind == PrKind::Yanked {
+            if pr.existing.is_none() {
+                open += 1;
+            }
+            out.pull_requests.push(pr);
+        } else if open < config.open_pull_requests_limit {
+            open += 1;
+            out.pull_requests.push(pr);
+        } else {
+            for u in &pr.updates {
+                out.waiting
+                    .push(waiting(&u.name, &u.from, Some(&u.to), Held::Limit));
+            }
+        }
+    }
+    out
+}
+
+/// One PR per breaking update of a direct dependency (or per configured group).
+fn breaking(
+    input: &PlanInput<'_>,
+    constraints: &Constraints,
+    locked: &[(&str, &Version)],
+    waiting_out: &mut Vec<Waiting>,
+) -> Vec<PlannedPr> {
+    let ws = input.workspace;
+    let config = input.config;
+    let mut by_package: BTreeMap<&str, Vec<&super::workspace::Declared>> = BTreeMap::new();
+    for d in &ws.declared {
+        if matches!(d.source, DeclSource::Registry { .. }) && d.req.is_some() {
+            by_package.entry(d.package.as_str()).or_default().push(d);
+        }
+    }
+    let mut singles = Vec::new();
+    let mut groups: BTreeMap<String, Vec<(Update, Vec<RequirementEdit>)>> = BTreeMap::new();
+    for (name, decls) in by_package {
+        let Some(candidates) = input.versions.get(name) else {
+            continue;
+        };
+        let Some(req) = decls.iter().find_map(|d| d.version_req()) else {
+            continue;
+        };
+        // The locked version the requirement resolves to, else the lowest it admits.
+        let current = locked
+            .iter()
+            .filter(|(n, v)| *n == name && req.matches(v))
+            .map(|(_, v)| (*v).clone())
+            .max()
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .filter(|c| req.matches(&c.version))
+                    .map(|c| c.version.clone())
+                    .min()
+            });
+        let Some(current) = current else { continue };
+        let sel = select(&current, candidates, Scope::Latest, constraints);
+        let Some((to, change)) = sel.chosen else {
+            if let Some(w) = held_from_skips(name, &current, &sel.skipped) {
+                if sel.skipped.iter().any(|(v, _)| !req.matches(v)) {
+                    waiting_out.push(w);
+                }
+            }
+            continue;
+        };
+        if req.matches(&to) {
+            continue; // compatible: the refresh takes it
+        }
+        if config.breaking == BreakingStrategy::Ignore {
+            waiting_out.push(waiting(name, &current, Some(&to), Held::BreakingOff));
+            continue;
+        }
+        if config.is_ignored(name, &to, change.level) {
+            waiting_out.push(waiting(name, &current, Some(&to), Held::Ignored));
+            continue;
+        }
+        let edits: Result<Vec<_>, _> = requirement_edits(ws, name, &to, false)
+            .into_iter()
+            .collect();
+        let edits = match edits {
+            Ok(e) => e,
+            Err(detail) => {
+                waiting_out.push(waiting(
+                    name,
+                    &current,
+                    Some(&to),
+                    Held::Requirement { detail },
+                ));
+                continue;
+            }
+        };
+        let update = Update {
+            name: name.to_owned(),
+            from: current,
+            rust_version: rust_version_of(candidates, &to),
+            to,
+            change,
+            from_yanked: false,
+            direct: true,
+        };
+        match config.group_of(name, change.level) {
+            Some(g) => groups
+                .entry(g.name.clone())
+                .or_default()
+                .push((update, edits)),
+            None => singles.push((update, edits)),
+        }
+    }
+    let prefix = branch_prefix(&ws.root);
+    let mut prs = Vec::new();
+    for (update, edits) in singles {
+        let title = config.prefixed(&format!(
+            "Bump {} from {} to {}",
+            update.name, update.from, update.to
+        ));
+        prs.push(PlannedPr {
+            kind: PrKind::Bump,
+            branch: format!("{prefix}{}", slug(&update.name)),
+            title: in_root(title, &ws.root),
+            automerge: config.automerges(update.change.level),
+            precise: Vec::new(),
+            updates: vec![update],
+            edits,
+            existing: None,
+        });
+    }
+    for (group, members) in groups {
+        let n = members.len();
+        let title = config.prefixed(&format!(
+            "Bump the {group} group: {n} update{}",
+            if n == 1 { "" } else { "s" }
+        ));
+        let automerge = members
+            .iter()
+            .all(|(u, _)| config.automerges(u.change.level));
+        let (updates, edits): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+        prs.push(PlannedPr {
+            kind: PrKind::Bump,
+            branch: format!("{prefix}{}", slug(&group)),
+            title: in_root(title, &ws.root),
+            automerge,
+            precise: Vec::new(),
+            updates,
+            edits: edits.into_iter().flatten().collect(),
+            existing: None,
+        });
+    }
+    prs
+}
+
+/// The rewrites that make every requirement on `package` admit `to`. With `all`, requirements
+/// that already admit it are raised too (the `bump` strategy for compatible updates).
+fn requirement_edits(
+    ws: &Workspace,
+    package: &str,
+    to: &Version,
+    all: bool,
+) -> Vec<Result<RequirementEdit, String>> {
+    let mut seen = BTreeSet::new();
+    ws.declared
+        .iter()
+        .filter(|d| d.package == package && matches!(d.source, DeclSource::Registry { .. }))
+        .filter(|d| seen.insert((d.manifest.clone(), d.table.clone(), d.key.clone())))
+        .filter_map(|d| {
+            let from = d.req.clone()?;
+            let admits = d.version_req().is_some_and(|r| r.matches(to));
+            if admits && !all {
+                return None;
+            }
+            let new = match requirement::bump(&from, to) {
+                Ok(n) => n,
+                Err(e) => return Some(Err(format!("{}: {e}", d.manifest))),
+            };
+            (new != from).then(|| {
+                Ok(RequirementEdit {
+                    manifest: d.manifest.clone(),
+                    table: d.table.clone(),
+                    key: d.key.clone(),
+                    from,
+                    to: new,
+                })
+            })
+        })
+        .collect()
+}
+
+fn held_from_skips(name: &str, current: &Version, skipped: &[(Version, Skip)]) -> Option<Waiting> {
+    let (version, skip) = skipped.first()?;
+    let held = match skip {
+        Skip::Cooldown { until } => Held::Cooldown { until: *until },
+        Skip::NeedsNewerRust { rust_version } => Held::Msrv {
+            rust_version: rust_version.clone(),
+        },
+        _ => return None,
+    };
+    Some(waiting(name, current, Some(version), held))
+}
+
+fn waiting(name: &str, from: &Version, to: Option<&Version>, held: Held) -> Waiting {
+    Waiting {
+        name: name.to_owned(),
+        from: from.clone(),
+        to: to.cloned(),
+        held,
+    }
+}
+
+fn rust_version_of(candidates: &[Candidate], v: &Version) -> Option<Version> {
+    candidates
+        .iter()
+        .find(|c| c.version == *v)
+        .and_then(|c| c.rust_version.clone())
+}
+
+/// `upkeep/cargo/` for the root workspace, `upkeep/cargo/<dir>/` for one in a subdirectory.
+fn branch_prefix(root: &str) -> String {
+    if root.is_empty() {
+        "upkeep/cargo/".to_owned()
+    } else {
+        format!("upkeep/cargo/{}/", slug(root))
+    }
+}
+
+fn in_root(title: String, root: &str) -> String {
+    if root.is_empty() {
+        title
+    } else {
+        format!("{title} in /{root}")
+    }
+}
+
+/// A name safe in a branch: letters, digits, `-`, `_` and `.`; anything else becomes `-`.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
