@@ -6,6 +6,7 @@
 pub mod lockfile;
 pub mod plan;
 pub mod requirement;
+pub mod rewrite;
 pub mod select;
 pub mod semver_rules;
 pub mod workspace;

@@ -1,8 +1,10 @@
-//! The registry's sparse index (issue 4). So far the pure parts: where a crate's index file
-//! lives, and what one line of it says. The HTTP client with its shared ETag cache comes next.
+//! The registry's sparse index (issue 4): where a crate's file lives, what one line of it says,
+//! and the HTTP client whose ETag cache every repository shares.
 
+pub mod client;
 pub mod entry;
 pub mod path;
 
+pub use client::{Answered, IndexClient, IndexFetchError, CRATES_IO};
 pub use entry::{parse_index_file, IndexEntry, IndexError};
 pub use path::index_path;
