@@ -26,6 +26,21 @@ enum Command {
     Manifest,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Preview on a local checkout what upkeep would do: the dependency plan, as text or JSON.
+    Check {
+        /// The repository's root directory.
+        #[arg(default_value = ".")]
+        path: std::path::PathBuf,
+        /// The sparse index to read versions from.
+        #[arg(long, env = "UPKEEP_INDEX_URL", default_value = upkeep::index::CRATES_IO)]
+        index: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the planned requirement changes into the work tree.
+        #[arg(long)]
+        apply: bool,
+    },
     /// List queued, running, failed and dead jobs.
     Jobs {
         /// Only these states (queued, running, failed, dead, done); repeatable.
@@ -35,6 +50,12 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,6 +89,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             Store::open(&settings.database_url).await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Check {
+            path,
+            index,
+            format,
+            apply,
+        } => {
+            let client = upkeep::index::IndexClient::new(
+                &index,
+                std::time::Duration::from_secs(30),
+                std::time::Duration::from_secs(300),
+            )?;
+            let report = upkeep::check::run(&path, &client).await?;
+            match format {
+                Format::Text => print!("{}", upkeep::check::render::text(&report)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            if apply {
+                for manifest in upkeep::check::apply_edits(&path, &report)? {
+                    eprintln!("updated {manifest}");
+                }
+            }
             Ok(())
         }
         Command::Jobs { states, limit } => {

@@ -169,10 +169,12 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             .any(|c| c.version == **current && c.yanked);
         let rules = if from_yanked { &urgent } else { &constraints };
         let sel = select(current, candidates, Scope::Compatible, rules);
+        // A newer version held back (MSRV, cooldown) is worth showing even when an older
+        // one is taken.
+        if let Some(w) = held_from_skips(name, current, &sel.skipped) {
+            out.waiting.push(w);
+        }
         let Some((to, change)) = sel.chosen else {
-            if let Some(w) = held_from_skips(name, current, &sel.skipped) {
-                out.waiting.push(w);
-            }
             continue;
         };
         if config.is_ignored(name, &to, change.level) {
@@ -325,12 +327,16 @@ fn breaking(
             });
         let Some(current) = current else { continue };
         let sel = select(&current, candidates, Scope::Latest, constraints);
+        let beyond: Vec<(Version, Skip)> = sel
+            .skipped
+            .iter()
+            .filter(|(v, _)| !req.matches(v))
+            .cloned()
+            .collect();
+        if let Some(w) = held_from_skips(name, &current, &beyond) {
+            waiting_out.push(w);
+        }
         let Some((to, change)) = sel.chosen else {
-            if let Some(w) = held_from_skips(name, &current, &sel.skipped) {
-                if sel.skipped.iter().any(|(v, _)| !req.matches(v)) {
-                    waiting_out.push(w);
-                }
-            }
             continue;
         };
         if req.matches(&to) {
@@ -455,15 +461,16 @@ fn requirement_edits(
 }
 
 fn held_from_skips(name: &str, current: &Version, skipped: &[(Version, Skip)]) -> Option<Waiting> {
-    let (version, skip) = skipped.first()?;
-    let held = match skip {
-        Skip::Cooldown { until } => Held::Cooldown { until: *until },
-        Skip::NeedsNewerRust { rust_version } => Held::Msrv {
-            rust_version: rust_version.clone(),
-        },
-        _ => return None,
-    };
-    Some(waiting(name, current, Some(version), held))
+    skipped.iter().find_map(|(version, skip)| {
+        let held = match skip {
+            Skip::Cooldown { until } => Held::Cooldown { until: *until },
+            Skip::NeedsNewerRust { rust_version } => Held::Msrv {
+                rust_version: rust_version.clone(),
+            },
+            _ => return None,
+        };
+        Some(waiting(name, current, Some(version), held))
+    })
 }
 
 fn waiting(name: &str, from: &Version, to: Option<&Version>, held: Held) -> Waiting {

@@ -14,6 +14,8 @@ use upkeep::server::{self, Background};
 use upkeep::settings::{Environment, Settings};
 use upkeep::store::Store;
 
+pub mod registry;
+
 pub const SECRET: &str = "test-webhook-secret-0123456789";
 pub const APP_ID: u64 = 4242;
 

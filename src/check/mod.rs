@@ -1,0 +1,235 @@
+//! `upkeep check PATH`: the same core the server runs, on a local checkout. The checkout is
+//! read as the server reads a git tree (the file list, then the files discovery asks for), the
+//! versions come from the sparse index, and the plan is printed as text or JSON; `--apply`
+//! writes the requirement edits into the work tree. Nothing in the checkout is built or run.
+
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use crate::config::{self, Problem, RepoConfig};
+use crate::deps::lockfile::Source;
+use crate::deps::rewrite::{self, RewriteFileError};
+use crate::deps::{discover, plan, Discovery, Plan, PlanInput, Workspace};
+use crate::index::IndexClient;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} has no Cargo.toml: not a Rust repository")]
+    NotRust(PathBuf),
+    #[error("discovery did not settle; still missing: {0:?}")]
+    Unsettled(Vec<String>),
+    #[error(transparent)]
+    Rewrite(#[from] RewriteFileError),
+}
+
+/// One workspace's findings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkspaceReport {
+    pub root: String,
+    pub msrv: Option<String>,
+    pub toolchain: Option<String>,
+    pub members: Vec<String>,
+    pub locked_packages: usize,
+    pub lockfile_format: Option<u32>,
+    pub problems: Vec<String>,
+    pub plan: Plan,
+}
+
+/// What `upkeep check` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub path: String,
+    pub index: String,
+    pub config_problems: Vec<Problem>,
+    pub workspaces: Vec<WorkspaceReport>,
+    /// Crates whose versions could not be fetched (they are left out of the plan).
+    pub index_errors: Vec<String>,
+}
+
+/// Directories never worth walking into.
+const SKIP_DIRS: &[&str] = &["target", "node_modules", ".git", "vendor"];
+/// Files discovery may ask for (anything else in the tree is irrelevant to it).
+const RELEVANT: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    "config.toml",
+    "config",
+    "upkeep.toml",
+];
+
+/// The relevant files under `root`, as repository-relative paths with `/` separators.
+pub fn local_tree(root: &Path) -> Result<Vec<String>, CheckError> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = root.join(&rel);
+        let entries = std::fs::read_dir(&dir).map_err(|source| CheckError::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let child = rel.join(&name);
+            if kind.is_dir() {
+                let hidden_ok = name == ".cargo" || name == ".github";
+                if !SKIP_DIRS.contains(&name.as_str()) && (!name.starts_with('.') || hidden_ok) {
+                    stack.push(child);
+                }
+            } else if kind.is_file() && RELEVANT.contains(&name.as_str()) {
+                out.push(child.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Discovers the workspaces under `root` the way the server does from a git tree.
+pub fn local_workspaces(
+    root: &Path,
+    tree: &[String],
+) -> Result<(Vec<Workspace>, BTreeMap<String, String>), CheckError> {
+    let mut files = BTreeMap::new();
+    for _ in 0..8 {
+        match discover(tree, &files) {
+            Discovery::Found(found) => return Ok((found, files)),
+            Discovery::Need(paths) => {
+                for p in paths {
+                    let path = root.join(&p);
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|source| CheckError::Read { path, source })?;
+                    files.insert(p, text);
+                }
+            }
+        }
+    }
+    match discover(tree, &files) {
+        Discovery::Found(found) => Ok((found, files)),
+        Discovery::Need(paths) => Err(CheckError::Unsettled(paths)),
+    }
+}
+
+/// The crates whose versions the plan needs: locked registry packages and declared registry
+/// dependencies (for a workspace without a lockfile).
+pub fn crates_to_look_up(workspaces: &[Workspace]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for ws in workspaces {
+        if let Some((_, locked)) = &ws.lockfile {
+            names.extend(
+                locked
+                    .packages
+                    .iter()
+                    .filter(|p| p.source == Source::CratesIo)
+                    .map(|p| p.name.clone()),
+            );
+        }
+        names.extend(
+            ws.declared
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d.source,
+                        crate::deps::DeclSource::Registry { registry: None }
+                    )
+                })
+                .map(|d| d.package.clone()),
+        );
+    }
+    names
+}
+
+/// Runs the check: discovery, index, plan.
+pub async fn run(root: &Path, index: &IndexClient) -> Result<Report, CheckError> {
+    let tree = local_tree(root)?;
+    if !tree.iter().any(|p| p.ends_with("Cargo.toml")) {
+        return Err(CheckError::NotRust(root.to_owned()));
+    }
+    let (workspaces, _) = local_workspaces(root, &tree)?;
+    let (config, config_problems) = match std::fs::read_to_string(root.join(config::repo::PATH)) {
+        Ok(text) => {
+            let parsed = config::parse(&text);
+            (parsed.config, parsed.problems)
+        }
+        Err(_) => (RepoConfig::default(), Vec::new()),
+    };
+    let (versions, errors) = index.candidates(crates_to_look_up(&workspaces)).await;
+    let now = Utc::now();
+    let reports = workspaces
+        .iter()
+        .map(|ws| WorkspaceReport {
+            root: ws.root.clone(),
+            msrv: ws.msrv.as_ref().map(ToString::to_string),
+            toolchain: ws.toolchain.clone(),
+            members: ws.members.iter().map(|m| m.name.clone()).collect(),
+            locked_packages: ws.lockfile.as_ref().map_or(0, |(_, l)| l.packages.len()),
+            lockfile_format: ws.lockfile.as_ref().map(|(_, l)| l.format),
+            problems: ws.problems.clone(),
+            plan: plan(&PlanInput {
+                workspace: ws,
+                config: &config,
+                versions: &versions,
+                open_prs: &[],
+                now,
+            }),
+        })
+        .collect();
+    Ok(Report {
+        path: root.display().to_string(),
+        index: index.base().to_string(),
+        config_problems,
+        workspaces: reports,
+        index_errors: errors.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// Writes every planned requirement edit into the work tree; returns the manifests changed.
+pub fn apply_edits(root: &Path, report: &Report) -> Result<Vec<String>, CheckError> {
+    // One edit per requirement: a breaking bump (planned later) wins over a compatible one.
+    let mut last = BTreeMap::new();
+    for ws in &report.workspaces {
+        for pr in &ws.plan.pull_requests {
+            for e in &pr.edits {
+                last.insert((e.manifest.as_str(), e.table.clone(), e.key.as_str()), e);
+            }
+        }
+    }
+    let mut by_manifest: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for ((manifest, _, _), e) in last {
+        by_manifest.entry(manifest).or_default().push(e);
+    }
+    let mut changed = Vec::new();
+    for (manifest, edits) in by_manifest {
+        let path = root.join(manifest);
+        let text = std::fs::read_to_string(&path).map_err(|source| CheckError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let new = rewrite::apply(&text, &edits)?;
+        if new != text {
+            std::fs::write(&path, new).map_err(|source| CheckError::Write { path, source })?;
+            changed.push(manifest.to_owned());
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,121 @@
+//! `upkeep check` output for people: the plan per workspace, what waits and why, and any
+//! configuration or discovery problems. The JSON form is the [`Report`] itself.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::deps::{Held, PrKind};
+
+/// The report as text.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "upkeep check {} (index {})", report.path, report.index);
+    for p in &report.config_problems {
+        let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  config .github/upkeep.toml{line}: {}: {}",
+            p.key, p.message
+        );
+    }
+    for ws in &report.workspaces {
+        let root = if ws.root.is_empty() { "/" } else { &ws.root };
+        let _ = writeln!(
+            out,
+            "\nworkspace {root}: {} member{}, {} locked package{}{}{}",
+            ws.members.len(),
+            plural(ws.members.len()),
+            ws.locked_packages,
+            plural(ws.locked_packages),
+            ws.lockfile_format
+                .map(|f| format!(" (Cargo.lock v{f})"))
+                .unwrap_or_else(|| " (no Cargo.lock)".into()),
+            ws.msrv
+                .as_ref()
+                .map(|m| format!(", MSRV {m}"))
+                .unwrap_or_default(),
+        );
+        for p in &ws.problems {
+            let _ = writeln!(out, "  problem: {p}");
+        }
+        if ws.plan.pull_requests.is_empty() {
+            let _ = writeln!(out, "  nothing to update");
+        }
+        for pr in &ws.plan.pull_requests {
+            let kind = match pr.kind {
+                PrKind::Yanked => "yanked",
+                PrKind::Refresh => "refresh",
+                PrKind::Bump => "bump",
+            };
+            let merge = if pr.automerge { ", automerge" } else { "" };
+            let _ = writeln!(out, "  [{kind}] {}  ({}{merge})", pr.title, pr.branch);
+            for u in &pr.updates {
+                let rust = u
+                    .rust_version
+                    .as_ref()
+                    .map(|r| format!(", needs Rust {r}"))
+                    .unwrap_or_default();
+                let yanked = if u.from_yanked {
+                    ", from a yanked release"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "      {} {} -> {} ({}{}{rust}{yanked})",
+                    u.name,
+                    u.from,
+                    u.to,
+                    serde_json::to_value(u.change.level)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    if u.change.breaking { ", breaking" } else { "" },
+                );
+            }
+            for e in &pr.edits {
+                let _ = writeln!(
+                    out,
+                    "      {} [{}] {} = \"{}\" -> \"{}\"",
+                    e.manifest,
+                    e.table.join("."),
+                    e.key,
+                    e.from,
+                    e.to
+                );
+            }
+        }
+        if !ws.plan.waiting.is_empty() {
+            let _ = writeln!(out, "  waiting:");
+        }
+        for w in &ws.plan.waiting {
+            let to =
+                w.to.as_ref()
+                    .map(|v| format!(" -> {v}"))
+                    .unwrap_or_default();
+            let why = match &w.held {
+                Held::Limit => "the open pull request limit is reached".to_owned(),
+                Held::Cooldown { until } => format!("cooldown until {}", until.format("%Y-%m-%d")),
+                Held::Ignored => "ignored by .github/upkeep.toml".to_owned(),
+                Held::Msrv { rust_version } => {
+                    format!("needs Rust {rust_version}, above the MSRV")
+                }
+                Held::Requirement { detail } => detail.clone(),
+                Held::BreakingOff => "breaking updates are off (strategy.breaking)".to_owned(),
+            };
+            let _ = writeln!(out, "      {} {}{to}: {why}", w.name, w.from);
+        }
+    }
+    for e in &report.index_errors {
+        let _ = writeln!(out, "index error: {e}");
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

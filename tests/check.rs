@@ -1,0 +1,148 @@
+//! `upkeep check PATH`: the same core as the server, on a local checkout, against a registry on
+//! loopback. The plan is printed as text or JSON, configuration typos are reported, and
+//! `--apply` rewrites requirements in place.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::registry::LoopbackRegistry;
+
+fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("repo");
+    copy_dir(
+        &common::repo_root().join("tests/fixtures/repos/inherited"),
+        &dst,
+    );
+    (tmp, dst)
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+fn check(path: &Path, index: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .arg("check")
+        .arg(path)
+        .args(["--index", index])
+        .args(args)
+        .env_remove("UPKEEP_INDEX_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_json_plan_names_each_update_with_its_crate_and_versions() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    let (ok, stdout, stderr) = check(&repo, &registry.url(), &["--format", "json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ws = &report["workspaces"][0];
+    assert_eq!(ws["msrv"], "1.70.0");
+    assert_eq!(ws["members"], serde_json::json!(["a", "b"]));
+    let prs: Vec<(String, Vec<String>)> = ws["plan"]["pull_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pr| {
+            let updates = pr["updates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{} {} -> {}",
+                        u["crate"].as_str().unwrap(),
+                        u["from"].as_str().unwrap(),
+                        u["to"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            (pr["kind"].as_str().unwrap().to_owned(), updates)
+        })
+        .collect();
+    assert_eq!(
+        prs,
+        vec![
+            (
+                "yanked".to_owned(),
+                vec!["demo-yanked 1.2.3 -> 1.2.4".to_owned()]
+            ),
+            (
+                "refresh".to_owned(),
+                vec![
+                    "demo-log 0.4.17 -> 0.4.22".to_owned(),
+                    "demo-rand 0.8.1 -> 0.8.5".to_owned()
+                ]
+            ),
+            (
+                "bump".to_owned(),
+                vec!["demo-rand 0.8.1 -> 0.9.0".to_owned()]
+            ),
+        ],
+        "demo-log 0.4.29 needs Rust 1.80, above the MSRV 1.70"
+    );
+    let problems = report["config_problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0]["line"], 2);
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `open-pull-requests-limit`"));
+    // One request per crate, and the config file is not needed for a sparse index.
+    let mut requested = registry.requested().await;
+    requested.sort();
+    assert_eq!(
+        requested,
+        vec!["/de/mo/demo-log", "/de/mo/demo-rand", "/de/mo/demo-yanked"]
+    );
+}
+
+#[tokio::test]
+async fn text_output_explains_what_waits_and_apply_rewrites_the_manifest() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    let (ok, stdout, stderr) = check(&repo, &registry.url(), &["--apply"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("[bump] Bump demo-rand from 0.8.1 to 0.9.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("demo-log 0.4.17 -> 0.4.29: needs Rust 1.80.0, above the MSRV"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(".github/upkeep.toml:2"), "{stdout}");
+    assert!(stderr.contains("updated crates/a/Cargo.toml"), "{stderr}");
+    let a = std::fs::read_to_string(repo.join("crates/a/Cargo.toml")).unwrap();
+    assert!(
+        a.contains("demo-rand = \"0.9\" # pre-1.0: 0.9 is breaking"),
+        "requirement bumped, comment kept:\n{a}"
+    );
+}
+
+#[test]
+fn a_directory_without_a_manifest_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = check(tmp.path(), "http://127.0.0.1:9/", &[]);
+    assert!(!ok);
+    assert!(stderr.contains("not a Rust repository"), "{stderr}");
+}
