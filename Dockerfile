@@ -6,7 +6,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY benches ./benches
 COPY app-manifest.yml ./
-RUN cargo build --release --locked --bin upkeep
+RUN cargo build --release --locked --bin upkeep \
+ && cp "$(rustup which cargo)" /src/cargo
 
 # Runtime stage: a small Debian with CA certificates, git and the build stage's cargo (dependency
 # updates resolve lockfiles with `cargo update` in an isolated temp dir; no repository code is
@@ -18,7 +19,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin upkeep \
  && mkdir -p /data && chown upkeep:upkeep /data
 COPY --from=build /src/target/release/upkeep /usr/local/bin/upkeep
-COPY --from=build /usr/local/cargo/bin/cargo /usr/local/bin/cargo
+# The toolchain's own cargo, not the rustup proxy (which would need a toolchain directory).
+COPY --from=build /src/cargo /usr/local/bin/cargo
 USER upkeep
 WORKDIR /data
 ENV UPKEEP_DATA_DIR=/data \

@@ -37,7 +37,7 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Write the planned requirement changes into the work tree.
+        /// Write the planned manifests and the lockfile cargo resolves for them into the work tree.
         #[arg(long)]
         apply: bool,
     },
@@ -108,8 +108,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             if apply {
-                for manifest in upkeep::check::apply_edits(&path, &report)? {
-                    eprintln!("updated {manifest}");
+                let resolver = upkeep::cargo::Resolver {
+                    index: (client.base().as_str() != upkeep::index::CRATES_IO)
+                        .then(|| client.base().to_string()),
+                    ..upkeep::cargo::Resolver::default()
+                };
+                for file in upkeep::check::apply(&path, &report, &resolver).await? {
+                    eprintln!("updated {file}");
                 }
             }
             Ok(())

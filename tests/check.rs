@@ -132,10 +132,26 @@ async fn text_output_explains_what_waits_and_apply_rewrites_the_manifest() {
     );
     assert!(stdout.contains(".github/upkeep.toml:2"), "{stdout}");
     assert!(stderr.contains("updated crates/a/Cargo.toml"), "{stderr}");
+    assert!(stderr.contains("updated Cargo.lock"), "{stderr}");
     let a = std::fs::read_to_string(repo.join("crates/a/Cargo.toml")).unwrap();
     assert!(
         a.contains("demo-rand = \"0.9\" # pre-1.0: 0.9 is breaking"),
         "requirement bumped, comment kept:\n{a}"
+    );
+    let lock =
+        upkeep::deps::lockfile::parse(&std::fs::read_to_string(repo.join("Cargo.lock")).unwrap())
+            .unwrap();
+    let mut versions: Vec<String> = lock
+        .packages
+        .iter()
+        .filter(|p| p.name.starts_with("demo-"))
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    versions.sort();
+    assert_eq!(
+        versions,
+        vec!["demo-log 0.4.22", "demo-rand 0.9.0", "demo-yanked 1.2.4"],
+        "cargo resolved the whole plan, within the MSRV"
     );
 }
 

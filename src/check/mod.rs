@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
+use crate::cargo::{Change, ResolveError, Resolver};
 use crate::config::{self, Problem, RepoConfig};
 use crate::deps::lockfile::Source;
-use crate::deps::rewrite::{self, RewriteFileError};
 use crate::deps::{discover, plan, Discovery, Plan, PlanInput, Workspace};
 use crate::index::IndexClient;
 
@@ -35,7 +35,7 @@ pub enum CheckError {
     #[error("discovery did not settle; still missing: {0:?}")]
     Unsettled(Vec<String>),
     #[error(transparent)]
-    Rewrite(#[from] RewriteFileError),
+    Resolve(#[from] ResolveError),
 }
 
 /// One workspace's findings.
@@ -203,33 +203,51 @@ pub async fn run(root: &Path, index: &IndexClient) -> Result<Report, CheckError>
     })
 }
 
-/// Writes every planned requirement edit into the work tree; returns the manifests changed.
-pub fn apply_edits(root: &Path, report: &Report) -> Result<Vec<String>, CheckError> {
-    // One edit per requirement: a breaking bump (planned later) wins over a compatible one.
-    let mut last = BTreeMap::new();
-    for ws in &report.workspaces {
-        for pr in &ws.plan.pull_requests {
+/// Writes the plan into the work tree: every requirement edit, and the lockfile real cargo
+/// resolves for it (refresh, moves off yanked versions, bumps). Returns the files written.
+pub async fn apply(
+    root: &Path,
+    report: &Report,
+    resolver: &Resolver,
+) -> Result<Vec<String>, CheckError> {
+    let tree = local_tree(root)?;
+    let (workspaces, files) = local_workspaces(root, &tree)?;
+    let mut written = Vec::new();
+    for ws in &workspaces {
+        let Some(found) = report.workspaces.iter().find(|r| r.root == ws.root) else {
+            continue;
+        };
+        // One edit per requirement: a breaking bump (planned later) wins over a compatible one.
+        let mut last = BTreeMap::new();
+        let mut precise = Vec::new();
+        let mut refresh = false;
+        for pr in &found.plan.pull_requests {
             for e in &pr.edits {
-                last.insert((e.manifest.as_str(), e.table.clone(), e.key.as_str()), e);
+                last.insert(
+                    (e.manifest.clone(), e.table.clone(), e.key.clone()),
+                    e.clone(),
+                );
             }
+            precise.extend(pr.precise.iter().cloned());
+            refresh |= pr.kind == crate::deps::PrKind::Refresh;
+        }
+        let edits: Vec<_> = last.into_values().collect();
+        if edits.is_empty() && precise.is_empty() && !refresh {
+            continue;
+        }
+        // A refresh moves yanked versions too; precise moves are for when there is none.
+        let change = Change {
+            edits: &edits,
+            precise: if refresh { &[] } else { &precise },
+            refresh,
+        };
+        let resolved = resolver.resolve(ws, &files, &change).await?;
+        for (path, text) in resolved.files {
+            let full = root.join(&path);
+            std::fs::write(&full, text)
+                .map_err(|source| CheckError::Write { path: full, source })?;
+            written.push(path);
         }
     }
-    let mut by_manifest: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-    for ((manifest, _, _), e) in last {
-        by_manifest.entry(manifest).or_default().push(e);
-    }
-    let mut changed = Vec::new();
-    for (manifest, edits) in by_manifest {
-        let path = root.join(manifest);
-        let text = std::fs::read_to_string(&path).map_err(|source| CheckError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let new = rewrite::apply(&text, &edits)?;
-        if new != text {
-            std::fs::write(&path, new).map_err(|source| CheckError::Write { path, source })?;
-            changed.push(manifest.to_owned());
-        }
-    }
-    Ok(changed)
+    Ok(written)
 }
