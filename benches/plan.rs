@@ -19,7 +19,11 @@ fn name(i: usize) -> String {
     format!("crate-{i:03}")
 }
 
-fn world() -> (Vec<String>, BTreeMap<String, String>, BTreeMap<String, Vec<Candidate>>) {
+fn world() -> (
+    Vec<String>,
+    BTreeMap<String, String>,
+    BTreeMap<String, Vec<Candidate>>,
+) {
     let mut files = BTreeMap::new();
     files.insert(
         "Cargo.toml".to_owned(),
@@ -65,7 +69,8 @@ fn world() -> (Vec<String>, BTreeMap<String, String>, BTreeMap<String, Vec<Candi
 
 fn bench(c: &mut Criterion) {
     let (tree, files, index) = world();
-    let parsed = config::parse("[cooldown]\nsemver-patch-days = 3\nopen-pull-requests-limit = 10\n");
+    let parsed =
+        config::parse("[cooldown]\nsemver-patch-days = 3\nopen-pull-requests-limit = 10\n");
     let now = Utc.with_ymd_and_hms(2026, 11, 28, 5, 0, 0).unwrap();
     c.bench_function("plan/300-crate lockfile (discover + parse + plan)", |b| {
         b.iter(|| {

@@ -11,7 +11,7 @@ use crate::world::{Repository, World};
 /// The login the App acts as.
 pub const BOT: &str = "upkeep[bot]";
 
-pub(crate) const OPS: [&str; 15] = [
+pub(crate) const OPS: [&str; 16] = [
     "pulls/create",
     "pulls/list",
     "pulls/get",
@@ -21,6 +21,7 @@ pub(crate) const OPS: [&str; 15] = [
     "issues/list-comments",
     "issues/update-comment",
     "issues/add-labels",
+    "issues/add-assignees",
     "issues/list-for-repo",
     "issues/update",
     "reactions/create-for-issue-comment",
@@ -43,6 +44,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     let web = format!("https://github.com/{name}");
     let body = ctx.body.cloned().unwrap_or_default();
     let number = ctx.segment(4).parse::<i64>().unwrap_or(0);
+    sync_pulls(repo);
     Some(match op {
         "pulls/create" => create_pull(repo, ctx, &api, &web, id, &body),
         "pulls/list" => list_pulls(repo, ctx),
@@ -68,6 +70,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         ),
         "issues/update-comment" => update_comment(repo, ctx.segment(5).parse().unwrap_or(0), &body),
         "issues/add-labels" => add_labels(repo, number, &api, &body),
+        "issues/add-assignees" => add_assignees(ctx, repo, number, &api, &body),
         "issues/list-for-repo" => list_issues(repo, ctx),
         "issues/update" => update_issue(repo, number, &body),
         "reactions/create-for-issue-comment" => {
@@ -78,6 +81,67 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "repos/get-collaborator-permission-level" => permission(repo, ctx.segment(4), ctx),
         _ => return None,
     })
+}
+
+/// Brings open pull requests up to date with their branches, as GitHub does: the head follows
+/// the branch, the base sha follows the base branch, and `mergeable` is a three-way check (the
+/// PR's changes against its parent, the base's changes against the same parent: a path both
+/// changed differently is a conflict).
+fn sync_pulls(repo: &mut Repository) {
+    let mut updates = Vec::new();
+    for (i, pr) in repo.pulls.iter().enumerate() {
+        if pr["state"] != "open" {
+            continue;
+        }
+        let (Some(head_ref), Some(base_ref)) =
+            (pr["head"]["ref"].as_str(), pr["base"]["ref"].as_str())
+        else {
+            continue;
+        };
+        let head = repo.refs.get(&format!("heads/{head_ref}")).cloned();
+        let base = repo.refs.get(&format!("heads/{base_ref}")).cloned();
+        let (Some(head), Some(base)) = (head, base) else {
+            continue;
+        };
+        let mergeable = mergeable(repo, &head, &base);
+        updates.push((i, head, base, mergeable));
+    }
+    for (i, head, base, mergeable) in updates {
+        let pr = &mut repo.pulls[i];
+        pr["head"]["sha"] = json!(head);
+        pr["base"]["sha"] = json!(base);
+        pr["mergeable"] = json!(mergeable);
+        pr["mergeable_state"] = json!(if mergeable { "clean" } else { "dirty" });
+    }
+}
+
+fn mergeable(repo: &Repository, head: &str, base: &str) -> bool {
+    let commit = |sha: &str| match repo.objects.get(sha) {
+        Some(Object::Commit(c)) => Some(c.clone()),
+        _ => None,
+    };
+    let Some(head_commit) = commit(head) else {
+        return true;
+    };
+    let Some(parent) = head_commit.parents.first().and_then(|p| commit(p)) else {
+        return true;
+    };
+    let Some(base_commit) = commit(base) else {
+        return true;
+    };
+    let before = repo.objects.files(&parent.tree);
+    let ours = repo.objects.files(&head_commit.tree);
+    let theirs = repo.objects.files(&base_commit.tree);
+    let paths: std::collections::BTreeSet<&String> = before
+        .keys()
+        .chain(ours.keys())
+        .chain(theirs.keys())
+        .collect();
+    let clean = paths.into_iter().all(|p| {
+        let (b, o, t) = (before.get(p), ours.get(p), theirs.get(p));
+        o == b || t == b || o == t
+    });
+    clean
 }
 
 fn not_found() -> Reply {
@@ -376,6 +440,56 @@ fn add_labels(repo: &mut Repository, number: i64, api: &str, body: &Value) -> Re
     }
     target["labels"] = Value::Array(labels.clone());
     Reply::json(200, Value::Array(labels))
+}
+
+/// Assigns people to an issue or pull request; answers with the issue's shape (a pull request
+/// is an issue too).
+fn add_assignees(
+    ctx: &Ctx<'_>,
+    repo: &mut Repository,
+    number: i64,
+    api: &str,
+    body: &Value,
+) -> Reply {
+    let logins: Vec<String> = body["assignees"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let users: Vec<Value> = logins.iter().map(|l| user(ctx, l)).collect();
+    let Some(target) = repo
+        .pulls
+        .iter_mut()
+        .chain(repo.issues.iter_mut())
+        .find(|i| i["number"] == number)
+    else {
+        return not_found();
+    };
+    target["assignees"] = Value::Array(users.clone());
+    target["assignee"] = users.first().cloned().unwrap_or(Value::Null);
+    let mut issue = ctx.spec.example("issue").unwrap_or_else(|| json!({}));
+    for key in [
+        "id",
+        "number",
+        "title",
+        "body",
+        "state",
+        "user",
+        "labels",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    ] {
+        issue[key] = target[key].clone();
+    }
+    issue["assignees"] = Value::Array(users.clone());
+    issue["assignee"] = users.first().cloned().unwrap_or(Value::Null);
+    issue["milestone"] = Value::Null;
+    issue["url"] = json!(format!("{api}/issues/{number}"));
+    Reply::json(201, issue)
 }
 
 fn list_issues(repo: &Repository, ctx: &Ctx<'_>) -> Reply {

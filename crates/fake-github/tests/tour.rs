@@ -219,6 +219,16 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         .0,
         200
     );
+    assert_eq!(
+        t.go(
+            "POST",
+            &format!("/repos/o/r/issues/{n}/assignees"),
+            Some(json!({"assignees": ["octocat"]}))
+        )
+        .await
+        .0,
+        201
+    );
     let (_, issue) = t
         .go(
             "POST",
