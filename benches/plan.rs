@@ -19,11 +19,14 @@ fn name(i: usize) -> String {
     format!("crate-{i:03}")
 }
 
-fn world() -> (
+/// The tree, the files and what the index offers.
+type World = (
     Vec<String>,
     BTreeMap<String, String>,
     BTreeMap<String, Vec<Candidate>>,
-) {
+);
+
+fn world() -> World {
     let mut files = BTreeMap::new();
     files.insert(
         "Cargo.toml".to_owned(),

@@ -32,7 +32,7 @@ pub struct AppState {
     pub store: Store,
     /// `None` until the App is registered (first-run setup); then set once.
     pub credentials: RwLock<Option<Arc<AppCredentials>>>,
-    pub github: RwLock<Option<Arc<GitHubApp>>>,
+    pub github: crate::github::app::SharedApp,
     /// Wakes idle workers when a job is enqueued.
     pub wake: Arc<Notify>,
     pub setup: crate::setup::SetupStates,
@@ -44,7 +44,7 @@ impl AppState {
     pub fn new(settings: Settings, store: Store) -> Result<Arc<Self>, GitHubError> {
         let state = Arc::new(AppState {
             credentials: RwLock::new(None),
-            github: RwLock::new(None),
+            github: Arc::new(RwLock::new(None)),
             wake: Arc::new(Notify::new()),
             setup: Default::default(),
             deliveries: webhook::writer::DeliveryWriter::start(
@@ -254,7 +254,22 @@ pub async fn serve_on(
     info!(%address, database = store_kind(&store), "upkeep serving");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let handler = Arc::new(AppHandler::new(store.clone()));
+    let index = crate::index::IndexClient::new(
+        state.settings.index_url.as_str(),
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(300),
+    )
+    .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    let resolver = crate::cargo::Resolver {
+        index: (state.settings.index_url.as_str() != crate::index::CRATES_IO)
+            .then(|| state.settings.index_url.to_string()),
+        ..crate::cargo::Resolver::default()
+    };
+    let handler = Arc::new(AppHandler::new(
+        store.clone(),
+        Arc::clone(&state.github),
+        crate::jobs::deps_pass::DepsPass::new(index, resolver),
+    ));
     let mut tasks = Vec::new();
     for i in 0..workers {
         let worker = Worker::new(

@@ -74,6 +74,8 @@ pub struct Settings {
     pub app: Option<AppCredentials>,
     pub log_format: LogFormat,
     pub workers: usize,
+    /// The sparse index versions come from (`UPKEEP_INDEX_URL`, default crates.io's).
+    pub index_url: url::Url,
 }
 
 /// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
@@ -92,6 +94,7 @@ struct FileSettings {
     public_url: Option<String>,
     log_format: Option<String>,
     workers: Option<toml::Value>,
+    index_url: Option<String>,
 }
 
 /// The credentials the manifest flow receives, as stored on disk (mode 0600).
@@ -233,6 +236,13 @@ impl Settings {
             },
         };
 
+        let index_url = parse_url(
+            "UPKEEP_INDEX_URL",
+            value("UPKEEP_INDEX_URL", &file.index_url)
+                .map(|u| u.strip_prefix("sparse+").unwrap_or(&u).to_owned())
+                .unwrap_or_else(|| crate::index::CRATES_IO.into()),
+        );
+
         let app = load_app(env, &file, &data_dir, &mut problems);
 
         let listen = listen.map_err(|p| problems.push(p)).ok();
@@ -241,6 +251,7 @@ impl Settings {
         let public_url = public_url.map_err(|p| problems.push(p)).ok();
         let log_format = log_format.map_err(|p| problems.push(p)).ok();
         let workers = workers.map_err(|p| problems.push(p)).ok();
+        let index_url = index_url.map_err(|p| problems.push(p)).ok();
 
         match (
             listen,
@@ -249,6 +260,7 @@ impl Settings {
             public_url,
             log_format,
             workers,
+            index_url,
         ) {
             (
                 Some(listen),
@@ -257,6 +269,7 @@ impl Settings {
                 Some(public_url),
                 Some(log_format),
                 Some(workers),
+                Some(index_url),
             ) if problems.is_empty() => Ok(Settings {
                 listen,
                 database_url,
@@ -267,6 +280,7 @@ impl Settings {
                 app,
                 log_format,
                 workers,
+                index_url,
             }),
             _ => Err(SettingsError(problems)),
         }

@@ -64,11 +64,29 @@ async fn replicas_ticking_together_on_postgres_enqueue_each_slot_once() {
 
 #[tokio::test]
 async fn a_slot_missed_while_down_runs_at_start_up() {
+    if common::shared_dir().is_none() {
+        return;
+    }
+    // Three repositories on GitHub without Rust in them: each pass looks and leaves.
+    let mut builder = fake_github::FakeGitHub::builder()
+        .app(common::APP_ID, &common::public_key_pem())
+        .installation(1, "o");
+    for i in 0..3 {
+        let name = format!("o/r{i}");
+        builder = builder
+            .repository(1, &name)
+            .files(&name, &[("README.md", "# not Rust\n")]);
+    }
+    let github = builder.start().await;
     let db = TestDb::sqlite();
     let store = db.store().await;
     install(&store, 3).await;
     // Nothing ran while the server was down; starting it runs each repository's latest slot.
-    let server = TestServer::start(common::settings(&db.url, &[])).await;
+    let server = TestServer::start(common::settings(
+        &db.url,
+        &[("UPKEEP_GITHUB_API_URL", &github.uri())],
+    ))
+    .await;
     eventually(15, "three daily passes", || {
         let store = store.clone();
         async move {
@@ -78,4 +96,9 @@ async fn a_slot_missed_while_down_runs_at_start_up() {
     })
     .await;
     server.stop().await;
+    assert_eq!(
+        github.calls_to("repos/get"),
+        3,
+        "one dependency pass per repository"
+    );
 }

@@ -228,8 +228,11 @@ pub async fn apply(
                     e.clone(),
                 );
             }
-            precise.extend(pr.precise.iter().cloned());
-            refresh |= pr.kind == crate::deps::PrKind::Refresh;
+            if pr.kind == crate::deps::PrKind::Refresh && pr.precise.is_empty() {
+                refresh = true;
+            } else {
+                precise.extend(pr.precise.iter().cloned());
+            }
         }
         let edits: Vec<_> = last.into_values().collect();
         if edits.is_empty() && precise.is_empty() && !refresh {

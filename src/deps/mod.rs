@@ -3,6 +3,7 @@
 //! lockfile reading, workspace discovery from a git tree, requirement rewriting and the plan
 //! that decides which pull requests should exist.
 
+pub mod body;
 pub mod lockfile;
 pub mod plan;
 pub mod requirement;

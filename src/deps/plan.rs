@@ -80,7 +80,9 @@ pub struct PlannedPr {
     pub title: String,
     pub updates: Vec<Update>,
     pub edits: Vec<RequirementEdit>,
-    /// Packages to pass to `cargo update -p name@from --precise to` (empty: plain `cargo update`).
+    /// Packages to pass to `cargo update -p name@from --precise to`, one by one. A refresh has
+    /// them only when something compatible is held back (ignored, cooling down); otherwise it
+    /// is a plain `cargo update`.
     pub precise: Vec<(String, Version, Version)>,
     /// Whether it may merge itself once green.
     pub automerge: bool,
@@ -160,6 +162,9 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let mut out = Plan::default();
     let mut yanked_prs = Vec::new();
     let mut refresh = Vec::new();
+    // Whether something compatible is held back (ignored, cooling down): then the refresh moves
+    // each crate precisely instead of running a plain `cargo update`.
+    let mut refresh_held = false;
     for (name, current) in &locked {
         let Some(candidates) = input.versions.get(*name) else {
             continue;
@@ -171,6 +176,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let sel = select(current, candidates, Scope::Compatible, rules);
         // A newer version held back (MSRV, cooldown) is worth showing even when an older
         // one is taken.
+        // Plain `cargo update` would take what the cooldown holds back.
+        refresh_held |= sel
+            .skipped
+            .iter()
+            .any(|(_, s)| matches!(s, Skip::Cooldown { .. }));
         if let Some(w) = held_from_skips(name, current, &sel.skipped) {
             out.waiting.push(w);
         }
@@ -178,6 +188,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             continue;
         };
         if config.is_ignored(name, &to, change.level) {
+            refresh_held = true;
             out.waiting
                 .push(waiting(name, current, Some(&to), Held::Ignored));
             continue;
@@ -240,9 +251,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             automerge: level.is_some_and(|l| {
                 refresh.iter().all(|u| config.automerges(u.change.level)) && config.automerges(l)
             }),
+            precise: if refresh_held {
+                refresh
+                    .iter()
+                    .map(|u| (u.name.clone(), u.from.clone(), u.to.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             updates: refresh,
             edits,
-            precise: Vec::new(),
             existing: None,
         });
     }

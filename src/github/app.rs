@@ -125,6 +125,10 @@ impl GitHubApp {
     }
 }
 
+/// The App once registered, shared by the server and the job workers (`None` during first-run
+/// setup; set once when credentials arrive).
+pub type SharedApp = Arc<std::sync::RwLock<Option<Arc<GitHubApp>>>>;
+
 /// Requests made as one installation.
 #[derive(Clone)]
 pub struct InstallationClient {

@@ -3,8 +3,10 @@
 //! back-off and metrics; `manifest` exchanges the setup flow's code for the App's credentials.
 
 pub mod app;
+pub mod blob_cache;
 pub mod client;
 pub mod manifest;
+pub mod repo;
 
 pub use app::{GitHubApp, InstallationClient};
 pub use client::{Auth, Response, RetryPolicy, Transport};

@@ -2,8 +2,14 @@
 //! it; `daily` is a repository's scheduled pass. Capabilities (dependency updates, audits,
 //! benchmarks, reverts) plug in here as they land; until then their events are recorded as seen.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use tracing::info;
+
+use super::deps_pass::{DepsPass, PassError};
+use crate::github::app::SharedApp;
+use crate::github::GitHubApp;
 
 use super::scheduler::DAILY_JOB;
 use super::worker::{JobError, JobHandler};
@@ -17,11 +23,21 @@ use crate::webhook::DELIVERY_JOB;
 /// The application's job handler.
 pub struct AppHandler {
     store: Store,
+    github: SharedApp,
+    deps: DepsPass,
 }
 
 impl AppHandler {
-    pub fn new(store: Store) -> Self {
-        AppHandler { store }
+    pub fn new(store: Store, github: SharedApp, deps: DepsPass) -> Self {
+        AppHandler {
+            store,
+            github,
+            deps,
+        }
+    }
+
+    fn github(&self) -> Option<Arc<GitHubApp>> {
+        self.github.read().ok().and_then(|g| g.clone())
     }
 
     async fn delivery(&self, job: &Job) -> Result<(), JobError> {
@@ -121,7 +137,28 @@ impl AppHandler {
         let repository_id = job
             .repository_id
             .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
-        info!(repository_id, "daily pass");
+        let repository = self
+            .store
+            .repository(repository_id)
+            .await
+            .map_err(retry)?
+            .ok_or_else(|| {
+                JobError::Permanent(format!("repository {repository_id} is not stored"))
+            })?;
+        let Some(github) = self.github() else {
+            // First-run setup: no credentials yet. Try again later without using an attempt.
+            return Err(JobError::Defer {
+                until_ms: now_ms() + 10 * 60 * 1000,
+                reason: "the GitHub App is not registered yet".into(),
+            });
+        };
+        let client = github.installation(repository.installation_id);
+        info!(repo = %repository.full_name, installation = repository.installation_id, "daily pass");
+        match self.deps.run(&client, &repository.full_name).await {
+            Ok(_) => {}
+            Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
+            Err(e) => return Err(JobError::Retry(e.to_string())),
+        }
         self.store
             .set_last_daily_run(repository_id, now_ms())
             .await

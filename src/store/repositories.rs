@@ -142,6 +142,28 @@ impl Store {
         .transpose()
     }
 
+    /// One repository by id, whatever its state.
+    pub async fn repository(&self, id: i64) -> Result<Option<Repository>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, installation_id, full_name, private, last_daily_key \
+             FROM repositories WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(Repository {
+                id: r.try_get(0)?,
+                installation_id: r.try_get(1)?,
+                full_name: r.try_get(2)?,
+                private: r.try_get::<i64, _>(3)? != 0,
+                last_daily_key: r.try_get(4)?,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| StoreError::from(e))
+    }
+
     /// Repositories upkeep should work on: granted, of a live, unsuspended installation.
     pub async fn active_repositories(&self) -> Result<Vec<Repository>, StoreError> {
         let rows = sqlx::query(

@@ -434,7 +434,7 @@ fn add_labels(repo: &mut Repository, number: i64, api: &str, body: &Value) -> Re
         if !labels.iter().any(|l| l["name"] == name.as_str()) {
             labels.push(json!({
                 "id": labels.len() + 1, "node_id": format!("L_{name}"), "url": format!("{api}/labels/{name}"),
-                "name": name, "description": null, "color": "ededed", "default": false
+                "name": name, "description": "", "color": "ededed", "default": false
             }));
         }
     }

@@ -1,0 +1,153 @@
+//! Pull request bodies for dependency updates: a table of what moved (crate, from, to, semver
+//! class, the new version's MSRV, whether the old one was yanked), links to read before merging
+//! (the published sources' diff on diff.rs, the release on crates.io and its sources with the
+//! changelog on docs.rs), the requirement edits, and the commands people can comment. The table
+//! comes from the lockfile cargo actually produced, not from the prediction. A hidden marker
+//! carries the plan's fingerprint so a later run can tell whether the PR is still current. Pure.
+
+use std::fmt::Write as _;
+
+use semver::Version;
+use sha2::{Digest, Sha256};
+
+use super::plan::{PlannedPr, PrKind, RequirementEdit};
+use super::semver_rules::{classify, Level};
+use crate::cargo::LockChange;
+
+/// The marker in every body; the fingerprint follows it.
+pub const MARKER: &str = "<!-- upkeep:deps ";
+
+/// What the PR changes, in a stable form: the same plan gives the same fingerprint.
+pub fn fingerprint(pr: &PlannedPr) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", pr.kind));
+    for u in &pr.updates {
+        h.update(format!("|{} {} {}", u.name, u.from, u.to));
+    }
+    for e in &pr.edits {
+        h.update(format!(
+            "|{} {} {} {}",
+            e.manifest,
+            e.table.join("."),
+            e.key,
+            e.to
+        ));
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+/// The fingerprint a body carries, if it is one of ours.
+pub fn fingerprint_of(body: &str) -> Option<&str> {
+    let start = body.find(MARKER)? + MARKER.len();
+    let rest = &body[start..];
+    rest.split_whitespace().next()
+}
+
+/// The PR's body.
+pub fn render(
+    pr: &PlannedPr,
+    changes: &[LockChange],
+    msrv: Option<&Version>,
+    slug: &str,
+) -> String {
+    let mut s = String::new();
+    let intro = match pr.kind {
+        PrKind::Yanked => "Moves off a yanked release: the locked version was withdrawn by its authors.",
+        PrKind::Refresh => {
+            "Refreshes `Cargo.lock` with every update the current requirements already allow."
+        }
+        PrKind::Bump => "Raises requirements for an update the current ones do not allow (a breaking change by Cargo's rules).",
+    };
+    let _ = writeln!(s, "{intro}\n");
+    let _ = writeln!(s, "| Crate | From | To | Change | Needs Rust | Yanked |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for c in changes {
+        let planned = pr.updates.iter().find(|u| u.name == c.name);
+        let class = match (&c.from, &c.to) {
+            (Some(f), Some(t)) => {
+                let ch = classify(f, t);
+                let level = match ch.level {
+                    Level::Major => "major",
+                    Level::Minor => "minor",
+                    Level::Patch => "patch",
+                };
+                if ch.breaking {
+                    format!("{level}, breaking")
+                } else {
+                    level.to_owned()
+                }
+            }
+            (None, Some(_)) => "added".to_owned(),
+            (Some(_), None) => "removed".to_owned(),
+            (None, None) => String::new(),
+        };
+        let rust = planned
+            .and_then(|u| u.rust_version.as_ref())
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "–".into());
+        let yanked = if planned.is_some_and(|u| u.from_yanked) {
+            "yes (from)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {class} | {rust} | {yanked} |",
+            c.name,
+            opt(&c.from),
+            opt(&c.to)
+        );
+    }
+    if let Some(m) = msrv {
+        let _ = writeln!(
+            s,
+            "\nVersions were chosen to fit the workspace's MSRV, Rust {m}."
+        );
+    }
+    let links: Vec<String> = changes
+        .iter()
+        .filter_map(|c| Some((c, c.from.as_ref()?, c.to.as_ref()?)))
+        .filter(|(c, _, _)| pr.updates.iter().any(|u| u.name == c.name && u.direct) || pr.kind != PrKind::Refresh)
+        .map(|(c, from, to)| {
+            format!(
+                "- `{0}`: [diff {1}…{2}](https://diff.rs/{0}/{1}/{2}) · [release](https://crates.io/crates/{0}/{2}) · [sources and changelog](https://docs.rs/crate/{0}/{2}/source/)",
+                c.name, from, to
+            )
+        })
+        .collect();
+    if !links.is_empty() {
+        let _ = writeln!(s, "\n### Before merging\n");
+        for l in links {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+    if !pr.edits.is_empty() {
+        let _ = writeln!(s, "\n### Requirements changed\n");
+        for RequirementEdit {
+            manifest,
+            table,
+            key,
+            from,
+            to,
+        } in &pr.edits
+        {
+            let _ = writeln!(
+                s,
+                "- `{manifest}` `[{}]` `{key}`: `\"{from}\"` → `\"{to}\"`",
+                table.join(".")
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n<details><summary>Commands</summary>\n\nComment on this PR:\n- `@{slug} rebase` rebuilds it on the default branch\n- `@{slug} recreate` rebuilds it from scratch, dropping edits made to it\n- `@{slug} merge` merges it once green\n- `@{slug} ignore this dependency` / `ignore this major version` / `ignore this minor version` / `ignore this patch version`\n- `@{slug} close` closes it without merging\n\nConfiguration: `.github/upkeep.toml`.\n</details>"
+    );
+    let _ = write!(s, "\n{MARKER}{} -->\n", fingerprint(pr));
+    s
+}
+
+fn opt(v: &Option<Version>) -> String {
+    v.as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "–".into())
+}

@@ -1,0 +1,365 @@
+//! A repository's dependency pass on GitHub: gather (repository, branch head, recursive tree,
+//! the few files discovery asks for through the blob cache, open upkeep PRs, index versions),
+//! decide with the pure `plan`, act (real cargo resolves each PR's lockfile; the Git Data API
+//! commits it on a deterministic branch; PRs are opened, updated in place when the plan
+//! changed, rebuilt when the base moved under a conflict, closed when superseded). A
+//! repository with nothing to do costs four requests: repository, ref, tree, pull list.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use tracing::{info, warn};
+
+use crate::cargo::{Change, ResolveError, Resolver};
+use crate::config::{self, RepoConfig};
+use crate::deps::body;
+use crate::deps::{discover, plan, Discovery, OpenPr, PlanInput, PlannedPr, PrKind, Workspace};
+use crate::github::blob_cache::BlobCache;
+use crate::github::repo::{CheckRun, Listing, NewFile, PullSummary, Repo};
+use crate::github::{GitHubError, InstallationClient};
+use crate::index::IndexClient;
+
+/// Branches of dependency PRs start with this.
+pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("discovery did not settle; still missing {0:?}")]
+    Unsettled(Vec<String>),
+}
+
+/// What a pass did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassOutcome {
+    pub opened: Vec<u64>,
+    pub updated: Vec<u64>,
+    pub unchanged: Vec<u64>,
+    pub closed: Vec<u64>,
+    /// Planned PRs cargo found nothing to change for, or could not resolve (with why).
+    pub skipped: Vec<(String, String)>,
+    pub waiting: usize,
+    pub config_problems: usize,
+}
+
+/// The dependency pass and what it shares across repositories.
+#[derive(Clone)]
+pub struct DepsPass {
+    pub index: IndexClient,
+    pub resolver: Resolver,
+    pub blobs: BlobCache,
+    /// The name people mention in commands (`@upkeep`).
+    pub slug: String,
+    /// Heads whose configuration problems were already reported (repository → head).
+    reported: Arc<Mutex<BTreeMap<String, String>>>,
+}
+
+impl DepsPass {
+    pub fn new(index: IndexClient, resolver: Resolver) -> Self {
+        DepsPass {
+            index,
+            resolver,
+            blobs: BlobCache::default(),
+            slug: "upkeep".to_owned(),
+            reported: Arc::default(),
+        }
+    }
+
+    /// Runs the pass on one repository.
+    pub async fn run(
+        &self,
+        client: &InstallationClient,
+        full_name: &str,
+    ) -> Result<PassOutcome, PassError> {
+        let repo = Repo::new(client, full_name);
+        let mut outcome = PassOutcome::default();
+        let info = repo.info().await?;
+        if info.archived {
+            info!(repo = full_name, "archived: no dependency pass");
+            return Ok(outcome);
+        }
+        let head = repo.branch_head(&info.default_branch).await?;
+        let listing = repo.files(&head).await?;
+        let tree: Vec<String> = listing.files.iter().map(|f| f.path.clone()).collect();
+
+        let config = self
+            .config(&repo, full_name, &head, &listing, &mut outcome)
+            .await?;
+        let (workspaces, files) = self.discover(&repo, &listing, &tree).await?;
+        let open: Vec<PullSummary> = repo
+            .open_pulls()
+            .await?
+            .into_iter()
+            .filter(|p| p.head_ref.starts_with(BRANCH_PREFIX))
+            .collect();
+        let open_prs: Vec<OpenPr> = open
+            .iter()
+            .map(|p| OpenPr {
+                number: p.number,
+                branch: p.head_ref.clone(),
+            })
+            .collect();
+        let (versions, errors) = self
+            .index
+            .candidates(crate::check::crates_to_look_up(&workspaces))
+            .await;
+        for e in &errors {
+            warn!(repo = full_name, error = %e, "index lookup failed; crate left out of the plan");
+        }
+        let now = Utc::now();
+        for ws in &workspaces {
+            let planned = plan(&PlanInput {
+                workspace: ws,
+                config: &config,
+                versions: &versions,
+                open_prs: &open_prs,
+                now,
+            });
+            outcome.waiting += planned.waiting.len();
+            for number in &planned.to_close {
+                let Some(pr) = open.iter().find(|p| p.number == *number) else {
+                    continue;
+                };
+                repo.comment(
+                    *number,
+                    "Closing: this update is no longer needed (the dependency is up to date, superseded by a newer update, or now ignored).",
+                )
+                .await?;
+                repo.update_pull(*number, None, None, Some("closed"))
+                    .await?;
+                repo.delete_branch(&pr.head_ref).await?;
+                outcome.closed.push(*number);
+            }
+            for pr in &planned.pull_requests {
+                let existing = pr
+                    .existing
+                    .and_then(|n| open.iter().find(|p| p.number == n));
+                self.act(
+                    &repo,
+                    &info.default_branch,
+                    &head,
+                    &listing,
+                    ws,
+                    &files,
+                    &config,
+                    pr,
+                    existing,
+                    &mut outcome,
+                )
+                .await?;
+            }
+        }
+        info!(repo = full_name, ?outcome, "dependency pass done");
+        Ok(outcome)
+    }
+
+    /// The repository's `.github/upkeep.toml`, its problems reported once per head commit.
+    async fn config(
+        &self,
+        repo: &Repo<'_>,
+        full_name: &str,
+        head: &str,
+        listing: &Listing,
+        outcome: &mut PassOutcome,
+    ) -> Result<RepoConfig, PassError> {
+        let Some(file) = listing.files.iter().find(|f| f.path == config::repo::PATH) else {
+            return Ok(RepoConfig::default());
+        };
+        let text = self.blob(repo, &file.sha).await?;
+        let parsed = config::parse(&text);
+        outcome.config_problems = parsed.problems.len();
+        if parsed.problems.is_empty() {
+            return Ok(parsed.config);
+        }
+        let seen = {
+            let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            reported
+                .insert(full_name.to_owned(), head.to_owned())
+                .as_deref()
+                == Some(head)
+        };
+        if !seen {
+            let n = parsed.problems.len();
+            let summary: String = parsed
+                .problems
+                .iter()
+                .map(|p| {
+                    let at = p.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                    let key = if p.key.is_empty() { "file" } else { &p.key };
+                    format!("- `{key}`{at}: {}\n", p.message)
+                })
+                .collect();
+            repo.create_check_run(&CheckRun {
+                name: "upkeep/config".into(),
+                head_sha: head.to_owned(),
+                conclusion: "failure".into(),
+                title: format!("{n} problem{} in {}", if n == 1 { "" } else { "s" }, config::repo::PATH),
+                summary: format!("{summary}\nEverything else in the file still applies; the lines above keep their defaults."),
+                annotations: parsed
+                    .problems
+                    .iter()
+                    .map(|p| (config::repo::PATH.to_owned(), p.line.unwrap_or(1), "failure".to_owned(), p.message.clone()))
+                    .collect(),
+            })
+            .await?;
+        }
+        Ok(parsed.config)
+    }
+
+    async fn blob(&self, repo: &Repo<'_>, sha: &str) -> Result<Arc<str>, PassError> {
+        if let Some(text) = self.blobs.get(sha) {
+            return Ok(text);
+        }
+        let text = repo.blob(sha).await?;
+        self.blobs.put(sha, &text);
+        Ok(Arc::from(text.as_str()))
+    }
+
+    /// Discovery, fetching (through the cache) what it asks for, round by round.
+    async fn discover(
+        &self,
+        repo: &Repo<'_>,
+        listing: &Listing,
+        tree: &[String],
+    ) -> Result<(Vec<Workspace>, BTreeMap<String, String>), PassError> {
+        let shas: BTreeMap<&str, &str> = listing
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.sha.as_str()))
+            .collect();
+        let mut files = BTreeMap::new();
+        for _ in 0..8 {
+            match discover(tree, &files) {
+                Discovery::Found(found) => return Ok((found, files)),
+                Discovery::Need(paths) => {
+                    for p in paths {
+                        let Some(sha) = shas.get(p.as_str()) else {
+                            continue;
+                        };
+                        let text = self.blob(repo, sha).await?;
+                        files.insert(p, text.to_string());
+                    }
+                }
+            }
+        }
+        match discover(tree, &files) {
+            Discovery::Found(found) => Ok((found, files)),
+            Discovery::Need(paths) => Err(PassError::Unsettled(paths)),
+        }
+    }
+
+    /// Brings one planned PR about: nothing when the open one is current, else resolve,
+    /// commit, and open or update.
+    #[allow(clippy::too_many_arguments)]
+    async fn act(
+        &self,
+        repo: &Repo<'_>,
+        base: &str,
+        head: &str,
+        listing: &Listing,
+        ws: &Workspace,
+        files: &BTreeMap<String, String>,
+        config: &RepoConfig,
+        pr: &PlannedPr,
+        existing: Option<&PullSummary>,
+        outcome: &mut PassOutcome,
+    ) -> Result<(), PassError> {
+        let fingerprint = body::fingerprint(pr);
+        if let Some(open) = existing {
+            let current = body::fingerprint_of(&open.body) == Some(fingerprint.as_str());
+            let built_on = base_of(&open.body);
+            if current && built_on == Some(head) {
+                outcome.unchanged.push(open.number);
+                return Ok(());
+            }
+            if current && repo.mergeable(open.number).await? != Some(false) {
+                // The base moved but the PR still merges cleanly: leave it (no CI churn).
+                outcome.unchanged.push(open.number);
+                return Ok(());
+            }
+        }
+        let change = Change {
+            edits: &pr.edits,
+            precise: &pr.precise,
+            refresh: pr.kind == PrKind::Refresh && pr.precise.is_empty(),
+        };
+        let resolver = Resolver {
+            msrv_aware: config.msrv,
+            ..self.resolver.clone()
+        };
+        let resolved = match resolver.resolve(ws, files, &change).await {
+            Ok(r) => r,
+            Err(
+                e @ (ResolveError::Cargo { .. }
+                | ResolveError::Sanitize(_)
+                | ResolveError::Timeout { .. }),
+            ) => {
+                warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
+                outcome.skipped.push((pr.branch.clone(), e.to_string()));
+                return Ok(());
+            }
+            Err(e) => {
+                outcome.skipped.push((pr.branch.clone(), e.to_string()));
+                return Ok(());
+            }
+        };
+        if resolved.files.is_empty() || resolved.changes.is_empty() && pr.edits.is_empty() {
+            outcome
+                .skipped
+                .push((pr.branch.clone(), "cargo changes nothing".to_owned()));
+            return Ok(());
+        }
+        let title = if pr.kind == PrKind::Refresh {
+            let n = resolved.changes.len();
+            config.prefixed(&format!(
+                "Refresh Cargo.lock: {n} compatible update{}",
+                if n == 1 { "" } else { "s" }
+            ))
+        } else {
+            pr.title.clone()
+        };
+        let text = format!(
+            "{}{BASE_MARKER}{head} -->\n",
+            body::render(pr, &resolved.changes, ws.msrv.as_ref(), &self.slug)
+        );
+        let new_files: Vec<NewFile> = resolved
+            .files
+            .into_iter()
+            .map(|(path, content)| NewFile { path, content })
+            .collect();
+        let commit = repo
+            .commit_files(
+                head,
+                &listing.tree,
+                &new_files,
+                &format!("{title}\n\nMade by upkeep."),
+            )
+            .await?;
+        repo.set_branch(&pr.branch, &commit, existing.is_some())
+            .await?;
+        match existing {
+            Some(open) => {
+                repo.update_pull(open.number, Some(&title), Some(&text), None)
+                    .await?;
+                outcome.updated.push(open.number);
+            }
+            None => {
+                let number = repo.create_pull(&title, &pr.branch, base, &text).await?;
+                repo.add_labels(number, &config.labels).await?;
+                repo.add_assignees(number, &config.assignees).await?;
+                outcome.opened.push(number);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The marker recording the default-branch commit a PR was built on.
+const BASE_MARKER: &str = "<!-- upkeep:base ";
+
+fn base_of(body: &str) -> Option<&str> {
+    let start = body.find(BASE_MARKER)? + BASE_MARKER.len();
+    body[start..].split_whitespace().next()
+}
