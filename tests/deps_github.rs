@@ -264,7 +264,7 @@ async fn the_first_pass_opens_one_pr_per_need_with_cargos_lockfile() {
 }
 
 #[tokio::test]
-async fn a_second_pass_with_nothing_new_changes_nothing_and_costs_four_requests() {
+async fn a_second_pass_with_nothing_new_changes_nothing_and_costs_five_requests() {
     let Some(world) = World::new(None).await else {
         return;
     };
@@ -279,7 +279,13 @@ async fn a_second_pass_with_nothing_new_changes_nothing_and_costs_four_requests(
     let second: Vec<String> = world.calls()[before..].to_vec();
     assert_eq!(
         second,
-        vec!["repos/get", "git/get-ref", "git/get-tree", "pulls/list"],
+        vec![
+            "repos/get",
+            "git/get-ref",
+            "git/get-tree",
+            "pulls/list",
+            "issues/list-for-repo"
+        ],
         "no duplicate PR, no blob fetched twice, no write"
     );
     assert_eq!(world.open_prs().len(), 3);

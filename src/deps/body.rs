@@ -142,8 +142,50 @@ pub fn render(
         s,
         "\n<details><summary>Commands</summary>\n\nComment on this PR:\n- `@{slug} rebase` rebuilds it on the default branch\n- `@{slug} recreate` rebuilds it from scratch, dropping edits made to it\n- `@{slug} merge` merges it once green\n- `@{slug} ignore this dependency` / `ignore this major version` / `ignore this minor version` / `ignore this patch version`\n- `@{slug} close` closes it without merging\n\nConfiguration: `.github/upkeep.toml`.\n</details>"
     );
-    let _ = write!(s, "\n{MARKER}{} -->\n", fingerprint(pr));
+    let updates: Vec<String> = pr
+        .updates
+        .iter()
+        .map(|u| format!("{}@{}..{}", u.name, u.from, u.to))
+        .collect();
+    let _ = write!(
+        s,
+        "\n{MARKER}{} kind={} automerge={} updates={} -->\n",
+        fingerprint(pr),
+        match pr.kind {
+            PrKind::Yanked => "yanked",
+            PrKind::Refresh => "refresh",
+            PrKind::Bump => "bump",
+        },
+        if pr.automerge { "yes" } else { "no" },
+        updates.join(",")
+    );
     s
+}
+
+/// The `key=value` fields of our marker in a body (`kind`, `automerge`, `updates`).
+pub fn marker_fields(body: &str) -> Vec<(&str, &str)> {
+    let Some(start) = body.find(MARKER).map(|i| i + MARKER.len()) else {
+        return Vec::new();
+    };
+    let end = body[start..].find("-->").map_or(body.len(), |e| start + e);
+    body[start..end]
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .collect()
+}
+
+/// The updates a body's marker lists: `(name, from, to)`.
+pub fn marker_updates(body: &str) -> Vec<(String, String, String)> {
+    marker_fields(body)
+        .into_iter()
+        .filter(|(k, _)| *k == "updates")
+        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|u| {
+            let (name, range) = u.split_once('@')?;
+            let (from, to) = range.split_once("..")?;
+            Some((name.to_owned(), from.to_owned(), to.to_owned()))
+        })
+        .collect()
 }
 
 fn opt(v: &Option<Version>) -> String {

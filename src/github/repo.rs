@@ -419,6 +419,144 @@ impl<'a> Repo<'a> {
     }
 }
 
+/// A check run's outcome on a commit.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+}
+
+/// An issue, as a list shows it.
+#[derive(Debug, Clone)]
+pub struct IssueSummary {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+}
+
+impl Repo<'_> {
+    /// The check runs on a commit (the first 100).
+    pub async fn check_runs(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
+        let v: Value = self
+            .client
+            .get(&self.path(&format!("/commits/{sha}/check-runs?per_page=100")))
+            .await?;
+        Ok(v["check_runs"]
+            .as_array()
+            .map(|runs| {
+                runs.iter()
+                    .map(|r| RunResult {
+                        name: r["name"].as_str().unwrap_or_default().to_owned(),
+                        status: r["status"].as_str().unwrap_or_default().to_owned(),
+                        conclusion: r["conclusion"].as_str().map(str::to_owned),
+                        html_url: r["html_url"]
+                            .as_str()
+                            .filter(|u| !u.is_empty())
+                            .map(str::to_owned),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The open PR whose head is `branch` in this repository.
+    pub async fn open_pull_for(
+        &self,
+        branch: &str,
+    ) -> Result<Option<(PullSummary, Vec<String>)>, GitHubError> {
+        let owner = self.full_name.split('/').next().unwrap_or_default();
+        let list: Vec<Value> = self
+            .client
+            .get(&self.path(&format!("/pulls?state=open&head={owner}:{branch}")))
+            .await?;
+        Ok(list.iter().find_map(|v| {
+            let labels = v["labels"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|l| l["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            summary(v)
+                .filter(|p| p.head_ref == branch)
+                .map(|p| (p, labels))
+        }))
+    }
+
+    /// Merges a PR if its head is still `sha`; `false` when GitHub refuses (not mergeable,
+    /// head moved, branch protection).
+    pub async fn merge(&self, number: u64, sha: &str, title: &str) -> Result<bool, GitHubError> {
+        let r = self
+            .client
+            .send(
+                Method::PUT,
+                &self.path(&format!("/pulls/{number}/merge")),
+                Some(&json!({"sha": sha, "merge_method": "squash", "commit_title": title})),
+            )
+            .await?;
+        match r.status.as_u16() {
+            200 => Ok(true),
+            405 | 409 | 422 => Ok(false),
+            status => Err(GitHubError::Status {
+                status,
+                method: "PUT".into(),
+                path: self.path(&format!("/pulls/{number}/merge")),
+                message: String::from_utf8_lossy(&r.body).chars().take(300).collect(),
+            }),
+        }
+    }
+
+    /// Open issues (not pull requests), the first 100.
+    pub async fn open_issues(&self) -> Result<Vec<IssueSummary>, GitHubError> {
+        let list: Vec<Value> = self
+            .client
+            .get(&self.path("/issues?state=open&per_page=100"))
+            .await?;
+        Ok(list
+            .iter()
+            .filter(|i| i.get("pull_request").is_none_or(Value::is_null))
+            .filter_map(|i| {
+                Some(IssueSummary {
+                    number: i["number"].as_u64()?,
+                    title: i["title"].as_str().unwrap_or_default().to_owned(),
+                    body: i["body"].as_str().unwrap_or_default().to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    pub async fn create_issue(
+        &self,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<u64, GitHubError> {
+        let issue: Value = self
+            .client
+            .json(
+                Method::POST,
+                &self.path("/issues"),
+                Some(&json!({"title": title, "body": body, "labels": labels})),
+            )
+            .await?;
+        Ok(issue["number"].as_u64().unwrap_or_default())
+    }
+
+    pub async fn close_issue(&self, number: u64) -> Result<(), GitHubError> {
+        self.client
+            .json::<Value>(
+                Method::PATCH,
+                &self.path(&format!("/issues/{number}")),
+                Some(&json!({"state": "closed", "state_reason": "completed"})),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 fn summary(v: &Value) -> Option<PullSummary> {
     Some(PullSummary {
         number: v["number"].as_u64()?,

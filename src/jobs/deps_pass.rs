@@ -2,8 +2,9 @@
 //! the few files discovery asks for through the blob cache, open upkeep PRs, index versions),
 //! decide with the pure `plan`, act (real cargo resolves each PR's lockfile; the Git Data API
 //! commits it on a deterministic branch; PRs are opened, updated in place when the plan
-//! changed, rebuilt when the base moved under a conflict, closed when superseded). A
-//! repository with nothing to do costs four requests: repository, ref, tree, pull list.
+//! changed, rebuilt when the base moved under a conflict, closed when superseded; migration
+//! issues closed once the lockfile moved past them). A repository with nothing to do costs five
+//! requests: repository, ref, tree, pull list, issue list.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,8 @@ pub struct PassOutcome {
     pub updated: Vec<u64>,
     pub unchanged: Vec<u64>,
     pub closed: Vec<u64>,
+    /// Migration issues closed because the workspace moved past them.
+    pub closed_issues: Vec<u64>,
     /// Planned PRs cargo found nothing to change for, or could not resolve (with why).
     pub skipped: Vec<(String, String)>,
     pub waiting: usize,
@@ -150,6 +153,26 @@ impl DepsPass {
                 )
                 .await?;
             }
+        }
+        // Migration issues whose crate the default branch has moved past close themselves.
+        let locked: Vec<(String, semver::Version)> = workspaces
+            .iter()
+            .filter_map(|w| w.lockfile.as_ref())
+            .flat_map(|(_, l)| {
+                l.packages
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version.clone()))
+            })
+            .collect();
+        let issues = repo.open_issues().await?;
+        for issue in super::after_ci::resolved_migrations(&issues, &locked) {
+            repo.comment(
+                issue.number,
+                "The workspace is on this version now: closing.",
+            )
+            .await?;
+            repo.close_issue(issue.number).await?;
+            outcome.closed_issues.push(issue.number);
         }
         info!(repo = full_name, ?outcome, "dependency pass done");
         Ok(outcome)

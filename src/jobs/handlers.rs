@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tracing::info;
 
+use super::after_ci::{self, AfterCi};
 use super::deps_pass::{DepsPass, PassError};
 use crate::github::app::SharedApp;
 use crate::github::GitHubApp;
@@ -58,12 +59,54 @@ impl AppHandler {
         let event = Event::parse(&delivery.event, delivery.payload.as_bytes()).map_err(|e| {
             JobError::Permanent(format!("{} payload does not parse: {e}", delivery.event))
         })?;
-        let outcome = self.act(event).await.map_err(retry)?;
+        let outcome = match self.ci_finished(&event).await? {
+            Some(outcome) => outcome,
+            None => self.act(event).await.map_err(retry)?,
+        };
         info!(delivery = %delivery.delivery_id, event = %delivery.event, outcome, "delivery processed");
         self.store
             .mark_delivery_processed(&delivery.delivery_id, outcome, now_ms())
             .await
             .map_err(retry)
+    }
+
+    /// CI finished on a branch: an upkeep PR may merge, or need a person. `None` for every
+    /// other event.
+    async fn ci_finished(&self, event: &Event) -> Result<Option<&'static str>, JobError> {
+        let (repo, installation, branch, sha) = match event {
+            Event::WorkflowRun(e) if e.action == "completed" => (
+                &e.repository.full_name,
+                e.installation.as_ref().map(|i| i.id),
+                e.workflow_run.head_branch.as_deref(),
+                e.workflow_run.head_sha.as_str(),
+            ),
+            Event::CheckSuite(e) if e.action == "completed" => (
+                &e.repository.full_name,
+                e.installation.as_ref().map(|i| i.id),
+                e.check_suite.head_branch.as_deref(),
+                e.check_suite.head_sha.as_str(),
+            ),
+            _ => return Ok(None),
+        };
+        let (Some(installation), Some(branch)) = (installation, branch) else {
+            return Ok(Some("recorded"));
+        };
+        if !branch.starts_with(super::deps_pass::BRANCH_PREFIX) {
+            return Ok(Some("recorded"));
+        }
+        let Some(github) = self.github() else {
+            return Ok(Some("recorded"));
+        };
+        let client = github.installation(installation);
+        let outcome = after_ci::on_ci_finished(&client, repo, branch, sha).await?;
+        Ok(Some(match outcome {
+            AfterCi::NotOurs => "recorded",
+            AfterCi::Pending => "ci pending",
+            AfterCi::Merged(_) => "merged",
+            AfterCi::GreenLeftOpen(_) => "green",
+            AfterCi::NeedsHuman { .. } => "needs a person",
+            AfterCi::RedLeftOpen(_) => "red",
+        }))
     }
 
     async fn act(&self, event: Event) -> Result<&'static str, StoreError> {

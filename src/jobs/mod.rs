@@ -2,6 +2,7 @@
 //! queue rather than a crate: none of the queue crates (mid-2026) runs on both SQLite and
 //! PostgreSQL with replica-safe scheduling (see docs/ARCHITECTURE.md).
 
+pub mod after_ci;
 pub mod deps_pass;
 pub mod handlers;
 pub mod queue;

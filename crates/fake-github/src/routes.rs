@@ -355,6 +355,22 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
     issue["body"] = ctx.body.map(|b| b["body"].clone()).unwrap_or(Value::Null);
     issue["state"] = json!("open");
     issue["html_url"] = json!(format!("https://github.com/{name}/issues/{number}"));
+    // A new issue: not a pull request, not closed, labelled as asked.
+    if let Some(map) = issue.as_object_mut() {
+        map.remove("pull_request");
+    }
+    issue["closed_at"] = Value::Null;
+    issue["comments"] = json!(0);
+    let labels: Vec<Value> = ctx
+        .body
+        .and_then(|b| b["labels"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .enumerate()
+        .map(|(i, l)| json!({"id": i + 1, "node_id": format!("L_{l}"), "url": format!("https://api.github.com/repos/{name}/labels/{l}"), "name": l, "description": "", "color": "ededed", "default": false}))
+        .collect();
+    issue["labels"] = Value::Array(labels);
     repo.issues.push(issue.clone());
     Reply::json(201, issue)
 }

@@ -1,0 +1,355 @@
+//! After CI on upkeep's dependency PRs, driven by real webhook deliveries to a running server:
+//! green and allowed by `automerge` → merged (never while a check still runs); red on a
+//! breaking bump → `upkeep:needs-human`, a comment naming the failing checks and one migration
+//! issue per dependency, not repeated on the next red run, and closed by the daily pass once
+//! the default branch moved past it.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::registry::LoopbackRegistry;
+use common::{eventually, TestDb, TestServer};
+use fake_github::webhooks::Endpoint;
+use fake_github::FakeGitHub;
+use secrecy::SecretString;
+use serde_json::json;
+use upkeep::cargo::Resolver;
+use upkeep::github::{GitHubApp, InstallationClient, RetryPolicy};
+use upkeep::index::IndexClient;
+use upkeep::jobs::deps_pass::DepsPass;
+
+const REPO: &str = "o/r";
+
+struct World {
+    github: FakeGitHub,
+    registry: LoopbackRegistry,
+    pass: DepsPass,
+    client: InstallationClient,
+    server: TestServer,
+    _db: TestDb,
+}
+
+impl World {
+    /// The fixture workspace on GitHub with `config`, upkeep's PRs opened by a first pass, and
+    /// the server running against both.
+    async fn new(config: &str) -> Option<World> {
+        common::shared_dir()?;
+        let root = common::repo_root().join("tests/fixtures/repos/inherited");
+        let mut files: Vec<(String, String)> = upkeep::check::local_tree(&root)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p != ".github/upkeep.toml")
+            .map(|p| {
+                let text = std::fs::read_to_string(root.join(&p)).unwrap();
+                (p, text)
+            })
+            .collect();
+        files.push((".github/upkeep.toml".into(), config.into()));
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let github = FakeGitHub::builder()
+            .app(common::APP_ID, &common::public_key_pem())
+            .installation(7, "o")
+            .repository(7, REPO)
+            .files(REPO, &borrowed)
+            .start()
+            .await;
+        let registry = LoopbackRegistry::start().await;
+        let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
+        let app = Arc::new(
+            GitHubApp::new(
+                common::APP_ID,
+                &key,
+                &url::Url::parse(&github.uri()).unwrap(),
+                RetryPolicy::default(),
+            )
+            .unwrap(),
+        );
+        let pass = DepsPass::new(
+            IndexClient::new(
+                &registry.url(),
+                Duration::from_secs(10),
+                Duration::from_secs(600),
+            )
+            .unwrap(),
+            Resolver {
+                index: Some(registry.url()),
+                ..Resolver::default()
+            },
+        );
+        let client = app.installation(7);
+        pass.run(&client, REPO).await.unwrap();
+        let db = TestDb::sqlite();
+        let server = TestServer::start(common::settings(
+            &db.url,
+            &[
+                ("UPKEEP_GITHUB_API_URL", &github.uri()),
+                ("UPKEEP_INDEX_URL", &registry.url()),
+            ],
+        ))
+        .await;
+        Some(World {
+            github,
+            registry,
+            pass,
+            client,
+            server,
+            _db: db,
+        })
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            url: self.server.url("/webhook"),
+            secret: common::SECRET.into(),
+        }
+    }
+
+    /// The PR on `branch`: (number, head sha).
+    fn pr(&self, branch: &str) -> (i64, String) {
+        self.github.with_world(|w| {
+            let p = w.repositories[REPO]
+                .pulls
+                .iter()
+                .find(|p| p["head"]["ref"] == branch)
+                .unwrap_or_else(|| panic!("no PR on {branch}"))
+                .clone();
+            let sha = w.repositories[REPO].refs[&format!("heads/{branch}")].clone();
+            (p["number"].as_i64().unwrap(), sha)
+        })
+    }
+
+    fn check_run(&self, sha: &str, name: &str, status: &str, conclusion: Option<&str>) {
+        self.github.with_world(|w| {
+            let id = w.add_check_run(REPO, sha, name, conclusion.unwrap_or("success"));
+            let runs = &mut w.repositories.get_mut(REPO).unwrap().check_runs;
+            let run = runs.iter_mut().find(|r| r["id"] == id).unwrap();
+            run["status"] = json!(status);
+            run["conclusion"] = json!(conclusion);
+        });
+    }
+
+    fn finish_runs(&self, sha: &str) {
+        self.github.with_world(|w| {
+            for run in w.repositories.get_mut(REPO).unwrap().check_runs.iter_mut() {
+                if run["head_sha"] == sha {
+                    run["status"] = json!("completed");
+                    run["conclusion"] = json!("success");
+                }
+            }
+        });
+    }
+
+    /// Delivers `workflow_run` completed for `branch` at `sha`.
+    async fn workflow_completed(&self, branch: &str, sha: &str) {
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "workflow_run",
+                "completed.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["workflow_run"]["head_branch"] = json!(branch);
+                    p["workflow_run"]["head_sha"] = json!(sha);
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+    }
+
+    async fn suite_completed(&self, branch: &str, sha: &str) {
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "check_suite",
+                "completed.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["check_suite"]["head_branch"] = json!(branch);
+                    p["check_suite"]["head_sha"] = json!(sha);
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+    }
+
+    /// Waits until every stored delivery has been processed.
+    async fn processed(&self) {
+        let store = upkeep::store::Store::open(&self._db.url).await.unwrap();
+        eventually(20, "deliveries processed", || {
+            let store = store.clone();
+            async move {
+                let counts = store.job_counts().await.unwrap();
+                counts
+                    .iter()
+                    .all(|(state, n)| state == "done" || *n == 0)
+                    .then_some(())
+            }
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
+    let Some(world) = World::new("automerge = [\"patch\"]\n").await else {
+        return;
+    };
+    let (number, sha) = world.pr("upkeep/cargo/demo-yanked-yanked");
+    world.check_run(&sha, "test", "completed", Some("success"));
+    world.check_run(&sha, "clippy", "in_progress", None);
+    world
+        .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
+        .await;
+    world.processed().await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        false,
+        "clippy still runs"
+    );
+
+    world.finish_runs(&sha);
+    world
+        .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
+        .await;
+    eventually(20, "the PR merged", || async {
+        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+    })
+    .await;
+
+    // The bump (minor by level) is not covered by automerge = ["patch"]: left open.
+    let (bump, bump_sha) = world.pr("upkeep/cargo/demo-rand");
+    world.check_run(&bump_sha, "test", "completed", Some("success"));
+    world
+        .workflow_completed("upkeep/cargo/demo-rand", &bump_sha)
+        .await;
+    world.processed().await;
+    assert_eq!(
+        world.github.pull_request(REPO, bump).unwrap()["merged"],
+        false
+    );
+    assert_eq!(world.github.calls_to("pulls/merge"), 1);
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_red_breaking_bump_gets_a_label_a_comment_and_one_migration_issue_that_closes_itself() {
+    let Some(world) = World::new("automerge = [\"major\", \"minor\", \"patch\"]\n").await else {
+        return;
+    };
+    let (number, sha) = world.pr("upkeep/cargo/demo-rand");
+    world.check_run(&sha, "test (ubuntu)", "completed", Some("failure"));
+    world.check_run(&sha, "fmt", "completed", Some("success"));
+    world.suite_completed("upkeep/cargo/demo-rand", &sha).await;
+    eventually(20, "the migration issue", || async {
+        world
+            .github
+            .with_world(|w| w.repositories[REPO].issues.len() == 1)
+            .then_some(())
+    })
+    .await;
+    let pr = world.github.pull_request(REPO, number).unwrap();
+    assert_eq!(pr["merged"], false, "red is never merged");
+    let labels: Vec<&str> = pr["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["dependencies", "upkeep:needs-human"]);
+    let (issue, comments) = world.github.with_world(|w| {
+        let r = &w.repositories[REPO];
+        (r.issues[0].clone(), r.comments.clone())
+    });
+    assert_eq!(issue["title"], "demo-rand 0.9 needs a manual migration");
+    assert!(issue["body"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("#{number}")));
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("test (ubuntu)"));
+
+    // Red again: nothing repeated.
+    world.suite_completed("upkeep/cargo/demo-rand", &sha).await;
+    world.processed().await;
+    let (issues, comments) = world.github.with_world(|w| {
+        (
+            w.repositories[REPO].issues.len(),
+            w.repositories[REPO].comments.len(),
+        )
+    });
+    assert_eq!((issues, comments), (1, 1));
+
+    // A person migrates on main; the next daily pass closes the issue and the PR.
+    let lock = world.file_on_main("Cargo.lock").replace(
+        "name = \"demo-rand\"\nversion = \"0.8.1\"",
+        "name = \"demo-rand\"\nversion = \"0.9.0\"",
+    );
+    let lock = lock.replace(&sha256("demo-rand-0.8.1"), &sha256("demo-rand-0.9.0"));
+    let manifest = world
+        .file_on_main("crates/a/Cargo.toml")
+        .replace("demo-rand = \"0.8\"", "demo-rand = \"0.9\"");
+    world.push(&[("Cargo.lock", &lock), ("crates/a/Cargo.toml", &manifest)]);
+    let outcome = world.pass.run(&world.client, REPO).await.unwrap();
+    assert!(outcome.closed.contains(&(number as u64)), "{outcome:?}");
+    assert_eq!(
+        outcome.closed_issues,
+        vec![issue["number"].as_u64().unwrap()]
+    );
+    let _ = &world.registry;
+    world.github.assert_conformant();
+}
+
+fn sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+impl World {
+    fn file_on_main(&self, path: &str) -> String {
+        self.github.with_world(|w| {
+            let repo = &w.repositories[REPO];
+            let head = repo.head().unwrap();
+            let tree = match repo.objects.get(head).unwrap() {
+                fake_github::git::Object::Commit(c) => c.tree.clone(),
+                _ => unreachable!(),
+            };
+            String::from_utf8(repo.objects.file(&tree, path).unwrap().1).unwrap()
+        })
+    }
+
+    fn push(&self, files: &[(&str, &str)]) {
+        self.github.with_world(|w| {
+            let repo = w.repositories.get_mut(REPO).unwrap();
+            let head = repo.head().unwrap().clone();
+            let tree = match repo.objects.get(&head).unwrap() {
+                fake_github::git::Object::Commit(c) => c.tree.clone(),
+                _ => unreachable!(),
+            };
+            let mut all: std::collections::BTreeMap<String, Vec<u8>> = repo
+                .objects
+                .files(&tree)
+                .into_keys()
+                .map(|p| {
+                    let bytes = repo.objects.file(&tree, &p).unwrap().1;
+                    (p, bytes)
+                })
+                .collect();
+            for (p, c) in files {
+                all.insert((*p).to_owned(), c.as_bytes().to_vec());
+            }
+            repo.commit_files(&all, "migrate demo-rand", 1_800_000_000);
+        });
+    }
+}
