@@ -191,3 +191,32 @@ fn a_cron_schedule_is_kept_verbatim() {
         Interval::Cron("30 4 * * 1-5".into())
     );
 }
+
+#[test]
+fn the_schedule_says_when_the_next_pass_runs() {
+    use chrono::TimeZone;
+    // Saturday 2026-11-28 12:00 UTC.
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+        .unwrap();
+    let next = |toml: &str| parse(toml).config.schedule.next_after(now).to_rfc3339();
+    assert_eq!(
+        next(""),
+        "2026-11-29T05:00:00+00:00",
+        "daily at 05:00 UTC by default"
+    );
+    assert_eq!(
+        next("[schedule]\ntime = \"13:30\"\n"),
+        "2026-11-28T13:30:00+00:00",
+        "later today"
+    );
+    assert_eq!(
+        next("[schedule]\ninterval = \"weekly\"\nday = \"tuesday\"\ntime = \"06:00\"\ntimezone = \"Europe/Berlin\"\n"),
+        "2026-12-01T05:00:00+00:00",
+        "Tuesday 06:00 in Berlin is 05:00 UTC in winter"
+    );
+    assert_eq!(
+        next("[schedule]\ninterval = \"cron\"\ncron = \"0 9 1 * *\"\n"),
+        "2026-12-01T09:00:00+00:00"
+    );
+}

@@ -101,4 +101,49 @@ async fn a_slot_missed_while_down_runs_at_start_up() {
         3,
         "one dependency pass per repository"
     );
+    // Each first pass recorded when the repository's schedule (default: daily) wants the next.
+    for repo in store.active_repositories().await.unwrap() {
+        let next = repo.deps_next_at.expect("next pass recorded");
+        assert!(
+            next > now_ms() && next <= now_ms() + upkeep::time::DAY_MS,
+            "{next}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dependency_pass_is_enqueued_once_when_its_schedule_comes_due() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    install(&store, 2).await;
+    let now = now_ms();
+    store
+        .set_deps_next_at(1000, now - 1_000, now)
+        .await
+        .unwrap();
+    store
+        .set_deps_next_at(1001, now + upkeep::time::DAY_MS, now)
+        .await
+        .unwrap();
+    tick(&store, now).await.unwrap();
+    tick(&store, now + 500).await.unwrap();
+    let key = format!("deps:1000:{}", now - 1_000);
+    let job = store
+        .job_by_key(&key)
+        .await
+        .unwrap()
+        .expect("due pass enqueued");
+    assert_eq!(job.kind, "deps");
+    assert_eq!(job.repository_id, Some(1000));
+    let deps_jobs = store
+        .list_jobs(&["queued"], 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == "deps")
+        .count();
+    assert_eq!(
+        deps_jobs, 1,
+        "once, and not for the repository due tomorrow"
+    );
 }

@@ -4,7 +4,9 @@
 //! bumps, MSRV respected, nothing merged automatically). Questions the plan asks of it
 //! (is this update ignored, which group is it in, may it merge itself) are answered here. Pure.
 
-use chrono::{NaiveTime, Weekday};
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
 use semver::{Version, VersionReq};
 
 use crate::deps::Level;
@@ -29,6 +31,39 @@ pub struct Schedule {
     /// The time of day (ignored for cron).
     pub time: NaiveTime,
     pub timezone: chrono_tz::Tz,
+}
+
+impl Schedule {
+    /// The first time after `now` the dependency pass should run.
+    pub fn next_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let local = now.with_timezone(&self.timezone);
+        let at = |date: chrono::NaiveDate| {
+            self.timezone
+                .from_local_datetime(&date.and_time(self.time))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        match &self.interval {
+            Interval::Cron(expr) => croner::Cron::from_str(expr)
+                .ok()
+                .and_then(|c| c.find_next_occurrence(&local, false).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now + chrono::Duration::days(1)),
+            interval => {
+                // The next 8 days hold every daily and weekly occurrence (a day skipped by a
+                // daylight-saving gap falls to the next).
+                (0..9)
+                    .filter_map(|d| local.date_naive().checked_add_days(chrono::Days::new(d)))
+                    .filter(|date| match interval {
+                        Interval::Weekly(day) => date.weekday() == *day,
+                        _ => true,
+                    })
+                    .filter_map(at)
+                    .find(|t| *t > now)
+                    .unwrap_or(now + chrono::Duration::days(1))
+            }
+        }
+    }
 }
 
 impl Default for Schedule {

@@ -45,6 +45,8 @@ pub struct PassOutcome {
     pub skipped: Vec<(String, String)>,
     pub waiting: usize,
     pub config_problems: usize,
+    /// When the repository's schedule wants the next pass.
+    pub next_run_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// The dependency pass and what it shares across repositories.
@@ -90,6 +92,7 @@ impl DepsPass {
         let config = self
             .config(&repo, full_name, &head, &listing, &mut outcome)
             .await?;
+        outcome.next_run_at = Some(config.schedule.next_after(Utc::now()));
         let (workspaces, files) = self.discover(&repo, &listing, &tree).await?;
         let open: Vec<PullSummary> = repo
             .open_pulls()

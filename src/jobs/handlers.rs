@@ -12,7 +12,7 @@ use super::deps_pass::{DepsPass, PassError};
 use crate::github::app::SharedApp;
 use crate::github::GitHubApp;
 
-use super::scheduler::DAILY_JOB;
+use super::scheduler::{DAILY_JOB, DEPS_JOB};
 use super::worker::{JobError, JobHandler};
 use crate::store::jobs::Job;
 use crate::store::repositories::RepositoryRef;
@@ -176,7 +176,29 @@ impl AppHandler {
         }
     }
 
+    /// The daily slot: the dependency pass runs here only until the repository has a schedule
+    /// of its own (its first pass records one); audits join with their issue.
     async fn daily(&self, job: &Job) -> Result<(), JobError> {
+        let repository_id = job
+            .repository_id
+            .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
+        let first = self
+            .store
+            .repository(repository_id)
+            .await
+            .map_err(retry)?
+            .is_some_and(|r| r.deps_next_at.is_none());
+        if first {
+            self.deps(job).await?;
+        }
+        self.store
+            .set_last_daily_run(repository_id, now_ms())
+            .await
+            .map_err(retry)
+    }
+
+    /// The dependency pass, then the time the repository's schedule wants the next one.
+    async fn deps(&self, job: &Job) -> Result<(), JobError> {
         let repository_id = job
             .repository_id
             .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
@@ -196,14 +218,18 @@ impl AppHandler {
             });
         };
         let client = github.installation(repository.installation_id);
-        info!(repo = %repository.full_name, installation = repository.installation_id, "daily pass");
-        match self.deps.run(&client, &repository.full_name).await {
-            Ok(_) => {}
+        info!(repo = %repository.full_name, installation = repository.installation_id, "dependency pass");
+        let outcome = match self.deps.run(&client, &repository.full_name).await {
+            Ok(o) => o,
             Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
             Err(e) => return Err(JobError::Retry(e.to_string())),
-        }
+        };
+        let next = outcome
+            .next_run_at
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_else(|| now_ms() + crate::time::DAY_MS);
         self.store
-            .set_last_daily_run(repository_id, now_ms())
+            .set_deps_next_at(repository_id, next, now_ms())
             .await
             .map_err(retry)
     }
@@ -214,6 +240,7 @@ impl JobHandler for AppHandler {
         match job.kind.as_str() {
             DELIVERY_JOB => self.delivery(job).await,
             DAILY_JOB => self.daily(job).await,
+            DEPS_JOB => self.deps(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }

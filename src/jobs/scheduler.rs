@@ -1,7 +1,9 @@
 //! The daily schedule. Every repository gets a run at a fixed time of day spread across the day by
 //! a hash of its id. Each tick enqueues the most recent slot that has passed, keyed
 //! `daily:{repo}:{date}`: the unique key means any number of replicas and restarts enqueue it
-//! once, and a slot missed while the server was down runs at the next start.
+//! once, and a slot missed while the server was down runs at the next start. Dependency passes
+//! then follow each repository's own schedule (`.github/upkeep.toml`): the pass records when it
+//! is next due, and a tick at or after that time enqueues it, keyed `deps:{repo}:{due}`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,8 @@ use crate::time::{now_ms, DAY_MS};
 
 /// The job kind of a repository's daily pass.
 pub const DAILY_JOB: &str = "daily";
+/// The job kind of a repository's dependency pass, when its own schedule says so.
+pub const DEPS_JOB: &str = "deps";
 /// Finished jobs are kept this long, for `upkeep jobs` and debugging.
 const KEEP_DONE_MS: i64 = 7 * DAY_MS;
 
@@ -79,6 +83,25 @@ pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
             enqueued += 1;
         }
         store.set_last_daily_key(repo.id, &key, now).await?;
+    }
+    // Dependency passes follow each repository's own schedule once it has had a first pass.
+    for repo in store.active_repositories().await? {
+        let Some(due) = repo.deps_next_at.filter(|at| *at <= now) else {
+            continue;
+        };
+        let key = format!("{DEPS_JOB}:{}:{due}", repo.id);
+        let payload = serde_json::json!({ "repository_id": repo.id }).to_string();
+        let job = NewJob {
+            kind: DEPS_JOB,
+            dedupe_key: &key,
+            payload: &payload,
+            run_at: Some(due),
+            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+            repository_id: Some(repo.id),
+        };
+        if store.enqueue(&job, now).await? {
+            enqueued += 1;
+        }
     }
     if enqueued > 0 {
         info!(count = enqueued, "daily passes enqueued");

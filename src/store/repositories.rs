@@ -12,6 +12,8 @@ pub struct Repository {
     pub full_name: String,
     pub private: bool,
     pub last_daily_key: Option<String>,
+    /// When the dependency pass is next due (ms), by the repository's schedule.
+    pub deps_next_at: Option<i64>,
 }
 
 /// An installation as stored.
@@ -145,7 +147,7 @@ impl Store {
     /// One repository by id, whatever its state.
     pub async fn repository(&self, id: i64) -> Result<Option<Repository>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, installation_id, full_name, private, last_daily_key \
+            "SELECT id, installation_id, full_name, private, last_daily_key, deps_next_at \
              FROM repositories WHERE id = $1",
         )
         .bind(id)
@@ -158,6 +160,7 @@ impl Store {
                 full_name: r.try_get(2)?,
                 private: r.try_get::<i64, _>(3)? != 0,
                 last_daily_key: r.try_get(4)?,
+                deps_next_at: r.try_get(5)?,
             })
         })
         .transpose()
@@ -167,7 +170,7 @@ impl Store {
     /// Repositories upkeep should work on: granted, of a live, unsuspended installation.
     pub async fn active_repositories(&self) -> Result<Vec<Repository>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.id, r.installation_id, r.full_name, r.private, r.last_daily_key \
+            "SELECT r.id, r.installation_id, r.full_name, r.private, r.last_daily_key, r.deps_next_at \
              FROM repositories r JOIN installations i ON i.id = r.installation_id \
              WHERE r.removed_at IS NULL AND i.deleted_at IS NULL AND i.suspended_at IS NULL \
              ORDER BY r.id",
@@ -182,6 +185,7 @@ impl Store {
                     full_name: r.try_get(2)?,
                     private: r.try_get::<i64, _>(3)? != 0,
                     last_daily_key: r.try_get(4)?,
+                    deps_next_at: r.try_get(5)?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -213,6 +217,24 @@ impl Store {
         .bind(repository_id)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records when the repository's dependency pass is next due.
+    pub async fn set_deps_next_at(
+        &self,
+        repository_id: i64,
+        at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE repositories SET deps_next_at = $1, updated_at = $2 WHERE id = $3")
+            .bind(at)
+            .bind(now)
+            .bind(repository_id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }
