@@ -82,7 +82,7 @@ impl World {
             },
         );
         let client = app.installation(7);
-        pass.run(&client, REPO).await.unwrap();
+        pass.run(&client, REPO, &Default::default()).await.unwrap();
         let db = TestDb::sqlite();
         let server = TestServer::start(common::settings(
             &db.url,
@@ -301,7 +301,11 @@ async fn a_red_breaking_bump_gets_a_label_a_comment_and_one_migration_issue_that
         .file_on_main("crates/a/Cargo.toml")
         .replace("demo-rand = \"0.8\"", "demo-rand = \"0.9\"");
     world.push(&[("Cargo.lock", &lock), ("crates/a/Cargo.toml", &manifest)]);
-    let outcome = world.pass.run(&world.client, REPO).await.unwrap();
+    let outcome = world
+        .pass
+        .run(&world.client, REPO, &Default::default())
+        .await
+        .unwrap();
     assert!(outcome.closed.contains(&(number as u64)), "{outcome:?}");
     assert_eq!(
         outcome.closed_issues,
@@ -352,4 +356,60 @@ impl World {
             repo.commit_files(&all, "migrate demo-rand", 1_800_000_000);
         });
     }
+}
+
+#[tokio::test]
+async fn a_pr_a_person_closes_unmerged_is_not_proposed_again() {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    let (number, _) = world.pr("upkeep/cargo/demo-rand");
+    let pr = world.github.with_world(|w| {
+        let repo = w.repositories.get_mut(REPO).unwrap();
+        let pr = repo
+            .pulls
+            .iter_mut()
+            .find(|p| p["number"] == number)
+            .unwrap();
+        pr["state"] = json!("closed");
+        pr.clone()
+    });
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "pull_request",
+            "closed.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["pull_request"]["head"]["ref"] = pr["head"]["ref"].clone();
+                p["pull_request"]["body"] = pr["body"].clone();
+                p["pull_request"]["merged"] = json!(false);
+                p["sender"]["login"] = json!("maintainer");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.processed().await;
+    let store = upkeep::store::Store::open(&world._db.url).await.unwrap();
+    let repo_id = d.payload["repository"]["id"].as_i64().unwrap();
+    let declined = store.declined(repo_id).await.unwrap();
+    assert_eq!(declined.len(), 1, "{declined:?}");
+
+    let outcome = world
+        .pass
+        .run(&world.client, REPO, &declined)
+        .await
+        .unwrap();
+    assert!(
+        outcome.skipped.contains(&(
+            "upkeep/cargo/demo-rand".to_owned(),
+            "declined by a person".to_owned()
+        )),
+        "{outcome:?}"
+    );
+    assert!(outcome.opened.is_empty(), "not reopened: {outcome:?}");
+    world.github.assert_conformant();
 }

@@ -89,7 +89,10 @@ impl World {
     }
 
     async fn run(&self) -> PassOutcome {
-        self.pass.run(&self.client, REPO).await.unwrap()
+        self.pass
+            .run(&self.client, REPO, &std::collections::BTreeSet::new())
+            .await
+            .unwrap()
     }
 
     /// Open PRs: (number, branch, title).

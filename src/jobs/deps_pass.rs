@@ -6,7 +6,7 @@
 //! issues closed once the lockfile moved past them). A repository with nothing to do costs five
 //! requests: repository, ref, tree, pull list, issue list.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -72,11 +72,13 @@ impl DepsPass {
         }
     }
 
-    /// Runs the pass on one repository.
+    /// Runs the pass on one repository; `declined` holds the `(branch, fingerprint)` of
+    /// updates people closed unmerged, which are not proposed again.
     pub async fn run(
         &self,
         client: &InstallationClient,
         full_name: &str,
+        declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
@@ -142,6 +144,14 @@ impl DepsPass {
                 let existing = pr
                     .existing
                     .and_then(|n| open.iter().find(|p| p.number == n));
+                if existing.is_none()
+                    && declined.contains(&(pr.branch.clone(), body::fingerprint(pr)))
+                {
+                    outcome
+                        .skipped
+                        .push((pr.branch.clone(), "declined by a person".to_owned()));
+                    continue;
+                }
                 self.act(
                     &repo,
                     &info.default_branch,

@@ -164,6 +164,32 @@ impl AppHandler {
                 self.store.remove_repositories(&removed, now).await?;
                 Ok("repositories synced")
             }
+            Event::PullRequest(e)
+                if e.action == "closed"
+                    && e.pull_request.merged != Some(true)
+                    && e.pull_request
+                        .head
+                        .git_ref
+                        .starts_with(super::deps_pass::BRANCH_PREFIX)
+                    && e.sender.kind != "Bot" =>
+            {
+                // A person closed upkeep's PR unmerged: do not propose the same update again.
+                let body = e.pull_request.body.as_deref().unwrap_or_default();
+                match crate::deps::body::fingerprint_of(body) {
+                    Some(fingerprint) => {
+                        self.store
+                            .record_declined(
+                                e.repository.id,
+                                &e.pull_request.head.git_ref,
+                                fingerprint,
+                                now,
+                            )
+                            .await?;
+                        Ok("update declined")
+                    }
+                    None => Ok("recorded"),
+                }
+            }
             Event::Ping | Event::Ignored(_) => Ok("ignored"),
             // Acted on by the capabilities that land with issues 4 to 8.
             Event::Push(_)
@@ -219,7 +245,12 @@ impl AppHandler {
         };
         let client = github.installation(repository.installation_id);
         info!(repo = %repository.full_name, installation = repository.installation_id, "dependency pass");
-        let outcome = match self.deps.run(&client, &repository.full_name).await {
+        let declined = self.store.declined(repository_id).await.map_err(retry)?;
+        let outcome = match self
+            .deps
+            .run(&client, &repository.full_name, &declined)
+            .await
+        {
             Ok(o) => o,
             Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
             Err(e) => return Err(JobError::Retry(e.to_string())),

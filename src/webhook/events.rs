@@ -104,6 +104,8 @@ pub struct PullRequest {
     pub number: i64,
     pub state: String,
     pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
     pub user: Account,
     pub head: GitRefInfo,
     pub base: GitRefInfo,
