@@ -102,7 +102,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::time::Duration::from_secs(30),
                 std::time::Duration::from_secs(300),
             )?;
-            let report = upkeep::check::run(&path, &client).await?;
+            // Locally, a private registry on the user's own network is theirs to read.
+            let registries = upkeep::index::registries::Registries::new(client.clone())
+                .allow_private_hosts(true);
+            let report = upkeep::check::run(&path, &registries).await?;
             match format {
                 Format::Text => print!("{}", upkeep::check::render::text(&report)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

@@ -268,7 +268,10 @@ pub async fn serve_on(
     let handler = Arc::new(AppHandler::new(
         store.clone(),
         Arc::clone(&state.github),
-        crate::jobs::deps_pass::DepsPass::new(index, resolver),
+        crate::jobs::deps_pass::DepsPass::new(
+            crate::index::registries::Registries::new(index),
+            resolver,
+        ),
     ));
     let mut tasks = Vec::new();
     for i in 0..workers {

@@ -70,12 +70,14 @@ impl World {
             .unwrap(),
         );
         let pass = DepsPass::new(
-            IndexClient::new(
-                &registry.url(),
-                Duration::from_secs(10),
-                Duration::from_secs(600),
-            )
-            .unwrap(),
+            upkeep::index::registries::Registries::new(
+                IndexClient::new(
+                    &registry.url(),
+                    Duration::from_secs(10),
+                    Duration::from_secs(600),
+                )
+                .unwrap(),
+            ),
             Resolver {
                 index: Some(registry.url()),
                 ..Resolver::default()

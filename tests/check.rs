@@ -162,3 +162,40 @@ fn a_directory_without_a_manifest_is_a_clear_error() {
     assert!(!ok);
     assert!(stderr.contains("not a Rust repository"), "{stderr}");
 }
+
+#[tokio::test]
+async fn crates_from_a_private_sparse_registry_are_looked_up_there() {
+    let private = LoopbackRegistry::start().await;
+    let crates_io = LoopbackRegistry::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    let source = format!("sparse+{}", private.url());
+    std::fs::create_dir_all(repo.join(".cargo")).unwrap();
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(
+        repo.join(".cargo/config.toml"),
+        format!("[registries.private]\nindex = \"{source}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ndemo-log = { version = \"0.4\", registry = \"private\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("Cargo.lock"),
+        format!("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"demo-log\"]\n\n[[package]]\nname = \"demo-log\"\nversion = \"0.4.17\"\nsource = \"{source}\"\n"),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = check(repo, &crates_io.url(), &["--format", "json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let update = &report["workspaces"][0]["plan"]["pull_requests"][0]["updates"][0];
+    assert_eq!(update["crate"], "demo-log");
+    assert_eq!(update["to"], "0.4.29", "no MSRV declared: the newest");
+    assert_eq!(private.requested().await, vec!["/de/mo/demo-log"]);
+    assert!(
+        crates_io.requested().await.is_empty(),
+        "nothing asked of crates.io"
+    );
+}

@@ -59,12 +59,14 @@ impl World {
             .start()
             .await;
         let registry = LoopbackRegistry::start().await;
-        let index = IndexClient::new(
-            &registry.url(),
-            Duration::from_secs(10),
-            Duration::from_secs(600),
-        )
-        .unwrap();
+        let index = upkeep::index::registries::Registries::new(
+            IndexClient::new(
+                &registry.url(),
+                Duration::from_secs(10),
+                Duration::from_secs(600),
+            )
+            .unwrap(),
+        );
         let resolver = Resolver {
             index: Some(registry.url()),
             ..Resolver::default()

@@ -5,16 +5,15 @@
 
 pub mod render;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
 use crate::cargo::{Change, ResolveError, Resolver};
 use crate::config::{self, Problem, RepoConfig};
-use crate::deps::lockfile::Source;
 use crate::deps::{discover, plan, Discovery, Plan, PlanInput, Workspace};
-use crate::index::IndexClient;
+use crate::index::registries::Registries;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -130,37 +129,8 @@ pub fn local_workspaces(
     }
 }
 
-/// The crates whose versions the plan needs: locked registry packages and declared registry
-/// dependencies (for a workspace without a lockfile).
-pub fn crates_to_look_up(workspaces: &[Workspace]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for ws in workspaces {
-        if let Some((_, locked)) = &ws.lockfile {
-            names.extend(
-                locked
-                    .packages
-                    .iter()
-                    .filter(|p| p.source == Source::CratesIo)
-                    .map(|p| p.name.clone()),
-            );
-        }
-        names.extend(
-            ws.declared
-                .iter()
-                .filter(|d| {
-                    matches!(
-                        d.source,
-                        crate::deps::DeclSource::Registry { registry: None }
-                    )
-                })
-                .map(|d| d.package.clone()),
-        );
-    }
-    names
-}
-
 /// Runs the check: discovery, index, plan.
-pub async fn run(root: &Path, index: &IndexClient) -> Result<Report, CheckError> {
+pub async fn run(root: &Path, index: &Registries) -> Result<Report, CheckError> {
     let tree = local_tree(root)?;
     if !tree.iter().any(|p| p.ends_with("Cargo.toml")) {
         return Err(CheckError::NotRust(root.to_owned()));
@@ -173,7 +143,7 @@ pub async fn run(root: &Path, index: &IndexClient) -> Result<Report, CheckError>
         }
         Err(_) => (RepoConfig::default(), Vec::new()),
     };
-    let (versions, errors) = index.candidates(crates_to_look_up(&workspaces)).await;
+    let (versions, problems) = index.candidates(&workspaces).await;
     let now = Utc::now();
     let reports = workspaces
         .iter()
@@ -196,10 +166,13 @@ pub async fn run(root: &Path, index: &IndexClient) -> Result<Report, CheckError>
         .collect();
     Ok(Report {
         path: root.display().to_string(),
-        index: index.base().to_string(),
+        index: index.default_client().base().to_string(),
         config_problems,
         workspaces: reports,
-        index_errors: errors.iter().map(ToString::to_string).collect(),
+        index_errors: problems
+            .iter()
+            .map(|p| format!("{}: {}", p.registry, p.message))
+            .collect(),
     })
 }
 

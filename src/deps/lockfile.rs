@@ -11,7 +11,7 @@ use semver::Version;
 pub enum Source {
     /// crates.io.
     CratesIo,
-    /// Another registry, by its index URL.
+    /// Another registry, by its source URL (`sparse+https://…` for a sparse index).
     Registry {
         url: String,
     },
@@ -67,9 +67,8 @@ pub fn parse(text: &str) -> Result<Locked, LockfileError> {
                 Some(s) if s.is_git() => Source::Git {
                     url: s.url().to_string(),
                 },
-                Some(s) => Source::Registry {
-                    url: s.url().to_string(),
-                },
+                // `sparse+https://…` or `registry+https://…` (a git index), as Cargo writes it.
+                Some(s) => Source::Registry { url: s.to_string() },
             },
         })
         .collect();

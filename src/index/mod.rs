@@ -4,6 +4,7 @@
 pub mod client;
 pub mod entry;
 pub mod path;
+pub mod registries;
 
 pub use client::{Answered, IndexClient, IndexFetchError, CRATES_IO};
 pub use entry::{parse_index_file, IndexEntry, IndexError};

@@ -19,7 +19,7 @@ use crate::deps::{discover, plan, Discovery, OpenPr, PlanInput, PlannedPr, PrKin
 use crate::github::blob_cache::BlobCache;
 use crate::github::repo::{CheckRun, Listing, NewFile, PullSummary, Repo};
 use crate::github::{GitHubError, InstallationClient};
-use crate::index::IndexClient;
+use crate::index::registries::Registries;
 
 /// Branches of dependency PRs start with this.
 pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
@@ -52,7 +52,7 @@ pub struct PassOutcome {
 /// The dependency pass and what it shares across repositories.
 #[derive(Clone)]
 pub struct DepsPass {
-    pub index: IndexClient,
+    pub index: Registries,
     pub resolver: Resolver,
     pub blobs: BlobCache,
     /// The name people mention in commands (`@upkeep`).
@@ -62,7 +62,7 @@ pub struct DepsPass {
 }
 
 impl DepsPass {
-    pub fn new(index: IndexClient, resolver: Resolver) -> Self {
+    pub fn new(index: Registries, resolver: Resolver) -> Self {
         DepsPass {
             index,
             resolver,
@@ -109,12 +109,9 @@ impl DepsPass {
                 branch: p.head_ref.clone(),
             })
             .collect();
-        let (versions, errors) = self
-            .index
-            .candidates(crate::check::crates_to_look_up(&workspaces))
-            .await;
-        for e in &errors {
-            warn!(repo = full_name, error = %e, "index lookup failed; crate left out of the plan");
+        let (versions, problems) = self.index.candidates(&workspaces).await;
+        for p in &problems {
+            warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");
         }
         let now = Utc::now();
         for ws in &workspaces {
