@@ -260,6 +260,14 @@ async fn the_first_pass_opens_one_pr_per_need_with_cargos_lockfile() {
         body.contains("https://diff.rs/demo-rand/0.8.1/0.9.0"),
         "{body}"
     );
+    assert!(
+        body.contains("[release notes](https://github.com/demo/demo-rand/releases)"),
+        "read from the published crate's manifest: {body}"
+    );
+    assert!(
+        body.contains("[changelog](https://docs.rs/crate/demo-rand/0.9.0/source/CHANGELOG.md)"),
+        "{body}"
+    );
     assert!(body.contains("@upkeep rebase"), "{body}");
     assert!(
         world.github.violations().is_empty(),

@@ -5,6 +5,7 @@
 //! comes from the lockfile cargo actually produced, not from the prediction. A hidden marker
 //! carries the plan's fingerprint so a later run can tell whether the PR is still current. Pure.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use semver::Version;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::plan::{PlannedPr, PrKind, RequirementEdit};
 use super::semver_rules::{classify, Level};
 use crate::cargo::LockChange;
+use crate::index::meta::CrateMeta;
 
 /// The marker in every body; the fingerprint follows it.
 pub const MARKER: &str = "<!-- upkeep:deps ";
@@ -43,12 +45,13 @@ pub fn fingerprint_of(body: &str) -> Option<&str> {
     rest.split_whitespace().next()
 }
 
-/// The PR's body.
+/// The PR's body. `meta` holds what each new release says about itself (by crate name).
 pub fn render(
     pr: &PlannedPr,
     changes: &[LockChange],
     msrv: Option<&Version>,
     slug: &str,
+    meta: &BTreeMap<String, CrateMeta>,
 ) -> String {
     let mut s = String::new();
     let intro = match pr.kind {
@@ -107,12 +110,36 @@ pub fn render(
     let links: Vec<String> = changes
         .iter()
         .filter_map(|c| Some((c, c.from.as_ref()?, c.to.as_ref()?)))
-        .filter(|(c, _, _)| pr.updates.iter().any(|u| u.name == c.name && u.direct) || pr.kind != PrKind::Refresh)
+        .filter(|(c, _, _)| {
+            pr.updates.iter().any(|u| u.name == c.name && u.direct) || pr.kind != PrKind::Refresh
+        })
         .map(|(c, from, to)| {
-            format!(
-                "- `{0}`: [diff {1}…{2}](https://diff.rs/{0}/{1}/{2}) · [release](https://crates.io/crates/{0}/{2}) · [sources and changelog](https://docs.rs/crate/{0}/{2}/source/)",
-                c.name, from, to
-            )
+            let m = meta.get(&c.name).cloned().unwrap_or_default();
+            let mut parts = vec![format!(
+                "[diff {from}…{to}](https://diff.rs/{0}/{from}/{to})",
+                c.name
+            )];
+            if let Some(repo) = &m.repository {
+                let forge = repo.starts_with("https://github.com/")
+                    || repo.starts_with("https://gitlab.com/");
+                parts.push(if forge {
+                    format!("[release notes]({repo}/releases)")
+                } else {
+                    format!("[repository]({repo})")
+                });
+            }
+            parts.push(match &m.changelog {
+                Some(file) => format!(
+                    "[changelog](https://docs.rs/crate/{0}/{to}/source/{file})",
+                    c.name
+                ),
+                None => format!("[sources](https://docs.rs/crate/{0}/{to}/source/)", c.name),
+            });
+            parts.push(format!(
+                "[crates.io](https://crates.io/crates/{0}/{to})",
+                c.name
+            ));
+            format!("- `{}`: {}", c.name, parts.join(" · "))
         })
         .collect();
     if !links.is_empty() {

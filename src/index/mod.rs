@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod entry;
+pub mod meta;
 pub mod path;
 pub mod registries;
 

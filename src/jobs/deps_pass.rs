@@ -19,6 +19,7 @@ use crate::deps::{discover, plan, Discovery, OpenPr, PlanInput, PlannedPr, PrKin
 use crate::github::blob_cache::BlobCache;
 use crate::github::repo::{CheckRun, Listing, NewFile, PullSummary, Repo};
 use crate::github::{GitHubError, InstallationClient};
+use crate::index::meta::MetaClient;
 use crate::index::registries::Registries;
 
 /// Branches of dependency PRs start with this.
@@ -55,6 +56,8 @@ pub struct DepsPass {
     pub index: Registries,
     pub resolver: Resolver,
     pub blobs: BlobCache,
+    /// Release metadata (repository, changelog) for the links in PR bodies.
+    pub meta: Option<MetaClient>,
     /// The name people mention in commands (`@upkeep`).
     pub slug: String,
     /// Heads whose configuration problems were already reported (repository → head).
@@ -63,7 +66,12 @@ pub struct DepsPass {
 
 impl DepsPass {
     pub fn new(index: Registries, resolver: Resolver) -> Self {
+        let timeout = std::time::Duration::from_secs(30);
+        let meta = MetaClient::for_index(index.default_client().base().as_str(), timeout)
+            .or_else(|_| MetaClient::crates_io(timeout))
+            .ok();
         DepsPass {
+            meta,
             index,
             resolver,
             blobs: BlobCache::default(),
@@ -353,9 +361,19 @@ impl DepsPass {
         } else {
             pr.title.clone()
         };
+        let mut meta = BTreeMap::new();
+        for c in &resolved.changes {
+            let wanted = pr.kind != PrKind::Refresh
+                || pr.updates.iter().any(|u| u.name == c.name && u.direct);
+            if let (true, Some(to)) = (wanted, &c.to) {
+                if let Some(client) = &self.meta {
+                    meta.insert(c.name.clone(), client.meta(&c.name, &to.to_string()).await);
+                }
+            }
+        }
         let text = format!(
             "{}{BASE_MARKER}{head} -->\n",
-            body::render(pr, &resolved.changes, ws.msrv.as_ref(), &self.slug)
+            body::render(pr, &resolved.changes, ws.msrv.as_ref(), &self.slug, &meta)
         );
         let new_files: Vec<NewFile> = resolved
             .files
