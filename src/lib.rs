@@ -4,6 +4,7 @@
 //! `docs/ARCHITECTURE.md` for one paragraph per module.
 
 pub mod app_manifest;
+pub mod audit;
 pub mod cargo;
 pub mod check;
 pub mod config;

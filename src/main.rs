@@ -34,6 +34,9 @@ enum Command {
         /// The sparse index to read versions from.
         #[arg(long, env = "UPKEEP_INDEX_URL", default_value = upkeep::index::CRATES_IO)]
         index: String,
+        /// A local RustSec advisory database: each update lists the advisories it fixes.
+        #[arg(long, env = "UPKEEP_ADVISORY_DB")]
+        advisory_db: Option<std::path::PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -94,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check {
             path,
             index,
+            advisory_db,
             format,
             apply,
         } => {
@@ -105,7 +109,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Locally, a private registry on the user's own network is theirs to read.
             let registries = upkeep::index::registries::Registries::new(client.clone())
                 .allow_private_hosts(true);
-            let report = upkeep::check::run(&path, &registries).await?;
+            let mut report = upkeep::check::run(&path, &registries).await?;
+            if let Some(dir) = advisory_db {
+                let db = upkeep::audit::AdvisoryDb::open(&dir)?;
+                for ws in &mut report.workspaces {
+                    ws.plan.annotate_advisories(&db);
+                }
+            }
             match format {
                 Format::Text => print!("{}", upkeep::check::render::text(&report)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

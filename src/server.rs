@@ -265,13 +265,24 @@ pub async fn serve_on(
             .then(|| state.settings.index_url.to_string()),
         ..crate::cargo::Resolver::default()
     };
+    let mut deps = crate::jobs::deps_pass::DepsPass::new(
+        crate::index::registries::Registries::new(index),
+        resolver,
+    );
+    if let Some(dir) = state.settings.advisory_db.clone() {
+        match tokio::task::spawn_blocking(move || crate::audit::AdvisoryDb::open(&dir)).await {
+            Ok(Ok(db)) => {
+                info!(advisories = db.len(), "advisory database loaded");
+                deps.advisories = Some(Arc::new(db));
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "advisory database unavailable"),
+            Err(e) => tracing::warn!(error = %e, "advisory database load failed"),
+        }
+    }
     let handler = Arc::new(AppHandler::new(
         store.clone(),
         Arc::clone(&state.github),
-        crate::jobs::deps_pass::DepsPass::new(
-            crate::index::registries::Registries::new(index),
-            resolver,
-        ),
+        deps,
     ));
     let mut tasks = Vec::new();
     for i in 0..workers {

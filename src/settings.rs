@@ -76,6 +76,8 @@ pub struct Settings {
     pub workers: usize,
     /// The sparse index versions come from (`UPKEEP_INDEX_URL`, default crates.io's).
     pub index_url: url::Url,
+    /// A local RustSec advisory database (`UPKEEP_ADVISORY_DB`), used without the network.
+    pub advisory_db: Option<PathBuf>,
 }
 
 /// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
@@ -95,6 +97,7 @@ struct FileSettings {
     log_format: Option<String>,
     workers: Option<toml::Value>,
     index_url: Option<String>,
+    advisory_db: Option<String>,
 }
 
 /// The credentials the manifest flow receives, as stored on disk (mode 0600).
@@ -243,6 +246,19 @@ impl Settings {
                 .unwrap_or_else(|| crate::index::CRATES_IO.into()),
         );
 
+        let advisory_db = value("UPKEEP_ADVISORY_DB", &file.advisory_db).map(PathBuf::from);
+        if let Some(dir) = &advisory_db {
+            if !dir.join("crates").is_dir() {
+                problems.push(problem(
+                    "UPKEEP_ADVISORY_DB",
+                    format!(
+                        "{} is not a RustSec advisory database (no crates/ directory)",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+
         let app = load_app(env, &file, &data_dir, &mut problems);
 
         let listen = listen.map_err(|p| problems.push(p)).ok();
@@ -281,6 +297,7 @@ impl Settings {
                 log_format,
                 workers,
                 index_url,
+                advisory_db,
             }),
             _ => Err(SettingsError(problems)),
         }

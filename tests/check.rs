@@ -199,3 +199,34 @@ async fn crates_from_a_private_sparse_registry_are_looked_up_there() {
         "nothing asked of crates.io"
     );
 }
+
+#[tokio::test]
+async fn with_an_advisory_database_each_update_names_the_advisories_it_fixes() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    let db = common::repo_root().join("tests/fixtures/advisory-db");
+    let db = db.to_str().unwrap();
+    let (ok, stdout, stderr) = check(
+        &repo,
+        &registry.url(),
+        &["--format", "json", "--advisory-db", db],
+    );
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let refresh = &report["workspaces"][0]["plan"]["pull_requests"][1];
+    assert_eq!(refresh["kind"], "refresh");
+    let log = &refresh["updates"][0];
+    assert_eq!(log["crate"], "demo-log");
+    assert_eq!(log["advisories_fixed"][0]["id"], "RUSTSEC-2099-0001");
+    assert_eq!(log["advisories_fixed"][0]["severity"], "high");
+    assert_eq!(
+        refresh["updates"][1]["advisories_fixed"],
+        serde_json::json!([])
+    );
+    let (ok, stdout, _) = check(&repo, &registry.url(), &["--advisory-db", db]);
+    assert!(ok);
+    assert!(
+        stdout.contains("demo-log 0.4.17 -> 0.4.22 (patch, fixes RUSTSEC-2099-0001)"),
+        "{stdout}"
+    );
+}

@@ -90,6 +90,16 @@ impl World {
         })
     }
 
+    /// Lets the pass read the fixture advisory database.
+    fn with_advisories(mut self) -> Self {
+        let db = upkeep::audit::AdvisoryDb::open(
+            &common::repo_root().join("tests/fixtures/advisory-db"),
+        )
+        .unwrap();
+        self.pass.advisories = Some(Arc::new(db));
+        self
+    }
+
     async fn run(&self) -> PassOutcome {
         self.pass
             .run(&self.client, REPO, &std::collections::BTreeSet::new())
@@ -423,4 +433,28 @@ async fn configuration_problems_are_reported_once_as_a_check_run_on_the_head() {
     // The valid rest applied: the label.
     let pr = world.github.pull_request(REPO, 1).unwrap();
     assert_eq!(pr["labels"][0]["name"], "deps");
+}
+
+#[tokio::test]
+async fn a_pr_that_fixes_an_advisory_says_so() {
+    let Some(world) = World::new(None).await else {
+        return;
+    };
+    let world = world.with_advisories();
+    world.run().await;
+    let (number, _, _) = world
+        .open_prs()
+        .into_iter()
+        .find(|(_, b, _)| b == "upkeep/cargo/lockfile-refresh")
+        .unwrap();
+    let body = world.github.pull_request(REPO, number).unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("### Advisories fixed"), "{body}");
+    assert!(
+        body.contains("[RUSTSEC-2099-0001](https://rustsec.org/advisories/RUSTSEC-2099-0001) (CVE-2099-0001, GHSA-xxxx-yyyy-zzzz) in `demo-log`"),
+        "{body}"
+    );
+    assert!(body.contains("severity high"), "{body}");
 }

@@ -60,9 +60,15 @@ pub fn text(report: &Report) -> String {
                 } else {
                     ""
                 };
+                let fixes = if u.advisories_fixed.is_empty() {
+                    String::new()
+                } else {
+                    let ids: Vec<&str> = u.advisories_fixed.iter().map(|a| a.id.as_str()).collect();
+                    format!(", fixes {}", ids.join(" "))
+                };
                 let _ = writeln!(
                     out,
-                    "      {} {} -> {} ({}{}{rust}{yanked})",
+                    "      {} {} -> {} ({}{}{rust}{yanked}{fixes})",
                     u.name,
                     u.from,
                     u.to,

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::plan::{PlannedPr, PrKind, RequirementEdit};
 use super::semver_rules::{classify, Level};
+use crate::audit::AdvisoryRef;
 use crate::cargo::LockChange;
 use crate::index::meta::CrateMeta;
 
@@ -45,13 +46,15 @@ pub fn fingerprint_of(body: &str) -> Option<&str> {
     rest.split_whitespace().next()
 }
 
-/// The PR's body. `meta` holds what each new release says about itself (by crate name).
+/// The PR's body. `meta` holds what each new release says about itself (by crate name),
+/// `fixed` the advisories the change leaves behind.
 pub fn render(
     pr: &PlannedPr,
     changes: &[LockChange],
     msrv: Option<&Version>,
     slug: &str,
     meta: &BTreeMap<String, CrateMeta>,
+    fixed: &[(String, AdvisoryRef)],
 ) -> String {
     let mut s = String::new();
     let intro = match pr.kind {
@@ -146,6 +149,26 @@ pub fn render(
         let _ = writeln!(s, "\n### Before merging\n");
         for l in links {
             let _ = writeln!(s, "{l}");
+        }
+    }
+    if !fixed.is_empty() {
+        let _ = writeln!(s, "\n### Advisories fixed\n");
+        for (name, a) in fixed {
+            let aliases = if a.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.aliases.join(", "))
+            };
+            let severity = a
+                .severity
+                .as_ref()
+                .map(|s| format!(", severity {s}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "- [{0}](https://rustsec.org/advisories/{0}){aliases} in `{name}`: {1} ({2}{severity})",
+                a.id, a.title, a.kind
+            );
         }
     }
     if !pr.edits.is_empty() {

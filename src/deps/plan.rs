@@ -49,6 +49,8 @@ pub struct Update {
     pub from_yanked: bool,
     /// Whether a workspace manifest names it (else it is only in the lockfile).
     pub direct: bool,
+    /// RustSec advisories this update leaves behind (filled in when a database is at hand).
+    pub advisories_fixed: Vec<crate::audit::AdvisoryRef>,
 }
 
 /// A requirement to rewrite in one manifest.
@@ -128,6 +130,17 @@ pub struct Plan {
     pub to_close: Vec<u64>,
 }
 
+impl Plan {
+    /// Notes on every update the advisories it fixes.
+    pub fn annotate_advisories(&mut self, db: &crate::audit::AdvisoryDb) {
+        for pr in &mut self.pull_requests {
+            for u in &mut pr.updates {
+                u.advisories_fixed = db.fixed_by(&u.name, &u.from, &u.to);
+            }
+        }
+    }
+}
+
 /// Decides the plan.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let ws = input.workspace;
@@ -201,6 +214,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             change,
             from_yanked,
             direct: direct.contains(name),
+            advisories_fixed: Vec::new(),
         };
         if from_yanked {
             yanked_prs.push(update);
@@ -391,6 +405,7 @@ fn breaking(
             change,
             from_yanked: false,
             direct: true,
+            advisories_fixed: Vec::new(),
         };
         match config.group_of(name, change.level) {
             Some(g) => groups

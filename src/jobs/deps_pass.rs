@@ -58,6 +58,8 @@ pub struct DepsPass {
     pub blobs: BlobCache,
     /// Release metadata (repository, changelog) for the links in PR bodies.
     pub meta: Option<MetaClient>,
+    /// The RustSec database, when one is at hand: PR bodies list the advisories fixed.
+    pub advisories: Option<Arc<crate::audit::AdvisoryDb>>,
     /// The name people mention in commands (`@upkeep`).
     pub slug: String,
     /// Heads whose configuration problems were already reported (repository → head).
@@ -71,6 +73,7 @@ impl DepsPass {
             .or_else(|_| MetaClient::crates_io(timeout))
             .ok();
         DepsPass {
+            advisories: None,
             meta,
             index,
             resolver,
@@ -361,6 +364,19 @@ impl DepsPass {
         } else {
             pr.title.clone()
         };
+        let fixed: Vec<(String, crate::audit::AdvisoryRef)> = match &self.advisories {
+            Some(db) => resolved
+                .changes
+                .iter()
+                .filter_map(|c| Some((c, c.from.as_ref()?, c.to.as_ref()?)))
+                .flat_map(|(c, from, to)| {
+                    db.fixed_by(&c.name, from, to)
+                        .into_iter()
+                        .map(|a| (c.name.clone(), a))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let mut meta = BTreeMap::new();
         for c in &resolved.changes {
             let wanted = pr.kind != PrKind::Refresh
@@ -373,7 +389,14 @@ impl DepsPass {
         }
         let text = format!(
             "{}{BASE_MARKER}{head} -->\n",
-            body::render(pr, &resolved.changes, ws.msrv.as_ref(), &self.slug, &meta)
+            body::render(
+                pr,
+                &resolved.changes,
+                ws.msrv.as_ref(),
+                &self.slug,
+                &meta,
+                &fixed
+            )
         );
         let new_files: Vec<NewFile> = resolved
             .files
