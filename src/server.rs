@@ -263,6 +263,15 @@ pub async fn serve_on(
     let resolver = crate::cargo::Resolver {
         index: (state.settings.index_url.as_str() != crate::index::CRATES_IO)
             .then(|| state.settings.index_url.to_string()),
+        // Git dependencies come from the repository's own host or the listed ones.
+        allowed_git_hosts: state
+            .settings
+            .github_web_url
+            .host_str()
+            .map(str::to_owned)
+            .into_iter()
+            .chain(state.settings.git_hosts.iter().cloned())
+            .collect(),
         ..crate::cargo::Resolver::default()
     };
     let mut deps = crate::jobs::deps_pass::DepsPass::new(

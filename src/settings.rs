@@ -78,6 +78,9 @@ pub struct Settings {
     pub index_url: url::Url,
     /// A local RustSec advisory database (`UPKEEP_ADVISORY_DB`), used without the network.
     pub advisory_db: Option<PathBuf>,
+    /// Hosts git dependencies may be fetched from while resolving lockfiles, besides GitHub's
+    /// own (`UPKEEP_GIT_HOSTS`, comma-separated).
+    pub git_hosts: Vec<String>,
 }
 
 /// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
@@ -98,6 +101,7 @@ struct FileSettings {
     workers: Option<toml::Value>,
     index_url: Option<String>,
     advisory_db: Option<String>,
+    git_hosts: Option<String>,
 }
 
 /// The credentials the manifest flow receives, as stored on disk (mode 0600).
@@ -259,6 +263,15 @@ impl Settings {
             }
         }
 
+        let git_hosts: Vec<String> = value("UPKEEP_GIT_HOSTS", &file.git_hosts)
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
         let app = load_app(env, &file, &data_dir, &mut problems);
 
         let listen = listen.map_err(|p| problems.push(p)).ok();
@@ -298,6 +311,7 @@ impl Settings {
                 workers,
                 index_url,
                 advisory_db,
+                git_hosts,
             }),
             _ => Err(SettingsError(problems)),
         }
