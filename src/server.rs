@@ -278,6 +278,7 @@ pub async fn serve_on(
         crate::index::registries::Registries::new(index),
         resolver,
     );
+    deps.store = Some(store.clone());
     if let Some(dir) = state.settings.advisory_db.clone() {
         match tokio::task::spawn_blocking(move || crate::audit::AdvisoryDb::open(&dir)).await {
             Ok(Ok(db)) => {

@@ -458,3 +458,31 @@ async fn a_pr_that_fixes_an_advisory_says_so() {
     );
     assert!(body.contains("severity high"), "{body}");
 }
+
+#[tokio::test]
+async fn after_a_restart_blobs_come_from_the_store_and_nothing_to_do_still_costs_five_requests() {
+    let Some(mut world) = World::new(None).await else {
+        return;
+    };
+    let db = common::TestDb::sqlite();
+    let store = db.store().await;
+    world.pass.store = Some(store.clone());
+    world.run().await;
+    // A new process: empty memory, the same database.
+    let mut fresh = DepsPass::new(world.pass.index.clone(), world.pass.resolver.clone());
+    fresh.store = Some(store);
+    world.pass = fresh;
+    let before = world.calls().len();
+    let outcome = world.run().await;
+    assert_eq!(outcome.unchanged.len(), 3, "{outcome:?}");
+    assert_eq!(
+        world.calls()[before..].to_vec(),
+        vec![
+            "repos/get",
+            "git/get-ref",
+            "git/get-tree",
+            "pulls/list",
+            "issues/list-for-repo"
+        ]
+    );
+}

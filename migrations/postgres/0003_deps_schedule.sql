@@ -11,3 +11,11 @@ CREATE TABLE declined_updates (
     declined_at   BIGINT NOT NULL,
     PRIMARY KEY (repository_id, branch, fingerprint)
 );
+
+-- Git blob texts by object id (immutable), so a pass after a restart, or on another replica,
+-- reads unchanged manifests and lockfiles without asking GitHub.
+CREATE TABLE blobs (
+    sha     TEXT PRIMARY KEY,
+    content TEXT NOT NULL,
+    used_at BIGINT NOT NULL
+);

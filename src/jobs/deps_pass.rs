@@ -58,6 +58,8 @@ pub struct DepsPass {
     pub blobs: BlobCache,
     /// Release metadata (repository, changelog) for the links in PR bodies.
     pub meta: Option<MetaClient>,
+    /// Where blob texts outlive the process (and are shared by replicas).
+    pub store: Option<crate::store::Store>,
     /// The RustSec database, when one is at hand: PR bodies list the advisories fixed.
     pub advisories: Option<Arc<crate::audit::AdvisoryDb>>,
     /// The name people mention in commands (`@upkeep`).
@@ -73,6 +75,7 @@ impl DepsPass {
             .or_else(|_| MetaClient::crates_io(timeout))
             .ok();
         DepsPass {
+            store: None,
             advisories: None,
             meta,
             index,
@@ -252,12 +255,30 @@ impl DepsPass {
         Ok(parsed.config)
     }
 
+    /// A blob's text: from memory, else the store (shared by replicas, kept across restarts),
+    /// else GitHub.
     async fn blob(&self, repo: &Repo<'_>, sha: &str) -> Result<Arc<str>, PassError> {
         if let Some(text) = self.blobs.get(sha) {
             return Ok(text);
         }
+        let now = crate::time::now_ms();
+        if let Some(store) = &self.store {
+            match store.blob(sha, now).await {
+                Ok(Some(text)) => {
+                    self.blobs.put(sha, &text);
+                    return Ok(Arc::from(text.as_str()));
+                }
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, "blob cache unavailable"),
+            }
+        }
         let text = repo.blob(sha).await?;
         self.blobs.put(sha, &text);
+        if let Some(store) = &self.store {
+            if let Err(e) = store.put_blob(sha, &text, now).await {
+                warn!(error = %e, "blob not cached");
+            }
+        }
         Ok(Arc::from(text.as_str()))
     }
 

@@ -22,6 +22,8 @@ pub const DAILY_JOB: &str = "daily";
 pub const DEPS_JOB: &str = "deps";
 /// Finished jobs are kept this long, for `upkeep jobs` and debugging.
 const KEEP_DONE_MS: i64 = 7 * DAY_MS;
+/// Cached blob texts unused this long are dropped.
+const KEEP_BLOBS_MS: i64 = 14 * DAY_MS;
 
 /// Offset of a repository's daily slot from midnight UTC, in milliseconds. Stable across
 /// versions and machines (SHA-256, not the std hasher).
@@ -64,6 +66,7 @@ pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
         );
     }
     store.purge_done_jobs(now - KEEP_DONE_MS).await?;
+    store.purge_blobs(now - KEEP_BLOBS_MS).await?;
     let mut enqueued = 0;
     for repo in store.active_repositories().await? {
         let (slot, key) = due_slot(repo.id, now);

@@ -3,6 +3,7 @@
 //! share (`$n` placeholders, `ON CONFLICT`, `RETURNING`); the few that differ ask `dialect()`.
 //! Migrations live in `migrations/sqlite` and `migrations/postgres` and run at start-up.
 
+pub mod blobs;
 pub mod declined;
 pub mod deliveries;
 pub mod jobs;
