@@ -6,21 +6,14 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use common::registry::LoopbackRegistry;
+use common::repo_world::{self, REPO};
 use common::{eventually, TestDb, TestServer};
 use fake_github::webhooks::Endpoint;
 use fake_github::FakeGitHub;
-use secrecy::SecretString;
 use serde_json::json;
-use upkeep::cargo::Resolver;
-use upkeep::github::{GitHubApp, InstallationClient, RetryPolicy};
-use upkeep::index::IndexClient;
+use upkeep::github::InstallationClient;
 use upkeep::jobs::deps_pass::DepsPass;
-
-const REPO: &str = "o/r";
 
 struct World {
     github: FakeGitHub,
@@ -36,54 +29,10 @@ impl World {
     /// the server running against both.
     async fn new(config: &str) -> Option<World> {
         common::shared_dir()?;
-        let root = common::repo_root().join("tests/fixtures/repos/inherited");
-        let mut files: Vec<(String, String)> = upkeep::check::local_tree(&root)
-            .unwrap()
-            .into_iter()
-            .filter(|p| p != ".github/upkeep.toml")
-            .map(|p| {
-                let text = std::fs::read_to_string(root.join(&p)).unwrap();
-                (p, text)
-            })
-            .collect();
-        files.push((".github/upkeep.toml".into(), config.into()));
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
-        let github = FakeGitHub::builder()
-            .app(common::APP_ID, &common::public_key_pem())
-            .installation(7, "o")
-            .repository(7, REPO)
-            .files(REPO, &borrowed)
-            .start()
-            .await;
+        let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
         let registry = LoopbackRegistry::start().await;
-        let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
-        let app = Arc::new(
-            GitHubApp::new(
-                common::APP_ID,
-                &key,
-                &url::Url::parse(&github.uri()).unwrap(),
-                RetryPolicy::default(),
-            )
-            .unwrap(),
-        );
-        let pass = DepsPass::new(
-            upkeep::index::registries::Registries::new(
-                IndexClient::new(
-                    &registry.url(),
-                    Duration::from_secs(10),
-                    Duration::from_secs(600),
-                )
-                .unwrap(),
-            ),
-            Resolver {
-                index: Some(registry.url()),
-                ..Resolver::default()
-            },
-        );
-        let client = app.installation(7);
+        let pass = repo_world::deps_pass(&registry);
+        let client = repo_world::installation_client(&github);
         pass.run(&client, REPO, &Default::default()).await.unwrap();
         let db = TestDb::sqlite();
         let server = TestServer::start(common::settings(
@@ -324,39 +273,11 @@ fn sha256(s: &str) -> String {
 
 impl World {
     fn file_on_main(&self, path: &str) -> String {
-        self.github.with_world(|w| {
-            let repo = &w.repositories[REPO];
-            let head = repo.head().unwrap();
-            let tree = match repo.objects.get(head).unwrap() {
-                fake_github::git::Object::Commit(c) => c.tree.clone(),
-                _ => unreachable!(),
-            };
-            String::from_utf8(repo.objects.file(&tree, path).unwrap().1).unwrap()
-        })
+        repo_world::file_on(&self.github, "main", path).unwrap()
     }
 
     fn push(&self, files: &[(&str, &str)]) {
-        self.github.with_world(|w| {
-            let repo = w.repositories.get_mut(REPO).unwrap();
-            let head = repo.head().unwrap().clone();
-            let tree = match repo.objects.get(&head).unwrap() {
-                fake_github::git::Object::Commit(c) => c.tree.clone(),
-                _ => unreachable!(),
-            };
-            let mut all: std::collections::BTreeMap<String, Vec<u8>> = repo
-                .objects
-                .files(&tree)
-                .into_keys()
-                .map(|p| {
-                    let bytes = repo.objects.file(&tree, &p).unwrap().1;
-                    (p, bytes)
-                })
-                .collect();
-            for (p, c) in files {
-                all.insert((*p).to_owned(), c.as_bytes().to_vec());
-            }
-            repo.commit_files(&all, "migrate demo-rand", 1_800_000_000);
-        });
+        repo_world::push(&self.github, files, "migrate demo-rand");
     }
 }
 

@@ -6,35 +6,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::registry::LoopbackRegistry;
+use common::repo_world::{self, REPO};
 use fake_github::FakeGitHub;
-use secrecy::SecretString;
-use upkeep::cargo::Resolver;
-use upkeep::github::{GitHubApp, InstallationClient, RetryPolicy};
-use upkeep::index::IndexClient;
+use upkeep::github::InstallationClient;
 use upkeep::jobs::deps_pass::{DepsPass, PassOutcome};
-
-const REPO: &str = "o/r";
-
-/// The `inherited` fixture workspace's files, with `.github/upkeep.toml` replaced by `config`.
-fn fixture_files(config: Option<&str>) -> Vec<(String, String)> {
-    let root = common::repo_root().join("tests/fixtures/repos/inherited");
-    let tree = upkeep::check::local_tree(&root).unwrap();
-    let mut files: Vec<(String, String)> = tree
-        .iter()
-        .filter(|p| p.as_str() != ".github/upkeep.toml")
-        .map(|p| (p.clone(), std::fs::read_to_string(root.join(p)).unwrap()))
-        .collect();
-    files.push(("README.md".into(), "# r\n".into()));
-    if let Some(c) = config {
-        files.push((".github/upkeep.toml".into(), c.into()));
-    }
-    files
-}
 
 struct World {
     github: FakeGitHub,
@@ -46,46 +24,14 @@ struct World {
 impl World {
     async fn new(config: Option<&str>) -> Option<World> {
         common::shared_dir()?;
-        let files = fixture_files(config);
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
-        let github = FakeGitHub::builder()
-            .app(common::APP_ID, &common::public_key_pem())
-            .installation(7, "o")
-            .repository(7, REPO)
-            .files(REPO, &borrowed)
-            .start()
-            .await;
+        let github = repo_world::github_with(&repo_world::fixture_files(config)).await;
         let registry = LoopbackRegistry::start().await;
-        let index = upkeep::index::registries::Registries::new(
-            IndexClient::new(
-                &registry.url(),
-                Duration::from_secs(10),
-                Duration::from_secs(600),
-            )
-            .unwrap(),
-        );
-        let resolver = Resolver {
-            index: Some(registry.url()),
-            ..Resolver::default()
-        };
-        let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
-        let app = Arc::new(
-            GitHubApp::new(
-                common::APP_ID,
-                &key,
-                &url::Url::parse(&github.uri()).unwrap(),
-                RetryPolicy::default(),
-            )
-            .unwrap(),
-        );
-        let client = app.installation(7);
+        let pass = repo_world::deps_pass(&registry);
+        let client = repo_world::installation_client(&github);
         Some(World {
             github,
             _registry: registry,
-            pass: DepsPass::new(index, resolver),
+            pass,
             client,
         })
     }
@@ -125,44 +71,12 @@ impl World {
         })
     }
 
-    /// A file's text at the tip of a branch.
     fn file_on(&self, branch: &str, path: &str) -> Option<String> {
-        self.github.with_world(|w| {
-            let repo = &w.repositories[REPO];
-            let sha = repo.refs.get(&format!("heads/{branch}"))?;
-            let tree = match repo.objects.get(sha)? {
-                fake_github::git::Object::Commit(c) => c.tree.clone(),
-                _ => return None,
-            };
-            repo.objects
-                .file(&tree, path)
-                .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
-        })
+        repo_world::file_on(&self.github, branch, path)
     }
 
-    /// Commits files on the default branch, as a person pushing would.
     fn push(&self, files: &[(&str, &str)]) {
-        self.github.with_world(|w| {
-            let repo = w.repositories.get_mut(REPO).unwrap();
-            let head = repo.head().unwrap().clone();
-            let tree = match repo.objects.get(&head).unwrap() {
-                fake_github::git::Object::Commit(c) => c.tree.clone(),
-                _ => unreachable!(),
-            };
-            let mut all: BTreeMap<String, Vec<u8>> = repo
-                .objects
-                .files(&tree)
-                .into_keys()
-                .map(|p| {
-                    let bytes = repo.objects.file(&tree, &p).unwrap().1;
-                    (p, bytes)
-                })
-                .collect();
-            for (p, c) in files {
-                all.insert((*p).to_owned(), c.as_bytes().to_vec());
-            }
-            repo.commit_files(&all, "a push", 1_800_000_000);
-        });
+        repo_world::push(&self.github, files, "a push");
     }
 
     fn calls(&self) -> Vec<String> {

@@ -153,18 +153,10 @@ impl Store {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(Repository {
-                id: r.try_get(0)?,
-                installation_id: r.try_get(1)?,
-                full_name: r.try_get(2)?,
-                private: r.try_get::<i64, _>(3)? != 0,
-                last_daily_key: r.try_get(4)?,
-                deps_next_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
-        .map_err(|e: sqlx::Error| StoreError::from(e))
+        row.as_ref()
+            .map(repository_from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Repositories upkeep should work on: granted, of a live, unsuspended installation.
@@ -178,16 +170,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(Repository {
-                    id: r.try_get(0)?,
-                    installation_id: r.try_get(1)?,
-                    full_name: r.try_get(2)?,
-                    private: r.try_get::<i64, _>(3)? != 0,
-                    last_daily_key: r.try_get(4)?,
-                    deps_next_at: r.try_get(5)?,
-                })
-            })
+            .map(repository_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -258,4 +241,17 @@ async fn upsert_repository<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// A repository from a row of `id, installation_id, full_name, private, last_daily_key,
+/// deps_next_at`.
+fn repository_from_row(r: &sqlx::any::AnyRow) -> Result<Repository, sqlx::Error> {
+    Ok(Repository {
+        id: r.try_get(0)?,
+        installation_id: r.try_get(1)?,
+        full_name: r.try_get(2)?,
+        private: r.try_get::<i64, _>(3)? != 0,
+        last_daily_key: r.try_get(4)?,
+        deps_next_at: r.try_get(5)?,
+    })
 }

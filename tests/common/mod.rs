@@ -15,6 +15,7 @@ use upkeep::settings::{Environment, Settings};
 use upkeep::store::Store;
 
 pub mod registry;
+pub mod repo_world;
 
 pub const SECRET: &str = "test-webhook-secret-0123456789";
 pub const APP_ID: u64 = 4242;
