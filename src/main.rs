@@ -109,13 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Locally, a private registry on the user's own network is theirs to read.
             let registries = upkeep::index::registries::Registries::new(client.clone())
                 .allow_private_hosts(true);
-            let mut report = upkeep::check::run(&path, &registries).await?;
-            if let Some(dir) = advisory_db {
-                let db = upkeep::audit::AdvisoryDb::open(&dir)?;
-                for ws in &mut report.workspaces {
-                    ws.plan.annotate_advisories(&db);
-                }
-            }
+            let db = advisory_db
+                .map(|dir| upkeep::audit::AdvisoryDb::open(&dir))
+                .transpose()?;
+            let report = upkeep::check::run(&path, &registries, db.as_ref()).await?;
             match format {
                 Format::Text => print!("{}", upkeep::check::render::text(&report)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

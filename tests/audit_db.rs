@@ -45,3 +45,43 @@ fn a_directory_that_is_not_a_database_is_a_clear_error() {
         .expect("no database there");
     assert!(err.to_string().contains("cannot be read"), "{err}");
 }
+
+#[test]
+fn a_lockfile_audit_finds_what_cargo_audit_finds_with_the_chain_that_pulls_it_in() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let db = AdvisoryDb::open(&shared.join("advisory-db")).unwrap();
+    let src = "registry+https://github.com/rust-lang/crates.io-index";
+    let lock = format!(
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"middle\"]\n\n[[package]]\nname = \"middle\"\nversion = \"1.0.0\"\nsource = \"{src}\"\ndependencies = [\"smallvec\"]\n\n[[package]]\nname = \"smallvec\"\nversion = \"0.6.2\"\nsource = \"{src}\"\n"
+    );
+    let yanked = [("middle".to_owned(), "1.0.0".to_owned())]
+        .into_iter()
+        .collect();
+    let findings = upkeep::audit::audit(&db, &lock, &yanked).unwrap();
+    let double_free = findings
+        .iter()
+        .find(|f| f.id.as_deref() == Some("RUSTSEC-2018-0003"))
+        .expect("smallvec 0.6.2 is vulnerable");
+    assert_eq!(double_free.krate, "smallvec");
+    assert_eq!(double_free.kind, "vulnerability");
+    assert_eq!(
+        double_free.chain,
+        vec!["app 0.1.0", "middle 1.0.0", "smallvec 0.6.2"]
+    );
+    assert!(
+        double_free.patched.iter().any(|p| p.contains("0.6.3")),
+        "{:?}",
+        double_free.patched
+    );
+    let y = findings
+        .iter()
+        .find(|f| f.kind == "yanked")
+        .expect("yanked reported");
+    assert_eq!((y.krate.as_str(), y.id.as_deref()), ("middle", None));
+    assert!(
+        findings.iter().all(|f| f.krate != "app"),
+        "the workspace itself is not audited"
+    );
+}

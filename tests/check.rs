@@ -230,3 +230,56 @@ async fn with_an_advisory_database_each_update_names_the_advisories_it_fixes() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn with_an_advisory_database_the_lockfile_is_audited_too() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    let db = common::repo_root().join("tests/fixtures/advisory-db");
+    let db = db.to_str().unwrap();
+    let (ok, stdout, stderr) = check(
+        &repo,
+        &registry.url(),
+        &["--format", "json", "--advisory-db", db],
+    );
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings: Vec<(String, String, String, String)> = report["workspaces"][0]["advisories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or("-").to_owned(),
+                f["crate"].as_str().unwrap().to_owned(),
+                f["version"].as_str().unwrap().to_owned(),
+                f["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![
+            (
+                "RUSTSEC-2099-0001".into(),
+                "demo-log".into(),
+                "0.4.17".into(),
+                "vulnerability".into()
+            ),
+            (
+                "-".into(),
+                "demo-yanked".into(),
+                "1.2.3".into(),
+                "yanked".into()
+            ),
+        ]
+    );
+    let (_, text, _) = check(&repo, &registry.url(), &["--advisory-db", db]);
+    assert!(
+        text.contains(
+            "RUSTSEC-2099-0001 demo-log 0.4.17 (vulnerability, high): Log lines can leak secrets"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("via a 0.1.0 -> demo-log 0.4.17"), "{text}");
+}

@@ -13,6 +13,8 @@ use semver::Version;
 pub enum AuditError {
     #[error("the advisory database at {path} cannot be read: {message}")]
     Open { path: String, message: String },
+    #[error("Cargo.lock cannot be audited: {0}")]
+    Lockfile(String),
 }
 
 /// An advisory, as a PR body or `upkeep check` shows it.
@@ -43,6 +45,11 @@ impl AdvisoryDb {
                 path: dir.display().to_string(),
                 message: e.to_string(),
             })
+    }
+
+    /// The `rustsec` database itself.
+    pub fn database(&self) -> &rustsec::Database {
+        &self.db
     }
 
     /// How many advisories it holds.

@@ -5,11 +5,12 @@
 
 pub mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
+use crate::audit::AdvisoryDb;
 use crate::cargo::{Change, ResolveError, Resolver};
 use crate::config::{self, Problem, RepoConfig};
 use crate::deps::{discover, plan, Discovery, Plan, PlanInput, Workspace};
@@ -35,6 +36,8 @@ pub enum CheckError {
     Unsettled(Vec<String>),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 /// One workspace's findings.
@@ -48,6 +51,8 @@ pub struct WorkspaceReport {
     pub lockfile_format: Option<u32>,
     pub problems: Vec<String>,
     pub plan: Plan,
+    /// What the lockfile's audit found (with `--advisory-db`).
+    pub advisories: Vec<crate::audit::Finding>,
 }
 
 /// What `upkeep check` found.
@@ -130,12 +135,16 @@ pub fn local_workspaces(
 }
 
 /// Runs the check: discovery, index, plan.
-pub async fn run(root: &Path, index: &Registries) -> Result<Report, CheckError> {
+pub async fn run(
+    root: &Path,
+    index: &Registries,
+    advisories: Option<&AdvisoryDb>,
+) -> Result<Report, CheckError> {
     let tree = local_tree(root)?;
     if !tree.iter().any(|p| p.ends_with("Cargo.toml")) {
         return Err(CheckError::NotRust(root.to_owned()));
     }
-    let (workspaces, _) = local_workspaces(root, &tree)?;
+    let (workspaces, files) = local_workspaces(root, &tree)?;
     let (config, config_problems) = match std::fs::read_to_string(root.join(config::repo::PATH)) {
         Ok(text) => {
             let parsed = config::parse(&text);
@@ -145,9 +154,33 @@ pub async fn run(root: &Path, index: &Registries) -> Result<Report, CheckError> 
     };
     let (versions, problems) = index.candidates(&workspaces).await;
     let now = Utc::now();
-    let reports = workspaces
-        .iter()
-        .map(|ws| WorkspaceReport {
+    let mut reports = Vec::new();
+    for ws in &workspaces {
+        let mut plan = plan(&PlanInput {
+            workspace: ws,
+            config: &config,
+            versions: &versions,
+            open_prs: &[],
+            now,
+        });
+        let mut findings = Vec::new();
+        if let (Some(db), Some((path, locked))) = (advisories, &ws.lockfile) {
+            plan.annotate_advisories(db);
+            let yanked: BTreeSet<(String, String)> = locked
+                .packages
+                .iter()
+                .filter(|p| {
+                    versions
+                        .get(&p.name)
+                        .is_some_and(|c| c.iter().any(|c| c.version == p.version && c.yanked))
+                })
+                .map(|p| (p.name.clone(), p.version.to_string()))
+                .collect();
+            if let Some(text) = files.get(path) {
+                findings = crate::audit::audit(db, text, &yanked)?;
+            }
+        }
+        reports.push(WorkspaceReport {
             root: ws.root.clone(),
             msrv: ws.msrv.as_ref().map(ToString::to_string),
             toolchain: ws.toolchain.clone(),
@@ -155,15 +188,10 @@ pub async fn run(root: &Path, index: &Registries) -> Result<Report, CheckError> 
             locked_packages: ws.lockfile.as_ref().map_or(0, |(_, l)| l.packages.len()),
             lockfile_format: ws.lockfile.as_ref().map(|(_, l)| l.format),
             problems: ws.problems.clone(),
-            plan: plan(&PlanInput {
-                workspace: ws,
-                config: &config,
-                versions: &versions,
-                open_prs: &[],
-                now,
-            }),
-        })
-        .collect();
+            plan,
+            advisories: findings,
+        });
+    }
     Ok(Report {
         path: root.display().to_string(),
         index: index.default_client().base().to_string(),

@@ -91,6 +91,25 @@ pub fn text(report: &Report) -> String {
                 );
             }
         }
+        if !ws.advisories.is_empty() {
+            let _ = writeln!(out, "  advisories:");
+        }
+        for f in &ws.advisories {
+            let id = f.id.as_deref().unwrap_or("yanked");
+            let severity = f
+                .severity
+                .as_ref()
+                .map(|s| format!(", {s}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "      {id} {} {} ({}{severity}): {}",
+                f.krate, f.version, f.kind, f.title
+            );
+            if f.chain.len() > 1 {
+                let _ = writeln!(out, "        via {}", f.chain.join(" -> "));
+            }
+        }
         if !ws.plan.waiting.is_empty() {
             let _ = writeln!(out, "  waiting:");
         }
