@@ -30,7 +30,11 @@ impl Readiness {
 }
 
 /// Probes every component.
-pub async fn readiness(store: &Store, app_configured: bool) -> Readiness {
+pub async fn readiness(
+    store: &Store,
+    app_configured: bool,
+    advisories: &crate::audit::AdvisoryHealth,
+) -> Readiness {
     let mut components = BTreeMap::new();
     let mut details = BTreeMap::new();
     let database_ok = match store.ping(DATABASE_PROBE_TIMEOUT).await {
@@ -52,9 +56,13 @@ pub async fn readiness(store: &Store, app_configured: bool) -> Readiness {
             "setup"
         },
     );
+    components.insert("advisory_db", advisories.status);
+    if let Some(d) = &advisories.detail {
+        details.insert("advisory_db", d.clone());
+    }
     let status = if !database_ok {
         "unavailable"
-    } else if !app_configured {
+    } else if !app_configured || advisories.status != "healthy" {
         "degraded"
     } else {
         "ok"

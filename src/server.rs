@@ -38,6 +38,23 @@ pub struct AppState {
     pub setup: crate::setup::SetupStates,
     /// Stores deliveries in batches (group commit).
     pub deliveries: webhook::writer::DeliveryWriter,
+    /// The RustSec database: a local copy, or fetched and refreshed hourly.
+    pub advisories: Arc<crate::audit::Advisories>,
+}
+
+/// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
+/// fetched from `UPKEEP_ADVISORY_DB_URL` into the data directory.
+fn advisories_for(settings: &Settings) -> crate::audit::Advisories {
+    if let Some(dir) = &settings.advisory_db {
+        match crate::audit::AdvisoryDb::open(dir) {
+            Ok(db) => return crate::audit::Advisories::local(db),
+            Err(e) => tracing::warn!(error = %e, "UPKEEP_ADVISORY_DB does not open"),
+        }
+    }
+    crate::audit::Advisories::remote(crate::audit::AdvisorySource::new(
+        &settings.advisory_db_url,
+        &settings.data_dir,
+    ))
 }
 
 impl AppState {
@@ -52,6 +69,7 @@ impl AppState {
                 webhook::DELIVERY_JOB,
             ),
             store,
+            advisories: Arc::new(advisories_for(&settings)),
             settings: settings.clone(),
         });
         if let Some(creds) = settings.app {
@@ -173,7 +191,14 @@ fn error_response(status: StatusCode, message: &str) -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let readiness = crate::health::readiness(&state.store, state.credentials().is_some()).await;
+    let readiness = crate::health::readiness(
+        &state.store,
+        state.credentials().is_some(),
+        &state
+            .advisories
+            .health(2 * ADVISORY_REFRESH + std::time::Duration::from_secs(600)),
+    )
+    .await;
     let status = if readiness.is_ready() {
         StatusCode::OK
     } else {
@@ -279,16 +304,7 @@ pub async fn serve_on(
         resolver,
     );
     deps.store = Some(store.clone());
-    if let Some(dir) = state.settings.advisory_db.clone() {
-        match tokio::task::spawn_blocking(move || crate::audit::AdvisoryDb::open(&dir)).await {
-            Ok(Ok(db)) => {
-                info!(advisories = db.len(), "advisory database loaded");
-                deps.advisories = Some(Arc::new(db));
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "advisory database unavailable"),
-            Err(e) => tracing::warn!(error = %e, "advisory database load failed"),
-        }
-    }
+    deps.advisories = Some(Arc::clone(&state.advisories));
     let handler = Arc::new(AppHandler::new(
         store.clone(),
         Arc::clone(&state.github),
@@ -306,6 +322,10 @@ pub async fn serve_on(
         .yielding_to(state.deliveries.priority());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
+    tasks.push(tokio::spawn(refresh_advisories(
+        Arc::clone(&state.advisories),
+        stop_rx.clone(),
+    )));
     tasks.push(tokio::spawn(scheduler::run(
         store.clone(),
         background.scheduler_every,
@@ -324,6 +344,29 @@ pub async fn serve_on(
     }
     store.close().await;
     result.map_err(ServeError::Io)
+}
+
+/// How often the advisory database is fetched again.
+const ADVISORY_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Fetches the advisory database at start-up and hourly (a local copy is left alone).
+async fn refresh_advisories(
+    advisories: Arc<crate::audit::Advisories>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match advisories.refresh().await {
+            Ok(true) => info!("advisory database updated"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "advisory database not refreshed; the last good copy stays in use")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ADVISORY_REFRESH) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 fn store_kind(store: &Store) -> &'static str {

@@ -78,6 +78,8 @@ pub struct Settings {
     pub index_url: url::Url,
     /// A local RustSec advisory database (`UPKEEP_ADVISORY_DB`), used without the network.
     pub advisory_db: Option<PathBuf>,
+    /// Where the advisory database is fetched from otherwise (`UPKEEP_ADVISORY_DB_URL`).
+    pub advisory_db_url: String,
     /// Hosts git dependencies may be fetched from while resolving lockfiles, besides GitHub's
     /// own (`UPKEEP_GIT_HOSTS`, comma-separated).
     pub git_hosts: Vec<String>,
@@ -101,6 +103,7 @@ struct FileSettings {
     workers: Option<toml::Value>,
     index_url: Option<String>,
     advisory_db: Option<String>,
+    advisory_db_url: Option<String>,
     git_hosts: Option<String>,
 }
 
@@ -263,6 +266,8 @@ impl Settings {
             }
         }
 
+        let advisory_db_url = value("UPKEEP_ADVISORY_DB_URL", &file.advisory_db_url)
+            .unwrap_or_else(|| crate::audit::source::DEFAULT_URL.to_owned());
         let git_hosts: Vec<String> = value("UPKEEP_GIT_HOSTS", &file.git_hosts)
             .map(|v| {
                 v.split(',')
@@ -311,6 +316,7 @@ impl Settings {
                 workers,
                 index_url,
                 advisory_db,
+                advisory_db_url,
                 git_hosts,
             }),
             _ => Err(SettingsError(problems)),

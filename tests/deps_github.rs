@@ -42,7 +42,7 @@ impl World {
             &common::repo_root().join("tests/fixtures/advisory-db"),
         )
         .unwrap();
-        self.pass.advisories = Some(Arc::new(db));
+        self.pass.advisories = Some(Arc::new(upkeep::audit::Advisories::local(db)));
         self
     }
 

@@ -30,6 +30,7 @@ async fn readyz_turns_503_while_the_sqlite_file_is_gone_and_recovers_without_res
     let (status, body) = readiness(&server).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["components"]["database"], "healthy");
+    assert_eq!(body["components"]["advisory_db"], "healthy");
     assert_eq!(body["status"], "ok");
 
     // Root ignores file modes, so "unreadable" is done by taking the file away.

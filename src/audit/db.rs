@@ -15,6 +15,8 @@ pub enum AuditError {
     Open { path: String, message: String },
     #[error("Cargo.lock cannot be audited: {0}")]
     Lockfile(String),
+    #[error("fetching the advisory database from {url}: {message}")]
+    Fetch { url: String, message: String },
 }
 
 /// An advisory, as a PR body or `upkeep check` shows it.

@@ -6,6 +6,8 @@
 
 pub mod db;
 pub mod findings;
+pub mod source;
 
 pub use db::{AdvisoryDb, AdvisoryRef, AuditError};
 pub use findings::{audit, Finding};
+pub use source::{Advisories, AdvisoryHealth, AdvisorySource};

@@ -61,7 +61,7 @@ pub struct DepsPass {
     /// Where blob texts outlive the process (and are shared by replicas).
     pub store: Option<crate::store::Store>,
     /// The RustSec database, when one is at hand: PR bodies list the advisories fixed.
-    pub advisories: Option<Arc<crate::audit::AdvisoryDb>>,
+    pub advisories: Option<Arc<crate::audit::Advisories>>,
     /// The name people mention in commands (`@upkeep`).
     pub slug: String,
     /// Heads whose configuration problems were already reported (repository → head).
@@ -385,7 +385,8 @@ impl DepsPass {
         } else {
             pr.title.clone()
         };
-        let fixed: Vec<(String, crate::audit::AdvisoryRef)> = match &self.advisories {
+        let db = self.advisories.as_ref().and_then(|a| a.current());
+        let fixed: Vec<(String, crate::audit::AdvisoryRef)> = match &db {
             Some(db) => resolved
                 .changes
                 .iter()

@@ -144,6 +144,14 @@ pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
             private_key_path().display().to_string(),
         ),
         ("UPKEEP_WEBHOOK_SECRET", SECRET.to_owned()),
+        // A local advisory database: tests never fetch one.
+        (
+            "UPKEEP_ADVISORY_DB",
+            repo_root()
+                .join("tests/fixtures/advisory-db")
+                .display()
+                .to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -1,0 +1,150 @@
+//! Keeping the advisory database current: fetched from a git repository (here a local one)
+//! into the data directory, swapped in only when it changed and opens cleanly, and kept when a
+//! fetch fails, with the holder reporting itself degraded.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use semver::Version;
+use upkeep::audit::{Advisories, AdvisorySource};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A git repository holding the fixture advisory database.
+fn upstream(dir: &Path) {
+    let src = common::repo_root().join("tests/fixtures/advisory-db/crates/demo-log");
+    let dst = dir.join("crates/demo-log");
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+    git(dir, &["init", "--quiet", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "--quiet", "-m", "advisories"]);
+}
+
+fn fixes(advisories: &Advisories, name: &str, from: &str, to: &str) -> Vec<String> {
+    advisories
+        .current()
+        .expect("a database")
+        .fixed_by(
+            name,
+            &Version::parse(from).unwrap(),
+            &Version::parse(to).unwrap(),
+        )
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fetch_swaps_in_a_new_copy_only_when_it_changed_and_a_failure_keeps_the_last_good_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("upstream");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&repo).unwrap();
+    upstream(&repo);
+    let url = repo.display().to_string();
+
+    let advisories = Advisories::remote(AdvisorySource::new(&url, &data));
+    assert!(advisories.current().is_none());
+    assert_eq!(
+        advisories.health(Duration::from_secs(3600)).status,
+        "missing"
+    );
+    assert!(advisories.refresh().await.unwrap(), "first fetch");
+    assert_eq!(
+        fixes(&advisories, "demo-log", "0.4.17", "0.4.22"),
+        vec!["RUSTSEC-2099-0001"]
+    );
+    assert_eq!(
+        advisories.health(Duration::from_secs(3600)).status,
+        "healthy"
+    );
+    assert!(!advisories.refresh().await.unwrap(), "nothing new upstream");
+
+    // A new advisory upstream arrives with the next fetch; the old copy is removed.
+    let first_copy = std::fs::canonicalize(data.join("advisory-db")).unwrap();
+    let md = std::fs::read_to_string(repo.join("crates/demo-log/RUSTSEC-2099-0001.md")).unwrap();
+    std::fs::create_dir_all(repo.join("crates/demo-rand")).unwrap();
+    std::fs::write(
+        repo.join("crates/demo-rand/RUSTSEC-2099-0002.md"),
+        md.replace("RUSTSEC-2099-0001", "RUSTSEC-2099-0002")
+            .replace("package = \"demo-log\"", "package = \"demo-rand\"")
+            .replace(">= 0.4.20", ">= 0.9.0"),
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "one more"]);
+    assert!(advisories.refresh().await.unwrap());
+    assert_eq!(
+        fixes(&advisories, "demo-rand", "0.8.1", "0.9.0"),
+        vec!["RUSTSEC-2099-0002"]
+    );
+    assert!(!first_copy.exists(), "the superseded copy is removed");
+
+    // The source goes away: the copy on disk stays in use and health says why.
+    let offline = Advisories::remote(AdvisorySource::new(
+        &tmp.path().join("gone").display().to_string(),
+        &data,
+    ));
+    assert!(
+        offline.current().is_some(),
+        "the copy on disk is used at start"
+    );
+    assert!(offline.refresh().await.is_err());
+    assert_eq!(
+        fixes(&offline, "demo-rand", "0.8.1", "0.9.0"),
+        vec!["RUSTSEC-2099-0002"]
+    );
+    let health = offline.health(Duration::from_secs(3600));
+    assert_eq!(health.status, "degraded");
+    assert!(
+        health
+            .detail
+            .unwrap()
+            .contains("fetching the advisory database"),
+        "names the failure"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_upstream_never_replaces_a_good_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("upstream");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&repo).unwrap();
+    upstream(&repo);
+    let advisories = Advisories::remote(AdvisorySource::new(&repo.display().to_string(), &data));
+    advisories.refresh().await.unwrap();
+    std::fs::write(
+        repo.join("crates/demo-log/RUSTSEC-2099-0001.md"),
+        "not an advisory",
+    )
+    .unwrap();
+    git(&repo, &["commit", "--quiet", "-am", "broken"]);
+    assert!(advisories.refresh().await.is_err());
+    assert_eq!(
+        fixes(&advisories, "demo-log", "0.4.17", "0.4.22"),
+        vec!["RUSTSEC-2099-0001"]
+    );
+}
