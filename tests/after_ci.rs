@@ -336,3 +336,76 @@ async fn a_pr_a_person_closes_unmerged_is_not_proposed_again() {
     assert!(outcome.opened.is_empty(), "not reopened: {outcome:?}");
     world.github.assert_conformant();
 }
+
+impl World {
+    /// Delivers `pull_request` opened from `branch` at `head` onto main.
+    async fn pull_request_opened(&self, branch: &str, head: &str) {
+        let base = self
+            .github
+            .with_world(|w| w.repositories[REPO].head().unwrap().clone());
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "pull_request",
+                "opened.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["pull_request"]["head"]["ref"] = json!(branch);
+                    p["pull_request"]["head"]["sha"] = json!(head);
+                    p["pull_request"]["base"]["ref"] = json!("main");
+                    p["pull_request"]["base"]["sha"] = json!(base);
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+    }
+
+    fn audit_runs(&self, head: &str) -> Vec<serde_json::Value> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .check_runs
+                .iter()
+                .filter(|r| r["name"] == "upkeep/audit" && r["head_sha"] == head)
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_pr_that_brings_in_a_vulnerable_crate_fails_the_audit_check_and_one_without_lockfile_gets_none(
+) {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    let lock = world.file_on_main("Cargo.lock");
+    let evil = format!(
+        "{lock}\n[[package]]\nname = \"demo-evil\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+    );
+    let head = repo_world::branch(&world.github, "add-evil", &[("Cargo.lock", &evil)]);
+    world.pull_request_opened("add-evil", &head).await;
+    let runs = eventually(20, "the audit check", || async {
+        let runs = world.audit_runs(&head);
+        (!runs.is_empty()).then_some(runs)
+    })
+    .await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["conclusion"], "failure");
+    let summary = runs[0]["output"]["summary"].as_str().unwrap();
+    assert!(summary.contains("RUSTSEC-2099-0003"), "{summary}");
+    assert!(
+        !summary.contains("RUSTSEC-2099-0001"),
+        "demo-log's advisory was already on main: {summary}"
+    );
+
+    let docs = repo_world::branch(&world.github, "docs", &[("README.md", "# better words\n")]);
+    world.pull_request_opened("docs", &docs).await;
+    world.processed().await;
+    assert!(
+        world.audit_runs(&docs).is_empty(),
+        "no lockfile change, no check"
+    );
+    world.github.assert_conformant();
+}

@@ -80,6 +80,11 @@ impl AppHandler {
                 e.workflow_run.head_branch.as_deref(),
                 e.workflow_run.head_sha.as_str(),
             ),
+            Event::PullRequest(e)
+                if matches!(e.action.as_str(), "opened" | "synchronize" | "reopened") =>
+            {
+                return self.audit_pull_request(e).await.map(Some);
+            }
             Event::CheckSuite(e) if e.action == "completed" => (
                 &e.repository.full_name,
                 e.installation.as_ref().map(|i| i.id),
@@ -107,6 +112,34 @@ impl AppHandler {
             AfterCi::NeedsHuman { .. } => "needs a person",
             AfterCi::RedLeftOpen(_) => "red",
         }))
+    }
+
+    /// The `upkeep/audit` check on a PR that changes a lockfile.
+    async fn audit_pull_request(
+        &self,
+        e: &events::PullRequestEvent,
+    ) -> Result<&'static str, JobError> {
+        let (Some(installation), Some(github)) = (e.installation.as_ref(), self.github()) else {
+            return Ok("recorded");
+        };
+        let Some(db) = self.deps.advisories.as_ref().and_then(|a| a.current()) else {
+            return Ok("no advisory database yet");
+        };
+        let client = github.installation(installation.id);
+        let conclusion = super::audit_check::on_pull_request(
+            &client,
+            &e.repository.full_name,
+            &e.pull_request.base.sha,
+            &e.pull_request.head.sha,
+            &db,
+        )
+        .await?;
+        Ok(match conclusion.as_deref() {
+            None => "no lockfile change",
+            Some("failure") => "audit failed",
+            Some("neutral") => "audit warnings",
+            Some(_) => "audit passed",
+        })
     }
 
     async fn act(&self, event: Event) -> Result<&'static str, StoreError> {

@@ -3,6 +3,7 @@
 //! PostgreSQL with replica-safe scheduling (see docs/ARCHITECTURE.md).
 
 pub mod after_ci;
+pub mod audit_check;
 pub mod deps_pass;
 pub mod handlers;
 pub mod queue;

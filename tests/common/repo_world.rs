@@ -118,3 +118,34 @@ pub fn push(github: &FakeGitHub, files: &[(&str, &str)], message: &str) {
         repo.commit_files(&all, message, 1_800_000_000);
     });
 }
+
+/// Commits `files` on top of `main` onto branch `name` (main stays put); the new commit's id.
+pub fn branch(github: &FakeGitHub, name: &str, files: &[(&str, &str)]) -> String {
+    let main = github.with_world(|w| w.repositories[REPO].head().unwrap().clone());
+    let tree = tree_of(github, "main").unwrap();
+    github.with_world(|w| {
+        let repo = w.repositories.get_mut(REPO).unwrap();
+        let mut all: BTreeMap<String, Vec<u8>> = repo
+            .objects
+            .files(&tree)
+            .into_keys()
+            .map(|p| {
+                let bytes = repo.objects.file(&tree, &p).unwrap().1;
+                (p, bytes)
+            })
+            .collect();
+        for (p, c) in files {
+            all.insert((*p).to_owned(), c.as_bytes().to_vec());
+        }
+        let new_tree = repo.objects.tree_from_files(&all);
+        let sha = repo.objects.commit(fake_github::git::Commit {
+            tree: new_tree,
+            parents: vec![main],
+            message: format!("work on {name}"),
+            author: "Octocat <octocat@github.com>".into(),
+            time: 1_800_000_100,
+        });
+        repo.refs.insert(format!("heads/{name}"), sha.clone());
+        sha
+    })
+}
