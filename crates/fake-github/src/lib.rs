@@ -15,6 +15,7 @@ pub mod git;
 mod git_routes;
 mod graphql;
 mod issue_routes;
+mod mergeable;
 pub mod openapi;
 mod routes;
 pub mod webhooks;
