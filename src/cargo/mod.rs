@@ -77,6 +77,18 @@ pub struct Change<'a> {
     pub refresh: bool,
 }
 
+impl<'a> Change<'a> {
+    /// What a planned PR asks of cargo: its edits and precise moves, or a plain `cargo update`
+    /// for a refresh with nothing held back.
+    pub fn for_pr(pr: &'a crate::deps::PlannedPr) -> Self {
+        Change {
+            edits: &pr.edits,
+            precise: &pr.precise,
+            refresh: pr.kind == crate::deps::PrKind::Refresh && pr.precise.is_empty(),
+        }
+    }
+}
+
 /// One package that moved in the lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LockChange {

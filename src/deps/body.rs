@@ -46,16 +46,30 @@ pub fn fingerprint_of(body: &str) -> Option<&str> {
     rest.split_whitespace().next()
 }
 
+/// What a body says besides the plan: cargo's actual lockfile diff, the MSRV, the command
+/// slug, what each new release says about itself (by crate name), the advisories fixed, and
+/// the default-branch commit the PR is built on (recorded in the marker).
+#[derive(Clone, Copy)]
+pub struct BodyInputs<'a> {
+    pub changes: &'a [LockChange],
+    pub msrv: Option<&'a Version>,
+    pub slug: &'a str,
+    pub meta: &'a BTreeMap<String, CrateMeta>,
+    pub fixed: &'a [(String, AdvisoryRef)],
+    pub base: &'a str,
+}
+
 /// The PR's body. `meta` holds what each new release says about itself (by crate name),
 /// `fixed` the advisories the change leaves behind.
-pub fn render(
-    pr: &PlannedPr,
-    changes: &[LockChange],
-    msrv: Option<&Version>,
-    slug: &str,
-    meta: &BTreeMap<String, CrateMeta>,
-    fixed: &[(String, AdvisoryRef)],
-) -> String {
+pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
+    let BodyInputs {
+        changes,
+        msrv,
+        slug,
+        meta,
+        fixed,
+        base,
+    } = *inputs;
     let mut s = String::new();
     let intro = match pr.kind {
         PrKind::Yanked => "Moves off a yanked release: the locked version was withdrawn by its authors.",
@@ -199,7 +213,7 @@ pub fn render(
         .collect();
     let _ = write!(
         s,
-        "\n{MARKER}{} kind={} automerge={} updates={} -->\n",
+        "\n{MARKER}{} kind={} automerge={} updates={} base={base} -->\n",
         fingerprint(pr),
         match pr.kind {
             PrKind::Yanked => "yanked",
@@ -212,7 +226,7 @@ pub fn render(
     s
 }
 
-/// The `key=value` fields of our marker in a body (`kind`, `automerge`, `updates`).
+/// The `key=value` fields of our marker in a body (`kind`, `automerge`, `updates`, `base`).
 pub fn marker_fields(body: &str) -> Vec<(&str, &str)> {
     let Some(start) = body.find(MARKER).map(|i| i + MARKER.len()) else {
         return Vec::new();
@@ -222,6 +236,14 @@ pub fn marker_fields(body: &str) -> Vec<(&str, &str)> {
         .split_whitespace()
         .filter_map(|w| w.split_once('='))
         .collect()
+}
+
+/// One field of our marker (`kind`, `automerge`, `base`).
+pub fn marker_field<'b>(body: &'b str, key: &str) -> Option<&'b str> {
+    marker_fields(body)
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
 }
 
 /// The updates a body's marker lists: `(name, from, to)`.

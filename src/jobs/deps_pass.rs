@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use tracing::{info, warn};
 
-use crate::cargo::{Change, ResolveError, Resolver};
+use crate::cargo::{Change, Resolver};
 use crate::config::{self, RepoConfig};
 use crate::deps::body;
 use crate::deps::{discover, plan, Discovery, OpenPr, PlanInput, PlannedPr, PrKind, Workspace};
@@ -334,7 +334,7 @@ impl DepsPass {
         let fingerprint = body::fingerprint(pr);
         if let Some(open) = existing {
             let current = body::fingerprint_of(&open.body) == Some(fingerprint.as_str());
-            let built_on = base_of(&open.body);
+            let built_on = body::marker_field(&open.body, "base");
             if current && built_on == Some(head) {
                 outcome.unchanged.push(open.number);
                 return Ok(());
@@ -345,27 +345,16 @@ impl DepsPass {
                 return Ok(());
             }
         }
-        let change = Change {
-            edits: &pr.edits,
-            precise: &pr.precise,
-            refresh: pr.kind == PrKind::Refresh && pr.precise.is_empty(),
-        };
+        let change = Change::for_pr(pr);
         let resolver = Resolver {
             msrv_aware: config.msrv,
             ..self.resolver.clone()
         };
         let resolved = match resolver.resolve(ws, files, &change).await {
             Ok(r) => r,
-            Err(
-                e @ (ResolveError::Cargo { .. }
-                | ResolveError::Sanitize(_)
-                | ResolveError::Timeout { .. }),
-            ) => {
-                warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
-                outcome.skipped.push((pr.branch.clone(), e.to_string()));
-                return Ok(());
-            }
             Err(e) => {
+                // Not worth failing the pass: the other PRs still go ahead.
+                warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
                 outcome.skipped.push((pr.branch.clone(), e.to_string()));
                 return Ok(());
             }
@@ -409,16 +398,16 @@ impl DepsPass {
                 }
             }
         }
-        let text = format!(
-            "{}{BASE_MARKER}{head} -->\n",
-            body::render(
-                pr,
-                &resolved.changes,
-                ws.msrv.as_ref(),
-                &self.slug,
-                &meta,
-                &fixed
-            )
+        let text = body::render(
+            pr,
+            &body::BodyInputs {
+                changes: &resolved.changes,
+                msrv: ws.msrv.as_ref(),
+                slug: &self.slug,
+                meta: &meta,
+                fixed: &fixed,
+                base: head,
+            },
         );
         let new_files: Vec<NewFile> = resolved
             .files
@@ -450,12 +439,4 @@ impl DepsPass {
         }
         Ok(())
     }
-}
-
-/// The marker recording the default-branch commit a PR was built on.
-const BASE_MARKER: &str = "<!-- upkeep:base ";
-
-fn base_of(body: &str) -> Option<&str> {
-    let start = body.find(BASE_MARKER)? + BASE_MARKER.len();
-    body[start..].split_whitespace().next()
 }

@@ -59,7 +59,7 @@ impl AppHandler {
         let event = Event::parse(&delivery.event, delivery.payload.as_bytes()).map_err(|e| {
             JobError::Permanent(format!("{} payload does not parse: {e}", delivery.event))
         })?;
-        let outcome = match self.ci_finished(&event).await? {
+        let outcome = match self.act_on_github(&event).await? {
             Some(outcome) => outcome,
             None => self.act(event).await.map_err(retry)?,
         };
@@ -70,9 +70,10 @@ impl AppHandler {
             .map_err(retry)
     }
 
-    /// CI finished on a branch: an upkeep PR may merge, or need a person. `None` for every
-    /// other event.
-    async fn ci_finished(&self, event: &Event) -> Result<Option<&'static str>, JobError> {
+    /// Events that make upkeep act on GitHub: a pull request opened or pushed to gets the
+    /// `upkeep/audit` check; CI finished on an upkeep PR may merge it or call a person. `None`
+    /// for every other event (stored-state events go to `act`).
+    async fn act_on_github(&self, event: &Event) -> Result<Option<&'static str>, JobError> {
         let (repo, installation, branch, sha) = match event {
             Event::WorkflowRun(e) if e.action == "completed" => (
                 &e.repository.full_name,

@@ -98,23 +98,31 @@ pub fn file_on(github: &FakeGitHub, branch: &str, path: &str) -> Option<String> 
     })
 }
 
-/// Commits `files` on `main` on top of what is there, as a person pushing would.
-pub fn push(github: &FakeGitHub, files: &[(&str, &str)], message: &str) {
+/// Every file of `main`, with `files` written over it.
+fn main_files_with(github: &FakeGitHub, files: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
     let tree = tree_of(github, "main").unwrap();
     github.with_world(|w| {
-        let repo = w.repositories.get_mut(REPO).unwrap();
-        let mut all: BTreeMap<String, Vec<u8>> = repo
-            .objects
+        let objects = &w.repositories[REPO].objects;
+        let mut all: BTreeMap<String, Vec<u8>> = objects
             .files(&tree)
             .into_keys()
             .map(|p| {
-                let bytes = repo.objects.file(&tree, &p).unwrap().1;
+                let bytes = objects.file(&tree, &p).unwrap().1;
                 (p, bytes)
             })
             .collect();
         for (p, c) in files {
             all.insert((*p).to_owned(), c.as_bytes().to_vec());
         }
+        all
+    })
+}
+
+/// Commits `files` on `main` on top of what is there, as a person pushing would.
+pub fn push(github: &FakeGitHub, files: &[(&str, &str)], message: &str) {
+    let all = main_files_with(github, files);
+    github.with_world(|w| {
+        let repo = w.repositories.get_mut(REPO).unwrap();
         repo.commit_files(&all, message, 1_800_000_000);
     });
 }
@@ -122,24 +130,12 @@ pub fn push(github: &FakeGitHub, files: &[(&str, &str)], message: &str) {
 /// Commits `files` on top of `main` onto branch `name` (main stays put); the new commit's id.
 pub fn branch(github: &FakeGitHub, name: &str, files: &[(&str, &str)]) -> String {
     let main = github.with_world(|w| w.repositories[REPO].head().unwrap().clone());
-    let tree = tree_of(github, "main").unwrap();
+    let all = main_files_with(github, files);
     github.with_world(|w| {
         let repo = w.repositories.get_mut(REPO).unwrap();
-        let mut all: BTreeMap<String, Vec<u8>> = repo
-            .objects
-            .files(&tree)
-            .into_keys()
-            .map(|p| {
-                let bytes = repo.objects.file(&tree, &p).unwrap().1;
-                (p, bytes)
-            })
-            .collect();
-        for (p, c) in files {
-            all.insert((*p).to_owned(), c.as_bytes().to_vec());
-        }
-        let new_tree = repo.objects.tree_from_files(&all);
+        let tree = repo.objects.tree_from_files(&all);
         let sha = repo.objects.commit(fake_github::git::Commit {
-            tree: new_tree,
+            tree,
             parents: vec![main],
             message: format!("work on {name}"),
             author: "Octocat <octocat@github.com>".into(),

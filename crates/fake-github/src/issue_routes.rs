@@ -83,6 +83,14 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     })
 }
 
+/// An issue or a pull request by number (they share GitHub's numbering).
+fn issue_or_pull_mut(repo: &mut Repository, number: i64) -> Option<&mut Value> {
+    repo.pulls
+        .iter_mut()
+        .chain(repo.issues.iter_mut())
+        .find(|i| i["number"] == number)
+}
+
 fn not_found() -> Reply {
     Reply::message(404, "Not Found")
 }
@@ -360,12 +368,7 @@ fn add_labels(repo: &mut Repository, number: i64, api: &str, body: &Value) -> Re
                 .collect()
         })
         .unwrap_or_default();
-    let target = repo
-        .pulls
-        .iter_mut()
-        .chain(repo.issues.iter_mut())
-        .find(|i| i["number"] == number);
-    let Some(target) = target else {
+    let Some(target) = issue_or_pull_mut(repo, number) else {
         return not_found();
     };
     let mut labels = target["labels"].as_array().cloned().unwrap_or_default();
@@ -399,12 +402,7 @@ fn add_assignees(
         })
         .unwrap_or_default();
     let users: Vec<Value> = logins.iter().map(|l| user(ctx, l)).collect();
-    let Some(target) = repo
-        .pulls
-        .iter_mut()
-        .chain(repo.issues.iter_mut())
-        .find(|i| i["number"] == number)
-    else {
+    let Some(target) = issue_or_pull_mut(repo, number) else {
         return not_found();
     };
     target["assignees"] = Value::Array(users.clone());
