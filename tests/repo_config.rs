@@ -220,3 +220,49 @@ fn the_schedule_says_when_the_next_pass_runs() {
         "2026-12-01T09:00:00+00:00"
     );
 }
+
+#[test]
+fn an_advisory_is_silenced_only_with_a_reason() {
+    let parsed = parse(
+        r#"
+[[ignore]]
+advisory = "RUSTSEC-2099-0003"
+reason = "we never call the affected function"
+
+[[ignore]]
+advisory = "CVE-2099-0001"
+
+[[ignore]]
+advisory = "not-an-id"
+reason = "x"
+"#,
+    );
+    let c = &parsed.config;
+    assert_eq!(
+        c.advisory_ignored("RUSTSEC-2099-0003", &[]),
+        Some("we never call the affected function")
+    );
+    assert_eq!(
+        c.advisory_ignored("RUSTSEC-2099-0001", &["CVE-2099-0001".to_owned()]),
+        None,
+        "no reason, not silenced"
+    );
+    let problems: Vec<(&str, Option<usize>, &str)> = parsed
+        .problems
+        .iter()
+        .map(|p| (p.key.as_str(), p.line, p.message.as_str()))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].0, "ignore[2]");
+    assert_eq!(problems[0].1, Some(6));
+    assert!(
+        problems[0].2.contains("only with a `reason`"),
+        "{problems:?}"
+    );
+    assert_eq!(problems[1].0, "ignore[3].advisory");
+    assert!(problems[1].2.contains("not an advisory id"), "{problems:?}");
+    assert!(
+        c.ignore.is_empty(),
+        "advisory entries are not dependency ignores"
+    );
+}

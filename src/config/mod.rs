@@ -8,6 +8,6 @@ pub mod suggest;
 
 pub use parse::{parse, Parsed, Problem};
 pub use repo::{
-    BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval, RepoConfig,
-    Schedule,
+    AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval,
+    RepoConfig, Schedule,
 };

@@ -11,7 +11,9 @@ use chrono::{NaiveTime, Weekday};
 use semver::VersionReq;
 use toml_edit::{Document, Item, Table};
 
-use super::repo::{BreakingStrategy, CompatibleStrategy, Group, IgnoreRule, Interval, RepoConfig};
+use super::repo::{
+    AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Group, IgnoreRule, Interval, RepoConfig,
+};
 use super::suggest::did_you_mean;
 use crate::deps::Level;
 
@@ -53,7 +55,13 @@ const COOLDOWN: &[&str] = &[
     "semver-minor-days",
     "semver-patch-days",
 ];
-const IGNORE: &[&str] = &["dependency-name", "versions", "update-types", "reason"];
+const IGNORE: &[&str] = &[
+    "dependency-name",
+    "advisory",
+    "versions",
+    "update-types",
+    "reason",
+];
 const GROUP: &[&str] = &["patterns", "exclude-patterns", "update-types"];
 const UPDATE_TYPES: &[&str] = &["major", "minor", "patch"];
 
@@ -416,11 +424,15 @@ impl Cx<'_> {
         for (i, t) in array.iter().enumerate() {
             let key = format!("ignore[{}]", i + 1);
             self.unknown_keys(&key, t, IGNORE);
+            if let Some(item) = t.get("advisory") {
+                self.advisory_ignore(&key, t, item, c);
+                continue;
+            }
             let Some(name_item) = t.get("dependency-name") else {
                 self.report(
                     &key,
                     t.span(),
-                    "needs a `dependency-name`; entry ignored".into(),
+                    "needs a `dependency-name` (or an `advisory` id); entry ignored".into(),
                 );
                 continue;
             };
@@ -458,6 +470,33 @@ impl Cx<'_> {
                 update_types,
                 reason,
             });
+        }
+    }
+
+    /// `advisory = "RUSTSEC-…"`: silences that advisory, but only with a `reason`.
+    fn advisory_ignore(&mut self, key: &str, t: &Table, item: &Item, c: &mut RepoConfig) {
+        let Some(id) = self.string(&format!("{key}.advisory"), item) else {
+            return;
+        };
+        if !is_advisory_id(&id) {
+            self.report(
+                &format!("{key}.advisory"),
+                item.span(),
+                format!("`{id}` is not an advisory id (RUSTSEC-YYYY-NNNN, CVE-… or GHSA-…)"),
+            );
+            return;
+        }
+        let reason = t
+            .get("reason")
+            .and_then(|v| self.string(&format!("{key}.reason"), v))
+            .filter(|r| !r.trim().is_empty());
+        match reason {
+            Some(reason) => c.ignore_advisories.push(AdvisoryIgnore { id, reason }),
+            None => self.report(
+                key,
+                t.span(),
+                format!("`{id}` is silenced only with a `reason` saying why; it is still reported"),
+            ),
         }
     }
 
@@ -499,5 +538,22 @@ fn join(prefix: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{prefix}.{key}")
+    }
+}
+
+/// `RUSTSEC-2024-0001`, `CVE-2024-1234` or `GHSA-xxxx-xxxx-xxxx`.
+fn is_advisory_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('-').collect();
+    match parts.as_slice() {
+        ["RUSTSEC" | "CVE", year, n] => {
+            year.len() == 4
+                && year.chars().all(|c| c.is_ascii_digit())
+                && n.len() >= 4
+                && n.chars().all(|c| c.is_ascii_digit())
+        }
+        ["GHSA", a, b, c] => [a, b, c]
+            .iter()
+            .all(|p| p.len() == 4 && p.chars().all(|c| c.is_ascii_alphanumeric())),
+        _ => false,
     }
 }

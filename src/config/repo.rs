@@ -143,6 +143,15 @@ impl IgnoreRule {
     }
 }
 
+/// An `[[ignore]]` entry naming an advisory: it is not acted on (no PR, no issue, no failing
+/// check) and the dashboard shows it with the reason, which is required.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AdvisoryIgnore {
+    /// The RUSTSEC id or one of its aliases (CVE, GHSA).
+    pub id: String,
+    pub reason: String,
+}
+
 /// A `[groups.NAME]` entry: breaking updates of the dependencies it matches travel in one PR.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -167,6 +176,8 @@ pub struct RepoConfig {
     pub schedule: Schedule,
     pub open_pull_requests_limit: usize,
     pub ignore: Vec<IgnoreRule>,
+    /// Advisories silenced, each with its reason.
+    pub ignore_advisories: Vec<AdvisoryIgnore>,
     pub groups: Vec<Group>,
     pub compatible: CompatibleStrategy,
     pub breaking: BreakingStrategy,
@@ -187,6 +198,7 @@ impl Default for RepoConfig {
             schedule: Schedule::default(),
             open_pull_requests_limit: 5,
             ignore: Vec::new(),
+            ignore_advisories: Vec::new(),
             groups: Vec::new(),
             compatible: CompatibleStrategy::Lockfile,
             breaking: BreakingStrategy::Bump,
@@ -204,6 +216,14 @@ impl RepoConfig {
     /// Whether moving `name` to `version` (an update of `level`) is ignored.
     pub fn is_ignored(&self, name: &str, version: &Version, level: Level) -> bool {
         self.ignore.iter().any(|r| r.ignores(name, version, level))
+    }
+
+    /// The reason an advisory (by its id or any alias) is silenced, if it is.
+    pub fn advisory_ignored<'a>(&'a self, id: &str, aliases: &[String]) -> Option<&'a str> {
+        self.ignore_advisories
+            .iter()
+            .find(|i| i.id == id || aliases.iter().any(|a| *a == i.id))
+            .map(|i| i.reason.as_str())
     }
 
     /// The group a breaking update of `name` belongs to, if any (the first that matches).
