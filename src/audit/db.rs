@@ -54,6 +54,12 @@ impl AdvisoryDb {
         &self.db
     }
 
+    /// The advisory with this RUSTSEC id.
+    pub fn advisory(&self, id: &str) -> Option<&rustsec::Advisory> {
+        let id = rustsec::advisory::Id::from_str(id).ok()?;
+        self.db.get(&id)
+    }
+
     /// How many advisories it holds.
     pub fn len(&self) -> usize {
         self.db.iter().count()

@@ -6,8 +6,11 @@
 
 pub mod db;
 pub mod findings;
+pub mod plan;
+pub mod report;
 pub mod source;
 
 pub use db::{AdvisoryDb, AdvisoryRef, AuditError};
 pub use findings::{audit, Finding};
+pub use plan::{security_plan, SecurityFix, SecurityInput, SecurityPlan, Unfixable};
 pub use source::{Advisories, AdvisoryHealth, AdvisorySource};

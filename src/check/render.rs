@@ -46,6 +46,7 @@ pub fn text(report: &Report) -> String {
                 PrKind::Yanked => "yanked",
                 PrKind::Refresh => "refresh",
                 PrKind::Bump => "bump",
+                PrKind::Security => "security",
             };
             let merge = if pr.automerge { ", automerge" } else { "" };
             let _ = writeln!(out, "  [{kind}] {}  ({}{merge})", pr.title, pr.branch);

@@ -77,6 +77,7 @@ pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
             "Refreshes `Cargo.lock` with every update the current requirements already allow."
         }
         PrKind::Bump => "Raises requirements for an update the current ones do not allow (a breaking change by Cargo's rules).",
+        PrKind::Security => "Fixes the security advisories above with the smallest change cargo accepts.",
     };
     let _ = writeln!(s, "{intro}\n");
     let _ = writeln!(s, "| Crate | From | To | Change | Needs Rust | Yanked |");
@@ -219,6 +220,7 @@ pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
             PrKind::Yanked => "yanked",
             PrKind::Refresh => "refresh",
             PrKind::Bump => "bump",
+            PrKind::Security => "security",
         },
         if pr.automerge { "yes" } else { "no" },
         updates.join(",")

@@ -72,6 +72,8 @@ pub enum PrKind {
     Refresh,
     /// A breaking update: requirements bumped.
     Bump,
+    /// Fixes a vulnerability (see `audit::plan`): outside the schedule and the PR limit.
+    Security,
 }
 
 /// A pull request the plan wants to exist.
@@ -459,7 +461,7 @@ fn breaking(
 
 /// The rewrites that make every requirement on `package` admit `to`. With `all`, requirements
 /// that already admit it are raised too (the `bump` strategy for compatible updates).
-fn requirement_edits(
+pub(crate) fn requirement_edits(
     ws: &Workspace,
     package: &str,
     to: &Version,
@@ -540,7 +542,7 @@ fn in_root(title: String, root: &str) -> String {
 }
 
 /// A name safe in a branch: letters, digits, `-`, `_` and `.`; anything else becomes `-`.
-fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

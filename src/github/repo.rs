@@ -545,6 +545,18 @@ impl Repo<'_> {
         Ok(issue["number"].as_u64().unwrap_or_default())
     }
 
+    /// Replaces an issue's body.
+    pub async fn update_issue_body(&self, number: u64, body: &str) -> Result<(), GitHubError> {
+        self.client
+            .json::<Value>(
+                Method::PATCH,
+                &self.path(&format!("/issues/{number}")),
+                Some(&json!({ "body": body })),
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn close_issue(&self, number: u64) -> Result<(), GitHubError> {
         self.client
             .json::<Value>(

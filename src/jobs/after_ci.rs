@@ -9,7 +9,7 @@
 
 use tracing::info;
 
-use super::deps_pass::BRANCH_PREFIX;
+use super::deps_pass::is_upkeep_branch;
 use crate::deps::body;
 use crate::github::repo::{Repo, RunResult};
 use crate::github::{GitHubError, InstallationClient};
@@ -54,7 +54,7 @@ pub async fn on_ci_finished(
     branch: &str,
     sha: &str,
 ) -> Result<AfterCi, GitHubError> {
-    if !branch.starts_with(BRANCH_PREFIX) {
+    if !is_upkeep_branch(branch) {
         return Ok(AfterCi::NotOurs);
     }
     let repo = Repo::new(client, full_name);

@@ -12,18 +12,23 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use tracing::{info, warn};
 
-use crate::cargo::{Change, Resolver};
+use crate::cargo::{Change, Resolved, Resolver};
 use crate::config::{self, RepoConfig};
 use crate::deps::body;
-use crate::deps::{discover, plan, Discovery, OpenPr, PlanInput, PlannedPr, PrKind, Workspace};
+use crate::deps::{
+    discover, plan, Candidate, Discovery, OpenPr, PlanInput, PlannedPr, PrKind, Workspace,
+};
 use crate::github::blob_cache::BlobCache;
-use crate::github::repo::{CheckRun, Listing, NewFile, PullSummary, Repo};
+use crate::github::repo::{CheckRun, IssueSummary, Listing, NewFile, PullSummary, Repo};
 use crate::github::{GitHubError, InstallationClient};
 use crate::index::meta::MetaClient;
 use crate::index::registries::Registries;
 
 /// Branches of dependency PRs start with this.
 pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
+
+/// The label every security PR and advisory issue carries.
+pub const SECURITY_LABEL: &str = "security";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
@@ -40,8 +45,15 @@ pub struct PassOutcome {
     pub updated: Vec<u64>,
     pub unchanged: Vec<u64>,
     pub closed: Vec<u64>,
-    /// Migration issues closed because the workspace moved past them.
+    /// Migration and advisory issues closed because the workspace moved past them.
     pub closed_issues: Vec<u64>,
+    /// Advisory issues opened, and updated because the situation changed.
+    pub opened_issues: Vec<u64>,
+    pub updated_issues: Vec<u64>,
+    /// Advisories silenced by `.github/upkeep.toml`: `(id, reason)`, for the dashboard.
+    pub ignored_advisories: Vec<(String, String)>,
+    /// Every crate the repository's lockfiles hold (which repositories a new advisory touches).
+    pub locked_crates: BTreeSet<String>,
     /// Planned PRs cargo found nothing to change for, or could not resolve (with why).
     pub skipped: Vec<(String, String)>,
     pub waiting: usize,
@@ -86,34 +98,106 @@ impl DepsPass {
         }
     }
 
-    /// Runs the pass on one repository; `declined` holds the `(branch, fingerprint)` of
-    /// updates people closed unmerged, which are not proposed again.
+    /// Runs the pass on one repository (dependency updates, then the security audit);
+    /// `declined` holds the `(branch, fingerprint)` of updates people closed unmerged, which
+    /// are not proposed again.
     pub async fn run(
         &self,
         client: &InstallationClient,
         full_name: &str,
         declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
+        self.pass(client, full_name, declined, true).await
+    }
+
+    /// Only the security audit (a push changed a lockfile, the advisory database learnt
+    /// something, the daily run between dependency passes): security PRs and advisory issues.
+    pub async fn audit(
+        &self,
+        client: &InstallationClient,
+        full_name: &str,
+        declined: &BTreeSet<(String, String)>,
+    ) -> Result<PassOutcome, PassError> {
+        self.pass(client, full_name, declined, false).await
+    }
+
+    async fn pass(
+        &self,
+        client: &InstallationClient,
+        full_name: &str,
+        declined: &BTreeSet<(String, String)>,
+        deps: bool,
+    ) -> Result<PassOutcome, PassError> {
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
+        let Some(g) = self.gather(&repo, full_name, &mut outcome).await? else {
+            return Ok(outcome);
+        };
+        if deps {
+            self.updates(&repo, &g, declined, &mut outcome).await?;
+        }
+        self.security(&repo, &g, declined, &mut outcome).await?;
+        info!(repo = full_name, deps, ?outcome, "pass done");
+        Ok(outcome)
+    }
+
+    /// What every pass reads: five requests when blobs are cached (repository, ref, tree,
+    /// pull list, issue list).
+    async fn gather(
+        &self,
+        repo: &Repo<'_>,
+        full_name: &str,
+        outcome: &mut PassOutcome,
+    ) -> Result<Option<Gathered>, PassError> {
         let info = repo.info().await?;
         if info.archived {
-            info!(repo = full_name, "archived: no dependency pass");
-            return Ok(outcome);
+            info!(repo = full_name, "archived: no pass");
+            return Ok(None);
         }
         let head = repo.branch_head(&info.default_branch).await?;
         let listing = repo.files(&head).await?;
         let tree: Vec<String> = listing.files.iter().map(|f| f.path.clone()).collect();
-
         let config = self
-            .config(&repo, full_name, &head, &listing, &mut outcome)
+            .config(repo, full_name, &head, &listing, outcome)
             .await?;
         outcome.next_run_at = Some(config.schedule.next_after(Utc::now()));
-        let (workspaces, files) = self.discover(&repo, &listing, &tree).await?;
+        let (workspaces, files) = self.discover(repo, &listing, &tree).await?;
         let open: Vec<PullSummary> = repo
             .open_pulls()
             .await?
             .into_iter()
+            .filter(|p| is_upkeep_branch(&p.head_ref))
+            .collect();
+        let issues = repo.open_issues().await?;
+        let (versions, problems) = self.index.candidates(&workspaces).await;
+        for p in &problems {
+            warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");
+        }
+        Ok(Some(Gathered {
+            default_branch: info.default_branch,
+            head,
+            listing,
+            config,
+            workspaces,
+            files,
+            open,
+            issues,
+            versions,
+        }))
+    }
+
+    /// Dependency updates: the plan per workspace, carried out; migration issues the
+    /// workspace moved past closed.
+    async fn updates(
+        &self,
+        repo: &Repo<'_>,
+        g: &Gathered,
+        declined: &BTreeSet<(String, String)>,
+        outcome: &mut PassOutcome,
+    ) -> Result<(), PassError> {
+        let open: Vec<&PullSummary> = g
+            .open
+            .iter()
             .filter(|p| p.head_ref.starts_with(BRANCH_PREFIX))
             .collect();
         let open_prs: Vec<OpenPr> = open
@@ -123,16 +207,12 @@ impl DepsPass {
                 branch: p.head_ref.clone(),
             })
             .collect();
-        let (versions, problems) = self.index.candidates(&workspaces).await;
-        for p in &problems {
-            warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");
-        }
         let now = Utc::now();
-        for ws in &workspaces {
+        for ws in &g.workspaces {
             let planned = plan(&PlanInput {
                 workspace: ws,
-                config: &config,
-                versions: &versions,
+                config: &g.config,
+                versions: &g.versions,
                 open_prs: &open_prs,
                 now,
             });
@@ -154,7 +234,7 @@ impl DepsPass {
             for pr in &planned.pull_requests {
                 let existing = pr
                     .existing
-                    .and_then(|n| open.iter().find(|p| p.number == n));
+                    .and_then(|n| open.iter().copied().find(|p| p.number == n));
                 if existing.is_none()
                     && declined.contains(&(pr.branch.clone(), body::fingerprint(pr)))
                 {
@@ -163,23 +243,24 @@ impl DepsPass {
                         .push((pr.branch.clone(), "declined by a person".to_owned()));
                     continue;
                 }
-                self.act(
-                    &repo,
-                    &info.default_branch,
-                    &head,
-                    &listing,
-                    ws,
-                    &files,
-                    &config,
-                    pr,
-                    existing,
-                    &mut outcome,
-                )
-                .await?;
+                if let Some(open) = existing {
+                    if self.still_current(repo, g, open, &[pr]).await? {
+                        outcome.unchanged.push(open.number);
+                        continue;
+                    }
+                }
+                match self.resolve(ws, g, pr).await {
+                    Ok(resolved) => {
+                        self.publish(repo, g, ws, pr, resolved, existing, "", outcome)
+                            .await?;
+                    }
+                    Err(why) => outcome.skipped.push((pr.branch.clone(), why)),
+                }
             }
         }
         // Migration issues whose crate the default branch has moved past close themselves.
-        let locked: Vec<(String, semver::Version)> = workspaces
+        let locked: Vec<(String, semver::Version)> = g
+            .workspaces
             .iter()
             .filter_map(|w| w.lockfile.as_ref())
             .flat_map(|(_, l)| {
@@ -188,8 +269,7 @@ impl DepsPass {
                     .map(|p| (p.name.clone(), p.version.clone()))
             })
             .collect();
-        let issues = repo.open_issues().await?;
-        for issue in super::after_ci::resolved_migrations(&issues, &locked) {
+        for issue in super::after_ci::resolved_migrations(&g.issues, &locked) {
             repo.comment(
                 issue.number,
                 "The workspace is on this version now: closing.",
@@ -198,8 +278,7 @@ impl DepsPass {
             repo.close_issue(issue.number).await?;
             outcome.closed_issues.push(issue.number);
         }
-        info!(repo = full_name, ?outcome, "dependency pass done");
-        Ok(outcome)
+        Ok(())
     }
 
     /// The repository's `.github/upkeep.toml`, its problems reported once per head commit.
@@ -315,56 +394,66 @@ impl DepsPass {
         }
     }
 
-    /// Brings one planned PR about: nothing when the open one is current, else resolve,
-    /// commit, and open or update.
-    #[allow(clippy::too_many_arguments)]
-    async fn act(
+    /// Whether the open PR is one of `candidates` and needs no work: built on the current
+    /// head, or still merging cleanly (a moved base alone causes no CI churn).
+    pub(super) async fn still_current(
         &self,
         repo: &Repo<'_>,
-        base: &str,
-        head: &str,
-        listing: &Listing,
-        ws: &Workspace,
-        files: &BTreeMap<String, String>,
-        config: &RepoConfig,
-        pr: &PlannedPr,
-        existing: Option<&PullSummary>,
-        outcome: &mut PassOutcome,
-    ) -> Result<(), PassError> {
-        let fingerprint = body::fingerprint(pr);
-        if let Some(open) = existing {
-            let current = body::fingerprint_of(&open.body) == Some(fingerprint.as_str());
-            let built_on = body::marker_field(&open.body, "base");
-            if current && built_on == Some(head) {
-                outcome.unchanged.push(open.number);
-                return Ok(());
-            }
-            if current && repo.mergeable(open.number).await? != Some(false) {
-                // The base moved but the PR still merges cleanly: leave it (no CI churn).
-                outcome.unchanged.push(open.number);
-                return Ok(());
-            }
+        g: &Gathered,
+        open: &PullSummary,
+        candidates: &[&PlannedPr],
+    ) -> Result<bool, PassError> {
+        let current = candidates
+            .iter()
+            .any(|pr| body::fingerprint_of(&open.body) == Some(body::fingerprint(pr).as_str()));
+        if !current {
+            return Ok(false);
         }
-        let change = Change::for_pr(pr);
+        if body::marker_field(&open.body, "base") == Some(g.head.as_str()) {
+            return Ok(true);
+        }
+        Ok(repo.mergeable(open.number).await? != Some(false))
+    }
+
+    /// Real cargo applies the planned change; `Err` says why nothing can be proposed.
+    pub(super) async fn resolve(
+        &self,
+        ws: &Workspace,
+        g: &Gathered,
+        pr: &PlannedPr,
+    ) -> Result<Resolved, String> {
         let resolver = Resolver {
-            msrv_aware: config.msrv,
+            msrv_aware: g.config.msrv,
             ..self.resolver.clone()
         };
-        let resolved = match resolver.resolve(ws, files, &change).await {
-            Ok(r) => r,
+        match resolver.resolve(ws, &g.files, &Change::for_pr(pr)).await {
+            Ok(r) if r.files.is_empty() || r.changes.is_empty() && pr.edits.is_empty() => {
+                Err("cargo changes nothing".to_owned())
+            }
+            Ok(r) => Ok(r),
             Err(e) => {
                 // Not worth failing the pass: the other PRs still go ahead.
                 warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
-                outcome.skipped.push((pr.branch.clone(), e.to_string()));
-                return Ok(());
+                Err(e.to_string())
             }
-        };
-        if resolved.files.is_empty() || resolved.changes.is_empty() && pr.edits.is_empty() {
-            outcome
-                .skipped
-                .push((pr.branch.clone(), "cargo changes nothing".to_owned()));
-            return Ok(());
         }
+    }
+
+    /// Commits what cargo resolved on the PR's branch and opens the PR, or updates the open
+    /// one. `preface` goes above the generated body (a security PR's advisories).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn publish(
+        &self,
+        repo: &Repo<'_>,
+        g: &Gathered,
+        ws: &Workspace,
+        pr: &PlannedPr,
+        resolved: Resolved,
+        existing: Option<&PullSummary>,
+        preface: &str,
+        outcome: &mut PassOutcome,
+    ) -> Result<u64, PassError> {
+        let config = &g.config;
         let title = if pr.kind == PrKind::Refresh {
             let n = resolved.changes.len();
             config.prefixed(&format!(
@@ -398,16 +487,19 @@ impl DepsPass {
                 }
             }
         }
-        let text = body::render(
-            pr,
-            &body::BodyInputs {
-                changes: &resolved.changes,
-                msrv: ws.msrv.as_ref(),
-                slug: &self.slug,
-                meta: &meta,
-                fixed: &fixed,
-                base: head,
-            },
+        let text = format!(
+            "{preface}{}",
+            body::render(
+                pr,
+                &body::BodyInputs {
+                    changes: &resolved.changes,
+                    msrv: ws.msrv.as_ref(),
+                    slug: &self.slug,
+                    meta: &meta,
+                    fixed: &fixed,
+                    base: &g.head,
+                },
+            )
         );
         let new_files: Vec<NewFile> = resolved
             .files
@@ -416,8 +508,8 @@ impl DepsPass {
             .collect();
         let commit = repo
             .commit_files(
-                head,
-                &listing.tree,
+                &g.head,
+                &g.listing.tree,
                 &new_files,
                 &format!("{title}\n\nMade by upkeep."),
             )
@@ -429,14 +521,42 @@ impl DepsPass {
                 repo.update_pull(open.number, Some(&title), Some(&text), None)
                     .await?;
                 outcome.updated.push(open.number);
+                Ok(open.number)
             }
             None => {
-                let number = repo.create_pull(&title, &pr.branch, base, &text).await?;
-                repo.add_labels(number, &config.labels).await?;
+                let number = repo
+                    .create_pull(&title, &pr.branch, &g.default_branch, &text)
+                    .await?;
+                let mut labels = config.labels.clone();
+                if pr.kind == PrKind::Security {
+                    labels.push(SECURITY_LABEL.to_owned());
+                }
+                repo.add_labels(number, &labels).await?;
                 repo.add_assignees(number, &config.assignees).await?;
                 outcome.opened.push(number);
+                Ok(number)
             }
         }
-        Ok(())
     }
+}
+
+/// What a pass reads from GitHub and the index before deciding anything.
+pub(super) struct Gathered {
+    pub default_branch: String,
+    /// The default branch's head commit.
+    pub head: String,
+    pub listing: Listing,
+    pub config: RepoConfig,
+    pub workspaces: Vec<Workspace>,
+    /// Files discovery read, by path.
+    pub files: BTreeMap<String, String>,
+    /// Open upkeep PRs (dependency and security).
+    pub open: Vec<PullSummary>,
+    pub issues: Vec<IssueSummary>,
+    pub versions: BTreeMap<String, Vec<Candidate>>,
+}
+
+/// Whether a branch is one of upkeep's PR branches (dependency or security).
+pub fn is_upkeep_branch(branch: &str) -> bool {
+    branch.starts_with(BRANCH_PREFIX) || branch.starts_with(crate::audit::plan::BRANCH_PREFIX)
 }

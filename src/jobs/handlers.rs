@@ -97,7 +97,7 @@ impl AppHandler {
         let (Some(installation), Some(branch)) = (installation, branch) else {
             return Ok(Some("recorded"));
         };
-        if !branch.starts_with(super::deps_pass::BRANCH_PREFIX) {
+        if !super::deps_pass::is_upkeep_branch(branch) {
             return Ok(Some("recorded"));
         }
         let Some(github) = self.github() else {
@@ -201,10 +201,7 @@ impl AppHandler {
             Event::PullRequest(e)
                 if e.action == "closed"
                     && e.pull_request.merged != Some(true)
-                    && e.pull_request
-                        .head
-                        .git_ref
-                        .starts_with(super::deps_pass::BRANCH_PREFIX)
+                    && super::deps_pass::is_upkeep_branch(&e.pull_request.head.git_ref)
                     && e.sender.kind != "Bot" =>
             {
                 // A person closed upkeep's PR unmerged: do not propose the same update again.

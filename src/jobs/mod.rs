@@ -8,6 +8,7 @@ pub mod deps_pass;
 pub mod handlers;
 pub mod queue;
 pub mod scheduler;
+pub mod security_pass;
 pub mod worker;
 
 pub use queue::{backoff, QueueConfig};
