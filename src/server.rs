@@ -324,6 +324,8 @@ pub async fn serve_on(
     }
     tasks.push(tokio::spawn(refresh_advisories(
         Arc::clone(&state.advisories),
+        store.clone(),
+        Arc::clone(&state.wake),
         stop_rx.clone(),
     )));
     tasks.push(tokio::spawn(scheduler::run(
@@ -349,15 +351,35 @@ pub async fn serve_on(
 /// How often the advisory database is fetched again.
 const ADVISORY_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Fetches the advisory database at start-up and hourly (a local copy is left alone).
+/// Fetches the advisory database at start-up and hourly (a local copy is left alone); new or
+/// changed advisories get the repositories that lock their crates audited right away.
 async fn refresh_advisories(
     advisories: Arc<crate::audit::Advisories>,
+    store: Store,
+    wake: Arc<tokio::sync::Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        match advisories.refresh().await {
-            Ok(true) => info!("advisory database updated"),
-            Ok(false) => {}
+        match advisories.update().await {
+            Ok(Some(packages)) => {
+                info!(crates = packages.len(), "advisory database updated");
+                let key = advisories
+                    .version()
+                    .unwrap_or_else(|| crate::time::now_ms().to_string());
+                match crate::jobs::audit_triggers::audit_after_refresh(
+                    &store,
+                    &packages,
+                    &key,
+                    crate::time::now_ms(),
+                )
+                .await
+                {
+                    Ok(n) if n > 0 => wake.notify_waiters(),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "audits after the refresh not enqueued"),
+                }
+            }
+            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "advisory database not refreshed; the last good copy stays in use")
             }

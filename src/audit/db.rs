@@ -3,6 +3,7 @@
 //! of it: which advisories does moving a crate from one version to another leave behind.
 //! Withdrawn advisories are ignored, as cargo-audit ignores them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -58,6 +59,20 @@ impl AdvisoryDb {
     pub fn advisory(&self, id: &str) -> Option<&rustsec::Advisory> {
         let id = rustsec::advisory::Id::from_str(id).ok()?;
         self.db.get(&id)
+    }
+
+    /// Crates whose advisories are new here or differ from `older` (withdrawn ones included).
+    pub fn changed_packages(&self, older: &AdvisoryDb) -> BTreeSet<String> {
+        let before: BTreeMap<String, String> = older
+            .db
+            .iter()
+            .map(|a| (a.metadata.id.to_string(), format!("{a:?}")))
+            .collect();
+        self.db
+            .iter()
+            .filter(|a| before.get(a.metadata.id.as_str()) != Some(&format!("{a:?}")))
+            .map(|a| a.metadata.package.as_str().to_owned())
+            .collect()
     }
 
     /// How many advisories it holds.

@@ -5,6 +5,7 @@
 //! with the copy's age, until a fetch succeeds again. With `UPKEEP_ADVISORY_DB` a local
 //! directory is used as it is and the network is never touched.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -184,6 +185,13 @@ impl Advisories {
         }
     }
 
+    /// Which copy is in use (`advisory-db.<commit>`), the same on every replica that fetched
+    /// the same commit; `None` for a local directory.
+    pub fn version(&self) -> Option<String> {
+        let path = self.source.as_ref()?.current()?;
+        Some(path.file_name()?.to_string_lossy().into_owned())
+    }
+
     pub fn current(&self) -> Option<Arc<AdvisoryDb>> {
         self.state.read().ok().and_then(|s| s.db.clone())
     }
@@ -191,6 +199,24 @@ impl Advisories {
     /// Fetches and swaps in a newer copy; `Ok(true)` when the database changed. On failure the
     /// last good copy stays in use.
     pub async fn refresh(&self) -> Result<bool, AuditError> {
+        self.update().await.map(|changed| changed.is_some())
+    }
+
+    /// As [`Advisories::refresh`], saying which crates have new or changed advisories (`None`
+    /// when nothing changed; empty on the very first copy, which the daily runs cover).
+    pub async fn update(&self) -> Result<Option<BTreeSet<String>>, AuditError> {
+        let before = self.current();
+        if !self.fetch_and_swap().await? {
+            return Ok(None);
+        }
+        let after = self.current();
+        Ok(Some(match (before, after) {
+            (Some(old), Some(new)) => new.changed_packages(&old),
+            _ => BTreeSet::new(),
+        }))
+    }
+
+    async fn fetch_and_swap(&self) -> Result<bool, AuditError> {
         let Some(source) = &self.source else {
             return Ok(false);
         };

@@ -221,6 +221,34 @@ impl AppHandler {
                     None => Ok("recorded"),
                 }
             }
+            Event::Push(e) if super::audit_triggers::push_changes_lockfile(&e) => {
+                super::audit_triggers::enqueue_audit(
+                    &self.store,
+                    e.repository.id,
+                    &format!("push:{}", e.after),
+                    now,
+                )
+                .await?;
+                Ok("audit enqueued")
+            }
+            Event::Issues(e) if e.action == "closed" && e.sender.kind != "Bot" => {
+                // A person closed an advisory issue: not filed again until the situation changes.
+                let body = e.issue.body.as_deref().unwrap_or_default();
+                match crate::audit::report::issue_marker_of(body) {
+                    Some((id, state)) => {
+                        self.store
+                            .record_declined(
+                                e.repository.id,
+                                &super::security_pass::declined_issue_key(id),
+                                state,
+                                now,
+                            )
+                            .await?;
+                        Ok("advisory issue closed by a person")
+                    }
+                    None => Ok("recorded"),
+                }
+            }
             Event::Ping | Event::Ignored(_) => Ok("ignored"),
             // Acted on by the capabilities that land with issues 4 to 8.
             Event::Push(_)
@@ -233,8 +261,9 @@ impl AppHandler {
         }
     }
 
-    /// The daily slot: the dependency pass runs here only until the repository has a schedule
-    /// of its own (its first pass records one); audits join with their issue.
+    /// The daily slot: the dependency pass (which audits too) runs here only until the
+    /// repository has a schedule of its own (its first pass records one); on other days the
+    /// slot audits.
     async fn daily(&self, job: &Job) -> Result<(), JobError> {
         let repository_id = job
             .repository_id
@@ -245,17 +274,17 @@ impl AppHandler {
             .await
             .map_err(retry)?
             .is_some_and(|r| r.deps_next_at.is_none());
-        if first {
-            self.deps(job).await?;
-        }
+        self.pass(job, first).await?;
         self.store
             .set_last_daily_run(repository_id, now_ms())
             .await
             .map_err(retry)
     }
 
-    /// The dependency pass, then the time the repository's schedule wants the next one.
-    async fn deps(&self, job: &Job) -> Result<(), JobError> {
+    /// The dependency pass and audit (`deps`), or the audit alone; then what the next
+    /// passes need: the time the schedule wants the next dependency pass, and which crates
+    /// the repository locks (for audits after an advisory database refresh).
+    async fn pass(&self, job: &Job, deps: bool) -> Result<(), JobError> {
         let repository_id = job
             .repository_id
             .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
@@ -275,17 +304,25 @@ impl AppHandler {
             });
         };
         let client = github.installation(repository.installation_id);
-        info!(repo = %repository.full_name, installation = repository.installation_id, "dependency pass");
+        info!(repo = %repository.full_name, installation = repository.installation_id, deps, "pass");
         let declined = self.store.declined(repository_id).await.map_err(retry)?;
-        let outcome = match self
-            .deps
-            .run(&client, &repository.full_name, &declined)
-            .await
-        {
+        let result = if deps {
+            self.deps.run(&client, &repository.full_name, &declined).await
+        } else {
+            self.deps.audit(&client, &repository.full_name, &declined).await
+        };
+        let outcome = match result {
             Ok(o) => o,
             Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
             Err(e) => return Err(JobError::Retry(e.to_string())),
         };
+        self.store
+            .set_locked_crates(repository_id, &outcome.locked_crates)
+            .await
+            .map_err(retry)?;
+        if !deps {
+            return Ok(());
+        }
         let next = outcome
             .next_run_at
             .map(|t| t.timestamp_millis())
@@ -302,7 +339,8 @@ impl JobHandler for AppHandler {
         match job.kind.as_str() {
             DELIVERY_JOB => self.delivery(job).await,
             DAILY_JOB => self.daily(job).await,
-            DEPS_JOB => self.deps(job).await,
+            DEPS_JOB => self.pass(job, true).await,
+            super::audit_triggers::AUDIT_JOB => self.pass(job, false).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }

@@ -7,6 +7,7 @@ pub mod blobs;
 pub mod declined;
 pub mod deliveries;
 pub mod jobs;
+pub mod locked;
 pub mod repositories;
 
 use std::path::PathBuf;
