@@ -194,9 +194,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let readiness = crate::health::readiness(
         &state.store,
         state.credentials().is_some(),
-        &state
-            .advisories
-            .health(2 * ADVISORY_REFRESH + std::time::Duration::from_secs(600)),
+        &state.advisories.health(ADVISORY_MAX_AGE),
     )
     .await;
     let status = if readiness.is_ready() {
@@ -232,6 +230,8 @@ pub enum ServeError {
 pub struct Background {
     pub queue: QueueConfig,
     pub scheduler_every: Duration,
+    /// How often the advisory database is fetched again (hourly in production).
+    pub advisories_every: Duration,
 }
 
 impl Default for Background {
@@ -239,6 +239,7 @@ impl Default for Background {
         Background {
             queue: QueueConfig::default(),
             scheduler_every: Duration::from_secs(60),
+            advisories_every: Duration::from_secs(3600),
         }
     }
 }
@@ -326,6 +327,7 @@ pub async fn serve_on(
         Arc::clone(&state.advisories),
         store.clone(),
         Arc::clone(&state.wake),
+        background.advisories_every,
         stop_rx.clone(),
     )));
     tasks.push(tokio::spawn(scheduler::run(
@@ -348,8 +350,8 @@ pub async fn serve_on(
     result.map_err(ServeError::Io)
 }
 
-/// How often the advisory database is fetched again.
-const ADVISORY_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The advisory database counts as stale (degraded) after this long without a good fetch.
+const ADVISORY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(2 * 3600 + 600);
 
 /// Fetches the advisory database at start-up and hourly (a local copy is left alone); new or
 /// changed advisories get the repositories that lock their crates audited right away.
@@ -357,6 +359,7 @@ async fn refresh_advisories(
     advisories: Arc<crate::audit::Advisories>,
     store: Store,
     wake: Arc<tokio::sync::Notify>,
+    every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -385,7 +388,7 @@ async fn refresh_advisories(
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(ADVISORY_REFRESH) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => return,
         }
     }

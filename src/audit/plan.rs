@@ -146,7 +146,11 @@ fn patched_releases(
         .into_iter()
         .flatten()
         .filter(|c| !c.yanked && c.version > *from && c.version.pre.is_empty())
-        .filter(|c| advisories.iter().all(|a| !a.versions.is_vulnerable(&c.version)))
+        .filter(|c| {
+            advisories
+                .iter()
+                .all(|a| !a.versions.is_vulnerable(&c.version))
+        })
         .map(|c| c.version.clone())
         .collect();
     out.sort();
@@ -219,7 +223,12 @@ fn attempts(
         // 2. The workspace's own requirement excludes the fix: raise it.
         if let Some(to) = series.first() {
             if let Some(edits) = all_edits(ws, name, to) {
-                out.push(pr(to, vec![update(name, from, to, true)], edits, Vec::new()));
+                out.push(pr(
+                    to,
+                    vec![update(name, from, to, true)],
+                    edits,
+                    Vec::new(),
+                ));
             }
         }
         return out;
@@ -248,7 +257,10 @@ fn attempts(
         if let Some(to) = newest_compatible {
             out.push(pr(
                 &target,
-                vec![update(name, from, &target, false), update(hname, &hfrom, to, true)],
+                vec![
+                    update(name, from, &target, false),
+                    update(hname, &hfrom, to, true),
+                ],
                 Vec::new(),
                 vec![(hname.to_owned(), hfrom.clone(), to.clone())],
             ));
@@ -258,7 +270,10 @@ fn attempts(
             if let Some(edits) = all_edits(ws, hname, to) {
                 out.push(pr(
                     &target,
-                    vec![update(name, from, &target, false), update(hname, &hfrom, to, true)],
+                    vec![
+                        update(name, from, &target, false),
+                        update(hname, &hfrom, to, true),
+                    ],
                     edits,
                     Vec::new(),
                 ));

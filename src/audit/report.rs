@@ -64,7 +64,10 @@ pub fn advisory_section(db: &AdvisoryDb, id: &str, places: &[Place<'_>]) -> Stri
                 .join(", ")
         );
     }
-    for (label, list) in [("OS", &first.affected_os), ("Architectures", &first.affected_arch)] {
+    for (label, list) in [
+        ("OS", &first.affected_os),
+        ("Architectures", &first.affected_arch),
+    ] {
         if !list.is_empty() {
             let _ = writeln!(s, "- **Affected {label}**: {}", list.join(", "));
         }
@@ -108,7 +111,12 @@ fn summary(description: &str) -> String {
 pub fn issue_state(places: &[Place<'_>], situation: &str) -> String {
     let mut h = Sha256::new();
     for (root, f) in places {
-        h.update(format!("|{root} {} {} {}", f.krate, f.version, f.chain.join(">")));
+        h.update(format!(
+            "|{root} {} {} {}",
+            f.krate,
+            f.version,
+            f.chain.join(">")
+        ));
     }
     h.update(situation);
     hex::encode(&h.finalize()[..8])

@@ -307,9 +307,13 @@ impl AppHandler {
         info!(repo = %repository.full_name, installation = repository.installation_id, deps, "pass");
         let declined = self.store.declined(repository_id).await.map_err(retry)?;
         let result = if deps {
-            self.deps.run(&client, &repository.full_name, &declined).await
+            self.deps
+                .run(&client, &repository.full_name, &declined)
+                .await
         } else {
-            self.deps.audit(&client, &repository.full_name, &declined).await
+            self.deps
+                .audit(&client, &repository.full_name, &declined)
+                .await
         };
         let outcome = match result {
             Ok(o) => o,

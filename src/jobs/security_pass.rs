@@ -147,14 +147,20 @@ impl DepsPass {
                 return Ok(Ok(pr.number));
             }
         }
-        let ids: BTreeSet<&str> = fix.findings.iter().filter_map(|f| f.id.as_deref()).collect();
+        let ids: BTreeSet<&str> = fix
+            .findings
+            .iter()
+            .filter_map(|f| f.id.as_deref())
+            .collect();
         let lockfile = ws.lockfile.as_ref().map(|(p, _)| p.as_str());
         let mut tried = Vec::new();
         for attempt in &fix.attempts {
             if existing.is_none()
                 && declined.contains(&(attempt.branch.clone(), body::fingerprint(attempt)))
             {
-                return Ok(Err("a person closed the pull request that fixed it".to_owned()));
+                return Ok(Err(
+                    "a person closed the pull request that fixed it".to_owned()
+                ));
             }
             let resolved = match self.resolve(ws, g, attempt).await {
                 Ok(r) => r,
@@ -264,7 +270,8 @@ impl DepsPass {
             if let Some(pr) = fixing.get(*id) {
                 let fixed_state = format!("fix-{pr}");
                 if *state != fixed_state {
-                    let body = body.replace(&format!("state={state}"), &format!("state={fixed_state}"));
+                    let body =
+                        body.replace(&format!("state={state}"), &format!("state={fixed_state}"));
                     repo.update_issue_body(*number, &body).await?;
                     repo.comment(
                         *number,
@@ -307,10 +314,42 @@ fn describe(pr: &PlannedPr) -> String {
         .join(", then ")
 }
 
-/// The end of cargo's complaint, where it says why.
+/// Cargo's complaint in one line: what it failed to select and who requires it, without the
+/// temp directory it ran in; else its last lines.
 fn last_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(3)..].join(" ");
-    let tail: String = tail.chars().take(300).collect();
-    tail.replace('`', "'")
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let telling: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| {
+            let at = l
+                .find("failed to select")
+                .or_else(|| l.find("required by package"))?;
+            Some(&l[at..])
+        })
+        .collect();
+    let chosen = if telling.is_empty() {
+        lines[lines.len().saturating_sub(3)..].join(" ")
+    } else {
+        telling.join("; ")
+    };
+    let clean: String = chosen
+        .split(" (/")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once(')').map_or("", |(_, rest)| rest)
+            }
+        })
+        .collect();
+    clean
+        .chars()
+        .take(300)
+        .collect::<String>()
+        .replace('`', "'")
 }

@@ -177,6 +177,7 @@ pub fn fast_background() -> Background {
             job_timeout: Duration::from_secs(30),
         },
         scheduler_every: Duration::from_millis(200),
+        advisories_every: Duration::from_millis(200),
     }
 }
 
