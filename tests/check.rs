@@ -4,6 +4,8 @@
 
 mod common;
 
+use serde_json::json;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -282,4 +284,39 @@ async fn with_an_advisory_database_the_lockfile_is_audited_too() {
         "{text}"
     );
     assert!(text.contains("via a 0.1.0 -> demo-log 0.4.17"), "{text}");
+    // What the server would do about it: a security PR, cooldown or not.
+    let fix = &report["workspaces"][0]["security"]["fixes"][0];
+    assert_eq!(fix["crate"], "demo-log");
+    assert_eq!(fix["branch"], "upkeep/security/demo-log");
+    assert_eq!(
+        fix["attempts"][0]["precise"][0],
+        json!(["demo-log", "0.4.17", "0.4.22"])
+    );
+    assert!(
+        text.contains("fix demo-log 0.4.17 (RUSTSEC-2099-0001): demo-log 0.4.17 -> 0.4.22 (upkeep/security/demo-log; 1 way to try)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_advisory_silenced_with_a_reason_is_shown_as_ignored() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    std::fs::write(
+        repo.join(".github/upkeep.toml"),
+        "[[ignore]]\nadvisory = \"CVE-2099-0001\"\nreason = \"we never log secrets\"\n",
+    )
+    .unwrap();
+    let db = common::repo_root().join("tests/fixtures/advisory-db");
+    let (ok, text, stderr) = check(
+        &repo,
+        &registry.url(),
+        &["--advisory-db", db.to_str().unwrap()],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        text.contains("ignored RUSTSEC-2099-0001 demo-log 0.4.17: we never log secrets"),
+        "{text}"
+    );
+    assert!(!text.contains("fix demo-log"), "{text}");
 }

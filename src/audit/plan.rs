@@ -41,9 +41,9 @@ pub struct SecurityInput<'a> {
 }
 
 /// How one vulnerable locked crate gets fixed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SecurityFix {
-    #[doc(alias = "crate")]
+    #[serde(rename = "crate")]
     pub krate: String,
     pub from: Version,
     /// The vulnerabilities of this crate at this version.
@@ -55,14 +55,14 @@ pub struct SecurityFix {
 }
 
 /// A vulnerability no release fixes yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Unfixable {
     pub finding: Finding,
     pub reason: String,
 }
 
 /// What the security plan decided for one workspace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SecurityPlan {
     pub fixes: Vec<SecurityFix>,
     pub unfixable: Vec<Unfixable>,

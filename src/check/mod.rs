@@ -53,6 +53,9 @@ pub struct WorkspaceReport {
     pub plan: Plan,
     /// What the lockfile's audit found (with `--advisory-db`).
     pub advisories: Vec<crate::audit::Finding>,
+    /// How the server would act on the vulnerabilities: security PRs it would try, what no
+    /// release fixes (advisory issues), what `.github/upkeep.toml` silences.
+    pub security: crate::audit::SecurityPlan,
 }
 
 /// What `upkeep check` found.
@@ -164,6 +167,7 @@ pub async fn run(
             now,
         });
         let mut findings = Vec::new();
+        let mut security = crate::audit::SecurityPlan::default();
         if let (Some(db), Some((path, locked))) = (advisories, &ws.lockfile) {
             plan.annotate_advisories(db);
             let yanked: BTreeSet<(String, String)> = locked
@@ -178,6 +182,13 @@ pub async fn run(
                 .collect();
             if let Some(text) = files.get(path) {
                 findings = crate::audit::audit(db, text, &yanked)?;
+                security = crate::audit::security_plan(&crate::audit::SecurityInput {
+                    workspace: ws,
+                    findings: &findings,
+                    db,
+                    versions: &versions,
+                    config: &config,
+                });
             }
         }
         reports.push(WorkspaceReport {
@@ -190,6 +201,7 @@ pub async fn run(
             problems: ws.problems.clone(),
             plan,
             advisories: findings,
+            security,
         });
     }
     Ok(Report {

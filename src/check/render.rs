@@ -111,6 +111,7 @@ pub fn text(report: &Report) -> String {
                 let _ = writeln!(out, "        via {}", f.chain.join(" -> "));
             }
         }
+        security(&mut out, &ws.security);
         if !ws.plan.waiting.is_empty() {
             let _ = writeln!(out, "  waiting:");
         }
@@ -143,5 +144,58 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// The security plan: the first change each fix would try, what no release fixes, what is
+/// silenced.
+fn security(out: &mut String, plan: &crate::audit::SecurityPlan) {
+    if plan.fixes.is_empty() && plan.unfixable.is_empty() && plan.ignored.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  security:");
+    for fix in &plan.fixes {
+        let ids: Vec<&str> = fix
+            .findings
+            .iter()
+            .filter_map(|f| f.id.as_deref())
+            .collect();
+        let first = fix.attempts.first().map(|a| {
+            a.updates
+                .iter()
+                .map(|u| format!("{} {} -> {}", u.name, u.from, u.to))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let _ = writeln!(
+            out,
+            "      fix {} {} ({}): {} ({}; {} way{} to try)",
+            fix.krate,
+            fix.from,
+            ids.join(", "),
+            first.unwrap_or_default(),
+            fix.branch,
+            fix.attempts.len(),
+            if fix.attempts.len() == 1 { "" } else { "s" }
+        );
+    }
+    for u in &plan.unfixable {
+        let _ = writeln!(
+            out,
+            "      no fix {} {} {}: {}",
+            u.finding.id.as_deref().unwrap_or_default(),
+            u.finding.krate,
+            u.finding.version,
+            u.reason
+        );
+    }
+    for (f, reason) in &plan.ignored {
+        let _ = writeln!(
+            out,
+            "      ignored {} {} {}: {reason}",
+            f.id.as_deref().unwrap_or_default(),
+            f.krate,
+            f.version
+        );
     }
 }
