@@ -500,8 +500,23 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
     })
     .await;
     eventually(60, "jobs done", idle).await;
-    let prs_before = github.with_world(|w| w.repositories[REPO].pulls.len());
-    assert_eq!(prs_before, 0, "no advisory for demo-log yet");
+    // (The daily slot may have run the first dependency pass meanwhile: its PRs are not
+    // security PRs.)
+    let security_prs = || {
+        github.with_world(|w| {
+            w.repositories[REPO]
+                .pulls
+                .iter()
+                .filter(|p| {
+                    p["head"]["ref"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("upkeep/security/")
+                })
+                .count()
+        })
+    };
+    assert_eq!(security_prs(), 0, "no advisory for demo-log yet");
 
     // RustSec publishes an advisory for demo-log: the next refresh audits o/r, which opens the
     // security PR.
@@ -532,4 +547,55 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
             .any(|j| j.kind == "audit" && j.dedupe_key.contains(":db:advisory-db.")),
         "{audits:#?}"
     );
+}
+
+#[tokio::test]
+async fn an_advisory_issue_a_person_closed_is_not_filed_again_until_the_situation_changes() {
+    let world = World::new(&app(&[("demo-evil", "1")], &[("demo-evil", "1.0.0", &[])])).await;
+    world.audit().await;
+    let issue = world.issues()[0].clone();
+    let body = issue["body"].as_str().unwrap();
+    let state = upkeep::audit::report::issue_marker_of(body)
+        .unwrap()
+        .1
+        .to_owned();
+    world.github.with_world(|w| {
+        let i = w
+            .repositories
+            .get_mut(REPO)
+            .unwrap()
+            .issues
+            .iter_mut()
+            .find(|i| i["number"] == issue["number"])
+            .unwrap();
+        i["state"] = json!("closed");
+    });
+    // What the server records from the `issues` closed delivery.
+    let declined = [(
+        upkeep::jobs::security_pass::declined_issue_key("RUSTSEC-2099-0003"),
+        state,
+    )]
+    .into_iter()
+    .collect();
+    let outcome = world
+        .pass
+        .audit(&world.client, REPO, &declined)
+        .await
+        .unwrap();
+    assert!(outcome.opened_issues.is_empty(), "{outcome:?}");
+    assert_eq!(world.issues().len(), 1);
+
+    // demo-evil 1.1.0 gets locked too: the situation changed, so it is filed again.
+    let files = app(&[("demo-evil", "1")], &[("demo-evil", "1.1.0", &[])]);
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    repo_world::push(&world.github, &borrowed, "demo-evil 1.1.0");
+    let outcome = world
+        .pass
+        .audit(&world.client, REPO, &declined)
+        .await
+        .unwrap();
+    assert_eq!(outcome.opened_issues.len(), 1, "{outcome:?}");
 }
