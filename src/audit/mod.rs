@@ -1,8 +1,8 @@
-//! RustSec advisories (issue 5). So far: the advisory database read from a local copy with the
-//! `rustsec` crate (`UPKEEP_ADVISORY_DB`, `--advisory-db`), which advisories an update fixes
-//! (for dependency PR bodies and `upkeep check`), and a lockfile's findings as cargo-audit
-//! reports them, with dependency chains (for `upkeep check`). Fetching the database, audits, security
-//! PRs and advisory issues come with the rest of issue 5.
+//! RustSec advisories (issue 5): the advisory database (a local copy, or fetched with git and
+//! refreshed hourly), a lockfile's findings as cargo-audit reports them with dependency chains,
+//! which advisories an update fixes, the pure security plan (how each vulnerable crate gets
+//! fixed, what nothing fixes yet) and what people read about an advisory (security PR sections,
+//! advisory issues). The effects live in `jobs::security_pass` and `jobs::audit_check`.
 
 pub mod db;
 pub mod findings;

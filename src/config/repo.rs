@@ -222,7 +222,7 @@ impl RepoConfig {
     pub fn advisory_ignored<'a>(&'a self, id: &str, aliases: &[String]) -> Option<&'a str> {
         self.ignore_advisories
             .iter()
-            .find(|i| i.id == id || aliases.iter().any(|a| *a == i.id))
+            .find(|i| i.id == id || aliases.contains(&i.id))
             .map(|i| i.reason.as_str())
     }
 
