@@ -7,6 +7,7 @@ pub mod app_manifest;
 pub mod audit;
 pub mod cargo;
 pub mod check;
+pub mod commands;
 pub mod config;
 pub mod deps;
 pub mod github;

@@ -4,6 +4,7 @@
 //! Migrations live in `migrations/sqlite` and `migrations/postgres` and run at start-up.
 
 pub mod blobs;
+pub mod commands;
 pub mod declined;
 pub mod deliveries;
 pub mod jobs;

@@ -14,6 +14,8 @@ pub struct Repository {
     pub last_daily_key: Option<String>,
     /// When the dependency pass is next due (ms), by the repository's schedule.
     pub deps_next_at: Option<i64>,
+    /// A person closed the dashboard issue.
+    pub dashboard_off: bool,
 }
 
 /// An installation as stored.
@@ -147,7 +149,7 @@ impl Store {
     /// One repository by id, whatever its state.
     pub async fn repository(&self, id: i64) -> Result<Option<Repository>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, installation_id, full_name, private, last_daily_key, deps_next_at \
+            "SELECT id, installation_id, full_name, private, last_daily_key, deps_next_at, dashboard_off \
              FROM repositories WHERE id = $1",
         )
         .bind(id)
@@ -162,7 +164,8 @@ impl Store {
     /// Repositories upkeep should work on: granted, of a live, unsuspended installation.
     pub async fn active_repositories(&self) -> Result<Vec<Repository>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.id, r.installation_id, r.full_name, r.private, r.last_daily_key, r.deps_next_at \
+            "SELECT r.id, r.installation_id, r.full_name, r.private, r.last_daily_key, r.deps_next_at, \
+             r.dashboard_off \
              FROM repositories r JOIN installations i ON i.id = r.installation_id \
              WHERE r.removed_at IS NULL AND i.deleted_at IS NULL AND i.suspended_at IS NULL \
              ORDER BY r.id",
@@ -253,5 +256,6 @@ fn repository_from_row(r: &sqlx::any::AnyRow) -> Result<Repository, sqlx::Error>
         private: r.try_get::<i64, _>(3)? != 0,
         last_daily_key: r.try_get(4)?,
         deps_next_at: r.try_get(5)?,
+        dashboard_off: r.try_get::<i64, _>(6)? != 0,
     })
 }

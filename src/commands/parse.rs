@@ -1,0 +1,277 @@
+//! Reading commands out of a comment: `@<slug> <command> [args]` at the start of a line,
+//! several per comment, case-insensitive; quoted lines (`>`) and code (fenced or indented) are
+//! never read, so quoting someone's command does not run it again. Unknown commands come back
+//! with the closest known one. Pure.
+
+use super::{Command, IgnoreScope};
+
+/// One command found in a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The 1-based line it is on.
+    pub line: usize,
+    pub command: Command,
+    /// The words after the mention, as written (trimmed).
+    pub text: String,
+    /// A stable key for this command in this comment (its normalised text and how many times
+    /// the same text came before): an edit that keeps it keeps the key, so it never runs twice.
+    pub key: String,
+}
+
+/// Every command addressed to `@slug` in `body`.
+pub fn parse(body: &str, slug: &str) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut fence: Option<(char, usize)> = None;
+    for (i, raw) in body.lines().enumerate() {
+        let indent = raw.len() - raw.trim_start_matches([' ', '\t']).len();
+        let line = raw.trim();
+        if let Some((ch, n)) = fence {
+            if line.chars().take_while(|c| *c == ch).count() >= n
+                && line.trim_start_matches(ch).trim().is_empty()
+            {
+                fence = None;
+            }
+            continue;
+        }
+        if let Some(f) = fence_open(line) {
+            fence = Some(f);
+            continue;
+        }
+        if raw.starts_with('\t') || indent >= 4 || line.starts_with('>') {
+            continue;
+        }
+        let Some(rest) = after_mention(line, slug) else {
+            continue;
+        };
+        let text = rest.trim().to_owned();
+        let normal = normalise(&text);
+        let seen = out.iter().filter(|f| normalise(&f.text) == normal).count();
+        out.push(Found {
+            line: i + 1,
+            command: command(&text),
+            key: format!("{normal}#{seen}"),
+            text,
+        });
+    }
+    out
+}
+
+/// A line that opens a fenced code block: three or more backticks or tildes.
+fn fence_open(line: &str) -> Option<(char, usize)> {
+    let ch = line.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let n = line.chars().take_while(|c| *c == ch).count();
+    (n >= 3).then_some((ch, n))
+}
+
+/// What follows `@slug` (or `@slug[bot]`) at the start of `line`, if it starts with it.
+fn after_mention<'a>(line: &'a str, slug: &str) -> Option<&'a str> {
+    let rest = line.strip_prefix('@')?;
+    let head = rest.get(..slug.len())?;
+    if !head.eq_ignore_ascii_case(slug) {
+        return None;
+    }
+    let mut rest = &rest[slug.len()..];
+    if let Some(r) = rest.strip_prefix("[bot]") {
+        rest = r;
+    }
+    // `@upkeeper` is someone else; `@upkeep,` or `@upkeep:` is still us.
+    match rest.chars().next() {
+        None => Some(rest),
+        Some(c) if c.is_whitespace() || c == ',' || c == ':' => {
+            Some(rest.trim_start_matches([',', ':']))
+        }
+        Some(_) => None,
+    }
+}
+
+/// Lower case, single spaces, without trailing punctuation.
+fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_end_matches(['.', '!', ','])
+        .to_owned()
+}
+
+/// The command `text` names.
+pub fn command(text: &str) -> Command {
+    let normal = normalise(text);
+    let words: Vec<&str> = normal.split(' ').filter(|w| !w.is_empty()).collect();
+    // Arguments keep the case they were written in.
+    let original: Vec<&str> = text.split_whitespace().collect();
+    let args_from = |n: usize| -> Vec<String> {
+        original
+            .iter()
+            .skip(n)
+            .map(|w| w.trim_end_matches(['.', '!', ',']).to_owned())
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    match words.as_slice() {
+        [] | ["help"] => Command::Help,
+        ["rebase"] => Command::Rebase,
+        ["recreate"] => Command::Recreate,
+        ["merge"] => Command::Merge,
+        ["cancel", "merge"] => Command::CancelMerge,
+        ["close"] => Command::Close,
+        ["reopen"] => Command::Reopen,
+        ["ignore", "this", "dependency"] => Command::Ignore(IgnoreScope::Dependency),
+        ["ignore", "this", "major", "version"] => Command::Ignore(IgnoreScope::Major),
+        ["ignore", "this", "minor", "version"] => Command::Ignore(IgnoreScope::Minor),
+        ["ignore", "this", "patch", "version"] => Command::Ignore(IgnoreScope::Patch),
+        ["show", "ignore", "conditions"] => Command::ShowIgnores,
+        ["unignore", _, ..] => {
+            let args = args_from(1);
+            Command::Unignore {
+                dependency: args[0].clone(),
+                condition: (args.len() > 1).then(|| args[1..].join(" ")),
+            }
+        }
+        ["update"] => Command::Update,
+        ["audit"] => Command::Audit,
+        ["retry"] => Command::Retry,
+        ["bench", ..] => Command::Bench(args_from(1)),
+        ["revert", ..] => Command::Revert(args_from(1)),
+        _ => Command::Unknown {
+            suggestion: suggest(&normal),
+        },
+    }
+}
+
+/// Every command as people write it, for suggestions and help.
+pub const KNOWN: &[&str] = &[
+    "help",
+    "rebase",
+    "recreate",
+    "merge",
+    "cancel merge",
+    "close",
+    "reopen",
+    "ignore this dependency",
+    "ignore this major version",
+    "ignore this minor version",
+    "ignore this patch version",
+    "show ignore conditions",
+    "unignore",
+    "update",
+    "audit",
+    "retry",
+    "bench",
+    "revert",
+];
+
+/// The known command closest to `normal`, when one is close enough to be a typo.
+fn suggest(normal: &str) -> Option<String> {
+    let first_word = normal.split(' ').next().unwrap_or_default();
+    KNOWN
+        .iter()
+        .map(|k| {
+            // Compare a one-word command with the first word only (`unignor serde`).
+            let against = if k.contains(' ') { normal } else { first_word };
+            (strsim::normalized_damerau_levenshtein(k, against), *k)
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(body: &str) -> Vec<Command> {
+        parse(body, "upkeep").into_iter().map(|f| f.command).collect()
+    }
+
+    #[test]
+    fn a_mention_at_the_start_of_a_line_is_a_command_in_any_case() {
+        assert_eq!(commands("@upkeep rebase"), [Command::Rebase]);
+        assert_eq!(commands("@UpKeep REBASE."), [Command::Rebase]);
+        assert_eq!(commands("  @upkeep   cancel   merge"), [Command::CancelMerge]);
+        assert_eq!(commands("@upkeep[bot] merge"), [Command::Merge]);
+        assert_eq!(commands("@upkeep, merge!"), [Command::Merge]);
+        assert_eq!(commands("@upkeep"), [Command::Help]);
+    }
+
+    #[test]
+    fn mentions_elsewhere_quotes_and_code_are_not_commands() {
+        assert!(commands("please @upkeep rebase").is_empty());
+        assert!(commands("> @upkeep rebase").is_empty());
+        assert!(commands("```\n@upkeep rebase\n```").is_empty());
+        assert!(commands("~~~~\n@upkeep merge\n~~~\n@upkeep close\n~~~~").is_empty());
+        assert!(commands("    @upkeep rebase").is_empty());
+        assert!(commands("@upkeeper rebase").is_empty());
+        assert!(commands("@someone rebase").is_empty());
+        assert_eq!(
+            commands("```rust\nlet a = 1;\n```\n@upkeep merge"),
+            [Command::Merge]
+        );
+    }
+
+    #[test]
+    fn several_commands_in_one_comment_each_get_a_stable_key() {
+        let found = parse(
+            "Thanks!\n@upkeep rebase\n\n@upkeep merge\n@upkeep Rebase",
+            "upkeep",
+        );
+        let keys: Vec<(&str, usize)> = found.iter().map(|f| (f.key.as_str(), f.line)).collect();
+        assert_eq!(keys, [("rebase#0", 2), ("merge#0", 4), ("rebase#1", 5)]);
+        // An edit above them keeps their keys.
+        let edited = parse("Thanks, really!\n\n@upkeep rebase\n@upkeep merge", "upkeep");
+        let keys: Vec<&str> = edited.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["rebase#0", "merge#0"]);
+    }
+
+    #[test]
+    fn arguments_keep_their_case_and_ignores_have_their_scope() {
+        assert_eq!(
+            commands("@upkeep unignore Serde_JSON major"),
+            [Command::Unignore {
+                dependency: "Serde_JSON".into(),
+                condition: Some("major".into())
+            }]
+        );
+        assert_eq!(
+            commands("@upkeep unignore tokio"),
+            [Command::Unignore {
+                dependency: "tokio".into(),
+                condition: None
+            }]
+        );
+        assert_eq!(
+            commands("@upkeep ignore this minor version"),
+            [Command::Ignore(IgnoreScope::Minor)]
+        );
+        assert_eq!(
+            commands("@upkeep bench main HEAD~3"),
+            [Command::Bench(vec!["main".into(), "HEAD~3".into()])]
+        );
+    }
+
+    #[test]
+    fn a_typo_gets_the_closest_command() {
+        assert_eq!(
+            commands("@upkeep rebsae"),
+            [Command::Unknown {
+                suggestion: Some("rebase".into())
+            }]
+        );
+        assert_eq!(
+            commands("@upkeep ignore this majr version"),
+            [Command::Unknown {
+                suggestion: Some("ignore this major version".into())
+            }]
+        );
+        assert_eq!(
+            commands("@upkeep make me a sandwich"),
+            [Command::Unknown { suggestion: None }]
+        );
+    }
+
+    #[test]
+    fn a_custom_slug_is_honoured() {
+        assert_eq!(parse("@keeper rebase", "keeper").len(), 1);
+        assert!(parse("@upkeep rebase", "keeper").is_empty());
+    }
+}
