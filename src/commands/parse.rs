@@ -274,4 +274,65 @@ mod tests {
         assert_eq!(parse("@keeper rebase", "keeper").len(), 1);
         assert!(parse("@upkeep rebase", "keeper").is_empty());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Lines that are not commands: no line starts with `@`.
+        fn chatter() -> impl Strategy<Value = Vec<String>> {
+            prop::collection::vec("[a-zA-Z0-9 .,!?`>~-]{0,40}", 0..6).prop_map(|lines| {
+                lines
+                    .into_iter()
+                    .map(|l| l.trim_start().trim_start_matches('@').to_owned())
+                    .filter(|l| !l.starts_with("```") && !l.starts_with("~~~"))
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_without_panicking(body in "\\PC{0,400}", slug in "[a-z]{1,10}") {
+                let _ = parse(&body, &slug);
+            }
+
+            #[test]
+            fn a_known_command_among_chatter_is_found_once_on_its_line(
+                before in chatter(),
+                after in chatter(),
+                i in 0..KNOWN.len(),
+                upper in any::<bool>(),
+            ) {
+                let known = KNOWN[i];
+                let written = if upper { known.to_uppercase() } else { known.to_owned() };
+                let written = if known == "unignore" { format!("{written} serde") } else { written };
+                let mut lines = before.clone();
+                lines.push(format!("@upkeep {written}"));
+                lines.extend(after);
+                let found = parse(&lines.join("\n"), "upkeep");
+                prop_assert_eq!(found.len(), 1, "{:?}", found);
+                prop_assert_eq!(found[0].line, before.len() + 1);
+                let unknown = matches!(found[0].command, Command::Unknown { .. });
+                prop_assert!(!unknown, "{:?}", found[0]);
+            }
+
+            #[test]
+            fn quoted_or_fenced_commands_never_run(i in 0..KNOWN.len(), fence in any::<bool>()) {
+                let body = if fence {
+                    format!("```\n@upkeep {}\n```", KNOWN[i])
+                } else {
+                    format!("> @upkeep {}\n>\n> @upkeep {}", KNOWN[i], KNOWN[i])
+                };
+                prop_assert!(parse(&body, "upkeep").is_empty());
+            }
+
+            #[test]
+            fn keys_are_unique_within_a_comment(picks in prop::collection::vec(0..KNOWN.len(), 0..8)) {
+                let body: Vec<String> = picks.iter().map(|i| format!("@upkeep {}", KNOWN[*i])).collect();
+                let found = parse(&body.join("\n"), "upkeep");
+                let keys: std::collections::BTreeSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
+                prop_assert_eq!(keys.len(), found.len());
+            }
+        }
+    }
 }
