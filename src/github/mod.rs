@@ -7,6 +7,7 @@ pub mod blob_cache;
 pub mod client;
 pub mod manifest;
 pub mod repo;
+pub mod talk;
 
 pub use app::{GitHubApp, InstallationClient};
 pub use client::{Auth, Response, RetryPolicy, Transport};

@@ -72,8 +72,8 @@ pub struct CheckRun {
 
 /// Operations on one repository as one installation.
 pub struct Repo<'a> {
-    client: &'a InstallationClient,
-    full_name: &'a str,
+    pub(super) client: &'a InstallationClient,
+    pub(super) full_name: &'a str,
 }
 
 impl<'a> Repo<'a> {
@@ -81,7 +81,7 @@ impl<'a> Repo<'a> {
         Repo { client, full_name }
     }
 
-    fn path(&self, rest: &str) -> String {
+    pub(super) fn path(&self, rest: &str) -> String {
         format!("/repos/{}{rest}", self.full_name)
     }
 
@@ -569,7 +569,7 @@ impl Repo<'_> {
     }
 }
 
-fn summary(v: &Value) -> Option<PullSummary> {
+pub(super) fn summary(v: &Value) -> Option<PullSummary> {
     Some(PullSummary {
         number: v["number"].as_u64()?,
         title: v["title"].as_str().unwrap_or_default().to_owned(),

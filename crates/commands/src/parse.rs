@@ -181,14 +181,20 @@ mod tests {
     use super::*;
 
     fn commands(body: &str) -> Vec<Command> {
-        parse(body, "upkeep").into_iter().map(|f| f.command).collect()
+        parse(body, "upkeep")
+            .into_iter()
+            .map(|f| f.command)
+            .collect()
     }
 
     #[test]
     fn a_mention_at_the_start_of_a_line_is_a_command_in_any_case() {
         assert_eq!(commands("@upkeep rebase"), [Command::Rebase]);
         assert_eq!(commands("@UpKeep REBASE."), [Command::Rebase]);
-        assert_eq!(commands("  @upkeep   cancel   merge"), [Command::CancelMerge]);
+        assert_eq!(
+            commands("  @upkeep   cancel   merge"),
+            [Command::CancelMerge]
+        );
         assert_eq!(commands("@upkeep[bot] merge"), [Command::Merge]);
         assert_eq!(commands("@upkeep, merge!"), [Command::Merge]);
         assert_eq!(commands("@upkeep"), [Command::Help]);
