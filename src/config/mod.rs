@@ -2,6 +2,7 @@
 //! their defaults, a forgiving parser that reports every problem with its line and a
 //! did-you-mean while the valid rest applies, and the questions the plan asks of it. Pure.
 
+pub mod edit;
 pub mod parse;
 pub mod repo;
 pub mod suggest;
