@@ -9,6 +9,7 @@ pub mod cargo;
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod deps;
 pub mod github;
 pub mod health;

@@ -385,6 +385,7 @@ async fn after_a_restart_blobs_come_from_the_store_and_nothing_to_do_still_costs
     // A new process: empty memory, the same database.
     let mut fresh = DepsPass::new(world.pass.index.clone(), world.pass.resolver.clone());
     fresh.store = Some(store);
+    fresh.dashboard = false;
     world.pass = fresh;
     let before = world.calls().len();
     let outcome = world.run().await;

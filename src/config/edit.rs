@@ -86,7 +86,10 @@ pub fn apply_ignores(text: &str, edits: &[IgnoreEdit]) -> Result<String, EditErr
 fn versions_of(t: &Table) -> Vec<String> {
     match t.get("versions") {
         Some(item) => match item.as_array() {
-            Some(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Some(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             None => item.as_str().map(str::to_owned).into_iter().collect(),
         },
         None => Vec::new(),
@@ -150,9 +153,18 @@ mod tests {
     #[test]
     fn scopes_follow_cargos_idea_of_a_major_version() {
         let v = |s: &str| Version::parse(s).unwrap();
-        assert_eq!(scope_versions(IgnoreScope::Major, &v("2.3.1")), ">=2.0.0, <3.0.0");
-        assert_eq!(scope_versions(IgnoreScope::Major, &v("0.4.2")), ">=0.4.0, <0.5.0");
-        assert_eq!(scope_versions(IgnoreScope::Minor, &v("2.3.1")), ">=2.3.0, <2.4.0");
+        assert_eq!(
+            scope_versions(IgnoreScope::Major, &v("2.3.1")),
+            ">=2.0.0, <3.0.0"
+        );
+        assert_eq!(
+            scope_versions(IgnoreScope::Major, &v("0.4.2")),
+            ">=0.4.0, <0.5.0"
+        );
+        assert_eq!(
+            scope_versions(IgnoreScope::Minor, &v("2.3.1")),
+            ">=2.3.0, <2.4.0"
+        );
         assert_eq!(scope_versions(IgnoreScope::Patch, &v("2.3.1")), "=2.3.1");
         assert_eq!(scope_versions(IgnoreScope::Dependency, &v("2.3.1")), "");
     }
@@ -161,15 +173,20 @@ mod tests {
     fn adding_keeps_comments_and_layout_and_is_idempotent() {
         let text = "# ours\nlabels = [\"deps\"]  # keep\n";
         let once = apply_ignores(text, &[add("serde", ">=2.0.0, <3.0.0")]).unwrap();
-        assert!(once.starts_with("# ours\nlabels = [\"deps\"]  # keep\n"), "{once}");
+        assert!(
+            once.starts_with("# ours\nlabels = [\"deps\"]  # keep\n"),
+            "{once}"
+        );
         assert!(once.contains("[[ignore]]\ndependency-name = \"serde\"\nversions = [\">=2.0.0, <3.0.0\"]\nreason = \"ignored by command\"\n"), "{once}");
         let twice = apply_ignores(&once, &[add("serde", ">=2.0.0, <3.0.0")]).unwrap();
         assert_eq!(once, twice);
         let parsed = crate::config::parse(&once);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert!(parsed
-            .config
-            .is_ignored("serde", &Version::new(2, 1, 0), crate::deps::Level::Major));
+        assert!(parsed.config.is_ignored(
+            "serde",
+            &Version::new(2, 1, 0),
+            crate::deps::Level::Major
+        ));
     }
 
     #[test]

@@ -130,6 +130,8 @@ pub struct Plan {
     pub waiting: Vec<Waiting>,
     /// Open upkeep PRs whose branch the plan no longer wants (superseded or done).
     pub to_close: Vec<u64>,
+    /// PRs the open-PR limit holds back (the dashboard offers to create them now).
+    pub held_back: Vec<PlannedPr>,
 }
 
 impl Plan {
@@ -317,6 +319,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 out.waiting
                     .push(waiting(&u.name, &u.from, Some(&u.to), Held::Limit));
             }
+            out.held_back.push(pr);
         }
     }
     out

@@ -27,6 +27,19 @@ use crate::index::registries::Registries;
 /// Branches of dependency PRs start with this.
 pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
 
+/// One advisory finding as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryLine {
+    pub id: String,
+    pub krate: String,
+    pub version: String,
+    /// `vulnerability`, `unmaintained`, `unsound`, `notice`.
+    pub kind: String,
+    pub title: String,
+    /// The security PR or advisory issue that deals with it.
+    pub tracked_in: Option<u64>,
+}
+
 /// The label every security PR and advisory issue carries.
 pub const SECURITY_LABEL: &str = "security";
 
@@ -54,10 +67,22 @@ pub struct PassOutcome {
     pub ignored_advisories: Vec<(String, String)>,
     /// Every crate the repository's lockfiles hold (which repositories a new advisory touches).
     pub locked_crates: BTreeSet<String>,
+    /// Updates held back, with why (for the dashboard).
+    pub held: Vec<crate::deps::Waiting>,
+    /// PRs the limit holds back: `(branch, title)`.
+    pub held_back: Vec<(String, String)>,
+    /// PRs opened or updated by this pass: `(number, title, branch)`.
+    pub published: Vec<(u64, String, String)>,
+    /// Advisories found, for the dashboard: `(id, crate, version, kind, title, PR or issue)`.
+    pub advisories: Vec<AdvisoryLine>,
+    /// The dashboard issue, when the pass keeps one.
+    pub dashboard: Option<u64>,
     /// Planned PRs cargo found nothing to change for, or could not resolve (with why).
     pub skipped: Vec<(String, String)>,
     pub waiting: usize,
     pub config_problems: usize,
+    /// The configuration problems, one line each.
+    pub config_messages: Vec<String>,
     /// When the repository's schedule wants the next pass.
     pub next_run_at: Option<chrono::DateTime<Utc>>,
 }
@@ -76,6 +101,8 @@ pub struct DepsPass {
     pub advisories: Option<Arc<crate::audit::Advisories>>,
     /// The name people mention in commands (`@upkeep`).
     pub slug: String,
+    /// Keep a dashboard issue per repository (on in production).
+    pub dashboard: bool,
     /// Heads whose configuration problems were already reported (repository → head).
     reported: Arc<Mutex<BTreeMap<String, String>>>,
 }
@@ -94,6 +121,7 @@ impl DepsPass {
             resolver,
             blobs: BlobCache::default(),
             slug: "upkeep".to_owned(),
+            dashboard: true,
             reported: Arc::default(),
         }
     }
@@ -107,7 +135,12 @@ impl DepsPass {
         full_name: &str,
         declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
-        self.pass(client, full_name, declined, true).await
+        let options = PassOptions {
+            deps: true,
+            declined: declined.clone(),
+            ..PassOptions::default()
+        };
+        self.run_with(client, full_name, &options).await
     }
 
     /// Only the security audit (a push changed a lockfile, the advisory database learnt
@@ -118,26 +151,34 @@ impl DepsPass {
         full_name: &str,
         declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
-        self.pass(client, full_name, declined, false).await
+        let options = PassOptions {
+            declined: declined.clone(),
+            ..PassOptions::default()
+        };
+        self.run_with(client, full_name, &options).await
     }
 
-    async fn pass(
+    /// The pass as `options` ask.
+    pub async fn run_with(
         &self,
         client: &InstallationClient,
         full_name: &str,
-        declined: &BTreeSet<(String, String)>,
-        deps: bool,
+        options: &PassOptions,
     ) -> Result<PassOutcome, PassError> {
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
-        let Some(g) = self.gather(&repo, full_name, &mut outcome).await? else {
+        let Some(mut g) = self.gather(&repo, full_name, &mut outcome).await? else {
             return Ok(outcome);
         };
-        if deps {
-            self.updates(&repo, &g, declined, &mut outcome).await?;
+        g.config.apply_ignore_edits(&options.ignore_edits);
+        if options.deps {
+            self.updates(&repo, &g, options, &mut outcome).await?;
         }
-        self.security(&repo, &g, declined, &mut outcome).await?;
-        info!(repo = full_name, deps, ?outcome, "pass done");
+        self.security(&repo, &g, options, &mut outcome).await?;
+        if options.dashboard.unwrap_or(self.dashboard) {
+            self.dashboard(&repo, &g, options, &mut outcome).await?;
+        }
+        info!(repo = full_name, deps = options.deps, ?outcome, "pass done");
         Ok(outcome)
     }
 
@@ -192,9 +233,10 @@ impl DepsPass {
         &self,
         repo: &Repo<'_>,
         g: &Gathered,
-        declined: &BTreeSet<(String, String)>,
+        options: &PassOptions,
         outcome: &mut PassOutcome,
     ) -> Result<(), PassError> {
+        let declined = &options.declined;
         let open: Vec<&PullSummary> = g
             .open
             .iter()
@@ -217,6 +259,19 @@ impl DepsPass {
                 now,
             });
             outcome.waiting += planned.waiting.len();
+            outcome.held.extend(planned.waiting.iter().cloned());
+            let forced: Vec<&PlannedPr> = planned
+                .held_back
+                .iter()
+                .filter(|p| options.create_now.contains(&p.branch))
+                .collect();
+            outcome.held_back.extend(
+                planned
+                    .held_back
+                    .iter()
+                    .filter(|p| !options.create_now.contains(&p.branch))
+                    .map(|p| (p.branch.clone(), p.title.clone())),
+            );
             for number in &planned.to_close {
                 let Some(pr) = open.iter().find(|p| p.number == *number) else {
                     continue;
@@ -231,7 +286,7 @@ impl DepsPass {
                 repo.delete_branch(&pr.head_ref).await?;
                 outcome.closed.push(*number);
             }
-            for pr in &planned.pull_requests {
+            for pr in planned.pull_requests.iter().chain(forced) {
                 let existing = pr
                     .existing
                     .and_then(|n| open.iter().copied().find(|p| p.number == n));
@@ -243,7 +298,7 @@ impl DepsPass {
                         .push((pr.branch.clone(), "declined by a person".to_owned()));
                     continue;
                 }
-                if let Some(open) = existing {
+                if let Some(open) = existing.filter(|_| !options.rebuild.contains(&pr.branch)) {
                     if self.still_current(repo, g, open, &[pr]).await? {
                         outcome.unchanged.push(open.number);
                         continue;
@@ -296,6 +351,15 @@ impl DepsPass {
         let text = self.blob(repo, &file.sha).await?;
         let parsed = config::parse(&text);
         outcome.config_problems = parsed.problems.len();
+        outcome.config_messages = parsed
+            .problems
+            .iter()
+            .map(|p| {
+                let at = p.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                let key = if p.key.is_empty() { "file" } else { &p.key };
+                format!("`{key}`{at}: {}", p.message)
+            })
+            .collect();
         if parsed.problems.is_empty() {
             return Ok(parsed.config);
         }
@@ -521,6 +585,9 @@ impl DepsPass {
                 repo.update_pull(open.number, Some(&title), Some(&text), None)
                     .await?;
                 outcome.updated.push(open.number);
+                outcome
+                    .published
+                    .push((open.number, title, pr.branch.clone()));
                 Ok(open.number)
             }
             None => {
@@ -534,10 +601,28 @@ impl DepsPass {
                 repo.add_labels(number, &labels).await?;
                 repo.add_assignees(number, &config.assignees).await?;
                 outcome.opened.push(number);
+                outcome.published.push((number, title, pr.branch.clone()));
                 Ok(number)
             }
         }
     }
+}
+
+/// What a pass is asked to do besides its routine.
+#[derive(Debug, Clone, Default)]
+pub struct PassOptions {
+    /// Dependency updates too (else only the audit).
+    pub deps: bool,
+    /// `(branch, fingerprint)` of updates people closed unmerged: not proposed again.
+    pub declined: BTreeSet<(String, String)>,
+    /// Branches to rebuild even when their PR is current (`rebase`, `recreate`).
+    pub rebuild: BTreeSet<String>,
+    /// Branches the PR limit holds back, to open anyway (the dashboard's "create now").
+    pub create_now: BTreeSet<String>,
+    /// Ignores added or removed by command, not yet on the default branch.
+    pub ignore_edits: Vec<crate::config::edit::IgnoreEdit>,
+    /// Keep the dashboard issue current (`None`: the pass's default).
+    pub dashboard: Option<bool>,
 }
 
 /// What a pass reads from GitHub and the index before deciding anything.

@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 
 use tracing::warn;
 
-use super::deps_pass::{DepsPass, Gathered, PassError, PassOutcome, SECURITY_LABEL};
+use super::deps_pass::{
+    AdvisoryLine, DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL,
+};
 use crate::audit::plan::BRANCH_PREFIX;
 use crate::audit::report::{self, Place};
 use crate::audit::{audit, security_plan, AdvisoryDb, Finding, SecurityFix, SecurityInput};
@@ -32,9 +34,10 @@ impl DepsPass {
         &self,
         repo: &Repo<'_>,
         g: &Gathered,
-        declined: &BTreeSet<(String, String)>,
+        options: &PassOptions,
         outcome: &mut PassOutcome,
     ) -> Result<(), PassError> {
+        let declined = &options.declined;
         outcome.locked_crates = g
             .workspaces
             .iter()
@@ -54,6 +57,7 @@ impl DepsPass {
         let mut present = BTreeSet::new();
         let mut fixing: BTreeMap<String, u64> = BTreeMap::new();
         let mut ignored: BTreeMap<String, String> = BTreeMap::new();
+        let mut all: Vec<Finding> = Vec::new();
         for ws in &g.workspaces {
             let Some((path, _)) = &ws.lockfile else {
                 continue;
@@ -68,6 +72,7 @@ impl DepsPass {
                     continue;
                 }
             };
+            all.extend(findings.iter().filter(|f| f.id.is_some()).cloned());
             let planned = security_plan(&SecurityInput {
                 workspace: ws,
                 findings: &findings,
@@ -87,7 +92,7 @@ impl DepsPass {
             for fix in &planned.fixes {
                 wanted.insert(fix.branch.clone());
                 let result = self
-                    .fix(repo, g, ws, &db, fix, &open, declined, outcome)
+                    .fix(repo, g, ws, &db, fix, &open, options, outcome)
                     .await?;
                 for f in &fix.findings {
                     let id = f.id.clone().unwrap_or_default();
@@ -120,10 +125,29 @@ impl DepsPass {
             repo.delete_branch(&pr.head_ref).await?;
             outcome.closed.push(pr.number);
         }
-        self.advisory_issues(
-            repo, g, &db, &problems, &present, &fixing, &ignored, declined, outcome,
-        )
-        .await
+        let issues = self
+            .advisory_issues(
+                repo, g, &db, &problems, &present, &fixing, &ignored, declined, outcome,
+            )
+            .await?;
+        let mut seen = BTreeSet::new();
+        for f in all {
+            let id = f.id.clone().unwrap_or_default();
+            if ignored.contains_key(&id)
+                || !seen.insert((id.clone(), f.krate.clone(), f.version.clone()))
+            {
+                continue;
+            }
+            outcome.advisories.push(AdvisoryLine {
+                tracked_in: fixing.get(&id).or_else(|| issues.get(&id)).copied(),
+                id,
+                krate: f.krate,
+                version: f.version,
+                kind: f.kind,
+                title: f.title,
+            });
+        }
+        Ok(())
     }
 
     /// Tries the fix's attempts; the PR number, or why no PR can fix it.
@@ -136,11 +160,12 @@ impl DepsPass {
         db: &AdvisoryDb,
         fix: &SecurityFix,
         open: &[&PullSummary],
-        declined: &BTreeSet<(String, String)>,
+        options: &PassOptions,
         outcome: &mut PassOutcome,
     ) -> Result<Result<u64, String>, PassError> {
+        let declined = &options.declined;
         let existing = open.iter().copied().find(|p| p.head_ref == fix.branch);
-        if let Some(pr) = existing {
+        if let Some(pr) = existing.filter(|_| !options.rebuild.contains(&fix.branch)) {
             let candidates: Vec<&PlannedPr> = fix.attempts.iter().collect();
             if self.still_current(repo, g, pr, &candidates).await? {
                 outcome.unchanged.push(pr.number);
@@ -226,7 +251,8 @@ impl DepsPass {
         ignored: &BTreeMap<String, String>,
         declined: &BTreeSet<(String, String)>,
         outcome: &mut PassOutcome,
-    ) -> Result<(), PassError> {
+    ) -> Result<BTreeMap<String, u64>, PassError> {
+        let mut numbers = BTreeMap::new();
         let ours: Vec<(u64, &str, &str, &str)> = g
             .issues
             .iter()
@@ -240,8 +266,11 @@ impl DepsPass {
             let state = report::issue_state(&places, situation);
             let body = report::issue_body(db, id, &places, situation);
             match ours.iter().find(|(_, i, _, _)| i == id) {
-                Some((_, _, s, _)) if *s == state => {}
+                Some((number, _, s, _)) if *s == state => {
+                    numbers.insert(id.clone(), *number);
+                }
                 Some((number, ..)) => {
+                    numbers.insert(id.clone(), *number);
                     repo.update_issue_body(*number, &body).await?;
                     repo.comment(*number, &format!("The situation changed: {situation}"))
                         .await?;
@@ -260,6 +289,7 @@ impl DepsPass {
                         )
                         .await?;
                     outcome.opened_issues.push(number);
+                    numbers.insert(id.clone(), number);
                 }
             }
         }
@@ -295,7 +325,7 @@ impl DepsPass {
             repo.close_issue(*number).await?;
             outcome.closed_issues.push(*number);
         }
-        Ok(())
+        Ok(numbers)
     }
 }
 

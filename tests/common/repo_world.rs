@@ -58,8 +58,16 @@ pub fn installation_client(github: &FakeGitHub) -> InstallationClient {
         .installation(7)
 }
 
-/// A dependency pass reading versions from, and resolving against, `registry`.
+/// A dependency pass reading versions from, and resolving against, `registry` (without the
+/// dashboard issue, which scenarios about it turn on).
 pub fn deps_pass(registry: &LoopbackRegistry) -> DepsPass {
+    let mut pass = deps_pass_with_dashboard(registry);
+    pass.dashboard = false;
+    pass
+}
+
+/// A dependency pass as the server runs it, dashboard included.
+pub fn deps_pass_with_dashboard(registry: &LoopbackRegistry) -> DepsPass {
     let index = IndexClient::new(
         &registry.url(),
         Duration::from_secs(10),

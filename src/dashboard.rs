@@ -1,0 +1,246 @@
+//! The dashboard issue (issue 6): one per repository, found by a hidden marker, showing what
+//! upkeep sees — PRs the limit holds back (tick to create now), open upkeep PRs (tick to
+//! rebase), updates waiting and why, ignores (with those added by command and not merged yet),
+//! advisories and the PR or issue that deals with each, silenced advisories with their reasons,
+//! and configuration problems. Ticked boxes are read back as actions. Pure.
+
+use std::fmt::Write as _;
+
+use crate::deps::{Held, Waiting};
+use crate::jobs::deps_pass::AdvisoryLine;
+
+/// The marker that identifies the dashboard issue.
+pub const MARKER: &str = "<!-- upkeep:dashboard -->";
+
+/// The dashboard issue's title.
+pub const TITLE: &str = "Upkeep dashboard";
+
+/// An ignore as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoreLine {
+    pub dependency: String,
+    /// Versions or update types, empty for the whole dependency.
+    pub condition: String,
+    pub reason: Option<String>,
+    /// Added by command; the PR that writes it into the file has not merged yet.
+    pub pending: bool,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard<'a> {
+    pub slug: &'a str,
+    /// Open upkeep PRs: `(number, title, branch)`.
+    pub open_prs: Vec<(u64, String, String)>,
+    /// PRs the limit holds back: `(branch, title)`.
+    pub held_back: &'a [(String, String)],
+    pub waiting: &'a [Waiting],
+    pub ignores: Vec<IgnoreLine>,
+    pub advisories: &'a [AdvisoryLine],
+    /// `(advisory id, reason)`.
+    pub silenced: &'a [(String, String)],
+    pub config_problems: &'a [String],
+}
+
+/// An action a ticked box asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open the held-back PR on this branch now.
+    Create(String),
+    /// Rebuild this open PR.
+    Rebase(u64),
+}
+
+impl Action {
+    fn tag(&self) -> String {
+        match self {
+            Action::Create(branch) => format!("<!-- upkeep:do create {branch} -->"),
+            Action::Rebase(n) => format!("<!-- upkeep:do rebase {n} -->"),
+        }
+    }
+}
+
+/// The dashboard's body.
+pub fn render(d: &Dashboard<'_>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "upkeep keeps this issue current after every pass. Tick a box to act; close the issue to \
+         turn the dashboard off (reopen it to turn it back on). Comment `@{} help` for commands.\n",
+        d.slug
+    );
+    if !d.held_back.is_empty() {
+        let _ = writeln!(s, "## Held back by the pull request limit\n");
+        for (branch, title) in d.held_back {
+            let action = Action::Create(branch.clone());
+            let _ = writeln!(s, "- [ ] Create now: {title} {}", action.tag());
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Open pull requests\n");
+    if d.open_prs.is_empty() {
+        let _ = writeln!(s, "None.");
+    }
+    for (number, title, _) in &d.open_prs {
+        let _ = writeln!(
+            s,
+            "- [ ] Rebase #{number} {title} {}",
+            Action::Rebase(*number).tag()
+        );
+    }
+    s.push('\n');
+    let waiting: Vec<&Waiting> = d
+        .waiting
+        .iter()
+        .filter(|w| !matches!(w.held, Held::Limit))
+        .collect();
+    if !waiting.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Waiting\n\n| Crate | From | To | Why |\n|---|---|---|---|"
+        );
+        for w in waiting {
+            let to = w.to.as_ref().map(ToString::to_string).unwrap_or_default();
+            let _ = writeln!(s, "| `{}` | {} | {to} | {} |", w.name, w.from, why(&w.held));
+        }
+        s.push('\n');
+    }
+    if !d.ignores.is_empty() {
+        let _ = writeln!(s, "## Ignored\n");
+        for i in &d.ignores {
+            let what = if i.condition.is_empty() {
+                "every version".to_owned()
+            } else {
+                format!("`{}`", i.condition)
+            };
+            let reason = i
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            let pending = if i.pending {
+                " (by command; applies now, written to `.github/upkeep.toml` when its PR merges)"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "- `{}` {what}{reason}{pending}", i.dependency);
+        }
+        let _ = writeln!(
+            s,
+            "\nComment `@{} unignore DEPENDENCY` to lift one.\n",
+            d.slug
+        );
+    }
+    let _ = writeln!(s, "## Advisories\n");
+    if d.advisories.is_empty() {
+        let _ = writeln!(s, "None in the lockfiles.");
+    }
+    for a in d.advisories {
+        let tracked = a.tracked_in.map(|n| format!(" — #{n}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "- [{id}](https://rustsec.org/advisories/{id}) `{}` {} ({}): {}{tracked}",
+            a.krate,
+            a.version,
+            a.kind,
+            a.title,
+            id = a.id
+        );
+    }
+    if !d.silenced.is_empty() {
+        let _ = writeln!(s, "\nSilenced in `.github/upkeep.toml`:\n");
+        for (id, reason) in d.silenced {
+            let _ = writeln!(s, "- {id}: {reason}");
+        }
+    }
+    s.push('\n');
+    if !d.config_problems.is_empty() {
+        let _ = writeln!(s, "## Configuration problems\n");
+        for p in d.config_problems {
+            let _ = writeln!(s, "- {p}");
+        }
+        s.push('\n');
+    }
+    s.push_str(MARKER);
+    s.push('\n');
+    s
+}
+
+fn why(held: &Held) -> String {
+    match held {
+        Held::Limit => "the pull request limit".into(),
+        Held::Cooldown { until } => format!("cooldown until {}", until.format("%Y-%m-%d")),
+        Held::Ignored => "ignored".into(),
+        Held::Msrv { rust_version } => format!("needs Rust {rust_version}"),
+        Held::Requirement { detail } => format!("requirement cannot be rewritten: {detail}"),
+        Held::BreakingOff => "breaking updates are off".into(),
+    }
+}
+
+/// Whether `body` is a dashboard.
+pub fn is_dashboard(body: &str) -> bool {
+    body.contains(MARKER)
+}
+
+/// The actions whose boxes are ticked in `body`.
+pub fn ticked(body: &str) -> Vec<Action> {
+    body.lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix("- [x]")
+                .or_else(|| line.strip_prefix("- [X]"))
+                .or_else(|| line.strip_prefix("* [x]"))
+                .or_else(|| line.strip_prefix("* [X]"))?;
+            let tag = rest.split("<!-- upkeep:do ").nth(1)?;
+            let tag = tag.split("-->").next()?.trim();
+            let (verb, arg) = tag.split_once(' ')?;
+            match verb {
+                "create" => Some(Action::Create(arg.trim().to_owned())),
+                "rebase" => arg.trim().parse().ok().map(Action::Rebase),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_dashboard_has_no_ticks_and_ticking_reads_back_the_action() {
+        let held = [(
+            "upkeep/cargo/serde".to_owned(),
+            "Bump serde from 1.0.0 to 2.0.0".to_owned(),
+        )];
+        let d = Dashboard {
+            slug: "upkeep",
+            open_prs: vec![(
+                12,
+                "Refresh Cargo.lock".into(),
+                "upkeep/cargo/lockfile-refresh".into(),
+            )],
+            held_back: &held,
+            ..Dashboard::default()
+        };
+        let body = render(&d);
+        assert!(is_dashboard(&body));
+        assert!(ticked(&body).is_empty());
+        let ticked_body = body
+            .replace("- [ ] Create now", "- [x] Create now")
+            .replace("- [ ] Rebase #12", "- [X] Rebase #12");
+        assert_eq!(
+            ticked(&ticked_body),
+            [
+                Action::Create("upkeep/cargo/serde".into()),
+                Action::Rebase(12)
+            ]
+        );
+    }
+
+    #[test]
+    fn boxes_without_our_tag_are_not_actions() {
+        assert!(ticked("- [x] my own todo\n- [x] <!-- upkeep:do explode 1 -->").is_empty());
+    }
+}

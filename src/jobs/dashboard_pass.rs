@@ -1,0 +1,85 @@
+//! Keeping the dashboard issue current at the end of every pass: found among the open issues
+//! the pass already listed (by marker), rendered from what the pass saw and did, and written
+//! only when its text changed — an unchanged dashboard costs no request.
+
+use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
+use crate::dashboard::{self, Dashboard, IgnoreLine};
+use crate::github::repo::Repo;
+
+impl DepsPass {
+    pub(super) async fn dashboard(
+        &self,
+        repo: &Repo<'_>,
+        g: &Gathered,
+        options: &PassOptions,
+        outcome: &mut PassOutcome,
+    ) -> Result<(), PassError> {
+        let mut open_prs: Vec<(u64, String, String)> = g
+            .open
+            .iter()
+            .filter(|p| !outcome.closed.contains(&p.number))
+            .map(|p| (p.number, p.title.clone(), p.head_ref.clone()))
+            .collect();
+        for (number, title, branch) in &outcome.published {
+            match open_prs.iter_mut().find(|p| p.0 == *number) {
+                Some(p) => p.1 = title.clone(),
+                None => open_prs.push((*number, title.clone(), branch.clone())),
+            }
+        }
+        open_prs.sort();
+        let pending: Vec<&crate::config::edit::IgnoreEdit> =
+            options.ignore_edits.iter().filter(|e| e.add).collect();
+        let ignores = g
+            .config
+            .ignore
+            .iter()
+            .map(|r| {
+                let mut condition: Vec<String> =
+                    r.versions.iter().map(ToString::to_string).collect();
+                condition.extend(
+                    r.update_types
+                        .iter()
+                        .map(|l| format!("{l:?} updates").to_lowercase()),
+                );
+                let dependency = r.dependency.as_str().to_owned();
+                IgnoreLine {
+                    pending: pending.iter().any(|e| {
+                        glob::Pattern::escape(&e.dependency) == dependency
+                            && (e.versions.is_empty()
+                                || r.versions.iter().any(|v| {
+                                    v.to_string() == e.versions
+                                        || semver::VersionReq::parse(&e.versions).ok().as_ref()
+                                            == Some(v)
+                                }))
+                    }),
+                    dependency,
+                    condition: condition.join(", "),
+                    reason: r.reason.clone(),
+                }
+            })
+            .collect();
+        let body = dashboard::render(&Dashboard {
+            slug: &self.slug,
+            open_prs,
+            held_back: &outcome.held_back,
+            waiting: &outcome.held,
+            ignores,
+            advisories: &outcome.advisories,
+            silenced: &outcome.ignored_advisories,
+            config_problems: &outcome.config_messages,
+        });
+        match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
+            Some(issue) => {
+                if issue.body.trim_end() != body.trim_end() {
+                    repo.update_issue_body(issue.number, &body).await?;
+                }
+                outcome.dashboard = Some(issue.number);
+            }
+            None => {
+                let number = repo.create_issue(dashboard::TITLE, &body, &[]).await?;
+                outcome.dashboard = Some(number);
+            }
+        }
+        Ok(())
+    }
+}
