@@ -26,6 +26,7 @@ pub struct AppHandler {
     store: Store,
     github: SharedApp,
     deps: DepsPass,
+    permissions: super::commands_run::PermissionCache,
 }
 
 impl AppHandler {
@@ -34,6 +35,7 @@ impl AppHandler {
             store,
             github,
             deps,
+            permissions: Default::default(),
         }
     }
 
@@ -86,6 +88,28 @@ impl AppHandler {
             {
                 return self.audit_pull_request(e).await.map(Some);
             }
+            Event::IssueComment(e) => {
+                let (Some(installation), Some(github)) = (e.installation.as_ref(), self.github())
+                else {
+                    return Ok(Some("recorded"));
+                };
+                let client = github.installation(installation.id);
+                let conversation = super::commands_run::Conversation {
+                    store: &self.store,
+                    client: &client,
+                    deps: &self.deps,
+                    permissions: &self.permissions,
+                    repository_id: e.repository.id,
+                    full_name: &e.repository.full_name,
+                };
+                return conversation.on_comment(e).await.map(Some);
+            }
+            Event::Issues(e)
+                if e.sender.kind != "Bot"
+                    && crate::dashboard::is_dashboard(e.issue.body.as_deref().unwrap_or_default()) =>
+            {
+                return self.on_dashboard(e).await.map(Some);
+            }
             Event::CheckSuite(e) if e.action == "completed" => (
                 &e.repository.full_name,
                 e.installation.as_ref().map(|i| i.id),
@@ -113,6 +137,58 @@ impl AppHandler {
             AfterCi::NeedsHuman { .. } => "needs a person",
             AfterCi::RedLeftOpen(_) => "red",
         }))
+    }
+
+    /// A person ticked a box on the dashboard (the pass does it and unticks it), closed it
+    /// (dashboard off) or reopened it (on again, refreshed).
+    async fn on_dashboard(&self, e: &events::IssuesEvent) -> Result<&'static str, JobError> {
+        let id = e.repository.id;
+        match e.action.as_str() {
+            "closed" => {
+                self.store.set_dashboard_off(id, true, now_ms()).await.map_err(retry)?;
+                return Ok("dashboard off");
+            }
+            "reopened" => {
+                self.store.set_dashboard_off(id, false, now_ms()).await.map_err(retry)?;
+                super::audit_triggers::enqueue_audit(&self.store, id, &format!("dashboard:{}", now_ms()), now_ms())
+                    .await
+                    .map_err(retry)?;
+                return Ok("dashboard on");
+            }
+            "edited" => {}
+            _ => return Ok("recorded"),
+        }
+        let actions = crate::dashboard::ticked(e.issue.body.as_deref().unwrap_or_default());
+        let (Some(installation), Some(github), false) =
+            (e.installation.as_ref(), self.github(), actions.is_empty())
+        else {
+            return Ok("dashboard edited");
+        };
+        let mut options = super::commands_run::pass_options(&self.store, id).await?;
+        options.deps = true;
+        options.dashboard = Some(true);
+        for a in actions {
+            match a {
+                crate::dashboard::Action::Create(branch) => {
+                    options.create_now.insert(branch);
+                }
+                crate::dashboard::Action::Rebase(number) => {
+                    let repo = crate::github::repo::Repo::new(&github.installation(installation.id), &e.repository.full_name)
+                        .pull(number)
+                        .await
+                        .map(|(p, _, _)| p.head_ref);
+                    if let Ok(branch) = repo {
+                        options.rebuild.insert(branch);
+                    }
+                }
+            }
+        }
+        let client = github.installation(installation.id);
+        match self.deps.run_with(&client, &e.repository.full_name, &options).await {
+            Ok(_) => Ok("dashboard actions done"),
+            Err(PassError::GitHub(e)) => Err(JobError::from(e)),
+            Err(e) => Err(JobError::Retry(e.to_string())),
+        }
     }
 
     /// The `upkeep/audit` check on a PR that changes a lockfile.
@@ -197,6 +273,15 @@ impl AppHandler {
                 let removed: Vec<i64> = e.repositories_removed.iter().map(|r| r.id).collect();
                 self.store.remove_repositories(&removed, now).await?;
                 Ok("repositories synced")
+            }
+            Event::PullRequest(e)
+                if e.action == "closed"
+                    && e.pull_request.head.git_ref == super::ignore_pr::IGNORE_BRANCH =>
+            {
+                // Merged: the file says it now; closed: a person said no. Either way the
+                // pending changes are done.
+                self.store.clear_pending_ignores(e.repository.id).await?;
+                Ok("ignore changes settled")
             }
             Event::PullRequest(e)
                 if e.action == "closed"
@@ -305,16 +390,12 @@ impl AppHandler {
         };
         let client = github.installation(repository.installation_id);
         info!(repo = %repository.full_name, installation = repository.installation_id, deps, "pass");
-        let declined = self.store.declined(repository_id).await.map_err(retry)?;
-        let result = if deps {
-            self.deps
-                .run(&client, &repository.full_name, &declined)
-                .await
-        } else {
-            self.deps
-                .audit(&client, &repository.full_name, &declined)
-                .await
-        };
+        let mut options = super::commands_run::pass_options(&self.store, repository_id).await?;
+        options.deps = deps;
+        let result = self
+            .deps
+            .run_with(&client, &repository.full_name, &options)
+            .await;
         let outcome = match result {
             Ok(o) => o,
             Err(PassError::GitHub(e)) => return Err(JobError::from(e)),

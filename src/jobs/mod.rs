@@ -5,9 +5,11 @@
 pub mod after_ci;
 pub mod audit_check;
 pub mod audit_triggers;
+pub mod commands_run;
 pub mod dashboard_pass;
 pub mod deps_pass;
 pub mod handlers;
+pub mod ignore_pr;
 pub mod queue;
 pub mod scheduler;
 pub mod security_pass;

@@ -83,6 +83,15 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets every pending ignore of a repository (its PR merged or was closed).
+    pub async fn clear_pending_ignores(&self, repository_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM pending_ignores WHERE repository_id = $1")
+            .bind(repository_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// The pending ignores of a repository, oldest first.
     pub async fn pending_ignores(
         &self,

@@ -1,0 +1,254 @@
+//! Ignores live in the repository: `ignore this …` and `unignore` record the change in the
+//! store (so every pass applies it at once) and open or update one PR, on
+//! `upkeep/config/ignores`, that writes all pending changes into `.github/upkeep.toml` with the
+//! file's formatting kept. When that PR merges (or a person closes it) the pending changes are
+//! forgotten: the file is the truth again. `show ignore conditions` lists both.
+
+use std::fmt::Write as _;
+
+use semver::Version;
+
+use super::commands_run::Conversation;
+use super::worker::JobError;
+use crate::commands::IgnoreScope;
+use crate::config::edit::{apply_ignores, scope_versions, IgnoreEdit};
+use crate::config::{self, RepoConfig};
+use crate::deps::body;
+use crate::github::repo::{NewFile, PullSummary, Repo};
+use crate::store::commands::PendingIgnore;
+use crate::time::now_ms;
+
+/// The branch of the PR that writes ignores into the configuration file.
+pub const IGNORE_BRANCH: &str = "upkeep/config/ignores";
+
+/// What a command did, for the reply.
+pub struct Reply {
+    pub ok: bool,
+    pub text: String,
+}
+
+fn store_err(e: crate::store::StoreError) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+/// `ignore this dependency / major / minor / patch version` on upkeep's PR `pr`.
+pub async fn ignore(
+    c: &Conversation<'_>,
+    repo: &Repo<'_>,
+    pr: &PullSummary,
+    scope: IgnoreScope,
+    login: &str,
+) -> Result<Reply, JobError> {
+    let updates = body::marker_updates(&pr.body);
+    if updates.is_empty() {
+        return Ok(Reply {
+            ok: false,
+            text: "I cannot tell which dependency this pull request updates.".into(),
+        });
+    }
+    let mut lines = Vec::new();
+    for (name, _, to) in &updates {
+        let Ok(to) = Version::parse(to) else { continue };
+        let versions = scope_versions(scope, &to);
+        c.store
+            .put_pending_ignore(
+                c.repository_id,
+                &PendingIgnore {
+                    dependency: name.clone(),
+                    versions: versions.clone(),
+                    op: "add".into(),
+                },
+                now_ms(),
+            )
+            .await
+            .map_err(store_err)?;
+        lines.push(if versions.is_empty() {
+            format!("`{name}` (every version)")
+        } else {
+            format!("`{name}` `{versions}`")
+        });
+    }
+    let written = write_pr(c, repo, &format!("asked by @{login} on #{}", pr.number)).await?;
+    repo.update_pull(pr.number, None, None, Some("closed"))
+        .await?;
+    Ok(Reply {
+        ok: true,
+        text: format!(
+            "Ignoring {} from now on, and closed this pull request. {}",
+            lines.join(", "),
+            written
+        ),
+    })
+}
+
+/// `unignore DEPENDENCY [CONDITION]`.
+pub async fn unignore(
+    c: &Conversation<'_>,
+    repo: &Repo<'_>,
+    dependency: &str,
+    condition: Option<&str>,
+) -> Result<Reply, JobError> {
+    let (config, _) = default_config(repo).await?;
+    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let in_file = config
+        .ignore
+        .iter()
+        .any(|r| r.dependency.as_str() == glob::Pattern::escape(dependency));
+    let in_pending = pending.iter().any(|p| p.dependency == dependency && p.op == "add");
+    if !in_file && !in_pending {
+        return Ok(Reply {
+            ok: false,
+            text: format!("`{dependency}` is not ignored."),
+        });
+    }
+    c.store
+        .drop_pending_ignores(c.repository_id, dependency, None)
+        .await
+        .map_err(store_err)?;
+    if in_file {
+        c.store
+            .put_pending_ignore(
+                c.repository_id,
+                &PendingIgnore {
+                    dependency: dependency.to_owned(),
+                    versions: condition.unwrap_or_default().to_owned(),
+                    op: "remove".into(),
+                },
+                now_ms(),
+            )
+            .await
+            .map_err(store_err)?;
+    }
+    let written = write_pr(c, repo, "asked by comment").await?;
+    Ok(Reply {
+        ok: true,
+        text: format!("`{dependency}` is no longer ignored. {written}"),
+    })
+}
+
+/// `show ignore conditions`: the file's ignores and those pending.
+pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobError> {
+    let (config, _) = default_config(repo).await?;
+    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let mut s = String::new();
+    if config.ignore.is_empty() && pending.is_empty() && config.ignore_advisories.is_empty() {
+        s.push_str("Nothing is ignored.");
+    }
+    if !config.ignore.is_empty() {
+        let _ = writeln!(s, "In `.github/upkeep.toml`:\n");
+        for r in &config.ignore {
+            let mut what: Vec<String> = r.versions.iter().map(|v| format!("`{v}`")).collect();
+            what.extend(r.update_types.iter().map(|l| format!("{l:?} updates").to_lowercase()));
+            let what = if what.is_empty() {
+                "every version".to_owned()
+            } else {
+                what.join(", ")
+            };
+            let reason = r.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+            let _ = writeln!(s, "- `{}`: {what}{reason}", r.dependency.as_str());
+        }
+    }
+    for a in &config.ignore_advisories {
+        let _ = writeln!(s, "- advisory {}: {}", a.id, a.reason);
+    }
+    if !pending.is_empty() {
+        let _ = writeln!(s, "\nApplied now, waiting for the `{IGNORE_BRANCH}` pull request to merge:\n");
+        for p in &pending {
+            let verb = if p.op == "add" { "ignore" } else { "unignore" };
+            let what = if p.versions.is_empty() {
+                "every version".to_owned()
+            } else {
+                format!("`{}`", p.versions)
+            };
+            let _ = writeln!(s, "- {verb} `{}`: {what}", p.dependency);
+        }
+    }
+    Ok(Reply { ok: true, text: s })
+}
+
+/// The default branch's configuration and its text (empty without a file).
+async fn default_config(
+    repo: &Repo<'_>,
+) -> Result<(RepoConfig, (String, String, String)), JobError> {
+    let info = repo.info().await?;
+    let head = repo.branch_head(&info.default_branch).await?;
+    let listing = repo.files(&head).await?;
+    let text = match listing.files.iter().find(|f| f.path == config::repo::PATH) {
+        Some(f) => repo.blob(&f.sha).await?,
+        None => String::new(),
+    };
+    Ok((
+        config::parse(&text).config,
+        (info.default_branch, head, text),
+    ))
+}
+
+/// Writes every pending change into `.github/upkeep.toml` on the ignore PR (opened or
+/// updated); says what happened, for the reply.
+async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<String, JobError> {
+    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let edits: Vec<IgnoreEdit> = pending
+        .iter()
+        .map(|p| IgnoreEdit {
+            dependency: p.dependency.clone(),
+            versions: p.versions.clone(),
+            add: p.op == "add",
+        })
+        .collect();
+    let (_, (base, head, text)) = default_config(repo).await?;
+    let new = match apply_ignores(&text, &edits) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(format!(
+                "It applies now, but I cannot write it into the file: {e}"
+            ))
+        }
+    };
+    let open = repo.open_pull_for(IGNORE_BRANCH).await?;
+    if new == text {
+        // The default branch already says all of it.
+        for p in &pending {
+            c.store
+                .drop_pending_ignores(c.repository_id, &p.dependency, Some(&p.versions))
+                .await
+                .map_err(store_err)?;
+        }
+        return Ok("`.github/upkeep.toml` already says so.".into());
+    }
+    let listing = repo.files(&head).await?;
+    let commit = repo
+        .commit_files(
+            &head,
+            &listing.tree,
+            &[NewFile {
+                path: config::repo::PATH.to_owned(),
+                content: new,
+            }],
+            "Update ignores in .github/upkeep.toml\n\nMade by upkeep.",
+        )
+        .await?;
+    repo.set_branch(IGNORE_BRANCH, &commit, false).await?;
+    let mut body = format!(
+        "Writes the ignores changed by command into `.github/upkeep.toml` ({why}). They already \
+         apply; merging this makes the file say so.\n\n"
+    );
+    for e in &edits {
+        let verb = if e.add { "ignore" } else { "unignore" };
+        let what = if e.versions.is_empty() {
+            "every version".to_owned()
+        } else {
+            format!("`{}`", e.versions)
+        };
+        let _ = writeln!(body, "- {verb} `{}`: {what}", e.dependency);
+    }
+    let title = "Update ignores in .github/upkeep.toml";
+    let number = match open {
+        Some((pr, _)) => {
+            repo.update_pull(pr.number, Some(title), Some(&body), None)
+                .await?;
+            pr.number
+        }
+        None => repo.create_pull(title, IGNORE_BRANCH, &base, &body).await?,
+    };
+    Ok(format!("#{number} writes it into `.github/upkeep.toml`."))
+}
