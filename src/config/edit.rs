@@ -58,7 +58,7 @@ pub fn apply_ignores(text: &str, edits: &[IgnoreEdit]) -> Result<String, EditErr
         let matches = |t: &Table| {
             t.get("dependency-name").and_then(|v| v.as_str()) == Some(edit.dependency.as_str())
                 && (edit.versions.is_empty() && (!edit.add || !t.contains_key("versions"))
-                    || versions_of(t).iter().any(|v| *v == edit.versions))
+                    || versions_of(t).contains(&edit.versions))
         };
         if edit.add {
             if entries.iter().any(matches) {

@@ -29,7 +29,12 @@ const PERMISSION_TTL: Duration = Duration::from_secs(60);
 pub struct PermissionCache(Mutex<HashMap<(String, String), (String, Instant)>>);
 
 impl PermissionCache {
-    async fn level(&self, repo: &Repo<'_>, full_name: &str, login: &str) -> Result<String, JobError> {
+    async fn level(
+        &self,
+        repo: &Repo<'_>,
+        full_name: &str,
+        login: &str,
+    ) -> Result<String, JobError> {
         let key = (full_name.to_owned(), login.to_lowercase());
         if let Some((level, at)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             if at.elapsed() < PERMISSION_TTL {
@@ -114,12 +119,13 @@ impl Conversation<'_> {
         let mut replies = Vec::new();
         let mut all_ok = true;
         for f in &fresh {
-            let done = if f.command.changes_state() && !{
-                if level.is_none() {
-                    level = Some(self.permissions.level(&repo, self.full_name, login).await?);
-                }
-                WRITE_LEVELS.contains(&level.as_deref().unwrap_or("none"))
-            } {
+            let done = if f.command.changes_state()
+                && !{
+                    if level.is_none() {
+                        level = Some(self.permissions.level(&repo, self.full_name, login).await?);
+                    }
+                    WRITE_LEVELS.contains(&level.as_deref().unwrap_or("none"))
+                } {
                 refused(format!(
                     "Sorry @{login}, this changes things, which needs write, maintain or admin \
                      permission on {}; you have `{}`.",
@@ -146,7 +152,11 @@ impl Conversation<'_> {
             },
         )
         .await?;
-        Ok(if all_ok { "commands run" } else { "commands refused" })
+        Ok(if all_ok {
+            "commands run"
+        } else {
+            "commands refused"
+        })
     }
 
     async fn run(
@@ -283,20 +293,26 @@ impl Conversation<'_> {
         if !on {
             return Ok(ok("It will not merge itself."));
         }
-        let outcome =
-            super::after_ci::on_ci_finished(self.client, self.full_name, &pr.head_ref, &pr.head_sha)
-                .await?;
+        let outcome = super::after_ci::on_ci_finished(
+            self.client,
+            self.full_name,
+            &pr.head_ref,
+            &pr.head_sha,
+        )
+        .await?;
         Ok(match outcome {
             super::after_ci::AfterCi::Merged(_) => ok("Every check is green: merged."),
-            super::after_ci::AfterCi::Pending => {
-                ok("I will merge it once every check is green.")
-            }
+            super::after_ci::AfterCi::Pending => ok("I will merge it once every check is green."),
             _ => ok("I will merge it once every check is green (some are failing now)."),
         })
     }
 
     async fn enqueue(&self, kind: &str, comment_id: i64) -> Result<(), JobError> {
-        let key = format!("{kind}:{}:cmd:{comment_id}:{}", self.repository_id, now_ms());
+        let key = format!(
+            "{kind}:{}:cmd:{comment_id}:{}",
+            self.repository_id,
+            now_ms()
+        );
         let payload = serde_json::json!({ "repository_id": self.repository_id }).to_string();
         self.store
             .enqueue(

@@ -105,6 +105,8 @@ pub struct DepsPass {
     pub dashboard: bool,
     /// Heads whose configuration problems were already reported (repository → head).
     reported: Arc<Mutex<BTreeMap<String, String>>>,
+    /// One lock per repository: passes on the same repository run one after the other.
+    running: Arc<Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl DepsPass {
@@ -123,6 +125,7 @@ impl DepsPass {
             slug: "upkeep".to_owned(),
             dashboard: true,
             reported: Arc::default(),
+            running: Arc::default(),
         }
     }
 
@@ -165,6 +168,13 @@ impl DepsPass {
         full_name: &str,
         options: &PassOptions,
     ) -> Result<PassOutcome, PassError> {
+        // One pass per repository at a time in this process (a daily pass and a command's
+        // rebuild must not both open the same PR).
+        let lock = {
+            let mut locks = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(locks.entry(full_name.to_owned()).or_default())
+        };
+        let _guard = lock.lock().await;
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
         let Some(mut g) = self.gather(&repo, full_name, &mut outcome).await? else {
@@ -591,9 +601,31 @@ impl DepsPass {
                 Ok(open.number)
             }
             None => {
-                let number = repo
+                let number = match repo
                     .create_pull(&title, &pr.branch, &g.default_branch, &text)
-                    .await?;
+                    .await
+                {
+                    Ok(n) => n,
+                    // Another replica opened it meanwhile: update that one instead.
+                    Err(GitHubError::Status { status: 422, .. }) => {
+                        match repo.open_pull_for(&pr.branch).await? {
+                            Some((open, _)) => {
+                                repo.update_pull(open.number, Some(&title), Some(&text), None)
+                                    .await?;
+                                outcome.updated.push(open.number);
+                                outcome
+                                    .published
+                                    .push((open.number, title, pr.branch.clone()));
+                                return Ok(open.number);
+                            }
+                            None => {
+                                repo.create_pull(&title, &pr.branch, &g.default_branch, &text)
+                                    .await?
+                            }
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let mut labels = config.labels.clone();
                 if pr.kind == PrKind::Security {
                     labels.push(SECURITY_LABEL.to_owned());

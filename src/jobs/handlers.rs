@@ -106,7 +106,9 @@ impl AppHandler {
             }
             Event::Issues(e)
                 if e.sender.kind != "Bot"
-                    && crate::dashboard::is_dashboard(e.issue.body.as_deref().unwrap_or_default()) =>
+                    && crate::dashboard::is_dashboard(
+                        e.issue.body.as_deref().unwrap_or_default(),
+                    ) =>
             {
                 return self.on_dashboard(e).await.map(Some);
             }
@@ -145,14 +147,25 @@ impl AppHandler {
         let id = e.repository.id;
         match e.action.as_str() {
             "closed" => {
-                self.store.set_dashboard_off(id, true, now_ms()).await.map_err(retry)?;
+                self.store
+                    .set_dashboard_off(id, true, now_ms())
+                    .await
+                    .map_err(retry)?;
                 return Ok("dashboard off");
             }
             "reopened" => {
-                self.store.set_dashboard_off(id, false, now_ms()).await.map_err(retry)?;
-                super::audit_triggers::enqueue_audit(&self.store, id, &format!("dashboard:{}", now_ms()), now_ms())
+                self.store
+                    .set_dashboard_off(id, false, now_ms())
                     .await
                     .map_err(retry)?;
+                super::audit_triggers::enqueue_audit(
+                    &self.store,
+                    id,
+                    &format!("dashboard:{}", now_ms()),
+                    now_ms(),
+                )
+                .await
+                .map_err(retry)?;
                 return Ok("dashboard on");
             }
             "edited" => {}
@@ -173,10 +186,13 @@ impl AppHandler {
                     options.create_now.insert(branch);
                 }
                 crate::dashboard::Action::Rebase(number) => {
-                    let repo = crate::github::repo::Repo::new(&github.installation(installation.id), &e.repository.full_name)
-                        .pull(number)
-                        .await
-                        .map(|(p, _, _)| p.head_ref);
+                    let repo = crate::github::repo::Repo::new(
+                        &github.installation(installation.id),
+                        &e.repository.full_name,
+                    )
+                    .pull(number)
+                    .await
+                    .map(|(p, _, _)| p.head_ref);
                     if let Ok(branch) = repo {
                         options.rebuild.insert(branch);
                     }
@@ -184,7 +200,11 @@ impl AppHandler {
             }
         }
         let client = github.installation(installation.id);
-        match self.deps.run_with(&client, &e.repository.full_name, &options).await {
+        match self
+            .deps
+            .run_with(&client, &e.repository.full_name, &options)
+            .await
+        {
             Ok(_) => Ok("dashboard actions done"),
             Err(PassError::GitHub(e)) => Err(JobError::from(e)),
             Err(e) => Err(JobError::Retry(e.to_string())),

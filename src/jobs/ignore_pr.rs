@@ -89,12 +89,18 @@ pub async fn unignore(
     condition: Option<&str>,
 ) -> Result<Reply, JobError> {
     let (config, _) = default_config(repo).await?;
-    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let pending = c
+        .store
+        .pending_ignores(c.repository_id)
+        .await
+        .map_err(store_err)?;
     let in_file = config
         .ignore
         .iter()
         .any(|r| r.dependency.as_str() == glob::Pattern::escape(dependency));
-    let in_pending = pending.iter().any(|p| p.dependency == dependency && p.op == "add");
+    let in_pending = pending
+        .iter()
+        .any(|p| p.dependency == dependency && p.op == "add");
     if !in_file && !in_pending {
         return Ok(Reply {
             ok: false,
@@ -129,7 +135,11 @@ pub async fn unignore(
 /// `show ignore conditions`: the file's ignores and those pending.
 pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobError> {
     let (config, _) = default_config(repo).await?;
-    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let pending = c
+        .store
+        .pending_ignores(c.repository_id)
+        .await
+        .map_err(store_err)?;
     let mut s = String::new();
     if config.ignore.is_empty() && pending.is_empty() && config.ignore_advisories.is_empty() {
         s.push_str("Nothing is ignored.");
@@ -138,13 +148,21 @@ pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobErr
         let _ = writeln!(s, "In `.github/upkeep.toml`:\n");
         for r in &config.ignore {
             let mut what: Vec<String> = r.versions.iter().map(|v| format!("`{v}`")).collect();
-            what.extend(r.update_types.iter().map(|l| format!("{l:?} updates").to_lowercase()));
+            what.extend(
+                r.update_types
+                    .iter()
+                    .map(|l| format!("{l:?} updates").to_lowercase()),
+            );
             let what = if what.is_empty() {
                 "every version".to_owned()
             } else {
                 what.join(", ")
             };
-            let reason = r.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+            let reason = r
+                .reason
+                .as_deref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default();
             let _ = writeln!(s, "- `{}`: {what}{reason}", r.dependency.as_str());
         }
     }
@@ -152,7 +170,10 @@ pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobErr
         let _ = writeln!(s, "- advisory {}: {}", a.id, a.reason);
     }
     if !pending.is_empty() {
-        let _ = writeln!(s, "\nApplied now, waiting for the `{IGNORE_BRANCH}` pull request to merge:\n");
+        let _ = writeln!(
+            s,
+            "\nApplied now, waiting for the `{IGNORE_BRANCH}` pull request to merge:\n"
+        );
         for p in &pending {
             let verb = if p.op == "add" { "ignore" } else { "unignore" };
             let what = if p.versions.is_empty() {
@@ -186,7 +207,11 @@ async fn default_config(
 /// Writes every pending change into `.github/upkeep.toml` on the ignore PR (opened or
 /// updated); says what happened, for the reply.
 async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<String, JobError> {
-    let pending = c.store.pending_ignores(c.repository_id).await.map_err(store_err)?;
+    let pending = c
+        .store
+        .pending_ignores(c.repository_id)
+        .await
+        .map_err(store_err)?;
     let edits: Vec<IgnoreEdit> = pending
         .iter()
         .map(|p| IgnoreEdit {

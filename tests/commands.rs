@@ -1,0 +1,698 @@
+//! Talking to upkeep through comments, end to end: real `issue_comment` and `issues`
+//! deliveries to a running server, upkeep's PRs opened by a first pass on the fake GitHub, and
+//! assertions on what upkeep did there — replies, reactions, PR state, the ignore PR, the
+//! dashboard.
+
+mod common;
+
+use common::registry::LoopbackRegistry;
+use common::repo_world::{self, REPO};
+use common::{eventually, TestDb, TestServer};
+use fake_github::webhooks::Endpoint;
+use fake_github::FakeGitHub;
+use serde_json::{json, Value};
+use upkeep::store::Store;
+
+const BOT: &str = "upkeep[bot]";
+
+struct World {
+    github: FakeGitHub,
+    _registry: LoopbackRegistry,
+    server: TestServer,
+    store: Store,
+    _db: TestDb,
+}
+
+impl World {
+    /// The fixture workspace with `config`, upkeep's PRs opened by a first pass, the app
+    /// installed, and `maintainer` (write) and `visitor` (read) on the repository.
+    async fn new(config: &str) -> Option<World> {
+        common::shared_dir()?;
+        let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
+        github.with_world(|w| {
+            let perms = &mut w.repositories.get_mut(REPO).unwrap().permissions;
+            perms.insert("maintainer".into(), "write".into());
+            perms.insert("visitor".into(), "read".into());
+        });
+        let registry = LoopbackRegistry::start().await;
+        let client = repo_world::installation_client(&github);
+        repo_world::deps_pass(&registry)
+            .run(&client, REPO, &Default::default())
+            .await
+            .unwrap();
+        let db = TestDb::sqlite();
+        let server = TestServer::start(common::settings(
+            &db.url,
+            &[
+                ("UPKEEP_GITHUB_API_URL", &github.uri()),
+                ("UPKEEP_INDEX_URL", &registry.url()),
+            ],
+        ))
+        .await;
+        let store = Store::open(&db.url).await.unwrap();
+        let world = World {
+            github,
+            _registry: registry,
+            server,
+            store,
+            _db: db,
+        };
+        let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+        let d = world
+            .github
+            .deliver(&world.endpoint(), "installation", "created.payload.json", 7, None, |p| {
+                p["repositories"] = json!([{
+                    "id": repo_id, "node_id": "R_1", "name": "r", "full_name": REPO, "private": false
+                }]);
+            })
+            .await;
+        assert_eq!(d.status, 202);
+        world.settled().await;
+        Some(world)
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            url: self.server.url("/webhook"),
+            secret: common::SECRET.into(),
+        }
+    }
+
+    /// Waits until no job is queued or running.
+    async fn settled(&self) {
+        eventually(60, "jobs settled", || {
+            let store = self.store.clone();
+            async move {
+                let counts = store.job_counts().await.unwrap();
+                counts
+                    .iter()
+                    .all(|(state, n)| state == "done" || state == "dead" || *n == 0)
+                    .then_some(())
+            }
+        })
+        .await;
+        let dead = self.store.list_jobs(&["dead"], 10).await.unwrap();
+        assert!(
+            dead.is_empty(),
+            "jobs died: {:#?}",
+            dead.iter()
+                .map(|j| (&j.kind, &j.last_error))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The open PR on `branch`.
+    fn pr(&self, branch: &str) -> Value {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .pulls
+                .iter()
+                .find(|p| p["head"]["ref"] == branch)
+                .unwrap_or_else(|| panic!("no PR on {branch}"))
+                .clone()
+        })
+    }
+
+    fn number(&self, branch: &str) -> i64 {
+        self.pr(branch)["number"].as_i64().unwrap()
+    }
+
+    /// `login` comments `body` on issue or PR `number` (as GitHub records it), and GitHub
+    /// delivers `issue_comment` created; returns the comment id once upkeep is done with it.
+    async fn say(&self, number: i64, login: &str, body: &str) -> i64 {
+        let id = self.github.with_world(|w| {
+            let id = w.next_id();
+            w.repositories.get_mut(REPO).unwrap().comments.push(json!({
+                "id": id, "body": body,
+                "user": {"login": login, "id": 9, "type": if login.ends_with("[bot]") { "Bot" } else { "User" }},
+                "issue_url": format!("https://api.github.com/repos/{REPO}/issues/{number}"),
+            }));
+            id
+        });
+        self.deliver_comment("created.payload.json", number, id, login, body)
+            .await;
+        id
+    }
+
+    /// `login` edits comment `id` to `body`.
+    async fn edit(&self, number: i64, id: i64, login: &str, body: &str) {
+        self.github.with_world(|w| {
+            let c = w
+                .repositories
+                .get_mut(REPO)
+                .unwrap()
+                .comments
+                .iter_mut()
+                .find(|c| c["id"] == id)
+                .unwrap();
+            c["body"] = json!(body);
+        });
+        self.deliver_comment("edited.payload.json", number, id, login, body)
+            .await;
+    }
+
+    async fn deliver_comment(&self, file: &str, number: i64, id: i64, login: &str, body: &str) {
+        let is_pr = self.github.pull_request(REPO, number).is_some();
+        let kind = if login.ends_with("[bot]") {
+            "Bot"
+        } else {
+            "User"
+        };
+        let d = self
+            .github
+            .deliver(&self.endpoint(), "issue_comment", file, 7, Some(REPO), |p| {
+                p["issue"]["number"] = json!(number);
+                p["issue"]["pull_request"] = if is_pr {
+                    json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") })
+                } else {
+                    Value::Null
+                };
+                p["comment"]["id"] = json!(id);
+                p["comment"]["body"] = json!(body);
+                p["comment"]["user"]["login"] = json!(login);
+                p["comment"]["user"]["type"] = json!(kind);
+                p["sender"]["login"] = json!(login);
+                p["sender"]["type"] = json!(kind);
+            })
+            .await;
+        assert_eq!(d.status, 202);
+        self.settled().await;
+    }
+
+    /// upkeep's replies on issue or PR `number`.
+    fn replies(&self, number: i64) -> Vec<String> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .filter(|c| c["user"]["login"] == BOT)
+                .filter(|c| {
+                    c["issue_url"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with(&format!("/issues/{number}"))
+                })
+                .map(|c| c["body"].as_str().unwrap().to_owned())
+                .collect()
+        })
+    }
+
+    fn last_reply(&self, number: i64) -> String {
+        self.replies(number).pop().unwrap_or_default()
+    }
+
+    /// upkeep's reactions on comment `id`.
+    fn reactions(&self, id: i64) -> Vec<String> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .reactions
+                .iter()
+                .filter(|(c, _, u)| *c == id && u == BOT)
+                .map(|(_, k, _)| k.clone())
+                .collect()
+        })
+    }
+
+    async fn jobs_done(&self, kind: &str) -> usize {
+        self.store
+            .list_jobs(&["done"], 500)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|j| j.kind == kind)
+            .count()
+    }
+}
+
+const CONFIG: &str = "labels = [\"deps\"]\n";
+
+#[tokio::test]
+async fn help_answers_and_a_typo_gets_a_did_you_mean() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let id = world.say(pr, "visitor", "@upkeep help").await;
+    assert!(
+        world.last_reply(pr).contains("Commands for `@upkeep`"),
+        "{}",
+        world.last_reply(pr)
+    );
+    assert_eq!(
+        world.reactions(id),
+        ["eyes", "+1"],
+        "anyone may ask for help"
+    );
+
+    let id = world.say(pr, "maintainer", "@upkeep rebsae").await;
+    let reply = world.last_reply(pr);
+    assert!(reply.contains("Did you mean `@upkeep rebase`?"), "{reply}");
+    assert!(
+        reply.contains("Commands for `@upkeep`"),
+        "the help follows: {reply}"
+    );
+    assert_eq!(world.reactions(id), ["eyes", "confused"]);
+}
+
+#[tokio::test]
+async fn a_read_only_user_is_refused_politely_and_nothing_changes() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let id = world.say(pr, "visitor", "@upkeep close").await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("Sorry @visitor")
+            && reply.contains("needs write, maintain or admin permission")
+            && reply.contains("you have `read`"),
+        "{reply}"
+    );
+    assert_eq!(world.reactions(id), ["eyes", "confused"]);
+    assert_eq!(world.pr("upkeep/cargo/lockfile-refresh")["state"], "open");
+    // Someone who is not a collaborator at all is refused too.
+    world.say(pr, "stranger", "@upkeep merge").await;
+    assert!(
+        world.last_reply(pr).contains("you have `none`"),
+        "{}",
+        world.last_reply(pr)
+    );
+}
+
+#[tokio::test]
+async fn bots_are_never_listened_to() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let before = world.replies(pr).len();
+    let id = world.say(pr, "other[bot]", "@upkeep close").await;
+    assert_eq!(world.replies(pr).len(), before);
+    assert!(world.reactions(id).is_empty());
+    assert_eq!(world.pr("upkeep/cargo/lockfile-refresh")["state"], "open");
+}
+
+#[tokio::test]
+async fn close_and_reopen_and_merge_and_cancel_merge_act_on_the_pr() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let branch = "upkeep/cargo/demo-rand";
+    let pr = world.number(branch);
+    world.say(pr, "maintainer", "@upkeep close").await;
+    assert_eq!(world.pr(branch)["state"], "closed");
+    assert!(
+        world.last_reply(pr).contains("Closed"),
+        "{}",
+        world.last_reply(pr)
+    );
+    world.say(pr, "maintainer", "@upkeep reopen").await;
+    assert_eq!(world.pr(branch)["state"], "open");
+
+    // Merge once green: nothing has run yet, so it waits, with the wish in the marker.
+    world.say(pr, "maintainer", "@upkeep merge").await;
+    assert!(
+        world.last_reply(pr).contains("once every check is green"),
+        "{}",
+        world.last_reply(pr)
+    );
+    assert!(world.pr(branch)["body"]
+        .as_str()
+        .unwrap()
+        .contains("automerge=yes"));
+    world.say(pr, "maintainer", "@upkeep cancel merge").await;
+    assert!(world.pr(branch)["body"]
+        .as_str()
+        .unwrap()
+        .contains("automerge=no"));
+    assert!(world.last_reply(pr).contains("will not merge itself"));
+
+    // With every check green, `merge` merges at once.
+    let sha = world.pr(branch)["head"]["sha"].as_str().unwrap().to_owned();
+    world.github.with_world(|w| {
+        w.add_check_run(REPO, &sha, "ci", "success");
+    });
+    world.say(pr, "maintainer", "@upkeep merge").await;
+    assert!(
+        world.last_reply(pr).contains("merged"),
+        "{}",
+        world.last_reply(pr)
+    );
+    assert_eq!(world.pr(branch)["merged"], true);
+}
+
+#[tokio::test]
+async fn rebase_and_recreate_rebuild_the_pr_on_the_default_branch() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let branch = "upkeep/cargo/lockfile-refresh";
+    let pr = world.number(branch);
+    let before = world.pr(branch)["head"]["sha"].as_str().unwrap().to_owned();
+    repo_world::push(
+        &world.github,
+        &[("NOTES.md", "moved on\n")],
+        "unrelated work",
+    );
+    let main = world
+        .github
+        .with_world(|w| w.repositories[REPO].head().unwrap().clone());
+    world.say(pr, "maintainer", "@upkeep rebase").await;
+    assert!(
+        world
+            .last_reply(pr)
+            .contains("Rebuilt on the default branch"),
+        "{}",
+        world.last_reply(pr)
+    );
+    let after = world.pr(branch)["head"]["sha"].as_str().unwrap().to_owned();
+    assert_ne!(before, after);
+    assert!(world.pr(branch)["body"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("base={main}")));
+    world.say(pr, "maintainer", "@upkeep recreate").await;
+    assert!(
+        world.last_reply(pr).contains("Rebuilt"),
+        "{}",
+        world.last_reply(pr)
+    );
+    // rebase is for upkeep's PRs only.
+    let issue = world.github.with_world(|w| {
+        let n = w.repositories[REPO].next_number();
+        w.repositories.get_mut(REPO).unwrap().issues.push(json!({
+            "number": n, "title": "a question", "body": "", "state": "open",
+            "user": {"login": "visitor", "id": 3, "type": "User"}, "labels": []
+        }));
+        n
+    });
+    world.say(issue, "maintainer", "@upkeep rebase").await;
+    assert!(
+        world
+            .last_reply(issue)
+            .contains("upkeep's own pull requests"),
+        "{}",
+        world.last_reply(issue)
+    );
+}
+
+#[tokio::test]
+async fn update_audit_retry_bench_and_revert_answer_from_anywhere() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let deps_before = world.jobs_done("deps").await;
+    world.say(pr, "maintainer", "@upkeep update").await;
+    assert!(world.last_reply(pr).contains("dependency pass is queued"));
+    assert_eq!(world.jobs_done("deps").await, deps_before + 1);
+    world.say(pr, "maintainer", "@upkeep audit").await;
+    assert!(world.last_reply(pr).contains("audit is queued"));
+    assert!(world.jobs_done("audit").await >= 1);
+    world.say(pr, "maintainer", "@upkeep retry").await;
+    assert!(
+        world.last_reply(pr).contains("Nothing failed recently"),
+        "{}",
+        world.last_reply(pr)
+    );
+    let id = world
+        .say(pr, "maintainer", "@upkeep bench\n@upkeep revert")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("`bench` arrives with benchmark baselines"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("`revert` arrives with auto-revert"),
+        "{reply}"
+    );
+    assert_eq!(world.reactions(id), ["eyes", "confused"]);
+}
+
+#[tokio::test]
+async fn editing_a_comment_never_runs_a_command_twice() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let id = world.say(pr, "maintainer", "@upkeep audit").await;
+    let replies = world.replies(pr).len();
+    let audits = world.jobs_done("audit").await;
+    world
+        .edit(pr, id, "maintainer", "Please:\n@upkeep audit")
+        .await;
+    assert_eq!(world.replies(pr).len(), replies, "nothing new ran");
+    assert_eq!(world.jobs_done("audit").await, audits);
+    // A command added by the edit runs; the old one does not.
+    world
+        .edit(pr, id, "maintainer", "Please:\n@upkeep audit\n@upkeep help")
+        .await;
+    assert_eq!(world.replies(pr).len(), replies + 1);
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("Commands for") && !reply.contains("audit is queued"),
+        "{reply}"
+    );
+    assert_eq!(world.jobs_done("audit").await, audits);
+}
+
+#[tokio::test]
+async fn ignore_applies_at_once_and_round_trips_through_a_config_pr() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let branch = "upkeep/cargo/demo-rand";
+    let pr = world.number(branch);
+    world
+        .say(pr, "maintainer", "@upkeep ignore this major version")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("Ignoring `demo-rand` `>=0.9.0, <0.10.0` from now on"),
+        "{reply}"
+    );
+    assert_eq!(world.pr(branch)["state"], "closed");
+    // The configuration PR: the file with the ignore added and the rest kept.
+    let config_pr = world.pr("upkeep/config/ignores");
+    assert!(
+        reply.contains(&format!("#{}", config_pr["number"])),
+        "{reply}"
+    );
+    let file = repo_world::file_on(
+        &world.github,
+        "upkeep/config/ignores",
+        ".github/upkeep.toml",
+    )
+    .unwrap();
+    assert!(file.starts_with(CONFIG), "{file}");
+    assert!(
+        file.contains(
+            "[[ignore]]\ndependency-name = \"demo-rand\"\nversions = [\">=0.9.0, <0.10.0\"]"
+        ),
+        "{file}"
+    );
+
+    // Applied at once: a pass now does not propose demo-rand 0.9 again.
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let bumps = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .pulls
+            .iter()
+            .filter(|p| p["head"]["ref"] == branch && p["state"] == "open")
+            .count()
+    });
+    assert_eq!(bumps, 0);
+    world
+        .say(pr, "maintainer", "@upkeep show ignore conditions")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("waiting for the `upkeep/config/ignores` pull request")
+            && reply.contains("ignore `demo-rand`: `>=0.9.0, <0.10.0`"),
+        "{reply}"
+    );
+
+    // The config PR merges: the file is the truth, nothing is pending.
+    repo_world::push(
+        &world.github,
+        &[(".github/upkeep.toml", &file)],
+        "merge the ignores",
+    );
+    let number = config_pr["number"].as_i64().unwrap();
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "pull_request",
+            "closed.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["number"] = json!(number);
+                p["pull_request"]["number"] = json!(number);
+                p["pull_request"]["merged"] = json!(true);
+                p["pull_request"]["head"]["ref"] = json!("upkeep/config/ignores");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    world
+        .say(pr, "maintainer", "@upkeep show ignore conditions")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains("In `.github/upkeep.toml`")
+            && reply.contains("`demo-rand`: `>=0.9.0, <0.10.0`"),
+        "{reply}"
+    );
+    assert!(!reply.contains("waiting for"), "{reply}");
+
+    // And back: unignore opens a PR that takes it out again.
+    world
+        .say(pr, "maintainer", "@upkeep unignore demo-rand")
+        .await;
+    assert!(
+        world
+            .last_reply(pr)
+            .contains("`demo-rand` is no longer ignored"),
+        "{}",
+        world.last_reply(pr)
+    );
+    let file = repo_world::file_on(
+        &world.github,
+        "upkeep/config/ignores",
+        ".github/upkeep.toml",
+    )
+    .unwrap();
+    assert!(!file.contains("demo-rand"), "{file}");
+}
+
+/// The dashboard issue on the fake GitHub.
+fn dashboard(world: &World) -> Option<Value> {
+    world.github.with_world(|w| {
+        w.repositories[REPO]
+            .issues
+            .iter()
+            .find(|i| {
+                i["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("<!-- upkeep:dashboard -->")
+            })
+            .cloned()
+    })
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks() {
+    // One PR at a time: the breaking bump waits for room.
+    let Some(world) = World::new("open-pull-requests-limit = 2\n").await else {
+        return;
+    };
+    // The first pass ran without a dashboard; the server's passes keep one.
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let issue = dashboard(&world).expect("a dashboard");
+    assert_eq!(issue["title"], "Upkeep dashboard");
+    let body = issue["body"].as_str().unwrap().to_owned();
+    assert!(
+        body.contains("- [ ] Create now: Bump demo-rand from 0.8.1 to 0.9.0"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("- [ ] Rebase #{pr} ")), "{body}");
+    assert!(body.contains("## Advisories"), "{body}");
+
+    // A person ticks "Create now": the PR is opened and the box is gone.
+    let number = issue["number"].as_i64().unwrap();
+    let ticked = body.replace("- [ ] Create now", "- [x] Create now");
+    world.github.with_world(|w| {
+        let i = w
+            .repositories
+            .get_mut(REPO)
+            .unwrap()
+            .issues
+            .iter_mut()
+            .find(|i| i["number"] == number)
+            .unwrap();
+        i["body"] = json!(ticked);
+    });
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "issues",
+            "edited.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["issue"]["number"] = json!(number);
+                p["issue"]["body"] = json!(ticked);
+                p["sender"]["login"] = json!("maintainer");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    let bump = world.pr("upkeep/cargo/demo-rand");
+    assert_eq!(bump["state"], "open");
+    let body = dashboard(&world).unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!body.contains("[x]"), "unticked: {body}");
+    assert!(
+        body.contains(&format!("- [ ] Rebase #{} ", bump["number"])),
+        "{body}"
+    );
+
+    // Closing the dashboard turns it off: the next pass leaves it closed and files no other.
+    world.github.with_world(|w| {
+        let i = w
+            .repositories
+            .get_mut(REPO)
+            .unwrap()
+            .issues
+            .iter_mut()
+            .find(|i| i["number"] == number)
+            .unwrap();
+        i["state"] = json!("closed");
+    });
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "issues",
+            "edited.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["action"] = json!("closed");
+                p["issue"]["number"] = json!(number);
+                p["issue"]["body"] = json!(body);
+                p["issue"]["state"] = json!("closed");
+                p["sender"]["login"] = json!("maintainer");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let dashboards = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .issues
+            .iter()
+            .filter(|i| {
+                i["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("<!-- upkeep:dashboard -->")
+            })
+            .count()
+    });
+    assert_eq!(dashboards, 1);
+    assert_eq!(dashboard(&world).unwrap()["state"], "closed");
+}
