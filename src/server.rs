@@ -306,6 +306,7 @@ pub async fn serve_on(
     );
     deps.store = Some(store.clone());
     deps.advisories = Some(Arc::clone(&state.advisories));
+    deps.slug = state.settings.slug.clone();
     let handler = Arc::new(AppHandler::new(
         store.clone(),
         Arc::clone(&state.github),

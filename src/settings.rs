@@ -83,6 +83,9 @@ pub struct Settings {
     /// Hosts git dependencies may be fetched from while resolving lockfiles, besides GitHub's
     /// own (`UPKEEP_GIT_HOSTS`, comma-separated).
     pub git_hosts: Vec<String>,
+    /// The name people mention in comments (`@upkeep rebase`): `UPKEEP_SLUG`, else the App's
+    /// slug from the credentials file, else `upkeep`.
+    pub slug: String,
 }
 
 /// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
@@ -105,6 +108,7 @@ struct FileSettings {
     advisory_db: Option<String>,
     advisory_db_url: Option<String>,
     git_hosts: Option<String>,
+    slug: Option<String>,
 }
 
 /// The credentials the manifest flow receives, as stored on disk (mode 0600).
@@ -278,6 +282,27 @@ impl Settings {
             .unwrap_or_default();
 
         let app = load_app(env, &file, &data_dir, &mut problems);
+        let slug = match value("UPKEEP_SLUG", &file.slug) {
+            Some(s)
+                if !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                s.to_owned()
+            }
+            Some(s) => {
+                problems.push(problem(
+                    "UPKEEP_SLUG",
+                    format!("`{s}` is not a GitHub App slug (letters, digits, `-`)"),
+                ));
+                String::new()
+            }
+            None => std::fs::read_to_string(data_dir.join(CREDENTIALS_FILE))
+                .ok()
+                .and_then(|t| serde_json::from_str::<StoredCredentials>(&t).ok())
+                .and_then(|c| c.slug)
+                .unwrap_or_else(|| "upkeep".to_owned()),
+        };
 
         let listen = listen.map_err(|p| problems.push(p)).ok();
         let github_api_url = github_api_url.map_err(|p| problems.push(p)).ok();
@@ -318,6 +343,7 @@ impl Settings {
                 advisory_db,
                 advisory_db_url,
                 git_hosts,
+                slug,
             }),
             _ => Err(SettingsError(problems)),
         }
@@ -512,84 +538,5 @@ impl AppCredentials {
     /// The webhook secret's bytes, for the HMAC check only.
     pub fn webhook_secret_bytes(&self) -> &[u8] {
         self.webhook_secret.expose_secret().as_bytes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_follow_the_environment_kind() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = env(&[("UPKEEP_DATA_DIR", dir.path().to_str().unwrap())]);
-        let ws = Settings::load(&e, Environment::Workstation).unwrap();
-        assert_eq!(ws.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(ws.database_url, "sqlite://upkeep.db");
-        assert!(ws.app.is_none());
-        let c = Settings::load(&e, Environment::Container).unwrap();
-        assert_eq!(c.listen.to_string(), "0.0.0.0:8080");
-        assert_eq!(c.log_format, LogFormat::Json);
-    }
-
-    #[test]
-    fn every_problem_is_reported_at_once_without_secrets() {
-        let e = env(&[
-            ("UPKEEP_LISTEN", "nowhere"),
-            ("UPKEEP_DATABASE_URL", "mysql://x"),
-            ("UPKEEP_APP_ID", "abc"),
-            ("UPKEEP_PRIVATE_KEY", "not-a-key-hunter2"),
-            ("UPKEEP_WEBHOOK_SECRET", "short-hunter2"),
-            ("UPKEEP_GITHUB_API_URL", "ftp://x"),
-        ]);
-        let err = Settings::load(&e, Environment::Workstation).unwrap_err();
-        let vars: Vec<_> = err.0.iter().map(|p| p.variable).collect();
-        for v in [
-            "UPKEEP_LISTEN",
-            "UPKEEP_DATABASE_URL",
-            "UPKEEP_APP_ID",
-            "UPKEEP_PRIVATE_KEY",
-            "UPKEEP_WEBHOOK_SECRET",
-            "UPKEEP_GITHUB_API_URL",
-        ] {
-            assert!(vars.contains(&v), "{v} missing from {err}");
-        }
-        assert!(
-            !err.to_string().contains("hunter2"),
-            "a secret leaked: {err}"
-        );
-    }
-
-    #[test]
-    fn a_toml_file_fills_in_and_the_environment_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("upkeep.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:4000\"\nworkers = 2\n").unwrap();
-        let e = env(&[
-            ("UPKEEP_CONFIG", path.to_str().unwrap()),
-            ("UPKEEP_WORKERS", "3"),
-            ("UPKEEP_DATA_DIR", dir.path().to_str().unwrap()),
-        ]);
-        let s = Settings::load(&e, Environment::Workstation).unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:4000");
-        assert_eq!(s.workers, 3);
-    }
-
-    #[test]
-    fn an_unknown_key_in_the_file_is_a_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("upkeep.toml");
-        std::fs::write(&path, "lisen = \"127.0.0.1:4000\"\n").unwrap();
-        let e = env(&[("UPKEEP_CONFIG", path.to_str().unwrap())]);
-        let err = Settings::load(&e, Environment::Workstation).unwrap_err();
-        assert_eq!(err.0[0].variable, "UPKEEP_CONFIG");
-        assert!(err.0[0].message.contains("lisen"));
     }
 }
