@@ -21,6 +21,8 @@ struct World {
     server: TestServer,
     store: Store,
     _db: TestDb,
+    /// Whether a dead job is expected (else `settled` fails on one).
+    allow_dead: std::cell::Cell<bool>,
 }
 
 impl World {
@@ -56,6 +58,7 @@ impl World {
             server,
             store,
             _db: db,
+            allow_dead: std::cell::Cell::new(false),
         };
         let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
         let d = world
@@ -91,6 +94,9 @@ impl World {
             }
         })
         .await;
+        if self.allow_dead.get() {
+            return;
+        }
         let dead = self.store.list_jobs(&["dead"], 10).await.unwrap();
         assert!(
             dead.is_empty(),
@@ -695,4 +701,100 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
     });
     assert_eq!(dashboards, 1);
     assert_eq!(dashboard(&world).unwrap()["state"], "closed");
+
+    // Reopened: on again, and brought up to date right away.
+    let stale = "<!-- upkeep:dashboard -->\nold text\n";
+    world.github.with_world(|w| {
+        let i = w
+            .repositories
+            .get_mut(REPO)
+            .unwrap()
+            .issues
+            .iter_mut()
+            .find(|i| i["number"] == number)
+            .unwrap();
+        i["state"] = json!("open");
+        i["body"] = json!(stale);
+    });
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "issues",
+            "reopened.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["issue"]["number"] = json!(number);
+                p["issue"]["body"] = json!(stale);
+                p["sender"]["login"] = json!("maintainer");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    let body = dashboard(&world).unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("## Open pull requests"), "refreshed: {body}");
+}
+
+#[tokio::test]
+async fn retry_runs_the_last_failed_job_again() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    // GitHub refuses once: the audit job dies.
+    world.github.fault(
+        "repos/get",
+        fake_github::Fault::refusal(403, "Resource not accessible by integration"),
+    );
+    world.allow_dead.set(true);
+    world.say(pr, "maintainer", "@upkeep audit").await;
+    let dead = world.store.list_jobs(&["dead"], 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    world.allow_dead.set(false);
+    world.say(pr, "maintainer", "@upkeep retry").await;
+    let reply = world.last_reply(pr);
+    assert!(
+        reply.contains(&format!("Running the `{}` job again", dead[0].kind))
+            && reply.contains("Resource not accessible by integration"),
+        "{reply}"
+    );
+    // settled() found no dead job: it ran and succeeded.
+    let again = world
+        .store
+        .job_by_key(&dead[0].dedupe_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.state, "done");
+}
+
+#[tokio::test]
+async fn ignore_this_dependency_ignores_every_version() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    world
+        .say(pr, "maintainer", "@upkeep ignore this dependency")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(reply.contains("(every version)"), "{reply}");
+    let file = repo_world::file_on(
+        &world.github,
+        "upkeep/config/ignores",
+        ".github/upkeep.toml",
+    )
+    .unwrap();
+    assert!(
+        file.contains(
+            "[[ignore]]\ndependency-name = \"demo-log\"\nreason = \"ignored by command\""
+        ),
+        "{file}"
+    );
 }

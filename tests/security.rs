@@ -599,3 +599,49 @@ async fn an_advisory_issue_a_person_closed_is_not_filed_again_until_the_situatio
         .unwrap();
     assert_eq!(outcome.opened_issues.len(), 1, "{outcome:?}");
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_advisories_with_their_pr_or_issue_and_silenced_ones_with_the_reason() {
+    let files = with_config(
+        app(
+            &[("demo-evil", "1"), ("demo-rand", "=0.8.5")],
+            &[
+                ("demo-evil", "1.0.0", &[]),
+                ("demo-rand", "0.8.5", &["demo-log"]),
+                ("demo-log", "0.4.17", &[]),
+            ],
+        ),
+        "[[ignore]]\nadvisory = \"RUSTSEC-2099-0003\"\nreason = \"only in a build tool\"\n",
+    );
+    let mut world = World::new(&files).await;
+    world.pass.dashboard = true;
+    let outcome = world.audit().await;
+    let pr = world.security_prs()[0]["number"].as_u64().unwrap();
+    let dashboard = outcome.dashboard.expect("a dashboard issue");
+    let body = world
+        .issues()
+        .into_iter()
+        .find(|i| i["number"] == dashboard)
+        .unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.contains(&format!(
+            "- [RUSTSEC-2099-0001](https://rustsec.org/advisories/RUSTSEC-2099-0001) `demo-log` 0.4.17 (vulnerability): Log lines can leak secrets (a test fixture) — #{pr}"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains("- RUSTSEC-2099-0003: only in a build tool"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("`demo-evil` 1.0.0"),
+        "silenced, not listed: {body}"
+    );
+    // Nothing changed: the next pass leaves the dashboard alone.
+    let before = world.github.calls_to("issues/update");
+    world.audit().await;
+    assert_eq!(world.github.calls_to("issues/update"), before);
+}
