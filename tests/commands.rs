@@ -185,7 +185,7 @@ impl World {
         self.settled().await;
     }
 
-    /// upkeep's replies on issue or PR `number`.
+    /// upkeep's replies to commands on issue or PR `number` (not what passes comment).
     fn replies(&self, number: i64) -> Vec<String> {
         self.github.with_world(|w| {
             w.repositories[REPO]
@@ -199,10 +199,12 @@ impl World {
                         .ends_with(&format!("/issues/{number}"))
                 })
                 .map(|c| c["body"].as_str().unwrap().to_owned())
+                .filter(|r| r.starts_with("> @upkeep"))
                 .collect()
         })
     }
 
+    /// The last reply to a command (passes running meanwhile may comment too).
     fn last_reply(&self, number: i64) -> String {
         self.replies(number).pop().unwrap_or_default()
     }
