@@ -5,6 +5,7 @@
 
 pub mod app_manifest;
 pub mod audit;
+pub mod bench;
 pub mod cargo;
 pub mod check;
 pub mod commands;

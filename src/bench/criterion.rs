@@ -1,0 +1,307 @@
+//! Reading benchmark results, strictly (they come from artifacts: untrusted input). Three
+//! forms: criterion's directory layout (every `**/<which>/benchmark.json` with its
+//! `sample.json`, keyed on `full_id`, at whatever depth), cargo-criterion's JSON messages
+//! (`benchmark-complete`, with `iteration_count` and `measured_values`), and `cargo bench
+//! --output-format bencher` lines (a point estimate and a spread, no samples). Every result
+//! becomes per-iteration times in nanoseconds. Pure: files come in as `(path, bytes)`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Limits on what one result set may hold.
+pub const MAX_BENCHMARKS: usize = 5_000;
+pub const MAX_SAMPLES: usize = 100_000;
+pub const MAX_ID_LEN: usize = 512;
+pub const MAX_JSON_FILE: usize = 16 * 1024 * 1024;
+
+/// One benchmark's measurements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// criterion's `full_id` (`group/function/value`).
+    pub id: String,
+    /// Time per iteration of each sample, in nanoseconds (empty for a bencher line).
+    pub samples: Vec<f64>,
+    /// For a bencher line: the estimate and its `+/-` spread, in nanoseconds.
+    pub summary: Option<(f64, f64)>,
+}
+
+impl Measured {
+    /// The mean time per iteration.
+    pub fn mean(&self) -> f64 {
+        match self.summary {
+            Some((m, _)) if self.samples.is_empty() => m,
+            _ => super::stats::mean(&self.samples),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("{path}: {message}")]
+    Bad { path: String, message: String },
+    #[error("more than {MAX_BENCHMARKS} benchmarks")]
+    TooMany,
+}
+
+fn bad(path: &str, message: impl Into<String>) -> ParseError {
+    ParseError::Bad {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct BenchmarkJson {
+    full_id: String,
+}
+
+#[derive(Deserialize)]
+struct SampleJson {
+    iters: Vec<f64>,
+    times: Vec<f64>,
+}
+
+/// Criterion's layout: every `<dir>/<which>/benchmark.json` (`which` is `new` for the latest run,
+/// `base` for the saved baseline) with `sample.json` beside it.
+pub fn from_layout(
+    files: &BTreeMap<String, Vec<u8>>,
+    which: &str,
+) -> Result<Vec<Measured>, ParseError> {
+    let suffix = format!("{which}/benchmark.json");
+    let mut out: BTreeMap<String, Measured> = BTreeMap::new();
+    for (path, bytes) in files {
+        let Some(dir) = path.strip_suffix(&suffix) else {
+            continue;
+        };
+        if !(dir.is_empty() || dir.ends_with('/')) || dir.contains("/report/") {
+            continue;
+        }
+        let meta: BenchmarkJson = json(path, bytes)?;
+        let sample_path = format!("{dir}{which}/sample.json");
+        let sample_bytes = files
+            .get(&sample_path)
+            .ok_or_else(|| bad(&sample_path, "missing beside benchmark.json"))?;
+        let sample: SampleJson = json(&sample_path, sample_bytes)?;
+        let samples = per_iteration(&sample_path, &sample.iters, &sample.times)?;
+        let id = check_id(path, &meta.full_id)?;
+        if out.len() >= MAX_BENCHMARKS {
+            return Err(ParseError::TooMany);
+        }
+        out.insert(
+            id.clone(),
+            Measured {
+                id,
+                samples,
+                summary: None,
+            },
+        );
+    }
+    Ok(out.into_values().collect())
+}
+
+/// cargo-criterion's `--message-format=json` output: one JSON object per line; only
+/// `benchmark-complete` messages count.
+pub fn from_cargo_criterion(text: &str) -> Result<Vec<Measured>, ParseError> {
+    #[derive(Deserialize)]
+    struct Message {
+        reason: String,
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        iteration_count: Vec<f64>,
+        #[serde(default)]
+        measured_values: Vec<f64>,
+        #[serde(default)]
+        unit: String,
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if !line.starts_with('{') {
+            continue;
+        }
+        let at = format!("line {}", i + 1);
+        let m: Message = json(&at, line.as_bytes())?;
+        if m.reason != "benchmark-complete" {
+            continue;
+        }
+        if m.unit != "ns" {
+            return Err(bad(&at, format!("unit `{}` (only ns is read)", m.unit)));
+        }
+        let samples = per_iteration(&at, &m.iteration_count, &m.measured_values)?;
+        if out.len() >= MAX_BENCHMARKS {
+            return Err(ParseError::TooMany);
+        }
+        out.push(Measured {
+            id: check_id(&at, &m.id)?,
+            samples,
+            summary: None,
+        });
+    }
+    Ok(out)
+}
+
+/// `test NAME ... bench:   1,234 ns/iter (+/- 56)` lines.
+pub fn from_bencher(text: &str) -> Result<Vec<Measured>, ParseError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim().strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once(" ... bench:") else {
+            continue;
+        };
+        let at = format!("line {}", i + 1);
+        let number = |s: &str| -> Result<f64, ParseError> {
+            s.trim()
+                .replace(',', "")
+                .replace('_', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| bad(&at, format!("`{s}` is not a number")))
+        };
+        let (value, rest) = rest
+            .split_once("ns/iter")
+            .ok_or_else(|| bad(&at, "no ns/iter"))?;
+        let spread = rest
+            .trim()
+            .strip_prefix("(+/-")
+            .and_then(|s| s.strip_suffix(')'))
+            .ok_or_else(|| bad(&at, "no (+/- …)"))?;
+        if out.len() >= MAX_BENCHMARKS {
+            return Err(ParseError::TooMany);
+        }
+        out.push(Measured {
+            id: check_id(&at, name.trim())?,
+            samples: Vec::new(),
+            summary: Some((number(value)?, number(spread)?)),
+        });
+    }
+    Ok(out)
+}
+
+fn json<'a, T: Deserialize<'a>>(path: &str, bytes: &'a [u8]) -> Result<T, ParseError> {
+    if bytes.len() > MAX_JSON_FILE {
+        return Err(bad(path, "file too large"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| bad(path, e.to_string()))
+}
+
+fn check_id(path: &str, id: &str) -> Result<String, ParseError> {
+    if id.is_empty() || id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        return Err(bad(
+            path,
+            "benchmark id empty, too long or with control characters",
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+/// `times[i] / iters[i]`, checked: same length, at least two, positive and finite.
+fn per_iteration(path: &str, iters: &[f64], times: &[f64]) -> Result<Vec<f64>, ParseError> {
+    if iters.len() != times.len() {
+        return Err(bad(path, "iters and times differ in length"));
+    }
+    if iters.len() < 2 || iters.len() > MAX_SAMPLES {
+        return Err(bad(path, format!("{} samples", iters.len())));
+    }
+    iters
+        .iter()
+        .zip(times)
+        .map(|(n, t)| {
+            if n.is_finite() && *n >= 1.0 && t.is_finite() && *t >= 0.0 {
+                Ok(t / n)
+            } else {
+                Err(bad(path, "a sample is not a positive finite number"))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(entries: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        entries
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn the_layout_is_read_at_any_depth_and_keyed_on_full_id() {
+        let files = layout(&[
+            (
+                "criterion/g/f/new/benchmark.json",
+                r#"{"full_id":"g/f/100","group_id":"g"}"#,
+            ),
+            (
+                "criterion/g/f/new/sample.json",
+                r#"{"sampling_mode":"Linear","iters":[1,2],"times":[10,22]}"#,
+            ),
+            (
+                "target/criterion/plain/new/benchmark.json",
+                r#"{"full_id":"plain"}"#,
+            ),
+            (
+                "target/criterion/plain/new/sample.json",
+                r#"{"iters":[4,4],"times":[8,12]}"#,
+            ),
+            (
+                "target/criterion/plain/base/benchmark.json",
+                r#"{"full_id":"plain"}"#,
+            ),
+            (
+                "target/criterion/plain/base/sample.json",
+                r#"{"iters":[4,4],"times":[4,4]}"#,
+            ),
+        ]);
+        let new = from_layout(&files, "new").unwrap();
+        assert_eq!(new.len(), 2);
+        assert_eq!(new[0].id, "g/f/100");
+        assert_eq!(new[0].samples, [10.0, 11.0]);
+        assert_eq!(new[1].samples, [2.0, 3.0]);
+        assert_eq!(from_layout(&files, "base").unwrap()[0].samples, [1.0, 1.0]);
+    }
+
+    #[test]
+    fn broken_or_hostile_results_are_errors_naming_the_file() {
+        let missing = layout(&[("a/new/benchmark.json", r#"{"full_id":"a"}"#)]);
+        assert!(from_layout(&missing, "new")
+            .unwrap_err()
+            .to_string()
+            .contains("a/new/sample.json"));
+        let uneven = layout(&[
+            ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("a/new/sample.json", r#"{"iters":[1,2,3],"times":[1,2]}"#),
+        ]);
+        assert!(from_layout(&uneven, "new").is_err());
+        let negative = layout(&[
+            ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("a/new/sample.json", r#"{"iters":[1,0],"times":[1,2]}"#),
+        ]);
+        assert!(from_layout(&negative, "new").is_err());
+        let control = layout(&[
+            ("a/new/benchmark.json", "{\"full_id\":\"a\\u0007\"}"),
+            ("a/new/sample.json", r#"{"iters":[1,1],"times":[1,2]}"#),
+        ]);
+        assert!(from_layout(&control, "new").is_err());
+    }
+
+    #[test]
+    fn cargo_criterion_messages_and_bencher_lines_are_read() {
+        let messages = r#"{"reason":"group-complete","group_name":"g"}
+{"reason":"benchmark-complete","id":"g/f","iteration_count":[2,4],"measured_values":[20,44],"unit":"ns"}"#;
+        let m = from_cargo_criterion(messages).unwrap();
+        assert_eq!(m[0].id, "g/f");
+        assert_eq!(m[0].samples, [10.0, 11.0]);
+        let lines = "running 2 tests\ntest parse ... bench:       1,234 ns/iter (+/- 56)\ntest b::c ... bench:          12 ns/iter (+/- 1)\n";
+        let b = from_bencher(lines).unwrap();
+        assert_eq!(b[0].id, "parse");
+        assert_eq!(b[0].summary, Some((1234.0, 56.0)));
+        assert_eq!(b[1].mean(), 12.0);
+    }
+}

@@ -1,0 +1,11 @@
+//! Benchmark baselines (issue 7), so far the pure core: reading criterion results (its
+//! directory layout, cargo-criterion messages, bencher lines) as per-iteration sample times, the
+//! statistics, and the verdict per benchmark — regressed, improved, unchanged or too noisy to
+//! tell — with criterion's own rule and a fixed ratio alert beside it for comparison.
+
+pub mod criterion;
+pub mod stats;
+pub mod verdict;
+
+pub use criterion::{from_bencher, from_cargo_criterion, from_layout, Measured, ParseError};
+pub use verdict::{compare, Comparison, Rules, Verdict};
