@@ -320,3 +320,57 @@ async fn an_advisory_silenced_with_a_reason_is_shown_as_ignored() {
     );
     assert!(!text.contains("fix demo-log"), "{text}");
 }
+
+/// Writes a criterion result for `id` under `dir/<which>/` with samples around `mean` ns.
+fn criterion_result(dir: &Path, which: &str, id: &str, mean: f64) {
+    let d = dir.join(which);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("benchmark.json"),
+        json!({ "full_id": id }).to_string(),
+    )
+    .unwrap();
+    let iters: Vec<f64> = (1..=50).map(f64::from).collect();
+    let times: Vec<f64> = iters
+        .iter()
+        .map(|n| n * mean * (1.0 + 0.01 * ((n * 7.0) % 5.0 - 2.0) / 2.0))
+        .collect();
+    std::fs::write(
+        d.join("sample.json"),
+        json!({ "sampling_mode": "Linear", "iters": iters, "times": times }).to_string(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn benchmarks_in_target_criterion_are_compared_new_against_base() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = fixture_copy();
+    let crit = repo.join("target/criterion");
+    criterion_result(&crit.join("parse"), "base", "parse", 1000.0);
+    criterion_result(&crit.join("parse"), "new", "parse", 1250.0);
+    criterion_result(
+        &crit.join("group/render/64"),
+        "base",
+        "group/render/64",
+        500.0,
+    );
+    criterion_result(
+        &crit.join("group/render/64"),
+        "new",
+        "group/render/64",
+        501.0,
+    );
+    let (ok, stdout, stderr) = check(&repo, &registry.url(), &["--format", "json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let benches = report["benchmarks"].as_array().unwrap();
+    assert_eq!(benches[0]["full_id"], "parse");
+    assert_eq!(benches[0]["verdict"], "regressed");
+    assert!((benches[0]["change"].as_f64().unwrap() - 0.25).abs() < 0.01);
+    assert_eq!(benches[1]["full_id"], "group/render/64");
+    assert_eq!(benches[1]["verdict"], "unchanged");
+    let (_, text, _) = check(&repo, &registry.url(), &[]);
+    assert!(text.contains("parse: +25.0 %"), "{text}");
+    assert!(text.contains("regressed"), "{text}");
+}

@@ -3,6 +3,7 @@
 //! versions come from the sparse index, and the plan is printed as text or JSON; `--apply`
 //! writes the requirement edits into the work tree. Nothing in the checkout is built or run.
 
+pub mod bench;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,8 @@ pub enum CheckError {
         #[source]
         source: std::io::Error,
     },
+    #[error("benchmark results in target/criterion: {0}")]
+    Bench(#[from] crate::bench::ParseError),
     #[error("{0} has no Cargo.toml: not a Rust repository")]
     NotRust(PathBuf),
     #[error("discovery did not settle; still missing: {0:?}")]
@@ -67,6 +70,8 @@ pub struct Report {
     pub workspaces: Vec<WorkspaceReport>,
     /// Crates whose versions could not be fetched (they are left out of the plan).
     pub index_errors: Vec<String>,
+    /// `target/criterion`'s latest run against its base, when both are there.
+    pub benchmarks: Option<Vec<crate::bench::Comparison>>,
 }
 
 /// Directories never worth walking into.
@@ -205,6 +210,7 @@ pub async fn run(
         });
     }
     Ok(Report {
+        benchmarks: bench::compare_local(root)?,
         path: root.display().to_string(),
         index: index.default_client().base().to_string(),
         config_problems,

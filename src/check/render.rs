@@ -133,6 +133,20 @@ pub fn text(report: &Report) -> String {
             let _ = writeln!(out, "      {} {}{to}: {why}", w.name, w.from);
         }
     }
+    if let Some(benchmarks) = &report.benchmarks {
+        let _ = writeln!(out, "benchmarks (target/criterion, new against base):");
+        for c in benchmarks {
+            let _ = writeln!(
+                out,
+                "  {}: {:+.1} % [{:+.1} %, {:+.1} %] {}",
+                c.full_id,
+                100.0 * c.change,
+                100.0 * c.interval.0,
+                100.0 * c.interval.1,
+                c.verdict.as_str()
+            );
+        }
+    }
     for e in &report.index_errors {
         let _ = writeln!(out, "index error: {e}");
     }
