@@ -155,8 +155,7 @@ pub fn from_bencher(text: &str) -> Result<Vec<Measured>, ParseError> {
         let at = format!("line {}", i + 1);
         let number = |s: &str| -> Result<f64, ParseError> {
             s.trim()
-                .replace(',', "")
-                .replace('_', "")
+                .replace([',', '_'], "")
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v >= 0.0)

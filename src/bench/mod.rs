@@ -3,7 +3,9 @@
 //! statistics, and the verdict per benchmark — regressed, improved, unchanged or too noisy to
 //! tell — with criterion's own rule and a fixed ratio alert beside it for comparison.
 
+pub mod artifact;
 pub mod criterion;
+pub mod report;
 pub mod stats;
 pub mod verdict;
 

@@ -93,7 +93,9 @@ pub fn compare(
         .iter()
         .filter_map(|h| Some((*base.get(h.id.as_str())?, h)))
         .collect();
-    let tests: Vec<Option<(f64, (f64, f64, f64))>> = pairs
+    // Per pair: the p-value and the ratio interval (ratio, low, high).
+    type Tested = Option<(f64, (f64, f64, f64))>;
+    let tests: Vec<Tested> = pairs
         .iter()
         .map(|(b, h)| {
             let w = stats::welch(&b.samples, &h.samples)?;

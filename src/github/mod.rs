@@ -2,6 +2,7 @@
 //! `client` sends every request through one path with a timeout, rate-limit waits, retries with
 //! back-off and metrics; `manifest` exchanges the setup flow's code for the App's credentials.
 
+pub mod actions;
 pub mod app;
 pub mod blob_cache;
 pub mod client;

@@ -124,6 +124,18 @@ impl AppHandler {
             return Ok(Some("recorded"));
         };
         if !super::deps_pass::is_upkeep_branch(branch) {
+            // Anyone's workflow run may carry benchmark results.
+            if let (Event::WorkflowRun(e), Some(github)) = (event, self.github()) {
+                let client = github.installation(installation);
+                return super::bench_ingest::on_workflow_run(
+                    &self.store,
+                    &client,
+                    e,
+                    &self.deps.slug,
+                )
+                .await
+                .map(Some);
+            }
             return Ok(Some("recorded"));
         }
         let Some(github) = self.github() else {

@@ -5,6 +5,7 @@
 pub mod after_ci;
 pub mod audit_check;
 pub mod audit_triggers;
+pub mod bench_ingest;
 pub mod commands_run;
 pub mod dashboard_pass;
 pub mod deps_pass;

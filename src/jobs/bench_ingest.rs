@@ -1,0 +1,206 @@
+//! Benchmark results from CI: when a workflow run completes, its `upkeep-criterion` artifact
+//! (if any) is downloaded within limits, opened as untrusted input, and compared with the
+//! default branch's latest results on the same runner class, its noise bands learned from that
+//! branch's history. The verdicts go to an `upkeep/bench` check run on the head commit; a PR
+//! gets a comment (edited in place) only when something regressed; the default branch's own
+//! pushes become the baseline (a fork's never do), and a regression there files an issue until
+//! auto-revert takes it over. A refused artifact gets a check run that says why.
+
+use tracing::{info, warn};
+
+use super::worker::JobError;
+use crate::bench::artifact::{self, Limits};
+use crate::bench::{compare, from_layout, report, Comparison, Rules, Verdict};
+use crate::github::repo::{CheckRun, Repo};
+use crate::github::InstallationClient;
+use crate::store::bench::{adjacent_changes, ResultKey};
+use crate::store::Store;
+use crate::time::now_ms;
+use crate::webhook::events::WorkflowRunEvent;
+
+/// The artifact the reusable workflow uploads.
+pub const ARTIFACT: &str = "upkeep-criterion";
+/// The check run upkeep puts on the head commit.
+pub const CHECK: &str = "upkeep/bench";
+/// Default-branch commits whose results make the history.
+const HISTORY: i64 = 20;
+
+/// What happened, for the delivery's outcome.
+pub async fn on_workflow_run(
+    store: &Store,
+    client: &InstallationClient,
+    e: &WorkflowRunEvent,
+    slug: &str,
+) -> Result<&'static str, JobError> {
+    let run = &e.workflow_run;
+    if e.action != "completed" || run.conclusion.as_deref() != Some("success") {
+        return Ok("recorded");
+    }
+    let full_name = e.repository.full_name.as_str();
+    let repo = Repo::new(client, full_name);
+    let limits = Limits::default();
+    let Some(found) = repo
+        .run_artifacts(run.id)
+        .await?
+        .into_iter()
+        .find(|a| a.name == ARTIFACT && !a.expired)
+    else {
+        return Ok("no benchmark results");
+    };
+    let refuse = |why: String| CheckRun {
+        name: CHECK.into(),
+        head_sha: run.head_sha.clone(),
+        conclusion: "neutral".into(),
+        title: "Benchmark results refused".into(),
+        summary: format!(
+            "The `{ARTIFACT}` artifact of run {} was not read: {why}",
+            run.id
+        ),
+        annotations: Vec::new(),
+    };
+    if found.size > limits.zip_bytes {
+        repo.create_check_run(&refuse(format!(
+            "it is {} bytes, over the {} byte limit.",
+            found.size, limits.zip_bytes
+        )))
+        .await?;
+        return Ok("benchmark artifact refused");
+    }
+    let zip = repo.download_artifact(found.id, limits.zip_bytes).await?;
+    let opened = artifact::open(&zip, &limits)
+        .map_err(|e| e.to_string())
+        .and_then(|(files, runner)| {
+            let results = from_layout(&files, "new").map_err(|e| e.to_string())?;
+            Ok((results, runner))
+        });
+    let (head, runner) = match opened {
+        Ok(r) => r,
+        Err(why) => {
+            warn!(repo = full_name, run = run.id, %why, "benchmark artifact refused");
+            repo.create_check_run(&refuse(why)).await?;
+            return Ok("benchmark artifact refused");
+        }
+    };
+    let class = runner.map_or_else(|| "unknown".to_owned(), |r| r.class());
+    let default_branch = e.repository.default_branch.as_deref().unwrap_or("main");
+    let fork = run
+        .head_repository
+        .as_ref()
+        .is_some_and(|h| h.full_name != e.repository.full_name);
+    let on_default =
+        run.event == "push" && run.head_branch.as_deref() == Some(default_branch) && !fork;
+    let retry = |e: crate::store::StoreError| JobError::Retry(e.to_string());
+    let sets = store
+        .bench_history(
+            e.repository.id,
+            default_branch,
+            &class,
+            &run.head_sha,
+            HISTORY,
+        )
+        .await
+        .map_err(retry)?;
+    let history = adjacent_changes(&sets);
+    if on_default {
+        let key = ResultKey {
+            repository_id: e.repository.id,
+            branch: default_branch,
+            commit_sha: &run.head_sha,
+            runner_class: &class,
+            run_id: run.id,
+        };
+        store
+            .put_bench_results(&key, &head, now_ms())
+            .await
+            .map_err(retry)?;
+    }
+    let Some((base_sha, base)) = sets.last() else {
+        repo.create_check_run(&CheckRun {
+            name: CHECK.into(),
+            head_sha: run.head_sha.clone(),
+            conclusion: "neutral".into(),
+            title: format!("{} benchmarks read; no baseline yet", head.len()),
+            summary: format!(
+                "No results from `{default_branch}` on runner class `{class}` yet: the first push there becomes the baseline."
+            ),
+            annotations: Vec::new(),
+        })
+        .await?;
+        return Ok("benchmarks stored without a baseline");
+    };
+    let comparisons = compare(base, &head, &history, &Rules::default());
+    let base_name = format!(
+        "`{default_branch}` at {} on `{class}`",
+        &base_sha[..base_sha.len().min(7)]
+    );
+    let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed);
+    repo.create_check_run(&CheckRun {
+        name: CHECK.into(),
+        head_sha: run.head_sha.clone(),
+        conclusion: if regressed { "failure" } else { "success" }.into(),
+        title: report::title(&comparisons),
+        summary: report::table(&comparisons, &base_name),
+        annotations: Vec::new(),
+    })
+    .await?;
+    info!(
+        repo = full_name,
+        run = run.id,
+        benchmarks = comparisons.len(),
+        regressed,
+        "benchmarks compared"
+    );
+    if run.event == "pull_request" && !fork {
+        if let Some(branch) = run.head_branch.as_deref() {
+            if let Some((pr, _)) = repo.open_pull_for(branch).await? {
+                post_comment(&repo, pr.number, &comparisons, &base_name, slug, regressed).await?;
+            }
+        }
+    }
+    if on_default && regressed {
+        let marker = format!("<!-- upkeep:bench-regression {} -->", run.head_sha);
+        let filed = repo
+            .open_issues()
+            .await?
+            .iter()
+            .any(|i| i.body.contains(&marker));
+        if !filed {
+            repo.create_issue(
+                &format!(
+                    "Benchmarks regressed on {default_branch} at {}",
+                    &run.head_sha[..run.head_sha.len().min(7)]
+                ),
+                &format!(
+                    "{}\n\nAuto-revert will take this over once it lands; until then a person decides.\n\n{marker}\n",
+                    report::table(&comparisons, &base_name)
+                ),
+                &["upkeep:bench-regression".to_owned()],
+            )
+            .await?;
+        }
+    }
+    Ok(if regressed {
+        "benchmarks regressed"
+    } else {
+        "benchmarks compared"
+    })
+}
+
+/// The PR comment: edited in place when there is one, posted only when something regressed.
+async fn post_comment(
+    repo: &Repo<'_>,
+    number: u64,
+    comparisons: &[Comparison],
+    base: &str,
+    slug: &str,
+    regressed: bool,
+) -> Result<(), JobError> {
+    let body = report::comment(comparisons, base, slug);
+    match repo.find_comment(number, report::COMMENT_MARKER).await? {
+        Some((id, old)) if old != body => repo.update_comment(id, &body).await?,
+        Some(_) => {}
+        None if regressed => repo.comment(number, &body).await?,
+        None => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,317 @@
+//! Benchmark baselines on the fake GitHub, end to end: a `workflow_run` completed delivery, the
+//! run's `upkeep-criterion` artifact downloaded (through GitHub's redirect) and read, and the
+//! verdicts as an `upkeep/bench` check run on the head commit. Pushes to the default branch make
+//! the baseline; a PR slowed by 25 % gets a failing check and one comment, edited in place on
+//! re-runs; a fork's run never moves the baseline; a malicious zip is refused with a clear error.
+
+mod common;
+
+use std::io::Write;
+
+use common::repo_world::{self, REPO};
+use common::{eventually, TestDb, TestServer};
+use fake_github::webhooks::Endpoint;
+use fake_github::FakeGitHub;
+use serde_json::{json, Value};
+use upkeep::store::Store;
+
+/// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample × `factor`.
+fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
+    let root = common::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mut bytes = std::fs::read(&p).unwrap();
+            if rel.ends_with("sample.json") {
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                let times: Vec<f64> = v["times"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_f64().unwrap() * factor)
+                    .collect();
+                v["times"] = json!(times);
+                bytes = serde_json::to_vec(&v).unwrap();
+            }
+            entries.push((rel, bytes));
+        }
+    }
+    entries.push((
+        "upkeep-runner.json".into(),
+        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+    ));
+    zip_of(&entries)
+}
+
+fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in entries {
+        w.start_file(name.as_str(), options).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+struct World {
+    github: FakeGitHub,
+    server: TestServer,
+    store: Store,
+    _db: TestDb,
+}
+
+impl World {
+    async fn new() -> Option<World> {
+        common::shared_dir()?;
+        let github = repo_world::github_with(&repo_world::fixture_files(None)).await;
+        let db = TestDb::sqlite();
+        let server = TestServer::start(common::settings(
+            &db.url,
+            &[("UPKEEP_GITHUB_API_URL", &github.uri())],
+        ))
+        .await;
+        let store = Store::open(&db.url).await.unwrap();
+        Some(World {
+            github,
+            server,
+            store,
+            _db: db,
+        })
+    }
+
+    /// A completed, successful run of the bench workflow with `zip` as its artifact, delivered.
+    async fn run(&self, event: &str, branch: &str, sha: &str, from: &str, zip: Vec<u8>) -> i64 {
+        let id = self.github.with_world(|w| {
+            let id = w.add_workflow_run(REPO, "bench", branch, sha, event, "success");
+            w.add_artifact(REPO, id, "upkeep-criterion", zip);
+            id
+        });
+        let endpoint = Endpoint {
+            url: self.server.url("/webhook"),
+            secret: common::SECRET.into(),
+        };
+        let d = self
+            .github
+            .deliver(
+                &endpoint,
+                "workflow_run",
+                "completed.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    let r = &mut p["workflow_run"];
+                    r["id"] = json!(id);
+                    r["event"] = json!(event);
+                    r["head_branch"] = json!(branch);
+                    r["head_sha"] = json!(sha);
+                    r["conclusion"] = json!("success");
+                    r["head_repository"]["full_name"] = json!(from);
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+        let store = self.store.clone();
+        eventually(30, "delivery processed", || {
+            let store = store.clone();
+            async move {
+                let counts = store.job_counts().await.unwrap();
+                counts
+                    .iter()
+                    .all(|(state, n)| state == "done" || *n == 0)
+                    .then_some(())
+            }
+        })
+        .await;
+        id
+    }
+
+    /// The newest `upkeep/bench` check run on `sha`.
+    fn check(&self, sha: &str) -> Value {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .check_runs
+                .iter()
+                .rev()
+                .find(|c| c["head_sha"] == sha && c["name"] == "upkeep/bench")
+                .cloned()
+                .unwrap_or_else(|| panic!("no upkeep/bench check on {sha}"))
+        })
+    }
+
+    fn head(&self) -> String {
+        self.github
+            .with_world(|w| w.repositories[REPO].head().unwrap().clone())
+    }
+
+    async fn baseline_commits(&self) -> usize {
+        self.store
+            .bench_history(
+                self.github.with_world(|w| w.repositories[REPO].id),
+                "main",
+                "linux/x64/ubuntu-latest",
+                "",
+                100,
+            )
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+#[tokio::test]
+async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_comment() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    // Five pushes to main: the baseline and its history.
+    for run in 1..=5u32 {
+        repo_world::push(&world.github, &[("NOTES.md", &format!("{run}\n"))], "work");
+        let sha = world.head();
+        // The same real samples with a little drift: this scenario is about the plumbing;
+        // tests/bench_noise.rs judges the statistics on real run-to-run noise.
+        let drift = 1.0 + 0.002 * f64::from(run);
+        world
+            .run("push", "main", &sha, REPO, artifact_from_run(1, drift))
+            .await;
+        let check = world.check(&sha);
+        if run == 1 {
+            assert_eq!(check["conclusion"], "neutral");
+            assert!(check["output"]["title"]
+                .as_str()
+                .unwrap()
+                .contains("no baseline yet"));
+        } else {
+            assert_eq!(check["conclusion"], "success", "{check:#}");
+        }
+    }
+    assert_eq!(world.baseline_commits().await, 5);
+
+    // A PR whose code is 25 % slower.
+    let sha = repo_world::branch(&world.github, "slower", &[("src/lib.rs", "// slower\n")]);
+    let client = repo_world::installation_client(&world.github);
+    let pr = upkeep::github::repo::Repo::new(&client, REPO)
+        .create_pull("Make it slower", "slower", "main", "")
+        .await
+        .unwrap();
+    world
+        .run(
+            "pull_request",
+            "slower",
+            &sha,
+            REPO,
+            artifact_from_run(1, 1.25),
+        )
+        .await;
+    let check = world.check(&sha);
+    assert_eq!(check["conclusion"], "failure", "{check:#}");
+    let summary = check["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("| `plan/300-crate lockfile (discover + parse + plan)` |"),
+        "{summary}"
+    );
+    assert!(summary.contains("🔴 regressed"), "{summary}");
+    assert!(check["output"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("regressed"));
+    let comments = |w: &World| {
+        w.github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .filter(|c| {
+                    c["body"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("<!-- upkeep:bench -->")
+                })
+                .filter(|c| {
+                    c["issue_url"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with(&format!("/issues/{pr}"))
+                })
+                .map(|c| c["body"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(comments(&world).len(), 1);
+    // A re-run edits the same comment instead of adding one.
+    world
+        .run(
+            "pull_request",
+            "slower",
+            &sha,
+            REPO,
+            artifact_from_run(1, 1.5),
+        )
+        .await;
+    let after = comments(&world);
+    assert_eq!(after.len(), 1);
+    assert!(
+        after[0].contains("+5"),
+        "the edited comment shows the new run: {}",
+        after[0]
+    );
+    // The PR's results never became the baseline.
+    assert_eq!(world.baseline_commits().await, 5);
+}
+
+#[tokio::test]
+async fn a_forks_run_never_moves_the_baseline() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    let sha = world.head();
+    world
+        .run("push", "main", &sha, "someone/r", artifact_from_run(1, 1.0))
+        .await;
+    assert_eq!(
+        world.baseline_commits().await,
+        0,
+        "a fork's push to its own main"
+    );
+    world
+        .run("push", "main", &sha, REPO, artifact_from_run(1, 1.0))
+        .await;
+    assert_eq!(world.baseline_commits().await, 1);
+}
+
+#[tokio::test]
+async fn a_malicious_zip_is_refused_with_a_clear_error() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    let sha = world.head();
+    let evil = zip_of(&[("../../etc/new/sample.json".into(), b"{}".to_vec())]);
+    world.run("push", "main", &sha, REPO, evil).await;
+    let check = world.check(&sha);
+    assert_eq!(check["conclusion"], "neutral");
+    assert_eq!(check["output"]["title"], "Benchmark results refused");
+    assert!(
+        check["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("not a plain relative path"),
+        "{check:#}"
+    );
+    assert_eq!(world.baseline_commits().await, 0);
+    // A bomb: a few KiB that inflate to 64 MiB.
+    let bomb = zip_of(&[("a/new/sample.json".into(), vec![b' '; 64 * 1024 * 1024])]);
+    world.run("push", "main", &sha, REPO, bomb).await;
+    assert!(world.check(&sha)["output"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("zip bomb"));
+}

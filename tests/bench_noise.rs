@@ -1,0 +1,212 @@
+//! The noise corpus (tests/fixtures/bench-noise, made by scripts/bench-noise-corpus.sh): real
+//! criterion runs of upkeep's own benchmarks and the `hex` crate's, repeated on one machine with
+//! no code change. Every ordered pair of runs is an A/A comparison (no change happened), judged
+//! with the history a default branch would have (the adjacent-run changes of every run but the
+//! head's), and a 10 % slowdown injected into the head's samples should be called a regression.
+//! Issue 7 asks for at most 1 % false alarms and at least 95 % caught; the assertions guard
+//! what the rules reach today on this machine's noise (docs/PERFORMANCE.md has the figures).
+//! criterion's own rule and a fixed 200 % alert run on the same pairs; the table is printed
+//! (`cargo test --test bench_noise -- --nocapture`) for docs/PERFORMANCE.md.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use upkeep::bench::verdict::{criterion_rule, ratio_alert};
+use upkeep::bench::{compare, from_layout, Measured, Rules, Verdict};
+
+/// Every file under `dir`, by path relative to it.
+fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Per source: the runs, each a list of benchmarks.
+fn corpus() -> BTreeMap<String, Vec<Vec<Measured>>> {
+    let root = common::repo_root().join("tests/fixtures/bench-noise");
+    let mut out = BTreeMap::new();
+    for source in std::fs::read_dir(&root).unwrap() {
+        let source = source.unwrap().path();
+        if !source.is_dir() {
+            continue;
+        }
+        let mut runs: Vec<_> = std::fs::read_dir(&source)
+            .unwrap()
+            .map(|r| r.unwrap().path())
+            .collect();
+        // run1, run2, …, run10: in the order they ran.
+        runs.sort_by_key(|r| {
+            r.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("run"))
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(u32::MAX)
+        });
+        let runs: Vec<Vec<Measured>> = runs
+            .iter()
+            .map(|r| from_layout(&files_under(r), "new").unwrap())
+            .collect();
+        out.insert(
+            source.file_name().unwrap().to_string_lossy().into_owned(),
+            runs,
+        );
+    }
+    out
+}
+
+fn mean_of(runs: &[Vec<Measured>], run: usize, id: &str) -> Option<f64> {
+    runs[run].iter().find(|m| m.id == id).map(Measured::mean)
+}
+
+/// Adjacent-run relative changes per benchmark, over every run but `skip`.
+fn history(runs: &[Vec<Measured>], skip: usize) -> BTreeMap<String, Vec<f64>> {
+    let kept: Vec<usize> = (0..runs.len()).filter(|r| *r != skip).collect();
+    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for w in kept.windows(2) {
+        for m in &runs[w[1]] {
+            if let (Some(a), Some(b)) = (mean_of(runs, w[0], &m.id), mean_of(runs, w[1], &m.id)) {
+                out.entry(m.id.clone()).or_default().push(b / a - 1.0);
+            }
+        }
+    }
+    out
+}
+
+fn slowed(runs: &[Measured], factor: f64) -> Vec<Measured> {
+    runs.iter()
+        .map(|m| Measured {
+            samples: m.samples.iter().map(|s| s * factor).collect(),
+            ..m.clone()
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    pairs: usize,
+    /// A/A pairs called regressed or improved.
+    false_alarms: usize,
+    /// A/A pairs called too noisy to tell.
+    noisy: usize,
+    /// Slowed pairs called regressed.
+    caught: usize,
+}
+
+#[test]
+fn verdicts_on_real_noise_raise_almost_no_false_alarms_and_catch_a_ten_percent_slowdown() {
+    let corpus = corpus();
+    assert!(
+        corpus.len() >= 2,
+        "the corpus needs upkeep's and a third-party crate's runs"
+    );
+    let rules = Rules::default();
+    let (mut ours, mut crit, mut alert) = (Tally::default(), Tally::default(), Tally::default());
+    let mut per_source = Vec::new();
+    for (source, runs) in &corpus {
+        assert!(runs.len() >= 4, "{source}: at least 4 runs");
+        let mut here = Tally::default();
+        for base in 0..runs.len() {
+            for head in 0..runs.len() {
+                if base == head {
+                    continue;
+                }
+                let h = history(runs, head);
+                let same = compare(&runs[base], &runs[head], &h, &rules);
+                let slow = slowed(&runs[head], 1.10);
+                let worse = compare(&runs[base], &slow, &h, &rules);
+                for (c, w) in same.iter().zip(&worse) {
+                    for t in [&mut ours, &mut here] {
+                        t.pairs += 1;
+                        t.false_alarms += usize::from(matches!(
+                            c.verdict,
+                            Verdict::Regressed | Verdict::Improved
+                        ));
+                        t.noisy += usize::from(c.verdict == Verdict::TooNoisy);
+                    }
+                    let caught = worse.iter().find(|x| x.full_id == w.full_id).unwrap();
+                    ours.caught += usize::from(caught.verdict == Verdict::Regressed);
+                    here.caught += usize::from(caught.verdict == Verdict::Regressed);
+                }
+                for b in &runs[base] {
+                    let (Some(hm), Some(sm)) = (
+                        runs[head].iter().find(|m| m.id == b.id),
+                        slow.iter().find(|m| m.id == b.id),
+                    ) else {
+                        continue;
+                    };
+                    crit.pairs += 1;
+                    alert.pairs += 1;
+                    crit.false_alarms += usize::from(matches!(
+                        criterion_rule(b, hm),
+                        Verdict::Regressed | Verdict::Improved
+                    ));
+                    crit.caught += usize::from(criterion_rule(b, sm) == Verdict::Regressed);
+                    alert.false_alarms +=
+                        usize::from(ratio_alert(b, hm, 2.0) == Verdict::Regressed);
+                    alert.caught += usize::from(ratio_alert(b, sm, 2.0) == Verdict::Regressed);
+                }
+            }
+        }
+        per_source.push((source.clone(), runs.len(), runs[0].len(), here));
+    }
+    let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
+    println!("| source | runs | benchmarks | A/A pairs | false alarms | too noisy | 10 % slowdowns caught |");
+    println!("|---|---|---|---|---|---|---|");
+    for (source, runs, benches, t) in &per_source {
+        println!(
+            "| {source} | {runs} | {benches} | {} | {:.2} % | {:.2} % | {:.1} % |",
+            t.pairs,
+            pct(t.false_alarms, t.pairs),
+            pct(t.noisy, t.pairs),
+            pct(t.caught, t.pairs)
+        );
+    }
+    println!("\n| rule | A/A pairs | false alarms | 10 % slowdowns caught |\n|---|---|---|---|");
+    for (name, t) in [
+        (
+            "upkeep (Welch + Holm, 99 % interval, max(5 %, noise band))",
+            &ours,
+        ),
+        ("criterion's rule (p < 0.05, interval beyond ±1 %)", &crit),
+        ("fixed 200 % alert", &alert),
+    ] {
+        println!(
+            "| {name} | {} | {:.2} % | {:.1} % |",
+            t.pairs,
+            pct(t.false_alarms, t.pairs),
+            pct(t.caught, t.pairs)
+        );
+    }
+    // Guards what the rules achieve on this corpus today (3.4 % false alarms, 31 % caught, against
+    // criterion's 56 % false alarms). Issue 7's targets — at most 1 % and at least 95 % — are not
+    // met on this machine's run-to-run noise yet: see docs/PERFORMANCE.md.
+    assert!(
+        pct(ours.false_alarms, ours.pairs) <= 4.0,
+        "false alarms {} of {}",
+        ours.false_alarms,
+        ours.pairs
+    );
+    assert!(
+        pct(ours.caught, ours.pairs) >= 25.0,
+        "caught {} of {}",
+        ours.caught,
+        ours.pairs
+    );
+    assert!(
+        ours.false_alarms * 10 < crit.false_alarms,
+        "at least ten times fewer false alarms than criterion's rule"
+    );
+}
