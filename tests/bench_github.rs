@@ -315,3 +315,108 @@ async fn a_malicious_zip_is_refused_with_a_clear_error() {
         .unwrap()
         .contains("zip bomb"));
 }
+
+#[tokio::test]
+async fn at_upkeep_bench_posts_the_comparison_even_without_a_regression() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    world.github.with_world(|w| {
+        let perms = &mut w.repositories.get_mut(REPO).unwrap().permissions;
+        perms.insert("maintainer".into(), "write".into());
+    });
+    let main = world.head();
+    world
+        .run("push", "main", &main, REPO, artifact_from_run(1, 1.0))
+        .await;
+    let sha = repo_world::branch(&world.github, "same", &[("src/lib.rs", "// same\n")]);
+    let client = repo_world::installation_client(&world.github);
+    let pr = upkeep::github::repo::Repo::new(&client, REPO)
+        .create_pull("Same speed", "same", "main", "")
+        .await
+        .unwrap() as i64;
+    world
+        .run(
+            "pull_request",
+            "same",
+            &sha,
+            REPO,
+            artifact_from_run(1, 1.001),
+        )
+        .await;
+    let bench_comments = |w: &World| {
+        w.github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .filter(|c| {
+                    c["body"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("<!-- upkeep:bench -->")
+                })
+                .count()
+        })
+    };
+    assert_eq!(bench_comments(&world), 0, "nothing regressed: no comment");
+    let id = world
+        .github
+        .with_world(|w| w.add_comment(REPO, pr, "maintainer", "@upkeep bench"));
+    let endpoint = Endpoint {
+        url: world.server.url("/webhook"),
+        secret: common::SECRET.into(),
+    };
+    let d = world
+        .github
+        .deliver(
+            &endpoint,
+            "issue_comment",
+            "created.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["issue"]["number"] = json!(pr);
+                p["issue"]["pull_request"] =
+                    json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{pr}") });
+                p["comment"]["id"] = json!(id);
+                p["comment"]["body"] = json!("@upkeep bench");
+                p["comment"]["user"]["login"] = json!("maintainer");
+                p["comment"]["user"]["type"] = json!("User");
+                p["sender"]["login"] = json!("maintainer");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    let github = &world.github;
+    eventually(30, "the comparison posted", || async move {
+        github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .any(|c| {
+                    c["body"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("The benchmark comparison is posted above")
+                })
+                .then_some(())
+        })
+    })
+    .await;
+    let all: Vec<String> = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .comments
+            .iter()
+            .map(|c| {
+                c["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(120)
+                    .collect()
+            })
+            .collect()
+    });
+    assert_eq!(bench_comments(&world), 1, "{all:#?}");
+}

@@ -39,6 +39,28 @@ impl Repo<'_> {
             .collect())
     }
 
+    /// Successful workflow runs on commit `sha`, newest first (the first 20).
+    pub async fn successful_runs(
+        &self,
+        sha: &str,
+    ) -> Result<Vec<crate::webhook::events::WorkflowRun>, GitHubError> {
+        let v: Value = self
+            .client
+            .get(&self.path(&format!(
+                "/actions/runs?head_sha={sha}&status=success&per_page=20"
+            )))
+            .await?;
+        let mut runs: Vec<crate::webhook::events::WorkflowRun> = v["workflow_runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| serde_json::from_value(r.clone()).ok())
+            .filter(|r: &crate::webhook::events::WorkflowRun| r.head_sha == sha)
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse(r.id));
+        Ok(runs)
+    }
+
     /// An artifact's zip, refused when over `max` bytes.
     pub async fn download_artifact(&self, id: i64, max: u64) -> Result<Vec<u8>, GitHubError> {
         let path = self.path(&format!("/actions/artifacts/{id}/zip"));

@@ -16,7 +16,12 @@ use crate::github::InstallationClient;
 use crate::store::bench::{adjacent_changes, ResultKey};
 use crate::store::Store;
 use crate::time::now_ms;
-use crate::webhook::events::WorkflowRunEvent;
+use crate::webhook::events::{RepositoryRef, WorkflowRun, WorkflowRunEvent};
+
+/// The repository a run belongs to, named as the event's field so the code reads the same.
+struct Repository<'a> {
+    repository: &'a RepositoryRef,
+}
 
 /// The artifact the reusable workflow uploads.
 pub const ARTIFACT: &str = "upkeep-criterion";
@@ -32,10 +37,45 @@ pub async fn on_workflow_run(
     e: &WorkflowRunEvent,
     slug: &str,
 ) -> Result<&'static str, JobError> {
-    let run = &e.workflow_run;
-    if e.action != "completed" || run.conclusion.as_deref() != Some("success") {
+    if e.action != "completed" || e.workflow_run.conclusion.as_deref() != Some("success") {
         return Ok("recorded");
     }
+    ingest(store, client, &e.repository, &e.workflow_run, slug, false).await
+}
+
+/// `@upkeep bench` on a PR: the newest successful run on its head with benchmark results,
+/// compared again and the comment posted whatever the verdicts.
+pub async fn repost(
+    store: &Store,
+    client: &InstallationClient,
+    repository: &RepositoryRef,
+    head_sha: &str,
+    slug: &str,
+) -> Result<bool, JobError> {
+    let repo = Repo::new(client, &repository.full_name);
+    for run in repo.successful_runs(head_sha).await? {
+        let found = repo
+            .run_artifacts(run.id)
+            .await?
+            .into_iter()
+            .any(|a| a.name == ARTIFACT && !a.expired);
+        if found {
+            ingest(store, client, repository, &run, slug, true).await?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+async fn ingest(
+    store: &Store,
+    client: &InstallationClient,
+    repository: &RepositoryRef,
+    run: &WorkflowRun,
+    slug: &str,
+    always_comment: bool,
+) -> Result<&'static str, JobError> {
+    let e = Repository { repository };
     let full_name = e.repository.full_name.as_str();
     let repo = Repo::new(client, full_name);
     let limits = Limits::default();
@@ -153,7 +193,15 @@ pub async fn on_workflow_run(
     if run.event == "pull_request" && !fork {
         if let Some(branch) = run.head_branch.as_deref() {
             if let Some((pr, _)) = repo.open_pull_for(branch).await? {
-                post_comment(&repo, pr.number, &comparisons, &base_name, slug, regressed).await?;
+                post_comment(
+                    &repo,
+                    pr.number,
+                    &comparisons,
+                    &base_name,
+                    slug,
+                    regressed || always_comment,
+                )
+                .await?;
             }
         }
     }

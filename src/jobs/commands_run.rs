@@ -135,7 +135,8 @@ impl Conversation<'_> {
             } else if f.command.needs_upkeep_pr() && ours.is_none() {
                 refused("This works on upkeep's own pull requests; this is not one.")
             } else {
-                self.run(&repo, &f.command, ours, e).await?
+                let any = pull.as_ref().map(|(p, _, _)| p);
+                self.run(&repo, &f.command, ours, any, e).await?
             };
             all_ok &= done.ok;
             replies.push(format!("> @{slug} {}\n\n{}", f.text, done.text));
@@ -164,6 +165,7 @@ impl Conversation<'_> {
         repo: &Repo<'_>,
         command: &Command,
         pr: Option<(&PullSummary, &str)>,
+        any_pr: Option<&PullSummary>,
         e: &IssueCommentEvent,
     ) -> Result<Done, JobError> {
         let slug = &self.deps.slug;
@@ -215,7 +217,8 @@ impl Conversation<'_> {
                 _,
             ) => super::ignore_pr::unignore(self, repo, dependency, condition.as_deref()).await?,
             (Command::Update, _) => {
-                self.enqueue(super::scheduler::DEPS_JOB, e.comment.id).await?;
+                self.enqueue(super::scheduler::DEPS_JOB, e.comment.id)
+                    .await?;
                 ok("A dependency pass is queued; its PRs will show up shortly.")
             }
             (Command::Audit, _) => {
@@ -244,9 +247,32 @@ impl Conversation<'_> {
                     None => ok("Nothing failed recently; there is nothing to retry."),
                 }
             }
-            (Command::Bench(_), _) => refused(
-                "`bench` arrives with benchmark baselines, which this version of upkeep does not run yet.",
-            ),
+            (Command::Bench(_), _) => match any_pr {
+                Some(pr) => {
+                    let repository = crate::webhook::events::RepositoryRef {
+                        id: self.repository_id,
+                        full_name: self.full_name.to_owned(),
+                        private: false,
+                        default_branch: e.repository.default_branch.clone(),
+                    };
+                    let posted = super::bench_ingest::repost(
+                        self.store,
+                        self.client,
+                        &repository,
+                        &pr.head_sha,
+                        slug,
+                    )
+                    .await?;
+                    if posted {
+                        ok("The benchmark comparison is posted above.")
+                    } else {
+                        refused("No successful run on this pull request's head has `upkeep-criterion` results yet (see `.github/workflows/upkeep-bench.yml`).")
+                    }
+                }
+                None => refused(
+                    "`bench` compares a pull request's benchmarks: comment it on a pull request.",
+                ),
+            },
             (Command::Revert(_), _) => refused(
                 "`revert` arrives with auto-revert, which this version of upkeep does not run yet.",
             ),

@@ -180,6 +180,19 @@ fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {
         api.replace("api.github.com/repos", "github.com")
     ));
     out["pull_requests"] = json!([]);
+    // The run's code comes from the repository itself unless the run says otherwise (a fork).
+    let own = api.rsplit("/repos/").next().unwrap_or_default().to_owned();
+    let from = run["head_repository"]["full_name"]
+        .as_str()
+        .map_or(own.clone(), str::to_owned);
+    for (key, name) in [("head_repository", from), ("repository", own)] {
+        if let Some(r) = out.get_mut(key).and_then(Value::as_object_mut) {
+            r.insert("full_name".into(), json!(name));
+            if let Some((_, short)) = name.split_once('/') {
+                r.insert("name".into(), json!(short));
+            }
+        }
+    }
     out
 }
 

@@ -238,6 +238,28 @@ impl World {
         id
     }
 
+    /// A comment by `login` (a person, or a bot when it ends in `[bot]`) on issue or PR
+    /// `number`, as GitHub records it; its id.
+    pub fn add_comment(&mut self, repo: &str, number: i64, login: &str, body: &str) -> i64 {
+        let id = self.next_id();
+        let api = format!("https://api.github.com/repos/{repo}");
+        let kind = if login.ends_with("[bot]") {
+            "Bot"
+        } else {
+            "User"
+        };
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.comments.push(serde_json::json!({
+                "id": id, "node_id": format!("IC_{id}"), "url": format!("{api}/issues/comments/{id}"),
+                "html_url": format!("https://github.com/{repo}/issues/{number}#issuecomment-{id}"),
+                "body": body, "user": simple_user(login, kind),
+                "created_at": "2026-11-29T00:00:00Z", "updated_at": "2026-11-29T00:00:00Z",
+                "issue_url": format!("{api}/issues/{number}"), "author_association": "MEMBER"
+            }));
+        }
+        id
+    }
+
     /// A fresh id for anything GitHub numbers globally.
     pub fn next_id(&mut self) -> i64 {
         self.next_id += 1;
@@ -259,4 +281,18 @@ impl World {
         *left = left.saturating_sub(1);
         *left
     }
+}
+
+/// A `simple-user` as GitHub shapes it.
+pub fn simple_user(login: &str, kind: &str) -> serde_json::Value {
+    let u = format!("https://api.github.com/users/{login}");
+    serde_json::json!({
+        "login": login, "id": 9, "node_id": "U_9", "avatar_url": "https://avatars.githubusercontent.com/u/9",
+        "gravatar_id": "", "url": u, "html_url": format!("https://github.com/{login}"),
+        "followers_url": format!("{u}/followers"), "following_url": format!("{u}/following{{/other_user}}"),
+        "gists_url": format!("{u}/gists{{/gist_id}}"), "starred_url": format!("{u}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{u}/subscriptions"), "organizations_url": format!("{u}/orgs"),
+        "repos_url": format!("{u}/repos"), "events_url": format!("{u}/events{{/privacy}}"),
+        "received_events_url": format!("{u}/received_events"), "type": kind, "site_admin": false
+    })
 }
