@@ -441,3 +441,60 @@ async fn the_scheduler_tick_requeues_a_dead_workers_job_even_while_others_are_du
         .await
         .unwrap());
 }
+
+// A job that panics dies with the panic's message, and the worker goes on with the next one.
+
+struct PanicsOnBoom;
+
+impl JobHandler for PanicsOnBoom {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        if job.dedupe_key == "boom" {
+            panic!("index out of bounds in a parser");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_job_dies_and_the_worker_goes_on() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    store.enqueue(&job("boom", 3), now_ms()).await.unwrap();
+    let (stop_tx, stop) = watch::channel(false);
+    let tasks = spawn_workers(&store, Arc::new(PanicsOnBoom), 1, config(30_000), &stop);
+    let dead = eventually(30, "the panicking job to die", || {
+        let store = store.clone();
+        async move {
+            store
+                .job_by_key("boom")
+                .await
+                .unwrap()
+                .filter(|j| j.state == "dead")
+        }
+    })
+    .await;
+    assert_eq!(dead.attempts, 1, "a panic is not retried");
+    assert!(
+        dead.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("index out of bounds"),
+        "{dead:?}"
+    );
+    store.enqueue(&job("after", 3), now_ms()).await.unwrap();
+    eventually(30, "the next job done by the same worker", || {
+        let store = store.clone();
+        async move {
+            store
+                .job_by_key("after")
+                .await
+                .unwrap()
+                .filter(|j| j.state == "done")
+        }
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

@@ -160,14 +160,26 @@ impl<H: JobHandler> Worker<H> {
     async fn run_claimed(&self, job: Job, token: String) {
         let started = Instant::now();
         let heartbeat = self.spawn_heartbeat(job.id, token.clone());
-        let result =
-            match tokio::time::timeout(self.config.job_timeout, self.handler.handle(&job)).await {
-                Ok(result) => result,
-                Err(_) => Err(JobError::Retry(format!(
+        // The job runs in its own task, so a panic in it fails the job instead of ending this
+        // worker (and leaving the heartbeat renewing a lease nobody works on).
+        let handler = Arc::clone(&self.handler);
+        let owned = job.clone();
+        let mut task = tokio::spawn(async move { handler.handle(&owned).await });
+        let result = match tokio::time::timeout(self.config.job_timeout, &mut task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) if e.is_panic() => Err(JobError::Permanent(format!(
+                "the job panicked: {}",
+                panic_message(e.into_panic())
+            ))),
+            Ok(Err(e)) => Err(JobError::Retry(format!("the job was cancelled: {e}"))),
+            Err(_) => {
+                task.abort();
+                Err(JobError::Retry(format!(
                     "timed out after {:?}",
                     self.config.job_timeout
-                ))),
-            };
+                )))
+            }
+        };
         heartbeat.abort();
         let now = now_ms();
         let outcome = match &result {
@@ -252,6 +264,15 @@ impl<H: JobHandler> Worker<H> {
             }
         })
     }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 fn ms(d: Duration) -> i64 {

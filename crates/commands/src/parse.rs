@@ -22,6 +22,7 @@ pub struct Found {
 pub fn parse(body: &str, slug: &str) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     let mut fence: Option<(char, usize)> = None;
+    let mut in_html_comment = false;
     for (i, raw) in body.lines().enumerate() {
         let indent = raw.len() - raw.trim_start_matches([' ', '\t']).len();
         let line = raw.trim();
@@ -35,6 +36,17 @@ pub fn parse(body: &str, slug: &str) -> Vec<Found> {
         }
         if let Some(f) = fence_open(line) {
             fence = Some(f);
+            continue;
+        }
+        // Inside `<!-- … -->`: commented out, not a command.
+        if in_html_comment {
+            if line.contains("-->") {
+                in_html_comment = false;
+            }
+            continue;
+        }
+        if line.starts_with("<!--") {
+            in_html_comment = !line.contains("-->");
             continue;
         }
         if raw.starts_with('\t') || indent >= 4 || line.starts_with('>') {
@@ -121,13 +133,15 @@ pub fn command(text: &str) -> Command {
         ["ignore", "this", "minor", "version"] => Command::Ignore(IgnoreScope::Minor),
         ["ignore", "this", "patch", "version"] => Command::Ignore(IgnoreScope::Patch),
         ["show", "ignore", "conditions"] => Command::ShowIgnores,
-        ["unignore", _, ..] => {
-            let args = args_from(1);
-            Command::Unignore {
-                dependency: args[0].clone(),
-                condition: (args.len() > 1).then(|| args[1..].join(" ")),
-            }
-        }
+        ["unignore", _, ..] => match args_from(1).split_first() {
+            Some((dependency, rest)) => Command::Unignore {
+                dependency: dependency.clone(),
+                condition: (!rest.is_empty()).then(|| rest.join(" ")),
+            },
+            None => Command::Unknown {
+                suggestion: Some("unignore".to_owned()),
+            },
+        },
         ["update"] => Command::Update,
         ["audit"] => Command::Audit,
         ["retry"] => Command::Retry,
@@ -276,6 +290,29 @@ mod tests {
     }
 
     #[test]
+    fn punctuation_for_arguments_is_not_a_dependency() {
+        assert_eq!(
+            commands("@upkeep unignore . ."),
+            [Command::Unknown {
+                suggestion: Some("unignore".into())
+            }]
+        );
+        assert_eq!(
+            commands("@upkeep unignore , ."),
+            [Command::Unknown {
+                suggestion: Some("unignore".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn commented_out_commands_do_not_run() {
+        assert!(commands("<!--\n@upkeep close\n-->").is_empty());
+        assert!(commands("<!-- @upkeep close -->").is_empty());
+        assert_eq!(commands("<!-- note -->\n@upkeep merge"), [Command::Merge]);
+    }
+
+    #[test]
     fn a_custom_slug_is_honoured() {
         assert_eq!(parse("@keeper rebase", "keeper").len(), 1);
         assert!(parse("@upkeep rebase", "keeper").is_empty());
@@ -320,6 +357,11 @@ mod tests {
                 prop_assert_eq!(found[0].line, before.len() + 1);
                 let unknown = matches!(found[0].command, Command::Unknown { .. });
                 prop_assert!(!unknown, "{:?}", found[0]);
+            }
+
+            #[test]
+            fn any_arguments_after_a_command_parse(i in 0..KNOWN.len(), args in "[ -~]{0,30}") {
+                let _ = parse(&format!("@upkeep {} {args}", KNOWN[i]), "upkeep");
             }
 
             #[test]
