@@ -307,6 +307,7 @@ async fn a_pr_a_person_closes_unmerged_is_not_proposed_again() {
             Some(REPO),
             |p| {
                 p["pull_request"]["head"]["ref"] = pr["head"]["ref"].clone();
+                p["pull_request"]["user"] = pr["user"].clone();
                 p["pull_request"]["body"] = pr["body"].clone();
                 p["pull_request"]["merged"] = json!(false);
                 p["sender"]["login"] = json!("maintainer");

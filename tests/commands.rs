@@ -162,6 +162,7 @@ impl World {
             .github
             .deliver(&self.endpoint(), "issue_comment", file, 7, Some(REPO), |p| {
                 p["issue"]["number"] = json!(number);
+                    p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
                 p["issue"]["pull_request"] = if is_pr {
                     json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") })
                 } else {
@@ -537,6 +538,7 @@ async fn ignore_applies_at_once_and_round_trips_through_a_config_pr() {
                 p["pull_request"]["number"] = json!(number);
                 p["pull_request"]["merged"] = json!(true);
                 p["pull_request"]["head"]["ref"] = json!("upkeep/config/ignores");
+                p["pull_request"]["user"] = config_pr["user"].clone();
             },
         )
         .await;
@@ -632,6 +634,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             Some(REPO),
             |p| {
                 p["issue"]["number"] = json!(number);
+                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
                 p["issue"]["body"] = json!(ticked);
                 p["sender"]["login"] = json!("maintainer");
                 p["sender"]["type"] = json!("User");
@@ -675,6 +678,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             |p| {
                 p["action"] = json!("closed");
                 p["issue"]["number"] = json!(number);
+                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
                 p["issue"]["body"] = json!(body);
                 p["issue"]["state"] = json!("closed");
                 p["sender"]["login"] = json!("maintainer");
@@ -724,6 +728,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             Some(REPO),
             |p| {
                 p["issue"]["number"] = json!(number);
+                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
                 p["issue"]["body"] = json!(stale);
                 p["sender"]["login"] = json!("maintainer");
                 p["sender"]["type"] = json!("User");
@@ -795,4 +800,82 @@ async fn ignore_this_dependency_ignores_every_version() {
         ),
         "{file}"
     );
+}
+
+#[tokio::test]
+async fn markers_in_issues_a_stranger_wrote_and_ticks_by_readers_change_nothing() {
+    let Some(world) = World::new("open-pull-requests-limit = 2\n").await else {
+        return;
+    };
+    let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+    // A stranger's issue carrying the dashboard marker, closed: the dashboard stays on.
+    let fake = world.github.with_world(|w| {
+        let n = w.repositories[REPO].next_number();
+        w.repositories.get_mut(REPO).unwrap().issues.push(json!({
+            "number": n, "title": "Upkeep dashboard", "body": "<!-- upkeep:dashboard -->", "state": "closed",
+            "user": {"login": "stranger", "id": 3, "type": "User"}, "labels": []
+        }));
+        n
+    });
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "issues",
+            "edited.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["action"] = json!("closed");
+                p["issue"]["number"] = json!(fake);
+                p["issue"]["body"] = json!("<!-- upkeep:dashboard -->");
+                p["issue"]["user"] = json!({"login": "stranger", "id": 3, "type": "User"});
+                p["sender"]["login"] = json!("stranger");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    let repo = world.store.repository(repo_id).await.unwrap().unwrap();
+    assert!(
+        !repo.dashboard_off,
+        "a stranger's issue cannot turn the dashboard off"
+    );
+
+    // The real dashboard, ticked by a reader: nothing is created.
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let issue = dashboard(&world).expect("a dashboard");
+    let number = issue["number"].as_i64().unwrap();
+    let ticked = issue["body"]
+        .as_str()
+        .unwrap()
+        .replace("- [ ] Create now", "- [x] Create now");
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "issues",
+            "edited.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["issue"]["number"] = json!(number);
+                p["issue"]["body"] = json!(ticked);
+                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
+                p["sender"]["login"] = json!("visitor");
+                p["sender"]["type"] = json!("User");
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    world.settled().await;
+    let open_bump = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .pulls
+            .iter()
+            .any(|p| p["head"]["ref"] == "upkeep/cargo/demo-rand" && p["state"] == "open")
+    });
+    assert!(!open_bump, "a reader's tick creates nothing");
 }

@@ -434,6 +434,8 @@ pub struct IssueSummary {
     pub number: u64,
     pub title: String,
     pub body: String,
+    /// Who opened it (upkeep's own issues are opened by its bot).
+    pub author: String,
 }
 
 impl Repo<'_> {
@@ -523,6 +525,7 @@ impl Repo<'_> {
                     number: i["number"].as_u64()?,
                     title: i["title"].as_str().unwrap_or_default().to_owned(),
                     body: i["body"].as_str().unwrap_or_default().to_owned(),
+                    author: i["user"]["login"].as_str().unwrap_or_default().to_owned(),
                 })
             })
             .collect())

@@ -29,7 +29,7 @@ const PERMISSION_TTL: Duration = Duration::from_secs(60);
 pub struct PermissionCache(Mutex<HashMap<(String, String), (String, Instant)>>);
 
 impl PermissionCache {
-    async fn level(
+    pub async fn level(
         &self,
         repo: &Repo<'_>,
         full_name: &str,
@@ -112,7 +112,7 @@ impl Conversation<'_> {
         };
         let ours = pull
             .as_ref()
-            .filter(|(p, _, _)| is_upkeep_branch(&p.head_ref))
+            .filter(|(p, _, _)| is_upkeep_branch(&p.head_ref) && p.user == self.deps.bot_login())
             .map(|(p, state, _)| (p, state.as_str()));
         let login = &e.comment.user.login;
         let mut level: Option<String> = None;

@@ -129,6 +129,12 @@ impl DepsPass {
         }
     }
 
+    /// The login upkeep's own issues, PRs and comments carry (`<slug>[bot]`): only what it
+    /// wrote is trusted by marker or branch name.
+    pub fn bot_login(&self) -> String {
+        format!("{}[bot]", self.slug)
+    }
+
     /// Runs the pass on one repository (dependency updates, then the security audit);
     /// `declined` holds the `(branch, fingerprint)` of updates people closed unmerged, which
     /// are not proposed again.
@@ -217,9 +223,16 @@ impl DepsPass {
             .open_pulls()
             .await?
             .into_iter()
-            .filter(|p| is_upkeep_branch(&p.head_ref))
+            .filter(|p| is_upkeep_branch(&p.head_ref) && p.user == self.bot_login())
             .collect();
-        let issues = repo.open_issues().await?;
+        // Only upkeep's own issues are found again by their markers.
+        let bot = self.bot_login();
+        let issues: Vec<IssueSummary> = repo
+            .open_issues()
+            .await?
+            .into_iter()
+            .filter(|i| i.author == bot)
+            .collect();
         let (versions, problems) = self.index.candidates(&workspaces).await;
         for p in &problems {
             warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");

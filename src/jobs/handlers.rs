@@ -106,6 +106,7 @@ impl AppHandler {
             }
             Event::Issues(e)
                 if e.sender.kind != "Bot"
+                    && e.issue.user.login == self.deps.bot_login()
                     && crate::dashboard::is_dashboard(
                         e.issue.body.as_deref().unwrap_or_default(),
                     ) =>
@@ -189,6 +190,17 @@ impl AppHandler {
         else {
             return Ok("dashboard edited");
         };
+        let closed = e.issue.state.as_deref() == Some("closed");
+        let client = github.installation(installation.id);
+        let repo = crate::github::repo::Repo::new(&client, &e.repository.full_name);
+        let level = self
+            .permissions
+            .level(&repo, &e.repository.full_name, &e.sender.login)
+            .await?;
+        if closed || !crate::commands::WRITE_LEVELS.contains(&level.as_str()) {
+            // Ticks count only from people who may change things, on a dashboard that is on.
+            return Ok("dashboard tick ignored");
+        }
         let mut options = super::commands_run::pass_options(&self.store, id).await?;
         options.deps = true;
         options.dashboard = Some(true);
@@ -198,20 +210,12 @@ impl AppHandler {
                     options.create_now.insert(branch);
                 }
                 crate::dashboard::Action::Rebase(number) => {
-                    let repo = crate::github::repo::Repo::new(
-                        &github.installation(installation.id),
-                        &e.repository.full_name,
-                    )
-                    .pull(number)
-                    .await
-                    .map(|(p, _, _)| p.head_ref);
-                    if let Ok(branch) = repo {
-                        options.rebuild.insert(branch);
+                    if let Ok((p, _, _)) = repo.pull(number).await {
+                        options.rebuild.insert(p.head_ref);
                     }
                 }
             }
         }
-        let client = github.installation(installation.id);
         match self
             .deps
             .run_with(&client, &e.repository.full_name, &options)
@@ -308,6 +312,7 @@ impl AppHandler {
             }
             Event::PullRequest(e)
                 if e.action == "closed"
+                    && e.pull_request.user.login == self.deps.bot_login()
                     && e.pull_request.head.git_ref == super::ignore_pr::IGNORE_BRANCH =>
             {
                 // Merged: the file says it now; closed: a person said no. Either way the
@@ -318,6 +323,7 @@ impl AppHandler {
             Event::PullRequest(e)
                 if e.action == "closed"
                     && e.pull_request.merged != Some(true)
+                    && e.pull_request.user.login == self.deps.bot_login()
                     && super::deps_pass::is_upkeep_branch(&e.pull_request.head.git_ref)
                     && e.sender.kind != "Bot" =>
             {
@@ -348,7 +354,11 @@ impl AppHandler {
                 .await?;
                 Ok("audit enqueued")
             }
-            Event::Issues(e) if e.action == "closed" && e.sender.kind != "Bot" => {
+            Event::Issues(e)
+                if e.action == "closed"
+                    && e.sender.kind != "Bot"
+                    && e.issue.user.login == self.deps.bot_login() =>
+            {
                 // A person closed an advisory issue: not filed again until the situation changes.
                 let body = e.issue.body.as_deref().unwrap_or_default();
                 match crate::audit::report::issue_marker_of(body) {

@@ -355,6 +355,9 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
     issue["body"] = ctx.body.map(|b| b["body"].clone()).unwrap_or(Value::Null);
     issue["state"] = json!("open");
     issue["html_url"] = json!(format!("https://github.com/{name}/issues/{number}"));
+    // Opened by whoever is calling: the App's bot.
+    issue["user"]["login"] = json!(crate::issue_routes::BOT);
+    issue["user"]["type"] = json!("Bot");
     // A new issue: not a pull request, not closed, labelled as asked.
     if let Some(map) = issue.as_object_mut() {
         map.remove("pull_request");
