@@ -782,12 +782,27 @@ async fn ignore_this_dependency_ignores_every_version() {
     let Some(world) = World::new(CONFIG).await else {
         return;
     };
-    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    // On a PR that updates several dependencies it asks which one.
+    let refresh = world.number("upkeep/cargo/lockfile-refresh");
+    world
+        .say(refresh, "maintainer", "@upkeep ignore this dependency")
+        .await;
+    assert!(
+        world
+            .last_reply(refresh)
+            .contains("updates several dependencies"),
+        "{}",
+        world.last_reply(refresh)
+    );
+    let pr = world.number("upkeep/cargo/demo-yanked-yanked");
     world
         .say(pr, "maintainer", "@upkeep ignore this dependency")
         .await;
     let reply = world.last_reply(pr);
-    assert!(reply.contains("(every version)"), "{reply}");
+    assert!(
+        reply.contains("Ignoring `demo-yanked` (every version)"),
+        "{reply}"
+    );
     let file = repo_world::file_on(
         &world.github,
         "upkeep/config/ignores",
@@ -796,10 +811,23 @@ async fn ignore_this_dependency_ignores_every_version() {
     .unwrap();
     assert!(
         file.contains(
-            "[[ignore]]\ndependency-name = \"demo-log\"\nreason = \"ignored by command\""
+            "[[ignore]]\ndependency-name = \"demo-yanked\"\nreason = \"ignored by command\""
         ),
         "{file}"
     );
+    // Lifting it again before the PR merges leaves nothing to write: the PR closes.
+    world
+        .say(pr, "maintainer", "@upkeep unignore demo-yanked major")
+        .await;
+    assert!(world
+        .last_reply(pr)
+        .contains("is not a version requirement"));
+    world
+        .say(pr, "maintainer", "@upkeep unignore demo-yanked")
+        .await;
+    let reply = world.last_reply(pr);
+    assert!(reply.contains("is closed"), "{reply}");
+    assert_eq!(world.pr("upkeep/config/ignores")["state"], "closed");
 }
 
 #[tokio::test]

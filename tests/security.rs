@@ -615,7 +615,7 @@ async fn the_dashboard_lists_advisories_with_their_pr_or_issue_and_silenced_ones
     );
     let mut world = World::new(&files).await;
     world.pass.dashboard = true;
-    let outcome = world.audit().await;
+    let outcome = world.run().await;
     let pr = world.security_prs()[0]["number"].as_u64().unwrap();
     let dashboard = outcome.dashboard.expect("a dashboard issue");
     let body = world
@@ -642,6 +642,6 @@ async fn the_dashboard_lists_advisories_with_their_pr_or_issue_and_silenced_ones
     );
     // Nothing changed: the next pass leaves the dashboard alone.
     let before = world.github.calls_to("issues/update");
-    world.audit().await;
+    world.run().await;
     assert_eq!(world.github.calls_to("issues/update"), before);
 }

@@ -89,6 +89,11 @@ pub fn security_plan(input: &SecurityInput<'_>) -> SecurityPlan {
             .or_default()
             .push(f.clone());
     }
+    // A crate locked at several vulnerable versions gets one branch per version.
+    let mut versions_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, _) in by_package.keys() {
+        *versions_of.entry(name.clone()).or_default() += 1;
+    }
     for ((name, from), findings) in by_package {
         let patched = patched_releases(input, &name, &from, &findings);
         if patched.is_empty() {
@@ -105,7 +110,10 @@ pub fn security_plan(input: &SecurityInput<'_>) -> SecurityPlan {
             }
             continue;
         }
-        let branch = security_branch(&input.workspace.root, &name);
+        let mut branch = security_branch(&input.workspace.root, &name);
+        if versions_of.get(&name).is_some_and(|n| *n > 1) {
+            branch = format!("{branch}-{from}");
+        }
         let attempts = attempts(input, &name, &from, &findings, &patched, &branch);
         out.fixes.push(SecurityFix {
             krate: name,
@@ -199,10 +207,12 @@ fn attempts(
         automerge: false,
         existing: None,
     };
-    let direct = ws
-        .declared
-        .iter()
-        .any(|d| d.package == name && matches!(d.source, DeclSource::Registry { .. }));
+    // Direct when the workspace names it and this locked version hangs off a member.
+    let direct = findings.iter().any(|f| f.chain.len() <= 2)
+        && ws
+            .declared
+            .iter()
+            .any(|d| d.package == name && matches!(d.source, DeclSource::Registry { .. }));
     let mut out = Vec::new();
     // 1. The lowest patched release of each series, precisely (at most two series).
     let mut series: Vec<&Version> = Vec::new();

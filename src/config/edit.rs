@@ -57,7 +57,9 @@ pub fn apply_ignores(text: &str, edits: &[IgnoreEdit]) -> Result<String, EditErr
             .ok_or(EditError::NotTables)?;
         let matches = |t: &Table| {
             t.get("dependency-name").and_then(|v| v.as_str()) == Some(edit.dependency.as_str())
-                && (edit.versions.is_empty() && (!edit.add || !t.contains_key("versions"))
+                && (edit.versions.is_empty()
+                    && (!edit.add
+                        || !t.contains_key("versions") && !t.contains_key("update-types"))
                     || versions_of(t).contains(&edit.versions))
         };
         if edit.add {

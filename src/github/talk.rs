@@ -70,11 +70,13 @@ impl Repo<'_> {
             Err(GitHubError::Status { status: 404, .. }) => return Ok("none".to_owned()),
             Err(e) => return Err(e),
         };
-        // `role_name` tells maintain and triage apart; `permission` is the legacy level.
-        Ok(v["role_name"]
-            .as_str()
-            .or_else(|| v["permission"].as_str())
-            .unwrap_or("none")
-            .to_owned())
+        // `role_name` tells maintain and triage apart; a custom role name falls back to the
+        // legacy `permission` level (admin, write, read, none).
+        let legacy = v["permission"].as_str().unwrap_or("none");
+        Ok(match v["role_name"].as_str() {
+            Some(r @ ("admin" | "maintain" | "write" | "triage" | "read")) => r,
+            _ => legacy,
+        }
+        .to_owned())
     }
 }

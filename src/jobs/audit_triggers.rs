@@ -21,12 +21,23 @@ pub async fn enqueue_audit(
     cause: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let key = format!("{AUDIT_JOB}:{repository_id}:{cause}");
+    enqueue_pass(store, AUDIT_JOB, repository_id, cause, now).await
+}
+
+/// Enqueues a pass of `kind` (`audit` or `deps`) on `repository_id` to run now, once per `cause`.
+pub async fn enqueue_pass(
+    store: &Store,
+    kind: &str,
+    repository_id: i64,
+    cause: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let key = format!("{kind}:{repository_id}:{cause}");
     let payload = serde_json::json!({ "repository_id": repository_id }).to_string();
     store
         .enqueue(
             &NewJob {
-                kind: AUDIT_JOB,
+                kind,
                 dedupe_key: &key,
                 payload: &payload,
                 run_at: Some(now),

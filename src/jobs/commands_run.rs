@@ -21,6 +21,9 @@ use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::IssueCommentEvent;
 
+/// Commands run from one comment at most (a reply has to fit in a comment).
+const MAX_COMMANDS: usize = 10;
+
 /// How long a person's permission is trusted before GitHub is asked again.
 const PERMISSION_TTL: Duration = Duration::from_secs(60);
 
@@ -104,6 +107,25 @@ impl Conversation<'_> {
         if fresh.is_empty() {
             return Ok("commands already ran");
         }
+        match self.answer(e, &fresh).await {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => {
+                // Failed half way: forget the claims so the retried delivery runs them.
+                for f in &fresh {
+                    let _ = self.store.release_command(e.comment.id, &f.key).await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs freshly claimed commands and answers: one reply, then 👍 or 😕.
+    async fn answer(
+        &self,
+        e: &IssueCommentEvent,
+        fresh: &[Found],
+    ) -> Result<&'static str, JobError> {
+        let slug = &self.deps.slug;
         let repo = Repo::new(self.client, self.full_name);
         repo.react(e.comment.id, Reaction::Eyes).await?;
         let pull = match e.issue.pull_request {
@@ -114,15 +136,31 @@ impl Conversation<'_> {
             .as_ref()
             .filter(|(p, _, _)| is_upkeep_branch(&p.head_ref) && p.user == self.deps.bot_login())
             .map(|(p, state, _)| (p, state.as_str()));
-        let login = &e.comment.user.login;
+        // On an edit, both the comment's author and the editor must be allowed.
+        let mut people = vec![e.comment.user.login.clone()];
+        if e.sender.login != e.comment.user.login {
+            people.push(e.sender.login.clone());
+        }
+        let login = people.last().cloned().unwrap_or_default();
         let mut level: Option<String> = None;
         let mut replies = Vec::new();
         let mut all_ok = true;
-        for f in &fresh {
+        let mut helped = false;
+        for f in fresh.iter().take(MAX_COMMANDS) {
             let done = if f.command.changes_state()
                 && !{
                     if level.is_none() {
-                        level = Some(self.permissions.level(&repo, self.full_name, login).await?);
+                        let mut weakest = "admin".to_owned();
+                        for person in &people {
+                            let l = self
+                                .permissions
+                                .level(&repo, self.full_name, person)
+                                .await?;
+                            if !WRITE_LEVELS.contains(&l.as_str()) {
+                                weakest = l;
+                            }
+                        }
+                        level = Some(weakest);
                     }
                     WRITE_LEVELS.contains(&level.as_deref().unwrap_or("none"))
                 } {
@@ -136,11 +174,28 @@ impl Conversation<'_> {
                 refused("This works on upkeep's own pull requests; this is not one.")
             } else {
                 let any = pull.as_ref().map(|(p, _, _)| p);
-                self.run(&repo, &f.command, ours, any, e).await?
+                let mut done = self.run(&repo, &f.command, ours, any, e).await?;
+                // The help text once per reply, however many commands asked for it.
+                if done.text.contains(&commands::help(slug)) {
+                    if helped {
+                        done.text = done
+                            .text
+                            .replace(&commands::help(slug), "(the commands are listed above)");
+                    }
+                    helped = true;
+                }
+                done
             };
             all_ok &= done.ok;
             replies.push(format!("> @{slug} {}\n\n{}", f.text, done.text));
             info!(repo = self.full_name, command = %f.text, ok = done.ok, "command");
+        }
+        if fresh.len() > MAX_COMMANDS {
+            all_ok = false;
+            replies.push(format!(
+                "Only the first {MAX_COMMANDS} commands of a comment run; {} more were left alone.",
+                fresh.len() - MAX_COMMANDS
+            ));
         }
         repo.comment(e.issue.number as u64, &replies.join("\n\n"))
             .await?;
@@ -334,26 +389,15 @@ impl Conversation<'_> {
     }
 
     async fn enqueue(&self, kind: &str, comment_id: i64) -> Result<(), JobError> {
-        let key = format!(
-            "{kind}:{}:cmd:{comment_id}:{}",
+        super::audit_triggers::enqueue_pass(
+            self.store,
+            kind,
             self.repository_id,
-            now_ms()
-        );
-        let payload = serde_json::json!({ "repository_id": self.repository_id }).to_string();
-        self.store
-            .enqueue(
-                &crate::store::jobs::NewJob {
-                    kind,
-                    dedupe_key: &key,
-                    payload: &payload,
-                    run_at: Some(now_ms()),
-                    max_attempts: super::DEFAULT_MAX_ATTEMPTS,
-                    repository_id: Some(self.repository_id),
-                },
-                now_ms(),
-            )
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            &format!("cmd:{comment_id}:{}", now_ms()),
+            now_ms(),
+        )
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?;
         Ok(())
     }
 

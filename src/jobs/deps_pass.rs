@@ -191,7 +191,9 @@ impl DepsPass {
             self.updates(&repo, &g, options, &mut outcome).await?;
         }
         self.security(&repo, &g, options, &mut outcome).await?;
-        if options.dashboard.unwrap_or(self.dashboard) {
+        // Only a pass that planned updates knows everything the dashboard shows (held-back PRs,
+        // waiting updates); an audit alone would blank those sections.
+        if options.deps && options.dashboard.unwrap_or(self.dashboard) {
             self.dashboard(&repo, &g, options, &mut outcome).await?;
         }
         info!(repo = full_name, deps = options.deps, ?outcome, "pass done");

@@ -171,8 +171,9 @@ impl AppHandler {
                     .set_dashboard_off(id, false, now_ms())
                     .await
                     .map_err(retry)?;
-                super::audit_triggers::enqueue_audit(
+                super::audit_triggers::enqueue_pass(
                     &self.store,
+                    DEPS_JOB,
                     id,
                     &format!("dashboard:{}", now_ms()),
                     now_ms(),

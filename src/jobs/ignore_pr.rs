@@ -40,10 +40,24 @@ pub async fn ignore(
     login: &str,
 ) -> Result<Reply, JobError> {
     let updates = body::marker_updates(&pr.body);
-    if updates.is_empty() {
+    if pr.head_ref.starts_with(crate::audit::plan::BRANCH_PREFIX) {
         return Ok(Reply {
             ok: false,
-            text: "I cannot tell which dependency this pull request updates.".into(),
+            text: "This is a security update: ignoring the crate would leave the vulnerability. To accept the risk, silence the advisory in `.github/upkeep.toml` with `[[ignore]] advisory = \"RUSTSEC-…\"` and a `reason`.".into(),
+        });
+    }
+    if updates.len() != 1 {
+        let names: Vec<String> = updates.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+        return Ok(Reply {
+            ok: false,
+            text: if names.is_empty() {
+                "I cannot tell which dependency this pull request updates.".into()
+            } else {
+                format!(
+                    "This pull request updates several dependencies ({}); `ignore this …` works on a pull request for one dependency. Add the ignore to `.github/upkeep.toml` for the one you mean.",
+                    names.join(", ")
+                )
+            },
         });
     }
     let mut lines = Vec::new();
@@ -88,6 +102,16 @@ pub async fn unignore(
     dependency: &str,
     condition: Option<&str>,
 ) -> Result<Reply, JobError> {
+    if let Some(cond) = condition {
+        if semver::VersionReq::parse(cond).is_err() {
+            return Ok(Reply {
+                ok: false,
+                text: format!(
+                    "`{cond}` is not a version requirement. Use one `show ignore conditions` lists (for example `>=2.0.0, <3.0.0`), or none to lift every ignore of `{dependency}`."
+                ),
+            });
+        }
+    }
     let (config, _) = default_config(repo).await?;
     let pending = c
         .store
@@ -237,6 +261,17 @@ async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<St
                 .drop_pending_ignores(c.repository_id, &p.dependency, Some(&p.versions))
                 .await
                 .map_err(store_err)?;
+        }
+        if let Some((pr, _)) = open {
+            repo.comment(pr.number, "Nothing left to write: closing.")
+                .await?;
+            repo.update_pull(pr.number, None, None, Some("closed"))
+                .await?;
+            repo.delete_branch(IGNORE_BRANCH).await?;
+            return Ok(format!(
+                "`.github/upkeep.toml` already says so; #{} is closed.",
+                pr.number
+            ));
         }
         return Ok("`.github/upkeep.toml` already says so.".into());
     }

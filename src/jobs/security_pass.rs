@@ -73,6 +73,10 @@ impl DepsPass {
                 }
             };
             all.extend(findings.iter().filter(|f| f.id.is_some()).cloned());
+            let before: BTreeSet<(String, String)> = findings
+                .iter()
+                .map(|f| (f.krate.clone(), f.version.clone()))
+                .collect();
             let planned = security_plan(&SecurityInput {
                 workspace: ws,
                 findings: &findings,
@@ -92,7 +96,7 @@ impl DepsPass {
             for fix in &planned.fixes {
                 wanted.insert(fix.branch.clone());
                 let result = self
-                    .fix(repo, g, ws, &db, fix, &open, options, outcome)
+                    .fix(repo, g, ws, &db, fix, &open, options, &before, outcome)
                     .await?;
                 for f in &fix.findings {
                     let id = f.id.clone().unwrap_or_default();
@@ -161,6 +165,7 @@ impl DepsPass {
         fix: &SecurityFix,
         open: &[&PullSummary],
         options: &PassOptions,
+        before: &BTreeSet<(String, String)>,
         outcome: &mut PassOutcome,
     ) -> Result<Result<u64, String>, PassError> {
         let declined = &options.declined;
@@ -198,8 +203,13 @@ impl DepsPass {
                 .and_then(|p| resolved.files.get(p))
                 .map(|text| {
                     audit(db, text, &BTreeSet::new()).map_or(true, |found| {
+                        // Still affected: the version being fixed, or a version that was not
+                        // locked before (another locked version is another fix's business).
                         found.iter().any(|f| {
-                            f.krate == fix.krate && f.id.as_deref().is_some_and(|i| ids.contains(i))
+                            f.krate == fix.krate
+                                && (f.version == fix.from.to_string()
+                                    || !before.contains(&(f.krate.clone(), f.version.clone())))
+                                && f.id.as_deref().is_some_and(|i| ids.contains(i))
                         })
                     })
                 })

@@ -41,6 +41,16 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Forgets a claim, so a retry of the delivery runs the command (it failed half way).
+    pub async fn release_command(&self, comment_id: i64, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM command_runs WHERE comment_id = $1 AND command_key = $2")
+            .bind(comment_id)
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Records an ignore added or removed by command (a later one for the same dependency
     /// and versions replaces it).
     pub async fn put_pending_ignore(
@@ -149,14 +159,18 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let id: i64 = row.try_get(0)?;
         let key: String = row.try_get(1)?;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, lease_until = NULL, \
-             lease_token = NULL, updated_at = $1 WHERE id = $2",
+             lease_token = NULL, updated_at = $1 WHERE id = $2 AND state IN ('failed', 'dead')",
         )
         .bind(now)
         .bind(id)
         .execute(self.pool())
         .await?;
+        if updated.rows_affected() == 0 {
+            // A worker took it up meanwhile: it is running again already.
+            return Ok(None);
+        }
         self.job_by_key(&key).await
     }
 }

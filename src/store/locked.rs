@@ -20,11 +20,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for name in names {
-            sqlx::query("INSERT INTO locked_crates (repository_id, name) VALUES ($1, $2)")
-                .bind(repository_id)
-                .bind(name.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO locked_crates (repository_id, name) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(repository_id)
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
