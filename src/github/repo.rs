@@ -511,12 +511,21 @@ impl Repo<'_> {
         }
     }
 
-    /// Open issues (not pull requests), the first 100.
+    /// Open issues (not pull requests): every page up to 1,000 issues, one request when a
+    /// repository has fewer than 100 open.
     pub async fn open_issues(&self) -> Result<Vec<IssueSummary>, GitHubError> {
-        let list: Vec<Value> = self
-            .client
-            .get(&self.path("/issues?state=open&per_page=100"))
-            .await?;
+        let mut list: Vec<Value> = Vec::new();
+        for page in 1..=10 {
+            let batch: Vec<Value> = self
+                .client
+                .get(&self.path(&format!("/issues?state=open&per_page=100&page={page}")))
+                .await?;
+            let full = batch.len() == 100;
+            list.extend(batch);
+            if !full {
+                break;
+            }
+        }
         Ok(list
             .iter()
             .filter(|i| i.get("pull_request").is_none_or(Value::is_null))
