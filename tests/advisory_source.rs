@@ -5,28 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use semver::Version;
 use upkeep::audit::{Advisories, AdvisorySource};
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A git repository holding the fixture advisory database.
 fn upstream(dir: &Path) {
@@ -37,9 +19,9 @@ fn upstream(dir: &Path) {
         let e = e.unwrap();
         std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
     }
-    git(dir, &["init", "--quiet", "-b", "main"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "--quiet", "-m", "advisories"]);
+    common::git(dir, &["init", "--quiet", "-b", "main"]);
+    common::git(dir, &["add", "."]);
+    common::git(dir, &["commit", "--quiet", "-m", "advisories"]);
 }
 
 fn fixes(advisories: &Advisories, name: &str, from: &str, to: &str) -> Vec<String> {
@@ -93,8 +75,8 @@ async fn a_fetch_swaps_in_a_new_copy_only_when_it_changed_and_a_failure_keeps_th
             .replace(">= 0.4.20", ">= 0.9.0"),
     )
     .unwrap();
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "--quiet", "-m", "one more"]);
+    common::git(&repo, &["add", "."]);
+    common::git(&repo, &["commit", "--quiet", "-m", "one more"]);
     assert!(advisories.refresh().await.unwrap());
     assert_eq!(
         fixes(&advisories, "demo-rand", "0.8.1", "0.9.0"),
@@ -141,7 +123,7 @@ async fn a_broken_upstream_never_replaces_a_good_copy() {
         "not an advisory",
     )
     .unwrap();
-    git(&repo, &["commit", "--quiet", "-am", "broken"]);
+    common::git(&repo, &["commit", "--quiet", "-am", "broken"]);
     assert!(advisories.refresh().await.is_err());
     assert_eq!(
         fixes(&advisories, "demo-log", "0.4.17", "0.4.22"),

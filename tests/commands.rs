@@ -180,6 +180,39 @@ impl World {
         self.settled().await;
     }
 
+    /// `sender` does `action` to issue `number` (written by `author`) whose body is now `body`:
+    /// GitHub's `issues` delivery, processed.
+    async fn issue_event(&self, action: &str, number: i64, author: &str, body: &str, sender: &str) {
+        let kind = |login: &str| {
+            if login.ends_with("[bot]") {
+                "Bot"
+            } else {
+                "User"
+            }
+        };
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "issues",
+                "edited.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["action"] = json!(action);
+                    p["issue"]["number"] = json!(number);
+                    p["issue"]["body"] = json!(body);
+                    p["issue"]["state"] = json!(if action == "closed" { "closed" } else { "open" });
+                    p["issue"]["user"] = json!({"login": author, "id": 1, "type": kind(author)});
+                    p["sender"]["login"] = json!(sender);
+                    p["sender"]["type"] = json!(kind(sender));
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+        self.settled().await;
+    }
+
     /// upkeep's replies to commands on issue or PR `number` (not what passes comment).
     fn replies(&self, number: i64) -> Vec<String> {
         self.github.with_world(|w| {
@@ -624,25 +657,9 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             .unwrap();
         i["body"] = json!(ticked);
     });
-    let d = world
-        .github
-        .deliver(
-            &world.endpoint(),
-            "issues",
-            "edited.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["issue"]["number"] = json!(number);
-                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
-                p["issue"]["body"] = json!(ticked);
-                p["sender"]["login"] = json!("maintainer");
-                p["sender"]["type"] = json!("User");
-            },
-        )
+    world
+        .issue_event("edited", number, "upkeep[bot]", &ticked, "maintainer")
         .await;
-    assert_eq!(d.status, 202);
-    world.settled().await;
     let bump = world.pr("upkeep/cargo/demo-rand");
     assert_eq!(bump["state"], "open");
     let body = dashboard(&world).unwrap()["body"]
@@ -667,27 +684,9 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             .unwrap();
         i["state"] = json!("closed");
     });
-    let d = world
-        .github
-        .deliver(
-            &world.endpoint(),
-            "issues",
-            "edited.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["action"] = json!("closed");
-                p["issue"]["number"] = json!(number);
-                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
-                p["issue"]["body"] = json!(body);
-                p["issue"]["state"] = json!("closed");
-                p["sender"]["login"] = json!("maintainer");
-                p["sender"]["type"] = json!("User");
-            },
-        )
+    world
+        .issue_event("closed", number, "upkeep[bot]", &body, "maintainer")
         .await;
-    assert_eq!(d.status, 202);
-    world.settled().await;
     world.say(pr, "maintainer", "@upkeep update").await;
     let dashboards = world.github.with_world(|w| {
         w.repositories[REPO]
@@ -718,25 +717,9 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
         i["state"] = json!("open");
         i["body"] = json!(stale);
     });
-    let d = world
-        .github
-        .deliver(
-            &world.endpoint(),
-            "issues",
-            "reopened.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["issue"]["number"] = json!(number);
-                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
-                p["issue"]["body"] = json!(stale);
-                p["sender"]["login"] = json!("maintainer");
-                p["sender"]["type"] = json!("User");
-            },
-        )
+    world
+        .issue_event("reopened", number, "upkeep[bot]", &stale, "maintainer")
         .await;
-    assert_eq!(d.status, 202);
-    world.settled().await;
     let body = dashboard(&world).unwrap()["body"]
         .as_str()
         .unwrap()
@@ -845,26 +828,15 @@ async fn markers_in_issues_a_stranger_wrote_and_ticks_by_readers_change_nothing(
         }));
         n
     });
-    let d = world
-        .github
-        .deliver(
-            &world.endpoint(),
-            "issues",
-            "edited.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["action"] = json!("closed");
-                p["issue"]["number"] = json!(fake);
-                p["issue"]["body"] = json!("<!-- upkeep:dashboard -->");
-                p["issue"]["user"] = json!({"login": "stranger", "id": 3, "type": "User"});
-                p["sender"]["login"] = json!("stranger");
-                p["sender"]["type"] = json!("User");
-            },
+    world
+        .issue_event(
+            "closed",
+            fake,
+            "stranger",
+            "<!-- upkeep:dashboard -->",
+            "stranger",
         )
         .await;
-    assert_eq!(d.status, 202);
-    world.settled().await;
     let repo = world.store.repository(repo_id).await.unwrap().unwrap();
     assert!(
         !repo.dashboard_off,
@@ -880,25 +852,9 @@ async fn markers_in_issues_a_stranger_wrote_and_ticks_by_readers_change_nothing(
         .as_str()
         .unwrap()
         .replace("- [ ] Create now", "- [x] Create now");
-    let d = world
-        .github
-        .deliver(
-            &world.endpoint(),
-            "issues",
-            "edited.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["issue"]["number"] = json!(number);
-                p["issue"]["body"] = json!(ticked);
-                p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
-                p["sender"]["login"] = json!("visitor");
-                p["sender"]["type"] = json!("User");
-            },
-        )
+    world
+        .issue_event("edited", number, "upkeep[bot]", &ticked, "visitor")
         .await;
-    assert_eq!(d.status, 202);
-    world.settled().await;
     let open_bump = world.github.with_world(|w| {
         w.repositories[REPO]
             .pulls

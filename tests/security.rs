@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use common::registry::LoopbackRegistry;
@@ -395,23 +394,6 @@ async fn an_advisory_silenced_with_a_reason_gets_no_pr_and_its_issue_closes_sayi
     assert_eq!(outcome.opened_issues.len(), 1, "{outcome:?}");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Copies one fixture advisory (`crates/<name>`) into the upstream checkout.
 fn add_advisory(upstream: &Path, name: &str) {
     let src = common::repo_root()
@@ -436,9 +418,9 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
     let upstream = tmp.path().join("advisory-db");
     std::fs::create_dir_all(&upstream).unwrap();
     add_advisory(&upstream, "demo-evil");
-    git(&upstream, &["init", "--quiet", "-b", "main"]);
-    git(&upstream, &["add", "."]);
-    git(&upstream, &["commit", "--quiet", "-m", "advisories"]);
+    common::git(&upstream, &["init", "--quiet", "-b", "main"]);
+    common::git(&upstream, &["add", "."]);
+    common::git(&upstream, &["commit", "--quiet", "-m", "advisories"]);
 
     let github = repo_world::github_with(&held_by("demo-rand", "=0.8.5", "0.8.5")).await;
     let registry = LoopbackRegistry::start().await;
@@ -521,8 +503,8 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
     // RustSec publishes an advisory for demo-log: the next refresh audits o/r, which opens the
     // security PR.
     add_advisory(&upstream, "demo-log");
-    git(&upstream, &["add", "."]);
-    git(&upstream, &["commit", "--quiet", "-m", "RUSTSEC-2099-0001"]);
+    common::git(&upstream, &["add", "."]);
+    common::git(&upstream, &["commit", "--quiet", "-m", "RUSTSEC-2099-0001"]);
     let pr = eventually(60, "a security PR", || {
         let github = &github;
         async move {
