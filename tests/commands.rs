@@ -718,7 +718,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
         i["body"] = json!(stale);
     });
     world
-        .issue_event("reopened", number, "upkeep[bot]", &stale, "maintainer")
+        .issue_event("reopened", number, "upkeep[bot]", stale, "maintainer")
         .await;
     let body = dashboard(&world).unwrap()["body"]
         .as_str()
