@@ -27,6 +27,15 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// The typical time per iteration: the median of the samples (robust to the outliers
+    /// criterion reports), or a bencher line's estimate.
+    pub fn typical(&self) -> f64 {
+        match self.summary {
+            Some((m, _)) if self.samples.is_empty() => m,
+            _ => super::stats::quantile(&self.samples, 0.5),
+        }
+    }
+
     /// The mean time per iteration.
     pub fn mean(&self) -> f64 {
         match self.summary {

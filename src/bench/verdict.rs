@@ -63,10 +63,11 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Comparison {
     pub full_id: String,
-    /// Mean time per iteration, nanoseconds.
+    /// Typical time per iteration (median), nanoseconds: the baseline's (the centre of the
+    /// default branch's recent results) and the head's.
     pub base_ns: f64,
     pub head_ns: f64,
-    /// Relative change of the mean (`0.1` = 10 % slower).
+    /// Relative change of the typical time (`0.1` = 10 % slower).
     pub change: f64,
     /// Confidence interval of the relative change.
     pub interval: (f64, f64),
@@ -81,7 +82,8 @@ pub struct Comparison {
 }
 
 /// Compares `head` with `base` benchmark by benchmark (those in both), worst first. `history`
-/// holds, per benchmark, the relative changes between adjacent default-branch results.
+/// holds, per benchmark, the typical time (median per iteration, ns) of each recent
+/// default-branch result, the base's included.
 pub fn compare(
     base: &[Measured],
     head: &[Measured],
@@ -110,15 +112,23 @@ pub fn compare(
         .zip(tests)
         .zip(adjusted)
         .map(|(((b, h), test), p_adjusted)| {
-            let band = history
-                .get(&h.id)
-                .and_then(|c| stats::noise_band(c, rules.min_history));
+            // The baseline is the centre (median) of the default branch's recent results when
+            // there are enough of them, so one unlucky base run does not make an alarm; the
+            // noise band is how far those results stray from their centre.
+            let levels = history.get(&h.id).filter(|l| l.len() >= rules.min_history);
+            let base_ns = levels.map_or_else(|| b.typical(), |l| stats::quantile(l, 0.5));
+            let band = levels.and_then(|l| {
+                let devs: Vec<f64> = l.iter().map(|x| x / base_ns - 1.0).collect();
+                stats::noise_band(&devs, rules.min_history)
+            });
             let threshold = rules.min_change.max(band.unwrap_or(0.0));
-            let (base_ns, head_ns) = (b.mean(), h.mean());
+            let head_ns = h.typical();
             let change = head_ns / base_ns - 1.0;
             let (p_value, interval, verdict) = match test {
-                Some((p, (_, lo, hi))) => {
-                    let interval = (lo - 1.0, hi - 1.0);
+                Some((p, (r, lo, hi))) => {
+                    // The interval's width comes from the samples (head against the base run),
+                    // centred on the change.
+                    let interval = (change - (r - lo), change + (hi - r));
                     let verdict = decide(change, interval, p_adjusted, band, threshold, rules);
                     (p, interval, verdict)
                 }
@@ -276,7 +286,8 @@ mod tests {
     fn a_benchmark_with_a_noisy_history_needs_a_larger_change() {
         let base = [m("a", noisy(100.0, 0.02, 1, 100))];
         let head = [m("a", noisy(110.0, 0.02, 2, 100))];
-        let history = BTreeMap::from([("a".to_owned(), vec![0.04, -0.08, 0.03, -0.09, 0.06])]);
+        let history =
+            BTreeMap::from([("a".to_owned(), vec![100.0, 104.0, 92.0, 103.0, 91.0, 106.0])]);
         let c = compare(&base, &head, &history, &Rules::default());
         assert!(c[0].threshold > 0.10, "{c:?}");
         assert_ne!(c[0].verdict, Verdict::Regressed);

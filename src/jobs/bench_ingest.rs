@@ -13,7 +13,7 @@ use crate::bench::artifact::{self, Limits};
 use crate::bench::{compare, from_layout, report, Comparison, Rules, Verdict};
 use crate::github::repo::{CheckRun, Repo};
 use crate::github::InstallationClient;
-use crate::store::bench::{adjacent_changes, ResultKey};
+use crate::store::bench::{levels, ResultKey};
 use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::{RepositoryRef, WorkflowRun, WorkflowRunEvent};
@@ -140,7 +140,7 @@ async fn ingest(
         )
         .await
         .map_err(retry)?;
-    let history = adjacent_changes(&sets);
+    let history = levels(&sets);
     if on_default {
         let key = ResultKey {
             repository_id: e.repository.id,

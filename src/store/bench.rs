@@ -95,16 +95,15 @@ impl Store {
     }
 }
 
-/// Per benchmark, the relative changes between adjacent result sets (oldest first).
-pub fn adjacent_changes(sets: &[(String, Vec<Measured>)]) -> BTreeMap<String, Vec<f64>> {
+/// Per benchmark, the typical time of each result set (oldest first): the history the
+/// verdicts take their baseline and noise band from.
+pub fn levels(sets: &[(String, Vec<Measured>)]) -> BTreeMap<String, Vec<f64>> {
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for w in sets.windows(2) {
-        for m in &w[1].1 {
-            if let Some(prev) = w[0].1.iter().find(|p| p.id == m.id) {
-                let (a, b) = (prev.mean(), m.mean());
-                if a > 0.0 && b.is_finite() {
-                    out.entry(m.id.clone()).or_default().push(b / a - 1.0);
-                }
+    for (_, results) in sets {
+        for m in results {
+            let t = m.typical();
+            if t.is_finite() && t > 0.0 {
+                out.entry(m.id.clone()).or_default().push(t);
             }
         }
     }
