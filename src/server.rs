@@ -110,8 +110,56 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/bench/{repository}/chart.svg", get(bench_chart))
         .merge(crate::setup::routes())
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct ChartQuery {
+    branch: String,
+    runner: String,
+    id: String,
+}
+
+/// A benchmark's trend on the default branch, as SVG (public repositories only: the numbers of
+/// a private one are not served to anyone who knows the URL).
+async fn bench_chart(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(repository): axum::extract::Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ChartQuery>,
+) -> Response {
+    let public = matches!(state.store.repository(repository).await, Ok(Some(r)) if !r.private);
+    if !public {
+        return error_response(StatusCode::NOT_FOUND, "no such public repository");
+    }
+    let sets = match state
+        .store
+        .bench_history(repository, &q.branch, &q.runner, "", 20)
+        .await
+    {
+        Ok(s) => s,
+        Err(_) => {
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
+        }
+    };
+    let points: Vec<(String, f64)> = sets
+        .iter()
+        .filter_map(|(sha, ms)| Some((sha.clone(), ms.iter().find(|m| m.id == q.id)?.typical())))
+        .collect();
+    let values: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let centre = crate::bench::stats::quantile(&values, 0.5);
+    let devs: Vec<f64> = values.iter().map(|v| v / centre - 1.0).collect();
+    let band = crate::bench::stats::noise_band(&devs, 4);
+    let svg = crate::bench::chart::svg(&q.id, &points, band, None);
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "max-age=300"),
+        ],
+        svg,
+    )
+        .into_response()
 }
 
 async fn receive_webhook(
@@ -307,6 +355,7 @@ pub async fn serve_on(
     deps.store = Some(store.clone());
     deps.advisories = Some(Arc::clone(&state.advisories));
     deps.slug = state.settings.slug.clone();
+    deps.public_url = state.settings.public_url.as_ref().map(ToString::to_string);
     let handler = Arc::new(AppHandler::new(
         store.clone(),
         Arc::clone(&state.github),

@@ -78,7 +78,10 @@ impl World {
         let db = TestDb::sqlite();
         let server = TestServer::start(common::settings(
             &db.url,
-            &[("UPKEEP_GITHUB_API_URL", &github.uri())],
+            &[
+                ("UPKEEP_GITHUB_API_URL", &github.uri()),
+                ("UPKEEP_PUBLIC_URL", "https://upkeep.example"),
+            ],
         ))
         .await;
         let store = Store::open(&db.url).await.unwrap();
@@ -266,6 +269,52 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     );
     // The PR's results never became the baseline.
     assert_eq!(world.baseline_commits().await, 5);
+
+    // Regressed rows link to the benchmark's trend, which the app serves as SVG for a public
+    // repository.
+    let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+    let link = format!(
+        "https://upkeep.example/bench/{repo_id}/chart.svg?branch=main&runner=linux%2Fx64%2Fubuntu-latest&id=plan%2F300-crate+lockfile+%28discover+%2B+parse+%2B+plan%29"
+    );
+    assert!(summary.contains(&format!("([trend]({link}))")), "{summary}");
+    let endpoint = Endpoint {
+        url: world.server.url("/webhook"),
+        secret: common::SECRET.into(),
+    };
+    let d = world
+        .github
+        .deliver(&endpoint, "installation", "created.payload.json", 7, None, |p| {
+            p["repositories"] = json!([{
+                "id": repo_id, "node_id": "R_1", "name": "r", "full_name": REPO, "private": false
+            }]);
+        })
+        .await;
+    assert_eq!(d.status, 202);
+    let url = world
+        .server
+        .url(&link.replace("https://upkeep.example", ""));
+    let chart = eventually(30, "the chart", || {
+        let url = url.clone();
+        async move {
+            let r = reqwest::get(&url).await.ok()?;
+            (r.status() == 200).then_some(r.text().await.ok()?)
+        }
+    })
+    .await;
+    assert!(chart.starts_with("<svg"), "{chart}");
+    assert_eq!(
+        chart.matches("<circle").count(),
+        5,
+        "one point per default-branch commit"
+    );
+    let missing = reqwest::get(
+        world
+            .server
+            .url("/bench/999/chart.svg?branch=main&runner=x&id=y"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! tell — with criterion's own rule and a fixed ratio alert beside it for comparison.
 
 pub mod artifact;
+pub mod chart;
 pub mod criterion;
 pub mod report;
 pub mod stats;

@@ -41,8 +41,13 @@ fn time(ns: f64) -> String {
     }
 }
 
-/// The table, worst first. `base` names what was compared against.
-pub fn table(cs: &[Comparison], base: &str) -> String {
+/// The table, worst first. `base` names what was compared against; `chart` turns a
+/// benchmark id into its trend chart's URL, linked from regressed rows.
+pub fn table(
+    cs: &[Comparison],
+    base: &str,
+    chart: Option<&(dyn Fn(&str) -> String + Sync)>,
+) -> String {
     let mut s = format!(
         "Compared with {base}. A change counts only when it is significant (Welch's t-test, Holm-corrected), its interval excludes zero, and it exceeds both 5 % and the benchmark's own noise band from the default branch's history.\n\n"
     );
@@ -55,6 +60,10 @@ pub fn table(cs: &[Comparison], base: &str) -> String {
             .noise_band
             .map(|b| format!("±{:.1} %", 100.0 * b))
             .unwrap_or_else(|| "–".into());
+        let trend = match (c.verdict, chart) {
+            (Verdict::Regressed, Some(url)) => format!(" ([trend]({}))", url(&c.full_id)),
+            _ => String::new(),
+        };
         let mark = match c.verdict {
             Verdict::Regressed => "🔴 regressed",
             Verdict::Improved => "🟢 improved",
@@ -63,7 +72,7 @@ pub fn table(cs: &[Comparison], base: &str) -> String {
         };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {:+.1} % | [{:+.1} %, {:+.1} %] | {band} | {mark} |",
+            "| `{}` | {} | {} | {:+.1} % | [{:+.1} %, {:+.1} %] | {band} | {mark}{trend} |",
             c.full_id.replace('|', "\\|"),
             time(c.base_ns),
             time(c.head_ns),
@@ -76,10 +85,15 @@ pub fn table(cs: &[Comparison], base: &str) -> String {
 }
 
 /// The PR comment (only posted when something regressed).
-pub fn comment(cs: &[Comparison], base: &str, slug: &str) -> String {
+pub fn comment(
+    cs: &[Comparison],
+    base: &str,
+    slug: &str,
+    chart: Option<&(dyn Fn(&str) -> String + Sync)>,
+) -> String {
     format!(
         "**Benchmarks**: {}.\n\n{}\nComment `@{slug} bench` to post this comparison again.\n\n{COMMENT_MARKER}\n",
         title(cs),
-        table(cs, base)
+        table(cs, base, chart)
     )
 }

@@ -10,7 +10,7 @@ use tracing::{info, warn};
 
 use super::worker::JobError;
 use crate::bench::artifact::{self, Limits};
-use crate::bench::{compare, from_layout, report, Comparison, Rules, Verdict};
+use crate::bench::{compare, from_layout, report, Rules, Verdict};
 use crate::github::repo::{CheckRun, Repo};
 use crate::github::InstallationClient;
 use crate::store::bench::{levels, ResultKey};
@@ -36,11 +36,21 @@ pub async fn on_workflow_run(
     client: &InstallationClient,
     e: &WorkflowRunEvent,
     slug: &str,
+    public_url: Option<&str>,
 ) -> Result<&'static str, JobError> {
     if e.action != "completed" || e.workflow_run.conclusion.as_deref() != Some("success") {
         return Ok("recorded");
     }
-    ingest(store, client, &e.repository, &e.workflow_run, slug, false).await
+    ingest(
+        store,
+        client,
+        &e.repository,
+        &e.workflow_run,
+        slug,
+        public_url,
+        false,
+    )
+    .await
 }
 
 /// `@upkeep bench` on a PR: the newest successful run on its head with benchmark results,
@@ -51,6 +61,7 @@ pub async fn repost(
     repository: &RepositoryRef,
     head_sha: &str,
     slug: &str,
+    public_url: Option<&str>,
 ) -> Result<bool, JobError> {
     let repo = Repo::new(client, &repository.full_name);
     for run in repo.successful_runs(head_sha).await? {
@@ -60,19 +71,21 @@ pub async fn repost(
             .into_iter()
             .any(|a| a.name == ARTIFACT && !a.expired);
         if found {
-            ingest(store, client, repository, &run, slug, true).await?;
+            ingest(store, client, repository, &run, slug, public_url, true).await?;
             return Ok(true);
         }
     }
     Ok(false)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn ingest(
     store: &Store,
     client: &InstallationClient,
     repository: &RepositoryRef,
     run: &WorkflowRun,
     slug: &str,
+    public_url: Option<&str>,
     always_comment: bool,
 ) -> Result<&'static str, JobError> {
     let e = Repository { repository };
@@ -174,12 +187,28 @@ async fn ingest(
         &base_sha[..base_sha.len().min(7)]
     );
     let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed);
+    let chart_url = public_url.map(|u| {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        format!(
+            "{}/bench/{}/chart.svg?branch={}&runner={}&id=",
+            u.trim_end_matches('/'),
+            e.repository.id,
+            enc(default_branch),
+            enc(&class)
+        )
+    });
+    let chart_of = |id: &str| {
+        let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        format!("{}{enc}", chart_url.as_deref().unwrap_or_default())
+    };
+    let chart: Option<&(dyn Fn(&str) -> String + Sync)> =
+        chart_url.as_ref().map(|_| &chart_of as _);
     repo.create_check_run(&CheckRun {
         name: CHECK.into(),
         head_sha: run.head_sha.clone(),
         conclusion: if regressed { "failure" } else { "success" }.into(),
         title: report::title(&comparisons),
-        summary: report::table(&comparisons, &base_name),
+        summary: report::table(&comparisons, &base_name, chart),
         annotations: Vec::new(),
     })
     .await?;
@@ -193,15 +222,8 @@ async fn ingest(
     if run.event == "pull_request" && !fork {
         if let Some(branch) = run.head_branch.as_deref() {
             if let Some((pr, _)) = repo.open_pull_for(branch).await? {
-                post_comment(
-                    &repo,
-                    pr.number,
-                    &comparisons,
-                    &base_name,
-                    slug,
-                    regressed || always_comment,
-                )
-                .await?;
+                let body = report::comment(&comparisons, &base_name, slug, chart);
+                post_comment(&repo, pr.number, &body, regressed || always_comment).await?;
             }
         }
     }
@@ -220,7 +242,7 @@ async fn ingest(
                 ),
                 &format!(
                     "{}\n\nAuto-revert will take this over once it lands; until then a person decides.\n\n{marker}\n",
-                    report::table(&comparisons, &base_name)
+                    report::table(&comparisons, &base_name, chart)
                 ),
                 &["upkeep:bench-regression".to_owned()],
             )
@@ -234,20 +256,17 @@ async fn ingest(
     })
 }
 
-/// The PR comment: edited in place when there is one, posted only when something regressed.
+/// The PR comment: edited in place when there is one, posted only when `post`.
 async fn post_comment(
     repo: &Repo<'_>,
     number: u64,
-    comparisons: &[Comparison],
-    base: &str,
-    slug: &str,
-    regressed: bool,
+    body: &str,
+    post: bool,
 ) -> Result<(), JobError> {
-    let body = report::comment(comparisons, base, slug);
     match repo.find_comment(number, report::COMMENT_MARKER).await? {
-        Some((id, old)) if old != body => repo.update_comment(id, &body).await?,
+        Some((id, old)) if old != body => repo.update_comment(id, body).await?,
         Some(_) => {}
-        None if regressed => repo.comment(number, &body).await?,
+        None if post => repo.comment(number, body).await?,
         None => {}
     }
     Ok(())

@@ -316,6 +316,7 @@ impl Conversation<'_> {
                         &repository,
                         &pr.head_sha,
                         slug,
+                        self.deps.public_url.as_deref(),
                     )
                     .await?;
                     if posted {

@@ -103,6 +103,8 @@ pub struct DepsPass {
     pub slug: String,
     /// Keep a dashboard issue per repository (on in production).
     pub dashboard: bool,
+    /// Where the server is reached from outside (links to its benchmark charts).
+    pub public_url: Option<String>,
     /// Heads whose configuration problems were already reported (repository → head).
     reported: Arc<Mutex<BTreeMap<String, String>>>,
     /// One lock per repository: passes on the same repository run one after the other.
@@ -124,6 +126,7 @@ impl DepsPass {
             blobs: BlobCache::default(),
             slug: "upkeep".to_owned(),
             dashboard: true,
+            public_url: None,
             reported: Arc::default(),
             running: Arc::default(),
         }

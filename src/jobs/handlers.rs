@@ -133,6 +133,7 @@ impl AppHandler {
                     &client,
                     e,
                     &self.deps.slug,
+                    self.deps.public_url.as_deref(),
                 )
                 .await
                 .map(Some);
