@@ -148,10 +148,8 @@ async fn bench_chart(
         .filter_map(|(sha, ms)| Some((sha.clone(), ms.iter().find(|m| m.id == q.id)?.typical())))
         .collect();
     let values: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let centre = crate::bench::stats::quantile(&values, 0.5);
-    let devs: Vec<f64> = values.iter().map(|v| v / centre - 1.0).collect();
-    let band = crate::bench::stats::noise_band(&devs, 4);
-    let svg = crate::bench::chart::svg(&q.id, &points, band, None);
+    let (centre, band) = crate::bench::stats::centre_and_band(&values, 4);
+    let svg = crate::bench::chart::svg(&q.id, &points, centre, band, None);
     (
         [
             (axum::http::header::CONTENT_TYPE, "image/svg+xml"),

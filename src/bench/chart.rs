@@ -16,8 +16,15 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The chart for `title`: `points` are `(commit, ns)`, oldest first.
-pub fn svg(title: &str, points: &[(String, f64)], band: Option<f64>, head: Option<f64>) -> String {
+/// The chart for `title`: `points` are `(commit, ns)`, oldest first; `band` is the relative
+/// noise band around their `centre`.
+pub fn svg(
+    title: &str,
+    points: &[(String, f64)],
+    centre: f64,
+    band: Option<f64>,
+    head: Option<f64>,
+) -> String {
     let values: Vec<f64> = points
         .iter()
         .map(|p| p.1)
@@ -32,14 +39,9 @@ pub fn svg(title: &str, points: &[(String, f64)], band: Option<f64>, head: Optio
         s.push_str("<text x=\"40\" y=\"120\">no results yet</text>\n</svg>\n");
         return s;
     }
-    let mut sorted = points.iter().map(|p| p.1).collect::<Vec<_>>();
-    sorted.sort_by(f64::total_cmp);
-    let centre = if sorted.is_empty() {
-        values[0]
-    } else {
-        sorted[sorted.len() / 2]
-    };
-    let band_ns = band.map(|b| (centre * (1.0 - b), centre * (1.0 + b)));
+    let band_ns = band
+        .filter(|_| centre.is_finite())
+        .map(|b| (centre * (1.0 - b), centre * (1.0 + b)));
     let lo = values
         .iter()
         .copied()
@@ -113,12 +115,18 @@ mod tests {
         let points: Vec<(String, f64)> = (0..5)
             .map(|i| (format!("c{i}"), 100.0 + i as f64))
             .collect();
-        let chart = svg("parse <fast> & \"small\"", &points, Some(0.05), Some(130.0));
+        let chart = svg(
+            "parse <fast> & \"small\"",
+            &points,
+            102.0,
+            Some(0.05),
+            Some(130.0),
+        );
         assert!(chart.starts_with("<svg"));
         assert_eq!(chart.matches("<circle").count(), 6);
         assert!(chart.contains("noise band ±5.0 %"));
         assert!(chart.contains("parse &lt;fast&gt; &amp; &quot;small&quot;"));
         assert!(chart.contains("head 130.0 ns"));
-        assert!(svg("x", &[], None, None).contains("no results yet"));
+        assert!(svg("x", &[], f64::NAN, None, None).contains("no results yet"));
     }
 }

@@ -103,6 +103,14 @@ pub fn noise_band(changes: &[f64], min_points: usize) -> Option<f64> {
     Some(q3 + 3.0 * (q3 - q1))
 }
 
+/// The centre (median) of a benchmark's recent results and its noise band around that centre
+/// (`None` with fewer than `min_points` results).
+pub fn centre_and_band(levels: &[f64], min_points: usize) -> (f64, Option<f64>) {
+    let centre = quantile(levels, 0.5);
+    let devs: Vec<f64> = levels.iter().map(|x| x / centre - 1.0).collect();
+    (centre, noise_band(&devs, min_points))
+}
+
 /// Holm's step-down adjustment: the adjusted p-values, in the input's order.
 pub fn holm(ps: &[f64]) -> Vec<f64> {
     let m = ps.len();

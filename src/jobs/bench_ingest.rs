@@ -18,11 +18,6 @@ use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::{RepositoryRef, WorkflowRun, WorkflowRunEvent};
 
-/// The repository a run belongs to, named as the event's field so the code reads the same.
-struct Repository<'a> {
-    repository: &'a RepositoryRef,
-}
-
 /// The artifact the reusable workflow uploads.
 pub const ARTIFACT: &str = "upkeep-criterion";
 /// The check run upkeep puts on the head commit.
@@ -88,8 +83,7 @@ async fn ingest(
     public_url: Option<&str>,
     always_comment: bool,
 ) -> Result<&'static str, JobError> {
-    let e = Repository { repository };
-    let full_name = e.repository.full_name.as_str();
+    let full_name = repository.full_name.as_str();
     let repo = Repo::new(client, full_name);
     let limits = Limits::default();
     let Some(found) = repo
@@ -135,17 +129,17 @@ async fn ingest(
         }
     };
     let class = runner.map_or_else(|| "unknown".to_owned(), |r| r.class());
-    let default_branch = e.repository.default_branch.as_deref().unwrap_or("main");
+    let default_branch = repository.default_branch.as_deref().unwrap_or("main");
     let fork = run
         .head_repository
         .as_ref()
-        .is_some_and(|h| h.full_name != e.repository.full_name);
+        .is_some_and(|h| h.full_name != repository.full_name);
     let on_default =
         run.event == "push" && run.head_branch.as_deref() == Some(default_branch) && !fork;
     let retry = |e: crate::store::StoreError| JobError::Retry(e.to_string());
     let sets = store
         .bench_history(
-            e.repository.id,
+            repository.id,
             default_branch,
             &class,
             &run.head_sha,
@@ -156,7 +150,7 @@ async fn ingest(
     let history = levels(&sets);
     if on_default {
         let key = ResultKey {
-            repository_id: e.repository.id,
+            repository_id: repository.id,
             branch: default_branch,
             commit_sha: &run.head_sha,
             runner_class: &class,
@@ -192,7 +186,7 @@ async fn ingest(
         format!(
             "{}/bench/{}/chart.svg?branch={}&runner={}&id=",
             u.trim_end_matches('/'),
-            e.repository.id,
+            repository.id,
             enc(default_branch),
             enc(&class)
         )
