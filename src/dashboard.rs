@@ -7,13 +7,25 @@
 use std::fmt::Write as _;
 
 use crate::deps::{Held, Waiting};
-use crate::jobs::deps_pass::AdvisoryLine;
 
 /// The marker that identifies the dashboard issue.
 pub const MARKER: &str = "<!-- upkeep:dashboard -->";
 
 /// The dashboard issue's title.
 pub const TITLE: &str = "Upkeep dashboard";
+
+/// One advisory finding as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryLine {
+    pub id: String,
+    pub krate: String,
+    pub version: String,
+    /// `vulnerability`, `unmaintained`, `unsound`, `notice`.
+    pub kind: String,
+    pub title: String,
+    /// The security PR or advisory issue that deals with it.
+    pub tracked_in: Option<u64>,
+}
 
 /// An ignore as the dashboard lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,19 +27,6 @@ use crate::index::registries::Registries;
 /// Branches of dependency PRs start with this.
 pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
 
-/// One advisory finding as the dashboard lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdvisoryLine {
-    pub id: String,
-    pub krate: String,
-    pub version: String,
-    /// `vulnerability`, `unmaintained`, `unsound`, `notice`.
-    pub kind: String,
-    pub title: String,
-    /// The security PR or advisory issue that deals with it.
-    pub tracked_in: Option<u64>,
-}
-
 /// The label every security PR and advisory issue carries.
 pub const SECURITY_LABEL: &str = "security";
 
@@ -74,7 +61,7 @@ pub struct PassOutcome {
     /// PRs opened or updated by this pass: `(number, title, branch)`.
     pub published: Vec<(u64, String, String)>,
     /// Advisories found, for the dashboard: `(id, crate, version, kind, title, PR or issue)`.
-    pub advisories: Vec<AdvisoryLine>,
+    pub advisories: Vec<crate::dashboard::AdvisoryLine>,
     /// The dashboard issue, when the pass keeps one.
     pub dashboard: Option<u64>,
     /// Planned PRs cargo found nothing to change for, or could not resolve (with why).
