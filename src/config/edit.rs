@@ -98,22 +98,30 @@ fn versions_of(t: &Table) -> Vec<String> {
     }
 }
 
+impl IgnoreEdit {
+    fn requirement(&self) -> Option<VersionReq> {
+        (!self.versions.is_empty())
+            .then(|| VersionReq::parse(&self.versions).ok())
+            .flatten()
+    }
+
+    /// Whether `rule` is the one this edit adds (or one of those it removes).
+    pub fn covers(&self, rule: &IgnoreRule) -> bool {
+        rule.dependency.as_str() == glob::Pattern::escape(&self.dependency)
+            && match self.requirement() {
+                Some(q) => rule.versions.contains(&q),
+                None => !self.add || rule.versions.is_empty() && rule.update_types.is_empty(),
+            }
+    }
+}
+
 impl RepoConfig {
     /// Applies ignores added or removed by command that the default branch does not have yet.
     pub fn apply_ignore_edits(&mut self, edits: &[IgnoreEdit]) {
         for edit in edits {
-            let req = (!edit.versions.is_empty())
-                .then(|| VersionReq::parse(&edit.versions).ok())
-                .flatten();
-            let same = |r: &IgnoreRule| {
-                r.dependency.as_str() == glob::Pattern::escape(&edit.dependency)
-                    && match &req {
-                        Some(q) => r.versions.contains(q),
-                        None => !edit.add || r.versions.is_empty() && r.update_types.is_empty(),
-                    }
-            };
+            let req = edit.requirement();
             if edit.add {
-                if self.ignore.iter().any(same) {
+                if self.ignore.iter().any(|r| edit.covers(r)) {
                     continue;
                 }
                 let Ok(dependency) = glob::Pattern::new(&glob::Pattern::escape(&edit.dependency))
@@ -127,7 +135,7 @@ impl RepoConfig {
                     reason: Some("ignored by command".into()),
                 });
             } else {
-                self.ignore.retain(|r| !same(r));
+                self.ignore.retain(|r| !edit.covers(r));
             }
         }
     }

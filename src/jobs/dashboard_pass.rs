@@ -43,15 +43,7 @@ impl DepsPass {
                 );
                 let dependency = r.dependency.as_str().to_owned();
                 IgnoreLine {
-                    pending: pending.iter().any(|e| {
-                        glob::Pattern::escape(&e.dependency) == dependency
-                            && (e.versions.is_empty()
-                                || r.versions.iter().any(|v| {
-                                    v.to_string() == e.versions
-                                        || semver::VersionReq::parse(&e.versions).ok().as_ref()
-                                            == Some(v)
-                                }))
-                    }),
+                    pending: pending.iter().any(|e| e.covers(r)),
                     dependency,
                     condition: condition.join(", "),
                     reason: r.reason.clone(),
