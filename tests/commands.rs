@@ -651,9 +651,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             .repositories
             .get_mut(REPO)
             .unwrap()
-            .issues
-            .iter_mut()
-            .find(|i| i["number"] == number)
+            .issue_mut(number)
             .unwrap();
         i["body"] = json!(ticked);
     });
@@ -678,9 +676,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             .repositories
             .get_mut(REPO)
             .unwrap()
-            .issues
-            .iter_mut()
-            .find(|i| i["number"] == number)
+            .issue_mut(number)
             .unwrap();
         i["state"] = json!("closed");
     });
@@ -710,9 +706,7 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
             .repositories
             .get_mut(REPO)
             .unwrap()
-            .issues
-            .iter_mut()
-            .find(|i| i["number"] == number)
+            .issue_mut(number)
             .unwrap();
         i["state"] = json!("open");
         i["body"] = json!(stale);

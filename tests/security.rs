@@ -318,9 +318,7 @@ async fn no_patched_release_is_one_issue_found_again_by_its_marker_and_closed_wh
             .repositories
             .get_mut(REPO)
             .unwrap()
-            .issues
-            .iter_mut()
-            .find(|i| i["number"] == number)
+            .issue_mut(number)
             .unwrap();
         issue["title"] = json!("evil crate, look at this next week");
     });
@@ -546,9 +544,7 @@ async fn an_advisory_issue_a_person_closed_is_not_filed_again_until_the_situatio
             .repositories
             .get_mut(REPO)
             .unwrap()
-            .issues
-            .iter_mut()
-            .find(|i| i["number"] == issue["number"])
+            .issue_mut(issue["number"].as_i64().unwrap())
             .unwrap();
         i["state"] = json!("closed");
     });

@@ -134,12 +134,8 @@ impl DepsPass {
         full_name: &str,
         declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
-        let options = PassOptions {
-            deps: true,
-            declined: declined.clone(),
-            ..PassOptions::default()
-        };
-        self.run_with(client, full_name, &options).await
+        self.run_with(client, full_name, &PassOptions::routine(true, declined))
+            .await
     }
 
     /// Only the security audit (a push changed a lockfile, the advisory database learnt
@@ -150,11 +146,8 @@ impl DepsPass {
         full_name: &str,
         declined: &BTreeSet<(String, String)>,
     ) -> Result<PassOutcome, PassError> {
-        let options = PassOptions {
-            declined: declined.clone(),
-            ..PassOptions::default()
-        };
-        self.run_with(client, full_name, &options).await
+        self.run_with(client, full_name, &PassOptions::routine(false, declined))
+            .await
     }
 
     /// The pass as `options` ask.
@@ -660,6 +653,17 @@ pub struct PassOptions {
     pub ignore_edits: Vec<crate::config::edit::IgnoreEdit>,
     /// Keep the dashboard issue current (`None`: the pass's default).
     pub dashboard: Option<bool>,
+}
+
+impl PassOptions {
+    /// A routine pass: dependency updates too or only the audit, minding what people declined.
+    pub fn routine(deps: bool, declined: &BTreeSet<(String, String)>) -> Self {
+        PassOptions {
+            deps,
+            declined: declined.clone(),
+            ..PassOptions::default()
+        }
+    }
 }
 
 /// What a pass reads from GitHub and the index before deciding anything.

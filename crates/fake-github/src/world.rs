@@ -64,6 +64,11 @@ impl Repository {
     }
 
     /// The commit the default branch points at.
+    /// Issue `number`, to change it as a person would on github.com.
+    pub fn issue_mut(&mut self, number: i64) -> Option<&mut serde_json::Value> {
+        self.issues.iter_mut().find(|i| i["number"] == number)
+    }
+
     pub fn head(&self) -> Option<&String> {
         self.refs.get(&format!("heads/{}", self.default_branch))
     }
