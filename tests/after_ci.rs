@@ -135,17 +135,7 @@ impl World {
     /// Waits until every stored delivery has been processed.
     async fn processed(&self) {
         let store = upkeep::store::Store::open(&self._db.url).await.unwrap();
-        eventually(20, "deliveries processed", || {
-            let store = store.clone();
-            async move {
-                let counts = store.job_counts().await.unwrap();
-                counts
-                    .iter()
-                    .all(|(state, n)| state == "done" || *n == 0)
-                    .then_some(())
-            }
-        })
-        .await;
+        common::jobs_settled(&store).await;
     }
 }
 

@@ -124,19 +124,25 @@ impl World {
             )
             .await;
         assert_eq!(d.status, 202);
-        let store = self.store.clone();
-        eventually(30, "delivery processed", || {
-            let store = store.clone();
-            async move {
-                let counts = store.job_counts().await.unwrap();
-                counts
-                    .iter()
-                    .all(|(state, n)| state == "done" || *n == 0)
-                    .then_some(())
-            }
-        })
-        .await;
+        common::jobs_settled(&self.store).await;
         id
+    }
+
+    /// upkeep's benchmark comments on PR `pr`.
+    fn bench_comments(&self, pr: u64) -> Vec<String> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .filter(|c| {
+                    let body = c["body"].as_str().unwrap_or_default();
+                    let url = c["issue_url"].as_str().unwrap_or_default();
+                    body.contains("<!-- upkeep:bench -->")
+                        && url.ends_with(&format!("/issues/{pr}"))
+                })
+                .map(|c| c["body"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
     }
 
     /// The newest `upkeep/bench` check run on `sha`.
@@ -228,28 +234,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
         .as_str()
         .unwrap()
         .contains("regressed"));
-    let comments = |w: &World| {
-        w.github.with_world(|w| {
-            w.repositories[REPO]
-                .comments
-                .iter()
-                .filter(|c| {
-                    c["body"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("<!-- upkeep:bench -->")
-                })
-                .filter(|c| {
-                    c["issue_url"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .ends_with(&format!("/issues/{pr}"))
-                })
-                .map(|c| c["body"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
-        })
-    };
-    assert_eq!(comments(&world).len(), 1);
+    assert_eq!(world.bench_comments(pr).len(), 1);
     // A re-run edits the same comment instead of adding one.
     world
         .run(
@@ -260,7 +245,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
             artifact_from_run(1, 1.5),
         )
         .await;
-    let after = comments(&world);
+    let after = world.bench_comments(pr);
     assert_eq!(after.len(), 1);
     assert!(
         after[0].contains("+5"),
@@ -393,21 +378,11 @@ async fn at_upkeep_bench_posts_the_comparison_even_without_a_regression() {
             artifact_from_run(1, 1.001),
         )
         .await;
-    let bench_comments = |w: &World| {
-        w.github.with_world(|w| {
-            w.repositories[REPO]
-                .comments
-                .iter()
-                .filter(|c| {
-                    c["body"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("<!-- upkeep:bench -->")
-                })
-                .count()
-        })
-    };
-    assert_eq!(bench_comments(&world), 0, "nothing regressed: no comment");
+    assert_eq!(
+        world.bench_comments(pr as u64).len(),
+        0,
+        "nothing regressed: no comment"
+    );
     let id = world
         .github
         .with_world(|w| w.add_comment(REPO, pr, "maintainer", "@upkeep bench"));
@@ -467,5 +442,5 @@ async fn at_upkeep_bench_posts_the_comparison_even_without_a_regression() {
             })
             .collect()
     });
-    assert_eq!(bench_comments(&world), 1, "{all:#?}");
+    assert_eq!(world.bench_comments(pr as u64).len(), 1, "{all:#?}");
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::registry::LoopbackRegistry;
 use common::repo_world::{self, REPO};
-use common::{eventually, TestDb, TestServer};
+use common::{TestDb, TestServer};
 use fake_github::webhooks::Endpoint;
 use fake_github::FakeGitHub;
 use serde_json::{json, Value};
@@ -83,17 +83,7 @@ impl World {
 
     /// Waits until no job is queued or running.
     async fn settled(&self) {
-        eventually(60, "jobs settled", || {
-            let store = self.store.clone();
-            async move {
-                let counts = store.job_counts().await.unwrap();
-                counts
-                    .iter()
-                    .all(|(state, n)| state == "done" || state == "dead" || *n == 0)
-                    .then_some(())
-            }
-        })
-        .await;
+        common::jobs_settled(&self.store).await;
         if self.allow_dead.get() {
             return;
         }

@@ -438,16 +438,6 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
         secret: common::SECRET.into(),
     };
     let store = upkeep::store::Store::open(&db.url).await.unwrap();
-    let idle = || {
-        let store = store.clone();
-        async move {
-            let counts = store.job_counts().await.unwrap();
-            counts
-                .iter()
-                .all(|(state, n)| state == "done" || *n == 0)
-                .then_some(())
-        }
-    };
 
     // The app is installed on o/r, and a push changes its lockfile: audited, nothing found.
     let repo_id = github.with_world(|w| w.repositories[REPO].id);
@@ -479,7 +469,7 @@ async fn a_new_advisory_reaches_a_repository_that_locks_the_crate_as_a_security_
         }
     })
     .await;
-    eventually(60, "jobs done", idle).await;
+    common::jobs_settled(&store).await;
     // (The daily slot may have run the first dependency pass meanwhile: its PRs are not
     // security PRs.)
     let security_prs = || {

@@ -308,3 +308,18 @@ pub fn git(dir: &std::path::Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Waits until no job is queued, running or waiting for a retry (each is done or dead).
+pub async fn jobs_settled(store: &Store) {
+    eventually(60, "jobs settled", || {
+        let store = store.clone();
+        async move {
+            let counts = store.job_counts().await.unwrap();
+            counts
+                .iter()
+                .all(|(state, n)| state == "done" || state == "dead" || *n == 0)
+                .then_some(())
+        }
+    })
+    .await;
+}
