@@ -847,3 +847,37 @@ async fn markers_in_issues_a_stranger_wrote_and_ticks_by_readers_change_nothing(
     });
     assert!(!open_bump, "a reader's tick creates nothing");
 }
+
+#[tokio::test]
+async fn ignore_this_minor_or_patch_version_ignores_just_that_range() {
+    let Some(world) = World::new(CONFIG).await else {
+        return;
+    };
+    let bump = world.number("upkeep/cargo/demo-rand");
+    world
+        .say(bump, "maintainer", "@upkeep ignore this minor version")
+        .await;
+    let reply = world.last_reply(bump);
+    assert!(
+        reply.contains("Ignoring `demo-rand` `>=0.9.0, <0.10.0` from now on"),
+        "{reply}"
+    );
+    let yanked = world.number("upkeep/cargo/demo-yanked-yanked");
+    world
+        .say(yanked, "maintainer", "@upkeep ignore this patch version")
+        .await;
+    let reply = world.last_reply(yanked);
+    assert!(
+        reply.contains("Ignoring `demo-yanked` `=1.2.4` from now on"),
+        "{reply}"
+    );
+    // Both land in the one configuration PR.
+    let file = repo_world::file_on(
+        &world.github,
+        "upkeep/config/ignores",
+        ".github/upkeep.toml",
+    )
+    .unwrap();
+    assert!(file.contains("versions = [\">=0.9.0, <0.10.0\"]"), "{file}");
+    assert!(file.contains("versions = [\"=1.2.4\"]"), "{file}");
+}
