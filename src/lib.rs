@@ -16,6 +16,7 @@ pub mod github;
 pub mod health;
 pub mod index;
 pub mod jobs;
+pub mod revert;
 pub mod server;
 pub mod settings;
 pub mod setup;

@@ -6,63 +6,13 @@
 
 mod common;
 
-use std::io::Write;
-
+use common::bench_artifacts::{artifact_from_run, zip_of};
 use common::repo_world::{self, REPO};
 use common::{eventually, TestDb, TestServer};
 use fake_github::webhooks::Endpoint;
 use fake_github::FakeGitHub;
 use serde_json::{json, Value};
 use upkeep::store::Store;
-
-/// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample × `factor`.
-fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
-    let root = common::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let mut bytes = std::fs::read(&p).unwrap();
-            if rel.ends_with("sample.json") {
-                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
-                let times: Vec<f64> = v["times"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t.as_f64().unwrap() * factor)
-                    .collect();
-                v["times"] = json!(times);
-                bytes = serde_json::to_vec(&v).unwrap();
-            }
-            entries.push((rel, bytes));
-        }
-    }
-    entries.push((
-        "upkeep-runner.json".into(),
-        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
-    ));
-    zip_of(&entries)
-}
-
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (name, bytes) in entries {
-        w.start_file(name.as_str(), options).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
 
 struct World {
     github: FakeGitHub,

@@ -5,6 +5,7 @@
 pub mod edit;
 pub mod parse;
 pub mod repo;
+pub mod revert;
 pub mod suggest;
 
 pub use parse::{parse, Parsed, Problem};
@@ -12,3 +13,4 @@ pub use repo::{
     AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval,
     RepoConfig, Schedule,
 };
+pub use revert::{RevertConfig, RevertMode};

@@ -46,6 +46,7 @@ const TOP: &[&str] = &[
     "assignees",
     "commit-message-prefix",
     "msrv",
+    "revert",
 ];
 const SCHEDULE: &[&str] = &["interval", "day", "time", "timezone", "cron"];
 const STRATEGY: &[&str] = &["compatible", "breaking"];
@@ -92,7 +93,7 @@ pub fn parse(text: &str) -> Parsed {
     }
 }
 
-struct Cx<'t> {
+pub(super) struct Cx<'t> {
     text: &'t str,
     problems: Vec<Problem>,
 }
@@ -115,7 +116,7 @@ impl Cx<'_> {
     }
 
     /// Reports keys of `table` that are not in `known`, with a did-you-mean.
-    fn unknown_keys(&mut self, prefix: &str, table: &Table, known: &[&str]) {
+    pub(super) fn unknown_keys(&mut self, prefix: &str, table: &Table, known: &[&str]) {
         for (key, _) in table.iter() {
             if known.contains(&key) {
                 continue;
@@ -132,7 +133,7 @@ impl Cx<'_> {
         }
     }
 
-    fn table<'a>(&mut self, key: &str, item: &'a Item) -> Option<&'a Table> {
+    pub(super) fn table<'a>(&mut self, key: &str, item: &'a Item) -> Option<&'a Table> {
         match item {
             Item::Table(t) => Some(t),
             _ => {
@@ -142,7 +143,7 @@ impl Cx<'_> {
         }
     }
 
-    fn string(&mut self, key: &str, item: &Item) -> Option<String> {
+    pub(super) fn string(&mut self, key: &str, item: &Item) -> Option<String> {
         match item.as_str() {
             Some(s) => Some(s.to_owned()),
             None => {
@@ -153,7 +154,7 @@ impl Cx<'_> {
     }
 
     /// A string or an array of strings.
-    fn strings(&mut self, key: &str, item: &Item) -> Option<Vec<String>> {
+    pub(super) fn strings(&mut self, key: &str, item: &Item) -> Option<Vec<String>> {
         if let Some(s) = item.as_str() {
             return Some(vec![s.to_owned()]);
         }
@@ -171,7 +172,7 @@ impl Cx<'_> {
         Some(out)
     }
 
-    fn integer(&mut self, key: &str, item: &Item, min: i64, max: i64) -> Option<i64> {
+    pub(super) fn integer(&mut self, key: &str, item: &Item, min: i64, max: i64) -> Option<i64> {
         match item.as_integer() {
             Some(n) if (min..=max).contains(&n) => Some(n),
             Some(n) => {
@@ -190,7 +191,7 @@ impl Cx<'_> {
     }
 
     /// A word from `allowed`, with a did-you-mean when it is not one.
-    fn word(&mut self, key: &str, item: &Item, allowed: &[&str]) -> Option<String> {
+    pub(super) fn word(&mut self, key: &str, item: &Item, allowed: &[&str]) -> Option<String> {
         let s = self.string(key, item)?;
         let lower = s.to_ascii_lowercase();
         if allowed.contains(&lower.as_str()) {
@@ -283,6 +284,11 @@ impl Cx<'_> {
         }
         if let Some(item) = root.get("commit-message-prefix") {
             c.commit_message_prefix = self.string("commit-message-prefix", item);
+        }
+        if let Some(item) = root.get("revert") {
+            if let Some(t) = self.table("revert", item) {
+                self.revert(t, &mut c.revert);
+            }
         }
         if let Some(item) = root.get("msrv") {
             match item.as_bool() {

@@ -190,6 +190,8 @@ pub struct RepoConfig {
     pub commit_message_prefix: Option<String>,
     /// Respect the workspace's `rust-version` when choosing versions.
     pub msrv: bool,
+    /// Auto-revert (`[revert]`).
+    pub revert: super::revert::RevertConfig,
 }
 
 impl Default for RepoConfig {
@@ -208,6 +210,7 @@ impl Default for RepoConfig {
             assignees: Vec::new(),
             commit_message_prefix: None,
             msrv: true,
+            revert: super::revert::RevertConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod blob_cache;
 pub mod client;
 pub mod manifest;
 pub mod repo;
+pub mod revert_ops;
 pub mod talk;
 
 pub use app::{GitHubApp, InstallationClient};

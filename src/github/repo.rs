@@ -81,6 +81,11 @@ impl<'a> Repo<'a> {
         Repo { client, full_name }
     }
 
+    /// `owner/name`.
+    pub fn full_name(&self) -> &'a str {
+        self.full_name
+    }
+
     pub(super) fn path(&self, rest: &str) -> String {
         format!("/repos/{}{rest}", self.full_name)
     }

@@ -38,7 +38,7 @@ pub enum AfterCi {
     RedLeftOpen(u64),
 }
 
-const RED: &[&str] = &[
+pub const RED: &[&str] = &[
     "failure",
     "timed_out",
     "cancelled",

@@ -4,7 +4,7 @@
 //! branch's history. The verdicts go to an `upkeep/bench` check run on the head commit; a PR
 //! gets a comment (edited in place) only when something regressed; the default branch's own
 //! pushes become the baseline (a fork's never do), and a regression there files an issue until
-//! auto-revert takes it over. A refused artifact gets a check run that says why.
+//! goes to auto-revert when its culprit is known (the baseline is its parent), and otherwise files an issue. A refused artifact gets a check run that says why.
 
 use tracing::{info, warn};
 
@@ -221,7 +221,19 @@ async fn ingest(
             }
         }
     }
-    if on_default && regressed {
+    let handed = on_default
+        && regressed
+        && super::revert_watch::bench_regression(
+            store,
+            client,
+            repository,
+            &run.head_sha,
+            base_sha,
+            &report::table(&comparisons, &base_name, chart),
+            slug,
+        )
+        .await?;
+    if on_default && regressed && !handed {
         let marker = format!("<!-- upkeep:bench-regression {} -->", run.head_sha);
         let filed = repo
             .open_issues()
@@ -235,7 +247,7 @@ async fn ingest(
                     &run.head_sha[..run.head_sha.len().min(7)]
                 ),
                 &format!(
-                    "{}\n\nAuto-revert will take this over once it lands; until then a person decides.\n\n{marker}\n",
+                    "{}\n\nCommits without benchmark results lie between this one and the baseline (or auto-revert is off), so the culprit is not known: a person decides.\n\n{marker}\n",
                     report::table(&comparisons, &base_name, chart)
                 ),
                 &["upkeep:bench-regression".to_owned()],

@@ -128,6 +128,12 @@ impl AppHandler {
             // Anyone's workflow run may carry benchmark results.
             if let (Event::WorkflowRun(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);
+                let reverted =
+                    super::revert_watch::on_workflow_run(&self.store, &client, e, &self.deps.slug)
+                        .await?;
+                if let Some(outcome) = reverted {
+                    return Ok(Some(outcome));
+                }
                 return super::bench_ingest::on_workflow_run(
                     &self.store,
                     &client,

@@ -212,7 +212,7 @@ pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobErr
 }
 
 /// The default branch's configuration and its text (empty without a file).
-async fn default_config(
+pub(super) async fn default_config(
     repo: &Repo<'_>,
 ) -> Result<(RepoConfig, (String, String, String)), JobError> {
     let info = repo.info().await?;

@@ -12,6 +12,8 @@ pub mod deps_pass;
 pub mod handlers;
 pub mod ignore_pr;
 pub mod queue;
+pub mod revert_act;
+pub mod revert_watch;
 pub mod scheduler;
 pub mod security_pass;
 pub mod worker;

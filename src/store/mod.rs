@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod jobs;
 pub mod locked;
 pub mod repositories;
+pub mod reverts;
 
 use std::path::PathBuf;
 use std::str::FromStr;

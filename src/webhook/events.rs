@@ -224,6 +224,8 @@ pub struct WorkflowRun {
     pub workflow_id: i64,
     #[serde(default)]
     pub run_attempt: Option<i64>,
+    #[serde(default)]
+    pub html_url: Option<String>,
     /// The repository the run's code came from: a fork's for fork PRs.
     #[serde(default)]
     pub head_repository: Option<RepositoryRef>,

@@ -14,6 +14,7 @@ use upkeep::server::{self, Background};
 use upkeep::settings::{Environment, Settings};
 use upkeep::store::Store;
 
+pub mod bench_artifacts;
 pub mod registry;
 pub mod repo_world;
 

@@ -248,7 +248,7 @@ fn list_artifacts(repo: &Repository, ctx: &Ctx<'_>, api: &str, run_id: i64) -> R
 }
 
 fn pulls_for_commit(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
-    let sha = ctx.segment(5);
+    let sha = ctx.segment(4);
     let numbers: Vec<i64> = repo
         .pulls
         .iter()

@@ -431,10 +431,26 @@ fn add_assignees(
 
 fn list_issues(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
     let state = ctx.param("state").unwrap_or("open");
+    let wanted: Vec<String> = ctx
+        .param("labels")
+        .map(|l| {
+            crate::routes::decode(l)
+                .split(',')
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
     let items: Vec<Value> = repo
         .issues
         .iter()
         .filter(|i| state == "all" || i["state"] == state)
+        .filter(|i| {
+            wanted.iter().all(|w| {
+                i["labels"]
+                    .as_array()
+                    .is_some_and(|ls| ls.iter().any(|l| l["name"] == w.as_str()))
+            })
+        })
         .cloned()
         .collect();
     Reply::json(200, Value::Array(items))

@@ -15,8 +15,10 @@ pub mod git;
 mod git_routes;
 mod graphql;
 mod issue_routes;
+pub mod merge_routes;
 mod mergeable;
 pub mod openapi;
+mod people;
 mod routes;
 pub mod webhooks;
 mod world;
@@ -37,6 +39,7 @@ pub fn modelled_operations() -> Vec<&'static str> {
     ops.extend(issue_routes::OPS);
     ops.extend(actions_routes::OPS);
     ops.extend(actions_routes::EXTRA);
+    ops.extend(merge_routes::OPS);
     ops.push("graphql");
     ops
 }

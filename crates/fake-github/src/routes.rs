@@ -169,7 +169,8 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         _ => {
             return crate::git_routes::route(op, world, ctx)
                 .or_else(|| crate::issue_routes::route(op, world, ctx))
-                .or_else(|| crate::actions_routes::route(op, world, ctx));
+                .or_else(|| crate::actions_routes::route(op, world, ctx))
+                .or_else(|| crate::merge_routes::route(op, world, ctx));
         }
     })
 }
@@ -379,7 +380,7 @@ fn create_issue(world: &mut World, ctx: &Ctx<'_>) -> Reply {
 }
 
 /// `%XX` and `+` decoding for a query value.
-fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

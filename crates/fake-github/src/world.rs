@@ -46,6 +46,8 @@ pub struct Repository {
     pub reruns: Vec<i64>,
     /// Check suites (CI results set by the test): id, head sha, branch, status, conclusion.
     pub check_suites: Vec<Value>,
+    /// Issue events (issue number, event in GitHub's shape): `labeled` ones.
+    pub issue_events: Vec<(i64, Value)>,
 }
 
 /// A workflow run's artifact and its zip body.
@@ -167,6 +169,7 @@ impl World {
                 dispatches: Vec::new(),
                 reruns: Vec::new(),
                 check_suites: Vec::new(),
+                issue_events: Vec::new(),
             },
         );
     }

@@ -1,0 +1,307 @@
+//! Reverting a culprit on GitHub, without a clone. Gather what the safeguards need (the commit,
+//! the PR it merged, the kill switch and who applied it, the day's quota, whether it was
+//! reverted before), ask `revert::check`, then build the revert: when the culprit is still the
+//! tip, a commit with its first parent's tree; otherwise the culprit's inverse as a commit on
+//! top of the culprit, merged into a branch at the tip by GitHub's merges endpoint (409 = a
+//! conflict → an issue), and the merge's tree committed again on the tip alone so the branch
+//! holds one ordinary revert commit. Then the PR (label `upkeep:revert`), a comment to the
+//! culprit's author, and the decision recorded. A person is told by an issue whenever upkeep
+//! will not act itself.
+
+use tracing::info;
+
+use super::worker::JobError;
+use crate::config::{RevertConfig, RevertMode};
+use crate::github::repo::Repo;
+use crate::github::revert_ops::MergeOutcome;
+use crate::revert::report::{self, Evidence, Handover};
+use crate::revert::{self, Refusal, Situation, Suspect, SuspectPr};
+use crate::store::reverts::Decision;
+use crate::store::Store;
+use crate::time::now_ms;
+
+/// What reverting led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acted {
+    /// The revert PR.
+    Opened(u64),
+    /// The safeguards said no (an issue when a person should know).
+    Refused(Refusal),
+    /// The revert conflicts: the issue filed.
+    Conflict(u64),
+    /// Dry run: the issue saying what would have happened.
+    DryRun(u64),
+}
+
+/// One repository's reverts.
+pub struct Reverter<'a> {
+    pub store: &'a Store,
+    pub repo: Repo<'a>,
+    pub repository_id: i64,
+    pub default_branch: String,
+    pub slug: &'a str,
+    pub config: RevertConfig,
+}
+
+fn retry(e: crate::store::StoreError) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+/// The start of today (UTC) in epoch ms.
+fn day_start(now: i64) -> i64 {
+    now - now.rem_euclid(86_400_000)
+}
+
+impl Reverter<'_> {
+    /// Records a decision about `sha`.
+    pub async fn record(
+        &self,
+        sha: &str,
+        cause: &str,
+        decision: &str,
+        reason: &str,
+        links: (Option<u64>, Option<u64>, Option<u64>),
+    ) -> Result<(), JobError> {
+        info!(
+            repo = self.repo.full_name(),
+            sha, cause, decision, reason, "revert decision"
+        );
+        let n = |v: Option<u64>| v.map(|v| v as i64);
+        self.store
+            .record_revert_decision(
+                self.repository_id,
+                &Decision {
+                    sha: sha.to_owned(),
+                    cause: cause.to_owned(),
+                    decision: decision.to_owned(),
+                    reason: reason.to_owned(),
+                    pr_number: n(links.0),
+                    revert_pr: n(links.1),
+                    issue_number: n(links.2),
+                    created_at: now_ms(),
+                },
+            )
+            .await
+            .map_err(retry)
+    }
+
+    /// Files (once per red commit, found again by marker) the issue that hands over to a person.
+    pub async fn hand_over(
+        &self,
+        red: &str,
+        handover: &Handover,
+        evidence: &Evidence,
+    ) -> Result<u64, JobError> {
+        let marker = report::issue_marker(red);
+        if let Some(i) = self
+            .repo
+            .open_issues()
+            .await?
+            .into_iter()
+            .find(|i| i.body.contains(&marker))
+        {
+            return Ok(i.number);
+        }
+        let (title, body) = report::issue(red, handover, evidence);
+        Ok(self
+            .repo
+            .create_issue(&title, &body, &[revert::LABEL.to_owned()])
+            .await?)
+    }
+
+    /// The open issue labelled `upkeep:disable-revert` by a writer, if any.
+    async fn kill_switch(&self) -> Result<Option<u64>, JobError> {
+        for number in self.repo.open_issues_labelled(revert::KILL_SWITCH).await? {
+            let Some(who) = self
+                .repo
+                .label_applied_by(number, revert::KILL_SWITCH)
+                .await?
+            else {
+                continue;
+            };
+            let permission = self.repo.permission(&who).await?;
+            if matches!(permission.as_str(), "admin" | "maintain" | "write") {
+                return Ok(Some(number));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The suspect commit `sha`, with the PR it merged.
+    pub async fn suspect(&self, sha: &str) -> Result<(Suspect, Vec<String>), JobError> {
+        let commit = self.repo.commit(sha).await?;
+        let pr = self.repo.merged_pull_of(sha).await?.map(|p| SuspectPr {
+            number: p.number,
+            title: p.title,
+            author: p.author,
+            labels: p.labels,
+        });
+        Ok((
+            Suspect {
+                sha: sha.to_owned(),
+                message: commit.message,
+                committed_at_ms: commit.committed_at_ms,
+                pr,
+            },
+            commit.parents,
+        ))
+    }
+
+    /// Reverts `sha` (found red at `red`) if the safeguards allow.
+    pub async fn revert(
+        &self,
+        sha: &str,
+        red: &str,
+        cause: &str,
+        evidence: &Evidence,
+        requested_by: Option<&str>,
+    ) -> Result<Acted, JobError> {
+        let (suspect, parents) = self.suspect(sha).await?;
+        let pr_number = suspect.pr.as_ref().map(|p| p.number);
+        let now = now_ms();
+        let earlier = self
+            .store
+            .revert_decisions_for(self.repository_id, sha)
+            .await
+            .map_err(retry)?;
+        let situation = Situation {
+            now_ms: now,
+            kill_switch: self.kill_switch().await?,
+            created_today: self
+                .store
+                .revert_decisions_since(self.repository_id, "reverted", day_start(now))
+                .await
+                .map_err(retry)?,
+            already_reverted: earlier
+                .iter()
+                .any(|d| matches!(d.decision.as_str(), "reverted" | "merged")),
+            requested_by: requested_by.map(str::to_owned),
+        };
+        let checked = match parents.first() {
+            None => Err(Refusal::NoParent),
+            Some(_) => revert::check(&suspect, &self.config, &situation),
+        };
+        if let Err(why) = checked {
+            let issue = if why.needs_a_person() && requested_by.is_none() {
+                Some(
+                    self.hand_over(
+                        red,
+                        &Handover::Refused(suspect.clone(), why.clone()),
+                        evidence,
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            self.record(
+                sha,
+                cause,
+                "refused",
+                &why.to_string(),
+                (pr_number, None, issue),
+            )
+            .await?;
+            return Ok(Acted::Refused(why));
+        }
+        if self.config.mode == RevertMode::DryRun && requested_by.is_none() {
+            let issue = self
+                .hand_over(red, &Handover::DryRun(suspect.clone()), evidence)
+                .await?;
+            self.record(
+                sha,
+                cause,
+                "dry-run",
+                "revert.mode is dry-run: reported, not reverted",
+                (pr_number, None, Some(issue)),
+            )
+            .await?;
+            return Ok(Acted::DryRun(issue));
+        }
+        let parent = parents.first().cloned().unwrap_or_default();
+        let Some(revert_commit) = self.build(&suspect, &parent).await? else {
+            let issue = self
+                .hand_over(red, &Handover::Conflict(suspect.clone()), evidence)
+                .await?;
+            self.record(
+                sha,
+                cause,
+                "conflict",
+                "later commits changed the same lines; the revert does not apply cleanly",
+                (pr_number, None, Some(issue)),
+            )
+            .await?;
+            return Ok(Acted::Conflict(issue));
+        };
+        let branch = report::branch(sha);
+        self.repo.set_branch(&branch, &revert_commit, false).await?;
+        let merges_itself = self.config.mode == RevertMode::Merge;
+        let number = match self.repo.open_pull_for(&branch).await? {
+            Some((pr, _)) => pr.number,
+            None => {
+                self.repo
+                    .create_pull(
+                        &report::title(&suspect),
+                        &branch,
+                        &self.default_branch,
+                        &report::pr_body(&suspect, evidence, merges_itself, self.slug),
+                    )
+                    .await?
+            }
+        };
+        self.repo
+            .add_labels(number, &[revert::LABEL.to_owned()])
+            .await?;
+        if let Some(pr) = pr_number {
+            self.repo
+                .comment(pr, &report::author_comment(&suspect, number, evidence))
+                .await?;
+        }
+        let reason = match requested_by {
+            Some(who) => format!("@{who} asked"),
+            None => "confirmed culprit".to_owned(),
+        };
+        self.record(
+            sha,
+            cause,
+            "reverted",
+            &reason,
+            (pr_number, Some(number), None),
+        )
+        .await?;
+        Ok(Acted::Opened(number))
+    }
+
+    /// The revert commit on top of the default branch's tip; `None` on a conflict.
+    async fn build(&self, suspect: &Suspect, parent: &str) -> Result<Option<String>, JobError> {
+        let message = report::commit_message(suspect);
+        let parent_tree = self.repo.commit(parent).await?.tree;
+        let tip = self.repo.branch_head(&self.default_branch).await?;
+        if tip == suspect.sha {
+            return Ok(Some(
+                self.repo
+                    .create_commit(&parent_tree, &[&tip], &message)
+                    .await?,
+            ));
+        }
+        // The inverse change as a commit on the culprit, merged into a scratch branch at the tip.
+        let inverse = self
+            .repo
+            .create_commit(&parent_tree, &[&suspect.sha], &message)
+            .await?;
+        let scratch = format!(
+            "{}merge-{}",
+            revert::BRANCH_PREFIX,
+            revert::short(&suspect.sha)
+        );
+        self.repo.set_branch(&scratch, &tip, false).await?;
+        let merged = self.repo.merge_into(&scratch, &inverse, &message).await;
+        self.repo.delete_branch(&scratch).await?;
+        match merged? {
+            MergeOutcome::Merged { tree, .. } => Ok(Some(
+                self.repo.create_commit(&tree, &[&tip], &message).await?,
+            )),
+            MergeOutcome::Nothing | MergeOutcome::Conflict => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! Watching the default branch (issue 8). A workflow run that fails on a push to the default
+//! branch has its failed jobs re-run first (`revert.reruns`), so a flake never costs a revert.
+//! Failing again, the red commit's first-parent history is read back to the last green run of
+//! the same workflow: a red run before it means the failure is older (nothing reverted); one
+//! suspect is the culprit; several are bisected — each candidate gets a branch
+//! `upkeep/bisect/<sha>` and a `workflow_dispatch` of the workflow, and each answer narrows the
+//! search (`revert::next_step`), capped by `revert.max_bisect_runs`, after which a person gets
+//! an issue listing what is left. A run on a revert PR's branch that comes back green merges it
+//! when `revert.mode = "merge"` and the day's merge quota allows.
+
+use std::collections::BTreeMap;
+
+use super::after_ci::RED;
+use super::revert_act::{Acted, Reverter};
+use super::worker::JobError;
+use crate::config::RevertMode;
+use crate::github::repo::Repo;
+use crate::github::revert_ops::RunInfo;
+use crate::github::InstallationClient;
+use crate::revert::report::{Evidence, Handover};
+use crate::revert::{self, next_step, suspects, Outcome, Step, Suspects};
+use crate::store::reverts::Bisection;
+use crate::store::Store;
+use crate::time::now_ms;
+use crate::webhook::events::WorkflowRunEvent;
+
+/// How far back the history is read for a green run.
+const HISTORY: usize = 30;
+
+fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
+    match conclusion {
+        Some("success") => Some(Outcome::Green),
+        Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
+        _ => None,
+    }
+}
+
+fn retry(e: crate::store::StoreError) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+/// Acts on a completed workflow run; `None` when auto-revert has nothing to do with it.
+pub async fn on_workflow_run(
+    store: &Store,
+    client: &InstallationClient,
+    e: &WorkflowRunEvent,
+    slug: &str,
+) -> Result<Option<&'static str>, JobError> {
+    let run = &e.workflow_run;
+    let fork = run
+        .head_repository
+        .as_ref()
+        .is_some_and(|h| h.full_name != e.repository.full_name);
+    let default_branch = e.repository.default_branch.as_deref().unwrap_or("main");
+    let branch = run.head_branch.as_deref().unwrap_or_default();
+    let conclusion = run.conclusion.as_deref();
+    let relevant = e.action == "completed"
+        && !fork
+        && ((run.event == "push" && branch == default_branch && (outcome(conclusion).is_some()))
+            || (run.event == "workflow_dispatch" && branch.starts_with(revert::BISECT_PREFIX))
+            || branch.starts_with(revert::BRANCH_PREFIX));
+    if !relevant {
+        return Ok(None);
+    }
+    if run.event == "push" && outcome(conclusion) == Some(Outcome::Green) {
+        // Only a green re-run of a run upkeep re-ran says anything (a flake).
+        let reran = store
+            .revert_decisions_for(e.repository.id, &run.head_sha)
+            .await
+            .map_err(retry)?
+            .iter()
+            .any(|d| d.decision == "rerun");
+        if !reran {
+            return Ok(None);
+        }
+    }
+    let repo = Repo::new(client, &e.repository.full_name);
+    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+    if config.revert.mode == RevertMode::Off {
+        return Ok(Some("auto-revert is off"));
+    }
+    let watch = Watch {
+        r: Reverter {
+            store,
+            repo,
+            repository_id: e.repository.id,
+            default_branch,
+            slug,
+            config: config.revert,
+        },
+    };
+    let name = run.name.clone().unwrap_or_default();
+    if branch.starts_with(revert::BRANCH_PREFIX) {
+        return watch.revert_ci(branch, &run.head_sha).await.map(Some);
+    }
+    if !watch.r.config.watches(&name) {
+        return Ok(Some("workflow not watched by auto-revert"));
+    }
+    let info = RunInfo {
+        id: run.id,
+        workflow_id: run.workflow_id,
+        name,
+        head_sha: run.head_sha.clone(),
+        status: run.status.clone().unwrap_or_default(),
+        conclusion: run.conclusion.clone(),
+        html_url: run.html_url.clone().unwrap_or_default(),
+    };
+    if run.event == "workflow_dispatch" {
+        return watch.bisect_answer(&info, branch).await.map(Some);
+    }
+    watch
+        .on_default(&info, run.run_attempt.unwrap_or(1))
+        .await
+        .map(Some)
+}
+
+struct Watch<'a> {
+    r: Reverter<'a>,
+}
+
+impl Watch<'_> {
+    async fn on_default(&self, run: &RunInfo, attempt: i64) -> Result<&'static str, JobError> {
+        let sha = run.head_sha.as_str();
+        let earlier = self
+            .r
+            .store
+            .revert_decisions_for(self.r.repository_id, sha)
+            .await
+            .map_err(retry)?;
+        if outcome(run.conclusion.as_deref()) == Some(Outcome::Green) {
+            if attempt > 1 && earlier.iter().any(|d| d.decision == "rerun") {
+                let why = format!("`{}` passed when its failed jobs were re-run", run.name);
+                self.r
+                    .record(sha, "ci", "flake", &why, (None, None, None))
+                    .await?;
+                return Ok("a flake: passed on re-run");
+            }
+            return Ok("green");
+        }
+        if attempt <= self.r.config.reruns {
+            self.r.repo.rerun_failed_jobs(run.id).await?;
+            let why = format!(
+                "`{}` failed (attempt {attempt}); its failed jobs were re-run to rule out a flake",
+                run.name
+            );
+            self.r
+                .record(sha, "ci", "rerun", &why, (None, None, None))
+                .await?;
+            return Ok("re-run to rule out a flake");
+        }
+        if earlier.iter().any(|d| d.decision != "rerun") {
+            return Ok("red commit already handled");
+        }
+        let history = self.history(run).await?;
+        match suspects(sha, &history) {
+            Suspects::RedBefore { sha: before } => {
+                let why = format!(
+                    "`{}` failed on {} before it too: the failure is older",
+                    run.name,
+                    revert::short(&before)
+                );
+                self.r
+                    .record(sha, "ci", "red-before", &why, (None, None, None))
+                    .await?;
+                Ok("red before the suspect: not reverted")
+            }
+            Suspects::NoGreen => {
+                let why = format!("no green `{}` run in the last {HISTORY} commits", run.name);
+                self.r
+                    .record(sha, "ci", "no-green", &why, (None, None, None))
+                    .await?;
+                Ok("no green commit to compare with")
+            }
+            Suspects::Since { green, candidates } => {
+                let mut b = Bisection {
+                    red_sha: sha.to_owned(),
+                    workflow_id: run.workflow_id,
+                    workflow_name: run.name.clone(),
+                    run_url: run.html_url.clone(),
+                    green_sha: green,
+                    results: BTreeMap::from([(sha.to_owned(), Outcome::Red)]),
+                    candidates,
+                    testing: None,
+                    runs: 0,
+                };
+                if b.candidates.len() > 1
+                    && !self
+                        .r
+                        .store
+                        .start_bisection(self.r.repository_id, &b, now_ms())
+                        .await
+                        .map_err(retry)?
+                {
+                    return Ok("bisection already running");
+                }
+                self.step(&mut b).await
+            }
+        }
+    }
+
+    /// The red commit's first-parent ancestors, newest first, with the workflow's result on
+    /// each (the newest run per commit).
+    async fn history(&self, run: &RunInfo) -> Result<Vec<(String, Option<Outcome>)>, JobError> {
+        let runs = self
+            .r
+            .repo
+            .completed_runs(&self.r.default_branch, "push")
+            .await?;
+        let mut results: BTreeMap<&str, Option<Outcome>> = BTreeMap::new();
+        for r in runs.iter().filter(|r| r.workflow_id == run.workflow_id) {
+            results
+                .entry(r.head_sha.as_str())
+                .or_insert_with(|| outcome(r.conclusion.as_deref()));
+        }
+        let mut out = Vec::new();
+        let mut at = run.head_sha.clone();
+        while out.len() < HISTORY {
+            let Some(parent) = self.r.repo.commit(&at).await?.parents.first().cloned() else {
+                break;
+            };
+            let result = results.get(parent.as_str()).copied().flatten();
+            out.push((parent.clone(), result));
+            if result.is_some() {
+                break;
+            }
+            at = parent;
+        }
+        Ok(out)
+    }
+
+    /// Takes the bisection's next step: test a candidate, or act on what it found.
+    async fn step(&self, b: &mut Bisection) -> Result<&'static str, JobError> {
+        let id = self.r.repository_id;
+        let store = self.r.store;
+        match next_step(
+            &b.candidates,
+            &b.results,
+            b.runs,
+            self.r.config.max_bisect_runs,
+        ) {
+            Step::Test(sha) => {
+                let branch = format!("{}{}", revert::BISECT_PREFIX, sha);
+                self.r.repo.set_branch(&branch, &sha, false).await?;
+                if !self
+                    .r
+                    .repo
+                    .dispatch_workflow(b.workflow_id, &branch)
+                    .await?
+                {
+                    self.r.repo.delete_branch(&branch).await?;
+                    let left = b.candidates.clone();
+                    store
+                        .update_bisection(id, b, Some(now_ms()))
+                        .await
+                        .map_err(retry)?;
+                    return self.ambiguous(b, left, "GitHub refused to dispatch the workflow (does it have a `workflow_dispatch` trigger?)").await;
+                }
+                b.testing = Some(sha.clone());
+                b.runs += 1;
+                store.update_bisection(id, b, None).await.map_err(retry)?;
+                let why = format!(
+                    "{} suspects; testing {} (run {} of at most {})",
+                    b.candidates.len(),
+                    revert::short(&sha),
+                    b.runs,
+                    self.r.config.max_bisect_runs
+                );
+                self.r
+                    .record(&b.red_sha, "ci", "bisecting", &why, (None, None, None))
+                    .await?;
+                Ok("bisecting")
+            }
+            Step::Ambiguous(left) => {
+                store
+                    .update_bisection(id, b, Some(now_ms()))
+                    .await
+                    .map_err(retry)?;
+                self.ambiguous(b, left, "the bisection ran out of runs")
+                    .await
+            }
+            Step::Culprit(sha) => {
+                if b.candidates.len() > 1 {
+                    store
+                        .update_bisection(id, b, Some(now_ms()))
+                        .await
+                        .map_err(retry)?;
+                }
+                self.culprit(b, &sha).await
+            }
+        }
+    }
+
+    async fn ambiguous(
+        &self,
+        b: &Bisection,
+        left: Vec<String>,
+        why: &str,
+    ) -> Result<&'static str, JobError> {
+        let evidence = self.evidence(b).await?;
+        let issue = self
+            .r
+            .hand_over(&b.red_sha, &Handover::Ambiguous(left), &evidence)
+            .await?;
+        self.r
+            .record(
+                &b.red_sha,
+                "ci",
+                "ambiguous",
+                why,
+                (None, None, Some(issue)),
+            )
+            .await?;
+        Ok("culprit not found: a person decides")
+    }
+
+    async fn evidence(&self, b: &Bisection) -> Result<Evidence, JobError> {
+        let failed = self
+            .r
+            .repo
+            .check_runs(&b.red_sha)
+            .await?
+            .into_iter()
+            .filter(|c| c.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
+            .map(|c| (c.name, c.html_url))
+            .collect();
+        Ok(Evidence::Checks {
+            workflow: b.workflow_name.clone(),
+            run_url: b.run_url.clone(),
+            failed,
+            green: Some(revert::short(&b.green_sha).to_owned()),
+            reruns: self.r.config.reruns,
+        })
+    }
+
+    async fn culprit(&self, b: &Bisection, sha: &str) -> Result<&'static str, JobError> {
+        // Findit's "failure still present": a newer green run of the workflow means fixed.
+        let newest = self
+            .r
+            .repo
+            .completed_runs(&self.r.default_branch, "push")
+            .await?
+            .into_iter()
+            .find(|r| r.workflow_id == b.workflow_id);
+        if let Some(n) = newest.filter(|n| {
+            n.head_sha != b.red_sha && outcome(n.conclusion.as_deref()) == Some(Outcome::Green)
+        }) {
+            let why = format!(
+                "`{}` is green again at {}",
+                b.workflow_name,
+                revert::short(&n.head_sha)
+            );
+            self.r
+                .record(sha, "ci", "fixed", &why, (None, None, None))
+                .await?;
+            return Ok("fixed since: not reverted");
+        }
+        let evidence = self.evidence(b).await?;
+        Ok(
+            match self
+                .r
+                .revert(sha, &b.red_sha, "ci", &evidence, None)
+                .await?
+            {
+                Acted::Opened(_) => "revert opened",
+                Acted::Refused(_) => "revert refused by a safeguard",
+                Acted::Conflict(_) => "revert conflicts: a person decides",
+                Acted::DryRun(_) => "dry run: reported",
+            },
+        )
+    }
+
+    /// CI answered on a bisection candidate.
+    async fn bisect_answer(&self, run: &RunInfo, branch: &str) -> Result<&'static str, JobError> {
+        let store = self.r.store;
+        let Some(mut b) = store
+            .bisection_testing(self.r.repository_id, run.workflow_id, &run.head_sha)
+            .await
+            .map_err(retry)?
+        else {
+            return Ok("no bisection waits for this run");
+        };
+        self.r.repo.delete_branch(branch).await?;
+        let result = outcome(run.conclusion.as_deref()).unwrap_or(Outcome::Red);
+        b.results.insert(run.head_sha.clone(), result);
+        b.testing = None;
+        self.step(&mut b).await
+    }
+
+    /// CI finished on a revert PR's branch: merged when green, in merge mode, within quota.
+    async fn revert_ci(&self, branch: &str, sha: &str) -> Result<&'static str, JobError> {
+        let runs = self.r.repo.check_runs(sha).await?;
+        if runs.is_empty() || runs.iter().any(|r| r.status != "completed") {
+            return Ok("revert CI pending");
+        }
+        if runs
+            .iter()
+            .any(|r| r.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
+        {
+            return Ok("revert CI red: left to a person");
+        }
+        let Some((pr, _)) = self.r.repo.open_pull_for(branch).await? else {
+            return Ok("revert PR not open");
+        };
+        if pr.user != format!("{}[bot]", self.r.slug) || pr.head_sha != sha {
+            return Ok("not upkeep's current revert");
+        }
+        let now = now_ms();
+        let merged_today = self
+            .r
+            .store
+            .revert_decisions_since(
+                self.r.repository_id,
+                "merged",
+                now - now.rem_euclid(86_400_000),
+            )
+            .await
+            .map_err(retry)?;
+        if !revert::guard::may_merge(&self.r.config, merged_today) {
+            return Ok("revert green: left for a person to merge");
+        }
+        if !self.r.repo.merge(pr.number, sha, &pr.title).await? {
+            return Ok("GitHub refused to merge the revert");
+        }
+        let culprit = pr
+            .body
+            .split("<!-- upkeep:revert ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default()
+            .to_owned();
+        self.r
+            .record(
+                &culprit,
+                "ci",
+                "merged",
+                "its own CI is green",
+                (None, Some(pr.number), None),
+            )
+            .await?;
+        Ok("revert merged")
+    }
+}
+
+/// A benchmark regression confirmed on the default branch at `head`, against results stored
+/// for `base`: when `base` is `head`'s parent the culprit is known and goes to the revert flow
+/// (`true`); otherwise (commits without results in between, or auto-revert off) the caller
+/// files its issue.
+pub async fn bench_regression(
+    store: &Store,
+    client: &InstallationClient,
+    repository: &crate::webhook::events::RepositoryRef,
+    head: &str,
+    base: &str,
+    table: &str,
+    slug: &str,
+) -> Result<bool, JobError> {
+    let repo = Repo::new(client, &repository.full_name);
+    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+    if config.revert.mode == RevertMode::Off {
+        return Ok(false);
+    }
+    if repo.commit(head).await?.parents.first().map(String::as_str) != Some(base) {
+        return Ok(false);
+    }
+    let r = Reverter {
+        store,
+        repo,
+        repository_id: repository.id,
+        default_branch,
+        slug,
+        config: config.revert,
+    };
+    let evidence = Evidence::Bench {
+        table: table.to_owned(),
+    };
+    r.revert(head, head, "bench", &evidence, None).await?;
+    Ok(true)
+}

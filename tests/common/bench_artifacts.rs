@@ -1,0 +1,55 @@
+//! Benchmark artifacts for scenario tests: a corpus run zipped as the reusable workflow uploads
+//! it, with every sample scaled (a slowdown), and any zip.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+/// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample × `factor`.
+pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
+    let root = super::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mut bytes = std::fs::read(&p).unwrap();
+            if rel.ends_with("sample.json") {
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                let times: Vec<f64> = v["times"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_f64().unwrap() * factor)
+                    .collect();
+                v["times"] = json!(times);
+                bytes = serde_json::to_vec(&v).unwrap();
+            }
+            entries.push((rel, bytes));
+        }
+    }
+    entries.push((
+        "upkeep-runner.json".into(),
+        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+    ));
+    zip_of(&entries)
+}
+
+pub fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in entries {
+        w.start_file(name.as_str(), options).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
