@@ -52,6 +52,8 @@ pub struct Dashboard<'a> {
     /// `(advisory id, reason)`.
     pub silenced: &'a [(String, String)],
     pub config_problems: &'a [String],
+    /// Auto-revert's recent decisions, newest first.
+    pub reverts: &'a [RevertLine],
 }
 
 /// An action a ticked box asks for.
@@ -166,6 +168,25 @@ pub fn render(d: &Dashboard<'_>) -> String {
         }
     }
     s.push('\n');
+    if !d.reverts.is_empty() {
+        let _ = writeln!(s, "## Auto-revert\n");
+        for r in d.reverts {
+            let link = match (r.revert_pr, r.issue) {
+                (Some(pr), _) => format!(" — #{pr}"),
+                (None, Some(issue)) => format!(" — #{issue}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "- {} `{}` **{}**: {}{link}",
+                r.at,
+                &r.sha[..r.sha.len().min(7)],
+                r.decision,
+                r.reason
+            );
+        }
+        s.push('\n');
+    }
     if !d.config_problems.is_empty() {
         let _ = writeln!(s, "## Configuration problems\n");
         for p in d.config_problems {
@@ -187,6 +208,18 @@ fn why(held: &Held) -> String {
         Held::Requirement { detail } => format!("requirement cannot be rewritten: {detail}"),
         Held::BreakingOff => "breaking updates are off".into(),
     }
+}
+
+/// One auto-revert decision, as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertLine {
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub at: String,
+    pub sha: String,
+    pub decision: String,
+    pub reason: String,
+    pub revert_pr: Option<i64>,
+    pub issue: Option<i64>,
 }
 
 /// Whether `body` is a dashboard.
@@ -254,5 +287,27 @@ mod tests {
     #[test]
     fn boxes_without_our_tag_are_not_actions() {
         assert!(ticked("- [x] my own todo\n- [x] <!-- upkeep:do explode 1 -->").is_empty());
+    }
+
+    #[test]
+    fn revert_decisions_are_listed_with_their_reason_and_link() {
+        let reverts = [RevertLine {
+            at: "2026-11-29 08:00".into(),
+            sha: "0123456789".into(),
+            decision: "reverted".into(),
+            reason: "confirmed culprit".into(),
+            revert_pr: Some(14),
+            issue: None,
+        }];
+        let body = render(&Dashboard {
+            slug: "upkeep",
+            reverts: &reverts,
+            ..Dashboard::default()
+        });
+        assert!(
+            body.contains("## Auto-revert\n\n- 2026-11-29 08:00 `0123456` **reverted**: confirmed culprit — #14\n"),
+            "{body}"
+        );
+        assert!(!render(&Dashboard::default()).contains("Auto-revert"));
     }
 }

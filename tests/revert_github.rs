@@ -615,3 +615,72 @@ async fn a_confirmed_benchmark_regression_opens_a_revert_with_the_table() {
     world.assert_tree_reverts(&prs[0], &slow);
     world.github.assert_conformant();
 }
+
+impl World {
+    /// `login` comments `body` on PR `number`; GitHub delivers `issue_comment` created.
+    async fn say(&self, number: i64, login: &str, body: &str) {
+        let id = self
+            .github
+            .with_world(|w| w.add_comment(REPO, number, login, body));
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "issue_comment",
+                "created.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["issue"]["number"] = json!(number);
+                    p["issue"]["user"] = json!({"login": "ann", "id": 1, "type": "User"});
+                    p["issue"]["pull_request"] = json!({
+                        "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}")
+                    });
+                    p["comment"]["id"] = json!(id);
+                    p["comment"]["body"] = json!(body);
+                    p["comment"]["user"]["login"] = json!(login);
+                    p["comment"]["user"]["type"] = json!("User");
+                    p["sender"]["login"] = json!(login);
+                    p["sender"]["type"] = json!("User");
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+        common::jobs_settled(&self.store).await;
+    }
+}
+
+#[tokio::test]
+async fn at_upkeep_revert_by_a_writer_reverts_a_merged_pr_on_request() {
+    // Even days later and with auto-revert off: a person decided.
+    let Some(world) = World::new("mode = \"off\"\nmax_age_hours = 0").await else {
+        return;
+    };
+    let (pr, sha) = world.merge("ann", "Feature", &[("src/app.rs", "feature\n")]);
+    world.say(pr, "reader", "@upkeep revert").await;
+    assert!(world.revert_prs().is_empty(), "a reader may not");
+    world.say(pr, "maintainer", "@upkeep revert").await;
+    let prs = world.revert_prs();
+    assert_eq!(prs.len(), 1, "{:?}", world.decisions().await);
+    assert!(prs[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("@maintainer asked for this revert"));
+    world.assert_tree_reverts(&prs[0], &sha);
+    let replies = world.comments_on(pr);
+    assert!(
+        replies
+            .iter()
+            .any(|c| c.contains(&format!("Opened #{} to revert this.", prs[0]["number"]))),
+        "{replies:?}"
+    );
+    // Asking again reverts nothing twice.
+    world.say(pr, "maintainer", "@upkeep revert please").await;
+    assert_eq!(world.revert_prs().len(), 1);
+    assert!(world
+        .comments_on(pr)
+        .last()
+        .unwrap()
+        .contains("it was reverted already"));
+    world.github.assert_conformant();
+}

@@ -13,6 +13,8 @@ use super::{GitHubError, InstallationClient};
 /// What upkeep needs to know about a repository.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RepoInfo {
+    #[serde(default)]
+    pub id: i64,
     pub full_name: String,
     pub default_branch: String,
     #[serde(default)]

@@ -329,9 +329,25 @@ impl Conversation<'_> {
                     "`bench` compares a pull request's benchmarks: comment it on a pull request.",
                 ),
             },
-            (Command::Revert(_), _) => refused(
-                "`revert` arrives with auto-revert, which this version of upkeep does not run yet.",
-            ),
+            (Command::Revert(_), _) => match any_pr {
+                Some(pr) => {
+                    let asked = super::revert_watch::on_request(
+                        self.store,
+                        self.client,
+                        self.repository_id,
+                        self.full_name,
+                        pr.number,
+                        &e.sender.login,
+                        slug,
+                    )
+                    .await?;
+                    Done {
+                        ok: asked.0,
+                        text: asked.1,
+                    }
+                }
+                None => refused("`revert` reverts a merged pull request: comment it on one."),
+            },
             _ => refused("This works on upkeep's own pull requests; this is not one."),
         })
     }

@@ -3,7 +3,7 @@
 //! only when its text changed — an unchanged dashboard costs no request.
 
 use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
-use crate::dashboard::{self, Dashboard, IgnoreLine};
+use crate::dashboard::{self, Dashboard, IgnoreLine, RevertLine};
 use crate::github::repo::Repo;
 
 impl DepsPass {
@@ -50,6 +50,29 @@ impl DepsPass {
                 }
             })
             .collect();
+        let reverts: Vec<RevertLine> = match &self.store {
+            Some(store) => store
+                .recent_revert_decisions(g.repository_id, 10)
+                .await
+                .unwrap_or_else(|e| {
+                    // The dashboard is still worth writing without them.
+                    tracing::warn!(repository = g.repository_id, error = %e, "revert decisions unreadable");
+                    Vec::new()
+                })
+                .into_iter()
+                .map(|d| RevertLine {
+                    at: chrono::DateTime::from_timestamp_millis(d.created_at)
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default(),
+                    sha: d.sha,
+                    decision: d.decision,
+                    reason: d.reason,
+                    revert_pr: d.revert_pr,
+                    issue: d.issue_number,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let body = dashboard::render(&Dashboard {
             slug: &self.slug,
             open_prs,
@@ -59,6 +82,7 @@ impl DepsPass {
             advisories: &outcome.advisories,
             silenced: &outcome.ignored_advisories,
             config_problems: &outcome.config_messages,
+            reverts: &reverts,
         });
         match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
             Some(issue) => {

@@ -223,6 +223,7 @@ impl DepsPass {
             warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");
         }
         Ok(Some(Gathered {
+            repository_id: info.id,
             default_branch: info.default_branch,
             head,
             listing,
@@ -668,6 +669,7 @@ impl PassOptions {
 
 /// What a pass reads from GitHub and the index before deciding anything.
 pub(super) struct Gathered {
+    pub repository_id: i64,
     pub default_branch: String,
     /// The default branch's head commit.
     pub head: String,

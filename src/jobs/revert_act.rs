@@ -252,7 +252,8 @@ impl Reverter<'_> {
         self.repo
             .add_labels(number, &[revert::LABEL.to_owned()])
             .await?;
-        if let Some(pr) = pr_number {
+        // Asked for on the PR itself: the reply there says it.
+        if let (Some(pr), None) = (pr_number, requested_by) {
             self.repo
                 .comment(pr, &report::author_comment(&suspect, number, evidence))
                 .await?;

@@ -476,3 +476,46 @@ pub async fn bench_regression(
     r.revert(head, head, "bench", &evidence, None).await?;
     Ok(true)
 }
+
+/// `@upkeep revert` on pull request `number` by writer `by` (the caller checked the
+/// permission): whether it worked, and the reply.
+pub async fn on_request(
+    store: &Store,
+    client: &InstallationClient,
+    repository_id: i64,
+    full_name: &str,
+    number: u64,
+    by: &str,
+    slug: &str,
+) -> Result<(bool, String), JobError> {
+    let repo = Repo::new(client, full_name);
+    let merge = match repo.pull_for_revert(number).await? {
+        Some(p) if p.merged => p.merge_commit_sha,
+        _ => None,
+    };
+    let Some(sha) = merge else {
+        return Ok((
+            false,
+            "`revert` reverts a merged pull request; this one is not merged.".to_owned(),
+        ));
+    };
+    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+    let r = Reverter {
+        store,
+        repo,
+        repository_id,
+        default_branch,
+        slug,
+        config: config.revert,
+    };
+    let evidence = Evidence::Request { by: by.to_owned() };
+    Ok(match r.revert(&sha, &sha, "request", &evidence, Some(by)).await? {
+        Acted::Opened(pr) => (true, format!("Opened #{pr} to revert this.")),
+        Acted::Refused(why) => (false, format!("I did not revert it: {why}.")),
+        Acted::Conflict(issue) => (
+            false,
+            format!("Its revert conflicts with later changes, so a person must do it; see #{issue}."),
+        ),
+        Acted::DryRun(issue) => (true, format!("Dry run: reported in #{issue}.")),
+    })
+}

@@ -86,7 +86,8 @@ pub fn help(slug: &str) -> String {
          - `@{slug} update` — run the dependency pass now\n\
          - `@{slug} audit` — audit the lockfiles now\n\
          - `@{slug} retry` — run the last failed job again\n\
-         - `@{slug} bench`, `@{slug} revert` — with benchmark baselines and auto-revert\n\n\
+         - `@{slug} bench` — on a pull request: post its benchmark comparison\n\
+         - `@{slug} revert` — on a merged pull request: open a PR that reverts it\n\n\
          Commands that change something need write, maintain or admin permission on the repository."
     )
 }
