@@ -81,7 +81,7 @@ impl Store {
         Ok(row.try_get::<i64, _>("n")?)
     }
 
-    /// The decisions of a kind about one commit.
+    /// Every decision about one commit, oldest first.
     pub async fn revert_decisions_for(
         &self,
         repository_id: i64,
