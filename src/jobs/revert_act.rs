@@ -66,6 +66,8 @@ impl Reverter<'_> {
             repo = self.repo.full_name(),
             sha, cause, decision, reason, "revert decision"
         );
+        metrics::counter!("upkeep_revert_decisions_total", "decision" => decision.to_owned())
+            .increment(1);
         let n = |v: Option<u64>| v.map(|v| v as i64);
         self.store
             .record_revert_decision(

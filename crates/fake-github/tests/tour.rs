@@ -148,6 +148,24 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
             .0,
         200
     );
+    // Merging a commit into a branch: merged, then already contained.
+    let (_, main) = t.go("GET", "/repos/o/r/git/ref/heads/main", None).await;
+    let main_sha = main["object"]["sha"].as_str().unwrap().to_owned();
+    assert_eq!(
+        t.go(
+            "POST",
+            "/repos/o/r/git/refs",
+            Some(json!({"ref": "refs/heads/scratch", "sha": main_sha}))
+        )
+        .await
+        .0,
+        201
+    );
+    let merge = json!({"base": "scratch", "head": sha, "commit_message": "Merge it"});
+    let (status, merged) = t.go("POST", "/repos/o/r/merges", Some(merge.clone())).await;
+    assert_eq!(status, 201, "{merged}");
+    assert_eq!(merged["parents"].as_array().unwrap().len(), 2);
+    assert_eq!(t.go("POST", "/repos/o/r/merges", Some(merge)).await.0, 204);
     // Pull requests, issues, comments, reactions, labels.
     let (_, pr) = t.go("POST", "/repos/o/r/pulls", Some(json!({"title": "Refresh Cargo.lock", "head": "upkeep/cargo/lockfile", "base": "main"}))).await;
     let n = pr["number"].as_i64().unwrap();
@@ -377,6 +395,14 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         .0,
         204
     );
+    // Issue events: the label a person put on the pull request.
+    t.github.label_issue("o/r", n, "upkeep:no-revert", "alice");
+    let (status, events) = t
+        .go("GET", &format!("/repos/o/r/issues/{n}/events"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(events[0]["actor"]["login"], "alice");
+    assert_eq!(events[0]["label"]["name"], "upkeep:no-revert");
     // GraphQL, then the merge and the branch clean-up.
     let (status, _) = t
         .go("POST", "/graphql", Some(json!({"query": "mutation($input: EnablePullRequestAutoMergeInput!) { enablePullRequestAutoMerge(input: $input) { pullRequest { number } } }", "variables": {"input": {"pullRequestId": pr["node_id"], "mergeMethod": "SQUASH"}}})))
