@@ -452,7 +452,7 @@ async fn update_audit_retry_bench_and_revert_answer_from_anywhere() {
         "{reply}"
     );
     assert!(
-        reply.contains("`revert` arrives with auto-revert"),
+        reply.contains("`revert` reverts a merged pull request; this one is not merged."),
         "{reply}"
     );
     assert_eq!(world.reactions(id), ["eyes", "confused"]);
