@@ -684,3 +684,104 @@ async fn at_upkeep_revert_by_a_writer_reverts_a_merged_pr_on_request() {
         .contains("it was reverted already"));
     world.github.assert_conformant();
 }
+
+/// CI outside GitHub Actions, reporting check suites as the app `circleci`.
+const CIRCLE: (i64, &str) = (77, "circleci");
+
+impl World {
+    /// The external CI's suite on a push of `sha` to main ended with `conclusion`, delivered.
+    async fn suite(&self, sha: &str, conclusion: &str) -> i64 {
+        let id = self
+            .github
+            .with_world(|w| w.add_app_check_suite(REPO, sha, "main", conclusion, CIRCLE));
+        self.deliver_suite(id, conclusion).await;
+        id
+    }
+
+    async fn deliver_suite(&self, id: i64, conclusion: &str) {
+        let sha = self.github.with_world(|w| {
+            let r = w.repositories.get_mut(REPO).unwrap();
+            let s = r.check_suites.iter_mut().find(|s| s["id"] == id).unwrap();
+            s["status"] = json!("completed");
+            s["conclusion"] = json!(conclusion);
+            s["head_sha"].as_str().unwrap().to_owned()
+        });
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "check_suite",
+                "completed.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    let s = &mut p["check_suite"];
+                    s["id"] = json!(id);
+                    s["head_branch"] = json!("main");
+                    s["head_sha"] = json!(sha);
+                    s["status"] = json!("completed");
+                    s["conclusion"] = json!(conclusion);
+                    s["app"]["id"] = json!(CIRCLE.0);
+                    s["app"]["slug"] = json!(CIRCLE.1);
+                    s["app"]["name"] = json!(CIRCLE.1);
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+        common::jobs_settled(&self.store).await;
+    }
+}
+
+#[tokio::test]
+async fn ci_outside_actions_is_confirmed_by_rerequesting_its_suite_then_reverted() {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    world.suite(&world.head(), "success").await;
+    let (pr, culprit) = world.merge("alice", "Faster parser", &[("src/app.rs", "broken\n")]);
+    let suite = world.suite(&culprit, "failure").await;
+    assert!(
+        world.revert_prs().is_empty(),
+        "the suite is re-requested first"
+    );
+    assert!(world
+        .github
+        .with_world(|w| w.repositories[REPO].reruns.contains(&suite)));
+    world.deliver_suite(suite, "failure").await;
+    let prs = world.revert_prs();
+    assert_eq!(prs.len(), 1, "{:?}", world.decisions().await);
+    let body = prs[0]["body"].as_str().unwrap();
+    assert!(body.contains(&format!("#{pr} by @alice")), "{body}");
+    assert!(body.contains("[`circleci` run]"), "{body}");
+    world.assert_tree_reverts(&prs[0], &culprit);
+
+    // A flake: red, re-requested, green.
+    let (_, fix) = world.merge("ann", "Fix", &[("src/app.rs", LIB)]);
+    world.suite(&fix, "success").await;
+    let (_, flaky) = world.merge("bob", "Docs", &[("README.md", "# r!\n")]);
+    let suite = world.suite(&flaky, "failure").await;
+    world.deliver_suite(suite, "success").await;
+    assert_eq!(world.revert_prs().len(), 1);
+    assert_eq!(world.decisions().await.last().unwrap(), "flake");
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn ci_outside_actions_with_several_suspects_asks_a_person() {
+    let Some(world) = World::new("reruns = 0").await else {
+        return;
+    };
+    world.suite(&world.head(), "success").await;
+    let (_, a) = world.merge("ann", "A", &[("docs/a.md", "a\n")]);
+    let (_, b) = world.merge("bob", "B", &[("src/app.rs", "b\n")]);
+    world.suite(&b, "failure").await;
+    assert!(world.revert_prs().is_empty());
+    let issues = world.revert_issues();
+    assert_eq!(issues.len(), 1);
+    let body = issues[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("- {a}")) && body.contains(&format!("- {b}")),
+        "{body}"
+    );
+    world.github.assert_conformant();
+}

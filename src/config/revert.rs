@@ -35,8 +35,8 @@ pub struct RevertConfig {
     pub reruns: i64,
     /// Workflow runs a bisection may dispatch before it gives up and asks a person.
     pub max_bisect_runs: i64,
-    /// Workflows (by name) whose failure on the default branch counts; empty: every workflow
-    /// run by a push.
+    /// Workflows (by name), or CI apps outside Actions (by name), whose failure on the default
+    /// branch counts; empty: all of them.
     pub workflows: Vec<String>,
 }
 

@@ -276,3 +276,40 @@ fn pull_of(v: &Value) -> Option<MergedPull> {
         merged: v["merged_at"].is_string() || v["merged"].as_bool().unwrap_or(false),
     })
 }
+
+impl Repo<'_> {
+    /// Asks GitHub to run a check suite again (the CI app that owns it gets `rerequested`).
+    pub async fn rerequest_suite(&self, suite_id: i64) -> Result<(), GitHubError> {
+        let path = self.path(&format!("/check-suites/{suite_id}/rerequest"));
+        let r = self
+            .client
+            .send(Method::POST, &path, Some(&json!({})))
+            .await?;
+        if r.status.is_success() {
+            Ok(())
+        } else {
+            Err(status_error(&r, "POST", path))
+        }
+    }
+
+    /// The conclusion of app `app_id`'s newest completed check suite on commit `sha`.
+    pub async fn suite_conclusion(
+        &self,
+        sha: &str,
+        app_id: i64,
+    ) -> Result<Option<String>, GitHubError> {
+        let v: Value = self
+            .client
+            .get(&self.path(&format!(
+                "/commits/{sha}/check-suites?app_id={app_id}&per_page=100"
+            )))
+            .await?;
+        Ok(v["check_suites"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["status"] == "completed")
+            .max_by_key(|s| s["id"].as_i64().unwrap_or(0))
+            .and_then(|s| s["conclusion"].as_str().map(str::to_owned)))
+    }
+}

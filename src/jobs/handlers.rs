@@ -144,6 +144,18 @@ impl AppHandler {
                 .await
                 .map(Some);
             }
+            if let (Event::CheckSuite(e), Some(github)) = (event, self.github()) {
+                let client = github.installation(installation);
+                let reverted = super::revert_suites::on_check_suite(
+                    &self.store,
+                    &client,
+                    e,
+                    &self.deps.slug,
+                    github.app_id() as i64,
+                )
+                .await?;
+                return Ok(Some(reverted.unwrap_or("recorded")));
+            }
             return Ok(Some("recorded"));
         }
         let Some(github) = self.github() else {

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod ignore_pr;
 pub mod queue;
 pub mod revert_act;
+pub mod revert_suites;
 pub mod revert_watch;
 pub mod scheduler;
 pub mod security_pass;

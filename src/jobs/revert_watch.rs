@@ -27,7 +27,7 @@ use crate::webhook::events::WorkflowRunEvent;
 /// How far back the history is read for a green run.
 const HISTORY: usize = 30;
 
-fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
+pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     match conclusion {
         Some("success") => Some(Outcome::Green),
         Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
@@ -114,8 +114,29 @@ pub async fn on_workflow_run(
         .map(Some)
 }
 
-struct Watch<'a> {
-    r: Reverter<'a>,
+pub(super) struct Watch<'a> {
+    pub(super) r: Reverter<'a>,
+}
+
+/// A red result on the default branch: the commit, the workflow (or CI app) and its run, and
+/// the last green commit before it.
+pub(super) struct Failure {
+    pub red: String,
+    pub name: String,
+    pub url: String,
+    pub green: String,
+    /// The Actions workflow, when it is one (re-runs, dispatch, "fixed since").
+    pub workflow_id: Option<i64>,
+}
+
+fn failure(b: &Bisection) -> Failure {
+    Failure {
+        red: b.red_sha.clone(),
+        name: b.workflow_name.clone(),
+        url: b.run_url.clone(),
+        green: b.green_sha.clone(),
+        workflow_id: Some(b.workflow_id),
+    }
 }
 
 impl Watch<'_> {
@@ -253,7 +274,7 @@ impl Watch<'_> {
                         .update_bisection(id, b, Some(now_ms()))
                         .await
                         .map_err(retry)?;
-                    return self.ambiguous(b, left, "GitHub refused to dispatch the workflow (does it have a `workflow_dispatch` trigger?)").await;
+                    return self.ambiguous(&failure(b), left, "GitHub refused to dispatch the workflow (does it have a `workflow_dispatch` trigger?)").await;
                 }
                 b.testing = Some(sha.clone());
                 b.runs += 1;
@@ -275,7 +296,7 @@ impl Watch<'_> {
                     .update_bisection(id, b, Some(now_ms()))
                     .await
                     .map_err(retry)?;
-                self.ambiguous(b, left, "the bisection ran out of runs")
+                self.ambiguous(&failure(b), left, "the bisection ran out of runs")
                     .await
             }
             Step::Culprit(sha) => {
@@ -285,68 +306,65 @@ impl Watch<'_> {
                         .await
                         .map_err(retry)?;
                 }
-                self.culprit(b, &sha).await
+                self.culprit(&failure(b), &sha).await
             }
         }
     }
 
-    async fn ambiguous(
+    pub(super) async fn ambiguous(
         &self,
-        b: &Bisection,
+        f: &Failure,
         left: Vec<String>,
         why: &str,
     ) -> Result<&'static str, JobError> {
-        let evidence = self.evidence(b).await?;
+        let evidence = self.evidence(f).await?;
         let issue = self
             .r
-            .hand_over(&b.red_sha, &Handover::Ambiguous(left), &evidence)
+            .hand_over(&f.red, &Handover::Ambiguous(left), &evidence)
             .await?;
         self.r
-            .record(
-                &b.red_sha,
-                "ci",
-                "ambiguous",
-                why,
-                (None, None, Some(issue)),
-            )
+            .record(&f.red, "ci", "ambiguous", why, (None, None, Some(issue)))
             .await?;
         Ok("culprit not found: a person decides")
     }
 
-    async fn evidence(&self, b: &Bisection) -> Result<Evidence, JobError> {
+    async fn evidence(&self, f: &Failure) -> Result<Evidence, JobError> {
         let failed = self
             .r
             .repo
-            .check_runs(&b.red_sha)
+            .check_runs(&f.red)
             .await?
             .into_iter()
             .filter(|c| c.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
             .map(|c| (c.name, c.html_url))
             .collect();
         Ok(Evidence::Checks {
-            workflow: b.workflow_name.clone(),
-            run_url: b.run_url.clone(),
+            workflow: f.name.clone(),
+            run_url: f.url.clone(),
             failed,
-            green: Some(revert::short(&b.green_sha).to_owned()),
+            green: Some(revert::short(&f.green).to_owned()),
             reruns: self.r.config.reruns,
         })
     }
 
-    async fn culprit(&self, b: &Bisection, sha: &str) -> Result<&'static str, JobError> {
+    pub(super) async fn culprit(&self, f: &Failure, sha: &str) -> Result<&'static str, JobError> {
         // Findit's "failure still present": a newer green run of the workflow means fixed.
-        let newest = self
-            .r
-            .repo
-            .completed_runs(&self.r.default_branch, "push")
-            .await?
-            .into_iter()
-            .find(|r| r.workflow_id == b.workflow_id);
+        let newest = match f.workflow_id {
+            Some(id) => self
+                .r
+                .repo
+                .completed_runs(&self.r.default_branch, "push")
+                .await?
+                .into_iter()
+                .find(|r| r.workflow_id == id),
+            None => None,
+        };
         if let Some(n) = newest.filter(|n| {
-            n.head_sha != b.red_sha && outcome(n.conclusion.as_deref()) == Some(Outcome::Green)
+            n.head_sha != f.red && outcome(n.conclusion.as_deref()) == Some(Outcome::Green)
         }) {
             let why = format!(
                 "`{}` is green again at {}",
-                b.workflow_name,
+                f.name,
                 revert::short(&n.head_sha)
             );
             self.r
@@ -354,13 +372,9 @@ impl Watch<'_> {
                 .await?;
             return Ok("fixed since: not reverted");
         }
-        let evidence = self.evidence(b).await?;
+        let evidence = self.evidence(f).await?;
         Ok(
-            match self
-                .r
-                .revert(sha, &b.red_sha, "ci", &evidence, None)
-                .await?
-            {
+            match self.r.revert(sha, &f.red, "ci", &evidence, None).await? {
                 Acted::Opened(_) => "revert opened",
                 Acted::Refused(_) => "revert refused by a safeguard",
                 Acted::Conflict(_) => "revert conflicts: a person decides",

@@ -173,6 +173,9 @@ pub struct IssuesEvent {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckSuite {
     pub id: i64,
+    /// The CI app the suite belongs to.
+    #[serde(default)]
+    pub app: Option<SuiteApp>,
     #[serde(default)]
     pub head_branch: Option<String>,
     pub head_sha: String,
@@ -180,6 +183,15 @@ pub struct CheckSuite {
     pub status: Option<String>,
     #[serde(default)]
     pub conclusion: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuiteApp {
+    pub id: i64,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,8 +16,9 @@ pub(crate) const OPS: [&str; 6] = [
     "actions/create-workflow-dispatch",
 ];
 
-pub(crate) const EXTRA: [&str; 4] = [
+pub(crate) const EXTRA: [&str; 5] = [
     "repos/list-pull-requests-associated-with-commit",
+    "checks/rerequest-suite",
     "checks/list-suites-for-ref",
     "checks/list-for-ref",
     "checks/get-suite",
@@ -89,16 +90,30 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
                     .collect::<Vec<_>>()
                     .join("/"),
             );
+            let app = ctx.param("app_id").and_then(|a| a.parse::<i64>().ok());
             let suites: Vec<Value> = repo
                 .check_suites
                 .iter()
                 .filter(|s| s["head_sha"] == sha.as_str())
+                .filter(|s| app.is_none_or(|a| s["app_id"] == a))
                 .map(|s| suite_json(ctx, &api, s))
                 .collect();
             Reply::json(
                 200,
                 json!({ "total_count": suites.len(), "check_suites": suites }),
             )
+        }
+        "checks/rerequest-suite" => {
+            let id = ctx.segment(4).parse::<i64>().unwrap_or(0);
+            match repo.check_suites.iter_mut().find(|s| s["id"] == id) {
+                Some(suite) => {
+                    suite["status"] = json!("queued");
+                    suite["conclusion"] = Value::Null;
+                    repo.reruns.push(id);
+                    Reply::json(201, json!({}))
+                }
+                None => Reply::message(404, "Not Found"),
+            }
         }
         "checks/get-suite" => match repo
             .check_suites
@@ -147,6 +162,11 @@ fn suite_json(ctx: &Ctx<'_>, api: &str, suite: &Value) -> Value {
         out[key] = suite[key].clone();
     }
     out["after"] = suite["head_sha"].clone();
+    if let Some(app) = suite["app_id"].as_i64() {
+        out["app"]["id"] = json!(app);
+        out["app"]["slug"] = suite["app_slug"].clone();
+        out["app"]["name"] = suite["app_slug"].clone();
+    }
     out["url"] = json!(format!("{api}/check-suites/{}", suite["id"]));
     out["check_runs_url"] = json!(format!("{api}/check-suites/{}/check-runs", suite["id"]));
     out["head_commit"]["id"] = suite["head_sha"].clone();

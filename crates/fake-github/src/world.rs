@@ -42,7 +42,7 @@ pub struct Repository {
     pub artifacts: Vec<Artifact>,
     /// Workflow dispatches asked for: (workflow id or file name, ref).
     pub dispatches: Vec<(String, String)>,
-    /// Runs whose failed jobs were asked to re-run.
+    /// Runs whose failed jobs were asked to re-run, and check suites re-requested.
     pub reruns: Vec<i64>,
     /// Check suites (CI results set by the test): id, head sha, branch, status, conclusion.
     pub check_suites: Vec<Value>,
@@ -207,6 +207,25 @@ impl World {
             r.check_suites.push(serde_json::json!({
                 "id": id, "head_sha": head_sha, "head_branch": branch, "status": "completed", "conclusion": conclusion
             }));
+        }
+        id
+    }
+
+    /// Adds a completed check suite of CI app `app_id` (`app_slug`) for a commit; its id.
+    pub fn add_app_check_suite(
+        &mut self,
+        repo: &str,
+        head_sha: &str,
+        branch: &str,
+        conclusion: &str,
+        (app_id, app_slug): (i64, &str),
+    ) -> i64 {
+        let id = self.add_check_suite(repo, head_sha, branch, conclusion);
+        if let Some(r) = self.repositories.get_mut(repo) {
+            if let Some(s) = r.check_suites.iter_mut().find(|s| s["id"] == id) {
+                s["app_id"] = serde_json::json!(app_id);
+                s["app_slug"] = serde_json::json!(app_slug);
+            }
         }
         id
     }

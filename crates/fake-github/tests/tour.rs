@@ -337,6 +337,29 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
             .0,
         200
     );
+    let external = t
+        .github
+        .with_world(|w| w.add_app_check_suite("o/r", &sha, "main", "failure", (77, "circleci")));
+    let (status, listed) = t
+        .go(
+            "GET",
+            &format!("/repos/o/r/commits/{sha}/check-suites?app_id=77"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(listed["check_suites"][0]["app"]["slug"], "circleci");
+    assert_eq!(
+        t.go(
+            "POST",
+            &format!("/repos/o/r/check-suites/{external}/rerequest"),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        201
+    );
     let wf = t
         .github
         .with_world(|w| w.add_workflow_run("o/r", "ci", "main", &head, "push", "failure"));

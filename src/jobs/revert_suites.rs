@@ -1,0 +1,174 @@
+//! Auto-revert for CI outside GitHub Actions: a CI app's check suite that completes red on a
+//! push to the default branch. Confirmation asks GitHub to re-request the suite (the app runs it
+//! again; `revert.reruns` times) and a green answer is a flake. The history is read from the same
+//! app's suites on the red commit's first parents. One suspect is reverted as with Actions;
+//! several cannot be bisected (such CI cannot be dispatched on a commit), so a person gets an
+//! issue listing them. GitHub Actions' own suites are left to `workflow_run`, and upkeep's own
+//! suite (its `upkeep/*` check runs) is never a reason to revert.
+
+use super::revert_act::Reverter;
+use super::revert_watch::{outcome, Failure, Watch};
+use super::worker::JobError;
+use crate::config::RevertMode;
+use crate::github::repo::Repo;
+use crate::github::InstallationClient;
+use crate::revert::{self, suspects, Outcome, Suspects};
+use crate::store::Store;
+use crate::webhook::events::CheckSuiteEvent;
+
+/// GitHub Actions' app id.
+const ACTIONS_APP: i64 = 15368;
+/// How far back the history is read for a green suite.
+const HISTORY: usize = 30;
+
+fn retry(e: crate::store::StoreError) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+/// Acts on a completed check suite; `None` when auto-revert has nothing to do with it.
+pub async fn on_check_suite(
+    store: &Store,
+    client: &InstallationClient,
+    e: &CheckSuiteEvent,
+    slug: &str,
+    own_app: i64,
+) -> Result<Option<&'static str>, JobError> {
+    let suite = &e.check_suite;
+    let Some(app) = suite.app.as_ref() else {
+        return Ok(None);
+    };
+    let default_branch = e.repository.default_branch.as_deref().unwrap_or("main");
+    let ours_or_actions = app.id == own_app
+        || app.id == ACTIONS_APP
+        || app.slug.as_deref() == Some("github-actions")
+        || app.slug.as_deref() == Some(slug);
+    let result = outcome(suite.conclusion.as_deref());
+    if e.action != "completed"
+        || ours_or_actions
+        || suite.head_branch.as_deref() != Some(default_branch)
+        || result.is_none()
+    {
+        return Ok(None);
+    }
+    let sha = suite.head_sha.as_str();
+    let earlier = store
+        .revert_decisions_for(e.repository.id, sha)
+        .await
+        .map_err(retry)?;
+    let reruns = earlier.iter().filter(|d| d.decision == "rerun").count() as i64;
+    let name = app
+        .name
+        .clone()
+        .or_else(|| app.slug.clone())
+        .unwrap_or_else(|| format!("app {}", app.id));
+    if result == Some(Outcome::Green) && reruns == 0 {
+        return Ok(None);
+    }
+    let repo = Repo::new(client, &e.repository.full_name);
+    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+    if config.revert.mode == RevertMode::Off {
+        return Ok(Some("auto-revert is off"));
+    }
+    let watch = Watch {
+        r: Reverter {
+            store,
+            repo,
+            repository_id: e.repository.id,
+            default_branch,
+            slug,
+            config: config.revert,
+        },
+    };
+    if !watch.r.config.watches(&name) {
+        return Ok(Some("CI not watched by auto-revert"));
+    }
+    if result == Some(Outcome::Green) {
+        let why = format!("`{name}` passed when its check suite was re-run");
+        watch
+            .r
+            .record(sha, "ci", "flake", &why, (None, None, None))
+            .await?;
+        return Ok(Some("a flake: passed on re-run"));
+    }
+    if reruns < watch.r.config.reruns {
+        watch.r.repo.rerequest_suite(suite.id).await?;
+        let why = format!(
+            "`{name}` failed; its check suite was re-requested to rule out a flake ({} of {})",
+            reruns + 1,
+            watch.r.config.reruns
+        );
+        watch
+            .r
+            .record(sha, "ci", "rerun", &why, (None, None, None))
+            .await?;
+        return Ok(Some("re-requested to rule out a flake"));
+    }
+    if earlier.iter().any(|d| d.decision != "rerun") {
+        return Ok(Some("red commit already handled"));
+    }
+    let mut history = Vec::new();
+    let mut at = sha.to_owned();
+    while history.len() < HISTORY {
+        let Some(parent) = watch.r.repo.commit(&at).await?.parents.first().cloned() else {
+            break;
+        };
+        let result = outcome(
+            watch
+                .r
+                .repo
+                .suite_conclusion(&parent, app.id)
+                .await?
+                .as_deref(),
+        );
+        history.push((parent.clone(), result));
+        if result.is_some() {
+            break;
+        }
+        at = parent;
+    }
+    let url = format!(
+        "https://github.com/{}/commit/{sha}/checks",
+        e.repository.full_name
+    );
+    Ok(Some(match suspects(sha, &history) {
+        Suspects::RedBefore { sha: before } => {
+            let why = format!(
+                "`{name}` failed on {} before it too: the failure is older",
+                revert::short(&before)
+            );
+            watch
+                .r
+                .record(sha, "ci", "red-before", &why, (None, None, None))
+                .await?;
+            "red before the suspect: not reverted"
+        }
+        Suspects::NoGreen => {
+            let why = format!("no green `{name}` suite in the last {HISTORY} commits");
+            watch
+                .r
+                .record(sha, "ci", "no-green", &why, (None, None, None))
+                .await?;
+            "no green commit to compare with"
+        }
+        Suspects::Since { green, candidates } => {
+            let f = Failure {
+                red: sha.to_owned(),
+                name,
+                url,
+                green,
+                workflow_id: None,
+            };
+            if candidates.len() == 1 {
+                watch.culprit(&f, sha).await?
+            } else {
+                watch
+                    .ambiguous(
+                        &f,
+                        candidates,
+                        "CI outside GitHub Actions cannot be dispatched on a commit, so there is no bisection",
+                    )
+                    .await?
+            }
+        }
+    }))
+}
