@@ -580,32 +580,58 @@ async fn merge_mode_merges_the_revert_once_its_ci_is_green() {
     world.github.assert_conformant();
 }
 
+impl World {
+    /// The bench workflow ran on a push of `sha` with the corpus's run 1 × `factor`; its id.
+    async fn bench(&self, sha: &str, factor: f64) -> i64 {
+        let id = self.github.with_world(|w| {
+            let id = w.add_workflow_run(REPO, "bench", "main", sha, "push", "success");
+            w.add_artifact(REPO, id, "upkeep-criterion", artifact_from_run(1, factor));
+            id
+        });
+        self.deliver_run(id).await;
+        id
+    }
+
+    /// GitHub Actions re-ran bench run `id` as upkeep asked; it uploads results × `factor`.
+    async fn bench_rerun_ends(&self, id: i64, factor: f64) {
+        self.github.with_world(|w| {
+            let r = w.repositories.get_mut(REPO).unwrap();
+            assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
+            let run = r.workflow_runs.iter_mut().find(|r| r["id"] == id).unwrap();
+            assert_eq!(run["run_attempt"], 2);
+            run["status"] = json!("completed");
+            run["conclusion"] = json!("success");
+            w.add_artifact(REPO, id, "upkeep-criterion", artifact_from_run(1, factor));
+        });
+        self.deliver_run(id).await;
+    }
+
+    /// Five pushes to main with benchmark results: the baseline and its history.
+    async fn bench_baseline(&self) {
+        for i in 1..=5u32 {
+            let (_, sha) = self.merge(
+                "ann",
+                &format!("Work {i}"),
+                &[("NOTES.md", &format!("{i}\n"))],
+            );
+            self.bench(&sha, 1.0 + 0.002 * f64::from(i)).await;
+        }
+    }
+}
+
 #[tokio::test]
-async fn a_confirmed_benchmark_regression_opens_a_revert_with_the_table() {
+async fn a_benchmark_regression_confirmed_by_a_rerun_opens_a_revert_with_the_table() {
     let Some(world) = World::new("").await else {
         return;
     };
-    let bench = |sha: String, factor: f64| {
-        let world = &world;
-        async move {
-            let id = world.github.with_world(|w| {
-                let id = w.add_workflow_run(REPO, "bench", "main", &sha, "push", "success");
-                w.add_artifact(REPO, id, "upkeep-criterion", artifact_from_run(1, factor));
-                id
-            });
-            world.deliver_run(id).await;
-        }
-    };
-    for i in 1..=5u32 {
-        let (_, sha) = world.merge(
-            "ann",
-            &format!("Work {i}"),
-            &[("NOTES.md", &format!("{i}\n"))],
-        );
-        bench(sha, 1.0 + 0.002 * f64::from(i)).await;
-    }
+    world.bench_baseline().await;
     let (pr, slow) = world.merge("bob", "Slower", &[("src/app.rs", "slow\n")]);
-    bench(slow.clone(), 1.25).await;
+    let run = world.bench(&slow, 1.25).await;
+    assert!(
+        world.revert_prs().is_empty(),
+        "the run is re-run to confirm first"
+    );
+    world.bench_rerun_ends(run, 1.25).await;
     let prs = world.revert_prs();
     assert_eq!(prs.len(), 1, "{:?}", world.decisions().await);
     let body = prs[0]["body"].as_str().unwrap();
@@ -613,6 +639,34 @@ async fn a_confirmed_benchmark_regression_opens_a_revert_with_the_table() {
     assert!(body.contains("🔴 regressed"), "{body}");
     assert!(body.contains(&format!("#{pr} by @bob")), "{body}");
     world.assert_tree_reverts(&prs[0], &slow);
+    assert_eq!(world.decisions().await, ["rerun", "reverted"]);
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_benchmark_spike_that_a_rerun_does_not_repeat_is_not_reverted() {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    world.bench_baseline().await;
+    let (_, spiky) = world.merge("bob", "Innocent", &[("src/app.rs", "fine\n")]);
+    let run = world.bench(&spiky, 1.25).await;
+    world.bench_rerun_ends(run, 1.01).await;
+    assert!(world.revert_prs().is_empty());
+    let issues = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .issues
+            .iter()
+            .filter(|i| {
+                i["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("upkeep:bench-regression")
+            })
+            .count()
+    });
+    assert_eq!(issues, 0, "no issue either");
+    assert_eq!(world.decisions().await, ["rerun", "flake"]);
     world.github.assert_conformant();
 }
 

@@ -152,6 +152,20 @@ impl Repo<'_> {
         Ok(runs)
     }
 
+    /// Runs every job of a workflow run again (a new attempt of the same run).
+    pub async fn rerun_workflow(&self, run_id: i64) -> Result<(), GitHubError> {
+        let path = self.path(&format!("/actions/runs/{run_id}/rerun"));
+        let r = self
+            .client
+            .send(Method::POST, &path, Some(&json!({})))
+            .await?;
+        if r.status.is_success() {
+            Ok(())
+        } else {
+            Err(status_error(&r, "POST", path))
+        }
+    }
+
     pub async fn rerun_failed_jobs(&self, run_id: i64) -> Result<(), GitHubError> {
         let path = self.path(&format!("/actions/runs/{run_id}/rerun-failed-jobs"));
         let r = self

@@ -86,11 +86,13 @@ async fn ingest(
     let full_name = repository.full_name.as_str();
     let repo = Repo::new(client, full_name);
     let limits = Limits::default();
+    // The newest one: a re-run attempt uploads its own.
     let Some(found) = repo
         .run_artifacts(run.id)
         .await?
         .into_iter()
-        .find(|a| a.name == ARTIFACT && !a.expired)
+        .filter(|a| a.name == ARTIFACT && !a.expired)
+        .max_by_key(|a| a.id)
     else {
         return Ok("no benchmark results");
     };
@@ -227,12 +229,15 @@ async fn ingest(
             store,
             client,
             repository,
-            &run.head_sha,
+            run,
             base_sha,
             &report::table(&comparisons, &base_name, chart),
             slug,
         )
         .await?;
+    if on_default && !regressed {
+        super::revert_watch::bench_spike(store, repository.id, run).await?;
+    }
     if on_default && regressed && !handed {
         let marker = format!("<!-- upkeep:bench-regression {} -->", run.head_sha);
         let filed = repo

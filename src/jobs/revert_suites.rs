@@ -55,7 +55,10 @@ pub async fn on_check_suite(
         .revert_decisions_for(e.repository.id, sha)
         .await
         .map_err(retry)?;
-    let reruns = earlier.iter().filter(|d| d.decision == "rerun").count() as i64;
+    let reruns = earlier
+        .iter()
+        .filter(|d| d.cause == "ci" && d.decision == "rerun")
+        .count() as i64;
     let name = app
         .name
         .clone()
@@ -103,7 +106,10 @@ pub async fn on_check_suite(
             .await?;
         return Ok(Some("re-requested to rule out a flake"));
     }
-    if earlier.iter().any(|d| d.decision != "rerun") {
+    if earlier
+        .iter()
+        .any(|d| d.cause == "ci" && d.decision != "rerun")
+    {
         return Ok(Some("red commit already handled"));
     }
     let mut history = Vec::new();

@@ -69,7 +69,7 @@ pub async fn on_workflow_run(
             .await
             .map_err(retry)?
             .iter()
-            .any(|d| d.decision == "rerun");
+            .any(|d| d.cause == "ci" && d.decision == "rerun");
         if !reran {
             return Ok(None);
         }
@@ -149,7 +149,11 @@ impl Watch<'_> {
             .await
             .map_err(retry)?;
         if outcome(run.conclusion.as_deref()) == Some(Outcome::Green) {
-            if attempt > 1 && earlier.iter().any(|d| d.decision == "rerun") {
+            if attempt > 1
+                && earlier
+                    .iter()
+                    .any(|d| d.cause == "ci" && d.decision == "rerun")
+            {
                 let why = format!("`{}` passed when its failed jobs were re-run", run.name);
                 self.r
                     .record(sha, "ci", "flake", &why, (None, None, None))
@@ -169,7 +173,10 @@ impl Watch<'_> {
                 .await?;
             return Ok("re-run to rule out a flake");
         }
-        if earlier.iter().any(|d| d.decision != "rerun") {
+        if earlier
+            .iter()
+            .any(|d| d.cause == "ci" && d.decision != "rerun")
+        {
             return Ok("red commit already handled");
         }
         let history = self.history(run).await?;
@@ -455,19 +462,22 @@ impl Watch<'_> {
     }
 }
 
-/// A benchmark regression confirmed on the default branch at `head`, against results stored
-/// for `base`: when `base` is `head`'s parent the culprit is known and goes to the revert flow
-/// (`true`); otherwise (commits without results in between, or auto-revert off) the caller
-/// files its issue.
+/// A benchmark regression on the default branch at `head` (workflow run `run`), against results
+/// stored for `base`. When `base` is `head`'s parent the culprit is known: the first time the
+/// whole run is re-run to confirm (a single-run spike is the commonest false alarm on shared
+/// runners), and a regression that shows again goes to the revert flow. `true` when handled
+/// here; otherwise (commits without results in between, or auto-revert off) the caller files its
+/// issue.
 pub async fn bench_regression(
     store: &Store,
     client: &InstallationClient,
     repository: &crate::webhook::events::RepositoryRef,
-    head: &str,
+    run: &crate::webhook::events::WorkflowRun,
     base: &str,
     table: &str,
     slug: &str,
 ) -> Result<bool, JobError> {
+    let head = run.head_sha.as_str();
     let repo = Repo::new(client, &repository.full_name);
     let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
     if config.revert.mode == RevertMode::Off {
@@ -484,11 +494,63 @@ pub async fn bench_regression(
         slug,
         config: config.revert,
     };
+    let attempt = run.run_attempt.unwrap_or(1);
+    if attempt <= r.config.reruns {
+        r.repo.rerun_workflow(run.id).await?;
+        let why = format!(
+            "benchmarks regressed in `{}` (attempt {attempt}); the run was re-run to confirm",
+            run.name.as_deref().unwrap_or("bench")
+        );
+        r.record(head, "bench", "rerun", &why, (None, None, None))
+            .await?;
+        return Ok(true);
+    }
     let evidence = Evidence::Bench {
         table: table.to_owned(),
     };
     r.revert(head, head, "bench", &evidence, None).await?;
     Ok(true)
+}
+
+/// A default-branch benchmark run that upkeep re-ran to confirm a regression came back without
+/// one: recorded as a spike, nothing reverted.
+pub async fn bench_spike(
+    store: &Store,
+    repository_id: i64,
+    run: &crate::webhook::events::WorkflowRun,
+) -> Result<(), JobError> {
+    if run.run_attempt.unwrap_or(1) < 2 {
+        return Ok(());
+    }
+    let earlier = store
+        .revert_decisions_for(repository_id, &run.head_sha)
+        .await
+        .map_err(retry)?;
+    let reran = earlier
+        .iter()
+        .any(|d| d.cause == "bench" && d.decision == "rerun");
+    let settled = earlier
+        .iter()
+        .any(|d| d.cause == "bench" && d.decision != "rerun");
+    if reran && !settled {
+        store
+            .record_revert_decision(
+                repository_id,
+                &crate::store::reverts::Decision {
+                    sha: run.head_sha.clone(),
+                    cause: "bench".into(),
+                    decision: "flake".into(),
+                    reason: "the benchmarks did not regress when the run was re-run".into(),
+                    pr_number: None,
+                    revert_pr: None,
+                    issue_number: None,
+                    created_at: now_ms(),
+                },
+            )
+            .await
+            .map_err(retry)?;
+    }
+    Ok(())
 }
 
 /// `@upkeep revert` on pull request `number` by writer `by` (the caller checked the

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use crate::routes::{Ctx, Reply};
 use crate::world::{Repository, World};
 
-pub(crate) const OPS: [&str; 6] = [
+pub(crate) const OPS: [&str; 7] = [
     "actions/list-workflow-runs-for-repo",
+    "actions/re-run-workflow",
     "actions/get-workflow-run",
     "actions/list-workflow-run-artifacts",
     "actions/download-artifact",
@@ -54,7 +55,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
             )),
             None => Reply::message(404, "Not Found"),
         },
-        "actions/re-run-workflow-failed-jobs" => {
+        "actions/re-run-workflow-failed-jobs" | "actions/re-run-workflow" => {
             match repo.workflow_runs.iter_mut().find(|r| r["id"] == run_id) {
                 Some(run) => {
                     run["status"] = json!("queued");

@@ -411,6 +411,16 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
     assert_eq!(
         t.go(
             "POST",
+            &format!("/repos/o/r/actions/runs/{wf}/rerun"),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        t.go(
+            "POST",
             "/repos/o/r/actions/workflows/ci.yml/dispatches",
             Some(json!({"ref": "main"}))
         )
