@@ -269,3 +269,66 @@ fn no_single_run_rule_can_reach_the_targets_on_this_machines_noise() {
         "the corpus became quiet enough for issue 7's targets: tighten the guards above"
     );
 }
+
+/// What the default branch's revert flow sees: a regression is acted on only when a re-run of
+/// the same commit regresses too. Each head run's re-run is the next run in the corpus (runs
+/// were made one after the other, so drift is shared as it would be in a re-run), judged with a
+/// history holding neither.
+#[test]
+fn a_confirming_rerun_removes_the_one_run_spikes() {
+    let corpus = corpus();
+    let rules = Rules::default();
+    let mut t = Tally::default();
+    for runs in corpus.values() {
+        let n = runs.len();
+        for head in 0..n {
+            let again = (head + 1) % n;
+            let h: BTreeMap<String, Vec<f64>> = {
+                let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+                for (r, run) in runs.iter().enumerate() {
+                    if r != head && r != again {
+                        for m in run {
+                            out.entry(m.id.clone()).or_default().push(m.typical());
+                        }
+                    }
+                }
+                out
+            };
+            for base in (0..n).filter(|b| *b != head && *b != again) {
+                let verdicts = |run: &[Measured]| -> BTreeMap<String, Verdict> {
+                    compare(&runs[base], run, &h, &rules)
+                        .into_iter()
+                        .map(|c| (c.full_id, c.verdict))
+                        .collect()
+                };
+                let (first, second) = (verdicts(&runs[head]), verdicts(&runs[again]));
+                let (slow1, slow2) = (
+                    verdicts(&slowed(&runs[head], 1.10)),
+                    verdicts(&slowed(&runs[again], 1.10)),
+                );
+                for (id, v) in &first {
+                    t.pairs += 1;
+                    let alarm = |v: &Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
+                    t.false_alarms += usize::from(alarm(v) && second.get(id).is_some_and(alarm));
+                    t.caught += usize::from(
+                        slow1.get(id) == Some(&Verdict::Regressed)
+                            && slow2.get(id) == Some(&Verdict::Regressed),
+                    );
+                }
+            }
+        }
+    }
+    let pct = |n: usize| 100.0 * n as f64 / t.pairs.max(1) as f64;
+    println!(
+        "\n| upkeep's rule, confirmed by a re-run | {} | {:.2} % | {:.1} % |",
+        t.pairs,
+        pct(t.false_alarms),
+        pct(t.caught)
+    );
+    assert!(
+        pct(t.false_alarms) <= 1.0,
+        "{} of {}",
+        t.false_alarms,
+        t.pairs
+    );
+}
