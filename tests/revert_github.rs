@@ -735,7 +735,7 @@ async fn at_upkeep_revert_by_a_writer_reverts_a_merged_pr_on_request() {
         .comments_on(pr)
         .last()
         .unwrap()
-        .contains("it was reverted already"));
+        .contains(&format!("#{} already reverts this.", prs[0]["number"])));
     world.github.assert_conformant();
 }
 
@@ -837,5 +837,44 @@ async fn ci_outside_actions_with_several_suspects_asks_a_person() {
         body.contains(&format!("- {a}")) && body.contains(&format!("- {b}")),
         "{body}"
     );
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_commit_a_person_already_reverted_gets_no_empty_revert() {
+    let Some(world) = World::new("reruns = 0").await else {
+        return;
+    };
+    let (_, culprit) = world.merge("ann", "A", &[("src/app.rs", "broken\n")]);
+    // A person reverts it by hand before CI reports.
+    world.merge("bob", "Undo A", &[("src/app.rs", LIB)]);
+    world.ci(&culprit, "failure").await;
+    assert!(world.revert_prs().is_empty());
+    assert!(
+        world.revert_issues().is_empty(),
+        "nothing for a person to do"
+    );
+    assert_eq!(world.decisions().await.last().unwrap(), "refused");
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn two_workflows_red_on_one_commit_make_one_revert() {
+    let Some(world) = World::new("reruns = 0").await else {
+        return;
+    };
+    let first = world.head();
+    world
+        .github
+        .with_world(|w| w.add_workflow_run(REPO, "lint", "main", &first, "push", "success"));
+    let (pr, sha) = world.merge("ann", "A", &[("src/app.rs", "broken\n")]);
+    world.ci(&sha, "failure").await;
+    let lint = world
+        .github
+        .with_world(|w| w.add_workflow_run(REPO, "lint", "main", &sha, "push", "failure"));
+    world.deliver_run(lint).await;
+    assert_eq!(world.revert_prs().len(), 1);
+    assert_eq!(world.comments_on(pr).len(), 1, "the author is told once");
+    assert!(world.revert_issues().is_empty());
     world.github.assert_conformant();
 }

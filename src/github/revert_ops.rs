@@ -30,6 +30,8 @@ pub struct MergedPull {
     pub labels: Vec<String>,
     pub merge_commit_sha: Option<String>,
     pub merged: bool,
+    /// The branch it was merged into.
+    pub base_ref: String,
 }
 
 /// A workflow run, as a listing shows it.
@@ -117,9 +119,11 @@ impl Repo<'_> {
         Ok(pull_of(&v))
     }
 
-    /// Completed runs on `branch` triggered by `event`, newest first (the first 100).
+    /// Completed runs of workflow `workflow_id` on `branch` triggered by `event`, newest first
+    /// (the first 100).
     pub async fn completed_runs(
         &self,
+        workflow_id: i64,
         branch: &str,
         event: &str,
     ) -> Result<Vec<RunInfo>, GitHubError> {
@@ -127,7 +131,7 @@ impl Repo<'_> {
         let v: Value = self
             .client
             .get(&self.path(&format!(
-                "/actions/runs?branch={}&event={}&status=completed&per_page=100",
+                "/actions/workflows/{workflow_id}/runs?branch={}&event={}&status=completed&per_page=100",
                 enc(branch),
                 enc(event)
             )))
@@ -159,7 +163,8 @@ impl Repo<'_> {
             .client
             .send(Method::POST, &path, Some(&json!({})))
             .await?;
-        if r.status.is_success() {
+        // 403: the run is running again already (a retried job asked twice).
+        if r.status.is_success() || r.status.as_u16() == 403 {
             Ok(())
         } else {
             Err(status_error(&r, "POST", path))
@@ -172,7 +177,8 @@ impl Repo<'_> {
             .client
             .send(Method::POST, &path, Some(&json!({})))
             .await?;
-        if r.status.is_success() {
+        // 403: the run is running again already (a retried job asked twice).
+        if r.status.is_success() || r.status.as_u16() == 403 {
             Ok(())
         } else {
             Err(status_error(&r, "POST", path))
@@ -262,16 +268,25 @@ impl Repo<'_> {
             .collect())
     }
 
-    /// Who last applied `label` to issue `number` (its events, the first 100).
+    /// Who last applied `label` to issue `number`.
     pub async fn label_applied_by(
         &self,
         number: u64,
         label: &str,
     ) -> Result<Option<String>, GitHubError> {
-        let events: Vec<Value> = self
-            .client
-            .get(&self.path(&format!("/issues/{number}/events?per_page=100")))
-            .await?;
+        // Oldest first: every page up to 1,000 events, so the latest label is seen.
+        let mut events: Vec<Value> = Vec::new();
+        for page in 1..=10 {
+            let batch: Vec<Value> = self
+                .client
+                .get(&self.path(&format!("/issues/{number}/events?per_page=100&page={page}")))
+                .await?;
+            let full = batch.len() == 100;
+            events.extend(batch);
+            if !full {
+                break;
+            }
+        }
         Ok(events
             .iter()
             .rev()
@@ -288,6 +303,7 @@ fn pull_of(v: &Value) -> Option<MergedPull> {
         labels: labels(v),
         merge_commit_sha: v["merge_commit_sha"].as_str().map(str::to_owned),
         merged: v["merged_at"].is_string() || v["merged"].as_bool().unwrap_or(false),
+        base_ref: v["base"]["ref"].as_str().unwrap_or_default().to_owned(),
     })
 }
 
@@ -299,7 +315,8 @@ impl Repo<'_> {
             .client
             .send(Method::POST, &path, Some(&json!({})))
             .await?;
-        if r.status.is_success() {
+        // 403: the run is running again already (a retried job asked twice).
+        if r.status.is_success() || r.status.as_u16() == 403 {
             Ok(())
         } else {
             Err(status_error(&r, "POST", path))

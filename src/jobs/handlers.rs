@@ -131,18 +131,16 @@ impl AppHandler {
                 let reverted =
                     super::revert_watch::on_workflow_run(&self.store, &client, e, &self.deps.slug)
                         .await?;
-                if let Some(outcome) = reverted {
-                    return Ok(Some(outcome));
-                }
-                return super::bench_ingest::on_workflow_run(
+                // Any run may carry benchmark results, whatever auto-revert made of it.
+                let bench = super::bench_ingest::on_workflow_run(
                     &self.store,
                     &client,
                     e,
                     &self.deps.slug,
                     self.deps.public_url.as_deref(),
                 )
-                .await
-                .map(Some);
+                .await?;
+                return Ok(Some(reverted.unwrap_or(bench)));
             }
             if let (Event::CheckSuite(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);

@@ -8,7 +8,7 @@
 //! culprit's author, and the decision recorded. A person is told by an issue whenever upkeep
 //! will not act itself.
 
-use tracing::info;
+use tracing::{info, warn};
 
 use super::worker::JobError;
 use crate::config::{RevertConfig, RevertMode};
@@ -25,12 +25,35 @@ use crate::time::now_ms;
 pub enum Acted {
     /// The revert PR.
     Opened(u64),
+    /// upkeep's revert PR for it was open already.
+    AlreadyOpen(u64),
     /// The safeguards said no (an issue when a person should know).
     Refused(Refusal),
     /// The revert conflicts: the issue filed.
     Conflict(u64),
     /// Dry run: the issue saying what would have happened.
     DryRun(u64),
+}
+
+/// What building a revert gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Built {
+    Commit(String),
+    /// The tip no longer has the culprit's changes.
+    Empty,
+    Conflict,
+}
+
+/// The lock reverts on one repository take in this process.
+fn repo_lock(repository_id: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    locks.entry(repository_id).or_default().clone()
 }
 
 /// One repository's reverts.
@@ -112,7 +135,7 @@ impl Reverter<'_> {
     }
 
     /// The open issue labelled `upkeep:disable-revert` by a writer, if any.
-    async fn kill_switch(&self) -> Result<Option<u64>, JobError> {
+    pub(super) async fn kill_switch(&self) -> Result<Option<u64>, JobError> {
         for number in self.repo.open_issues_labelled(revert::KILL_SWITCH).await? {
             let Some(who) = self
                 .repo
@@ -158,7 +181,30 @@ impl Reverter<'_> {
         evidence: &Evidence,
         requested_by: Option<&str>,
     ) -> Result<Acted, JobError> {
+        // One revert at a time per repository in this process: two workflows red on the same
+        // commit must not both build and open it.
+        let lock = repo_lock(self.repository_id);
+        let _held = lock.lock().await;
         let (suspect, parents) = self.suspect(sha).await?;
+        let branch = report::branch(sha);
+        if let Some((pr, _)) = self.repo.open_pull_for(&branch).await? {
+            if pr.user == format!("{}[bot]", self.slug) {
+                // Opened before (a retried job, or another workflow on the same commit).
+                let known = self
+                    .store
+                    .revert_decisions_for(self.repository_id, sha)
+                    .await
+                    .map_err(retry)?
+                    .iter()
+                    .any(|d| d.decision == "reverted");
+                if !known {
+                    let links = (suspect.pr.as_ref().map(|p| p.number), Some(pr.number), None);
+                    self.record(sha, cause, "reverted", "confirmed culprit", links)
+                        .await?;
+                }
+                return Ok(Acted::AlreadyOpen(pr.number));
+            }
+        }
         let pr_number = suspect.pr.as_ref().map(|p| p.number);
         let now = now_ms();
         let earlier = self
@@ -221,7 +267,20 @@ impl Reverter<'_> {
             return Ok(Acted::DryRun(issue));
         }
         let parent = parents.first().cloned().unwrap_or_default();
-        let Some(revert_commit) = self.build(&suspect, &parent).await? else {
+        let built = self.build(&suspect, &parent).await?;
+        if built == Built::Empty {
+            let why = Refusal::AlreadyReverted;
+            self.record(
+                sha,
+                cause,
+                "refused",
+                &format!("{why} (the default branch no longer has its changes)"),
+                (pr_number, None, None),
+            )
+            .await?;
+            return Ok(Acted::Refused(why));
+        }
+        let Built::Commit(revert_commit) = built else {
             let issue = self
                 .hand_over(red, &Handover::Conflict(suspect.clone()), evidence)
                 .await?;
@@ -235,35 +294,22 @@ impl Reverter<'_> {
             .await?;
             return Ok(Acted::Conflict(issue));
         };
-        let branch = report::branch(sha);
         self.repo.set_branch(&branch, &revert_commit, false).await?;
         let merges_itself = self.config.mode == RevertMode::Merge;
-        let number = match self.repo.open_pull_for(&branch).await? {
-            Some((pr, _)) => pr.number,
-            None => {
-                self.repo
-                    .create_pull(
-                        &report::title(&suspect),
-                        &branch,
-                        &self.default_branch,
-                        &report::pr_body(&suspect, evidence, merges_itself, self.slug),
-                    )
-                    .await?
-            }
-        };
-        self.repo
-            .add_labels(number, &[revert::LABEL.to_owned()])
+        let number = self
+            .repo
+            .create_pull(
+                &report::title(&suspect),
+                &branch,
+                &self.default_branch,
+                &report::pr_body(&suspect, evidence, merges_itself, self.slug),
+            )
             .await?;
-        // Asked for on the PR itself: the reply there says it.
-        if let (Some(pr), None) = (pr_number, requested_by) {
-            self.repo
-                .comment(pr, &report::author_comment(&suspect, number, evidence))
-                .await?;
-        }
         let reason = match requested_by {
             Some(who) => format!("@{who} asked"),
             None => "confirmed culprit".to_owned(),
         };
+        // Recorded as soon as the PR exists: what follows is courtesy, and a retry finds the PR.
         self.record(
             sha,
             cause,
@@ -272,16 +318,30 @@ impl Reverter<'_> {
             (pr_number, Some(number), None),
         )
         .await?;
+        if let Err(e) = self
+            .repo
+            .add_labels(number, &[revert::LABEL.to_owned()])
+            .await
+        {
+            warn!(repo = self.repo.full_name(), pr = number, error = %e, "revert PR not labelled");
+        }
+        // Asked for on the PR itself: the reply there says it.
+        if let (Some(pr), None) = (pr_number, requested_by) {
+            let text = report::author_comment(&suspect, number, evidence);
+            if let Err(e) = self.repo.comment(pr, &text).await {
+                warn!(repo = self.repo.full_name(), pr, error = %e, "culprit's author not told");
+            }
+        }
         Ok(Acted::Opened(number))
     }
 
-    /// The revert commit on top of the default branch's tip; `None` on a conflict.
-    async fn build(&self, suspect: &Suspect, parent: &str) -> Result<Option<String>, JobError> {
+    /// The revert commit on top of the default branch's tip.
+    async fn build(&self, suspect: &Suspect, parent: &str) -> Result<Built, JobError> {
         let message = report::commit_message(suspect);
         let parent_tree = self.repo.commit(parent).await?.tree;
         let tip = self.repo.branch_head(&self.default_branch).await?;
         if tip == suspect.sha {
-            return Ok(Some(
+            return Ok(Built::Commit(
                 self.repo
                     .create_commit(&parent_tree, &[&tip], &message)
                     .await?,
@@ -301,10 +361,15 @@ impl Reverter<'_> {
         let merged = self.repo.merge_into(&scratch, &inverse, &message).await;
         self.repo.delete_branch(&scratch).await?;
         match merged? {
-            MergeOutcome::Merged { tree, .. } => Ok(Some(
+            // Nothing left to undo: a person (or an earlier commit) reverted it already.
+            MergeOutcome::Merged { tree, .. } if tree == self.repo.commit(&tip).await?.tree => {
+                Ok(Built::Empty)
+            }
+            MergeOutcome::Merged { tree, .. } => Ok(Built::Commit(
                 self.repo.create_commit(&tree, &[&tip], &message).await?,
             )),
-            MergeOutcome::Nothing | MergeOutcome::Conflict => Ok(None),
+            MergeOutcome::Nothing => Ok(Built::Empty),
+            MergeOutcome::Conflict => Ok(Built::Conflict),
         }
     }
 }

@@ -43,21 +43,42 @@ pub async fn on_check_suite(
         || app.slug.as_deref() == Some("github-actions")
         || app.slug.as_deref() == Some(slug);
     let result = outcome(suite.conclusion.as_deref());
-    if e.action != "completed"
-        || ours_or_actions
-        || suite.head_branch.as_deref() != Some(default_branch)
-        || result.is_none()
-    {
+    let branch = suite.head_branch.as_deref().unwrap_or_default();
+    if e.action != "completed" || ours_or_actions || result.is_none() {
+        return Ok(None);
+    }
+    if branch.starts_with(revert::BRANCH_PREFIX) {
+        // A revert PR's own CI, outside Actions: merged when green in merge mode.
+        let repo = Repo::new(client, &e.repository.full_name);
+        let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+        if config.revert.mode != RevertMode::Merge {
+            return Ok(None);
+        }
+        let watch = Watch {
+            r: Reverter {
+                store,
+                repo,
+                repository_id: e.repository.id,
+                default_branch,
+                slug,
+                config: config.revert,
+            },
+        };
+        return watch.revert_ci(branch, &suite.head_sha).await.map(Some);
+    }
+    if branch != default_branch {
         return Ok(None);
     }
     let sha = suite.head_sha.as_str();
+    let cause = format!("app:{}", app.id);
+    let cause = cause.as_str();
     let earlier = store
         .revert_decisions_for(e.repository.id, sha)
         .await
         .map_err(retry)?;
     let reruns = earlier
         .iter()
-        .filter(|d| d.cause == "ci" && d.decision == "rerun")
+        .filter(|d| d.cause == cause && d.decision == "rerun")
         .count() as i64;
     let name = app
         .name
@@ -89,7 +110,7 @@ pub async fn on_check_suite(
         let why = format!("`{name}` passed when its check suite was re-run");
         watch
             .r
-            .record(sha, "ci", "flake", &why, (None, None, None))
+            .record(sha, cause, "flake", &why, (None, None, None))
             .await?;
         return Ok(Some("a flake: passed on re-run"));
     }
@@ -102,13 +123,13 @@ pub async fn on_check_suite(
         );
         watch
             .r
-            .record(sha, "ci", "rerun", &why, (None, None, None))
+            .record(sha, cause, "rerun", &why, (None, None, None))
             .await?;
         return Ok(Some("re-requested to rule out a flake"));
     }
     if earlier
         .iter()
-        .any(|d| d.cause == "ci" && d.decision != "rerun")
+        .any(|d| d.cause == cause && d.decision != "rerun")
     {
         return Ok(Some("red commit already handled"));
     }
@@ -144,7 +165,7 @@ pub async fn on_check_suite(
             );
             watch
                 .r
-                .record(sha, "ci", "red-before", &why, (None, None, None))
+                .record(sha, cause, "red-before", &why, (None, None, None))
                 .await?;
             "red before the suspect: not reverted"
         }
@@ -152,7 +173,7 @@ pub async fn on_check_suite(
             let why = format!("no green `{name}` suite in the last {HISTORY} commits");
             watch
                 .r
-                .record(sha, "ci", "no-green", &why, (None, None, None))
+                .record(sha, cause, "no-green", &why, (None, None, None))
                 .await?;
             "no green commit to compare with"
         }
@@ -163,6 +184,7 @@ pub async fn on_check_suite(
                 url,
                 green,
                 workflow_id: None,
+                cause: cause.to_owned(),
             };
             if candidates.len() == 1 {
                 watch.culprit(&f, sha).await?

@@ -69,7 +69,7 @@ pub async fn on_workflow_run(
             .await
             .map_err(retry)?
             .iter()
-            .any(|d| d.cause == "ci" && d.decision == "rerun");
+            .any(|d| d.cause == format!("workflow:{}", run.workflow_id) && d.decision == "rerun");
         if !reran {
             return Ok(None);
         }
@@ -127,6 +127,8 @@ pub(super) struct Failure {
     pub green: String,
     /// The Actions workflow, when it is one (re-runs, dispatch, "fixed since").
     pub workflow_id: Option<i64>,
+    /// Where the failure came from, as decisions record it: `workflow:<id>` or `app:<id>`.
+    pub cause: String,
 }
 
 fn failure(b: &Bisection) -> Failure {
@@ -136,12 +138,15 @@ fn failure(b: &Bisection) -> Failure {
         url: b.run_url.clone(),
         green: b.green_sha.clone(),
         workflow_id: Some(b.workflow_id),
+        cause: format!("workflow:{}", b.workflow_id),
     }
 }
 
 impl Watch<'_> {
     async fn on_default(&self, run: &RunInfo, attempt: i64) -> Result<&'static str, JobError> {
         let sha = run.head_sha.as_str();
+        let cause = format!("workflow:{}", run.workflow_id);
+        let cause = cause.as_str();
         let earlier = self
             .r
             .store
@@ -152,15 +157,22 @@ impl Watch<'_> {
             if attempt > 1
                 && earlier
                     .iter()
-                    .any(|d| d.cause == "ci" && d.decision == "rerun")
+                    .any(|d| d.cause == cause && d.decision == "rerun")
             {
                 let why = format!("`{}` passed when its failed jobs were re-run", run.name);
                 self.r
-                    .record(sha, "ci", "flake", &why, (None, None, None))
+                    .record(sha, cause, "flake", &why, (None, None, None))
                     .await?;
                 return Ok("a flake: passed on re-run");
             }
             return Ok("green");
+        }
+        let reruns = earlier
+            .iter()
+            .filter(|d| d.cause == cause && d.decision == "rerun")
+            .count() as i64;
+        if attempt <= self.r.config.reruns && reruns >= attempt {
+            return Ok("re-run already asked for");
         }
         if attempt <= self.r.config.reruns {
             self.r.repo.rerun_failed_jobs(run.id).await?;
@@ -169,13 +181,13 @@ impl Watch<'_> {
                 run.name
             );
             self.r
-                .record(sha, "ci", "rerun", &why, (None, None, None))
+                .record(sha, cause, "rerun", &why, (None, None, None))
                 .await?;
             return Ok("re-run to rule out a flake");
         }
         if earlier
             .iter()
-            .any(|d| d.cause == "ci" && d.decision != "rerun")
+            .any(|d| d.cause == cause && d.decision != "rerun")
         {
             return Ok("red commit already handled");
         }
@@ -188,14 +200,14 @@ impl Watch<'_> {
                     revert::short(&before)
                 );
                 self.r
-                    .record(sha, "ci", "red-before", &why, (None, None, None))
+                    .record(sha, cause, "red-before", &why, (None, None, None))
                     .await?;
                 Ok("red before the suspect: not reverted")
             }
             Suspects::NoGreen => {
                 let why = format!("no green `{}` run in the last {HISTORY} commits", run.name);
                 self.r
-                    .record(sha, "ci", "no-green", &why, (None, None, None))
+                    .record(sha, cause, "no-green", &why, (None, None, None))
                     .await?;
                 Ok("no green commit to compare with")
             }
@@ -219,7 +231,20 @@ impl Watch<'_> {
                         .await
                         .map_err(retry)?
                 {
-                    return Ok("bisection already running");
+                    // Started before: resume it if its step never got as far as a dispatch (a
+                    // retried job); otherwise it waits for CI.
+                    match self
+                        .r
+                        .store
+                        .open_bisection(self.r.repository_id, run.workflow_id, sha)
+                        .await
+                        .map_err(retry)?
+                    {
+                        Some(mut started) if started.testing.is_none() => {
+                            return self.step(&mut started).await;
+                        }
+                        _ => return Ok("bisection already running"),
+                    }
                 }
                 self.step(&mut b).await
             }
@@ -232,7 +257,7 @@ impl Watch<'_> {
         let runs = self
             .r
             .repo
-            .completed_runs(&self.r.default_branch, "push")
+            .completed_runs(run.workflow_id, &self.r.default_branch, "push")
             .await?;
         let mut results: BTreeMap<&str, Option<Outcome>> = BTreeMap::new();
         for r in runs.iter().filter(|r| r.workflow_id == run.workflow_id) {
@@ -294,7 +319,13 @@ impl Watch<'_> {
                     self.r.config.max_bisect_runs
                 );
                 self.r
-                    .record(&b.red_sha, "ci", "bisecting", &why, (None, None, None))
+                    .record(
+                        &b.red_sha,
+                        &format!("workflow:{}", b.workflow_id),
+                        "bisecting",
+                        &why,
+                        (None, None, None),
+                    )
                     .await?;
                 Ok("bisecting")
             }
@@ -330,7 +361,13 @@ impl Watch<'_> {
             .hand_over(&f.red, &Handover::Ambiguous(left), &evidence)
             .await?;
         self.r
-            .record(&f.red, "ci", "ambiguous", why, (None, None, Some(issue)))
+            .record(
+                &f.red,
+                &f.cause,
+                "ambiguous",
+                why,
+                (None, None, Some(issue)),
+            )
             .await?;
         Ok("culprit not found: a person decides")
     }
@@ -360,7 +397,7 @@ impl Watch<'_> {
             Some(id) => self
                 .r
                 .repo
-                .completed_runs(&self.r.default_branch, "push")
+                .completed_runs(id, &self.r.default_branch, "push")
                 .await?
                 .into_iter()
                 .find(|r| r.workflow_id == id),
@@ -375,14 +412,19 @@ impl Watch<'_> {
                 revert::short(&n.head_sha)
             );
             self.r
-                .record(sha, "ci", "fixed", &why, (None, None, None))
+                .record(sha, &f.cause, "fixed", &why, (None, None, None))
                 .await?;
             return Ok("fixed since: not reverted");
         }
         let evidence = self.evidence(f).await?;
         Ok(
-            match self.r.revert(sha, &f.red, "ci", &evidence, None).await? {
+            match self
+                .r
+                .revert(sha, &f.red, &f.cause, &evidence, None)
+                .await?
+            {
                 Acted::Opened(_) => "revert opened",
+                Acted::AlreadyOpen(_) => "revert already open",
                 Acted::Refused(_) => "revert refused by a safeguard",
                 Acted::Conflict(_) => "revert conflicts: a person decides",
                 Acted::DryRun(_) => "dry run: reported",
@@ -401,14 +443,20 @@ impl Watch<'_> {
             return Ok("no bisection waits for this run");
         };
         self.r.repo.delete_branch(branch).await?;
-        let result = outcome(run.conclusion.as_deref()).unwrap_or(Outcome::Red);
-        b.results.insert(run.head_sha.clone(), result);
+        // Cancelled, skipped or neutral says nothing: the next step tests the same commit again.
+        if let Some(result) = outcome(run.conclusion.as_deref()) {
+            b.results.insert(run.head_sha.clone(), result);
+        }
         b.testing = None;
         self.step(&mut b).await
     }
 
     /// CI finished on a revert PR's branch: merged when green, in merge mode, within quota.
-    async fn revert_ci(&self, branch: &str, sha: &str) -> Result<&'static str, JobError> {
+    pub(super) async fn revert_ci(
+        &self,
+        branch: &str,
+        sha: &str,
+    ) -> Result<&'static str, JobError> {
         let runs = self.r.repo.check_runs(sha).await?;
         if runs.is_empty() || runs.iter().any(|r| r.status != "completed") {
             return Ok("revert CI pending");
@@ -439,9 +487,6 @@ impl Watch<'_> {
         if !revert::guard::may_merge(&self.r.config, merged_today) {
             return Ok("revert green: left for a person to merge");
         }
-        if !self.r.repo.merge(pr.number, sha, &pr.title).await? {
-            return Ok("GitHub refused to merge the revert");
-        }
         let culprit = pr
             .body
             .split("<!-- upkeep:revert ")
@@ -449,13 +494,28 @@ impl Watch<'_> {
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_default()
             .to_owned();
+        let links = (None, Some(pr.number), None);
+        if let Some(issue) = self.r.kill_switch().await? {
+            let why = format!("issue #{issue} (labelled `upkeep:disable-revert`) is open");
+            self.r
+                .record(&culprit, "revert-ci", "merge-refused", &why, links)
+                .await?;
+            return Ok("revert green: the kill switch stops the merge");
+        }
+        if !self.r.repo.merge(pr.number, sha, &pr.title).await? {
+            let why = "GitHub refused the squash merge (branch protection, or squash not allowed)";
+            self.r
+                .record(&culprit, "revert-ci", "merge-refused", why, links)
+                .await?;
+            return Ok("GitHub refused to merge the revert");
+        }
         self.r
             .record(
                 &culprit,
-                "ci",
+                "revert-ci",
                 "merged",
                 "its own CI is green",
-                (None, Some(pr.number), None),
+                links,
             )
             .await?;
         Ok("revert merged")
@@ -565,8 +625,9 @@ pub async fn on_request(
     slug: &str,
 ) -> Result<(bool, String), JobError> {
     let repo = Repo::new(client, full_name);
-    let merge = match repo.pull_for_revert(number).await? {
-        Some(p) if p.merged => p.merge_commit_sha,
+    let pull = repo.pull_for_revert(number).await?;
+    let merge = match &pull {
+        Some(p) if p.merged => p.merge_commit_sha.clone(),
         _ => None,
     };
     let Some(sha) = merge else {
@@ -576,6 +637,12 @@ pub async fn on_request(
         ));
     };
     let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+    if pull.is_some_and(|p| p.base_ref != default_branch) {
+        return Ok((
+            false,
+            format!("`revert` reverts merges into `{default_branch}`; this one went elsewhere."),
+        ));
+    }
     let r = Reverter {
         store,
         repo,
@@ -587,6 +654,7 @@ pub async fn on_request(
     let evidence = Evidence::Request { by: by.to_owned() };
     Ok(match r.revert(&sha, &sha, "request", &evidence, Some(by)).await? {
         Acted::Opened(pr) => (true, format!("Opened #{pr} to revert this.")),
+        Acted::AlreadyOpen(pr) => (true, format!("#{pr} already reverts this.")),
         Acted::Refused(why) => (false, format!("I did not revert it: {why}.")),
         Acted::Conflict(issue) => (
             false,

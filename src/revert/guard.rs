@@ -64,9 +64,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// Whether a person should hear about it (an issue): not when people said so themselves.
+    /// Whether a person should hear about it (an issue): not when people said so themselves,
+    /// nor when the revert exists already.
     pub fn needs_a_person(&self) -> bool {
-        !matches!(self, Refusal::Off | Refusal::KillSwitch(_))
+        !matches!(
+            self,
+            Refusal::Off | Refusal::KillSwitch(_) | Refusal::AlreadyReverted
+        )
     }
 }
 

@@ -63,7 +63,7 @@ impl Store {
         Ok(())
     }
 
-    /// How many decisions of a kind were made on a repository since `since` (epoch ms).
+    /// How many commits got a decision of a kind on a repository since `since` (epoch ms).
     pub async fn revert_decisions_since(
         &self,
         repository_id: i64,
@@ -71,7 +71,7 @@ impl Store {
         since: i64,
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM reverts WHERE repository_id = $1 AND decision = $2 AND created_at >= $3",
+            "SELECT COUNT(DISTINCT sha) AS n FROM reverts WHERE repository_id = $1 AND decision = $2 AND created_at >= $3",
         )
         .bind(repository_id)
         .bind(decision)
@@ -203,11 +203,33 @@ impl Store {
         workflow_id: i64,
         sha: &str,
     ) -> Result<Option<Bisection>, StoreError> {
-        let row = sqlx::query(
+        self.bisection_where("testing = $3", repository_id, workflow_id, sha)
+            .await
+    }
+
+    /// The open bisection of red commit `red` with workflow `workflow_id`.
+    pub async fn open_bisection(
+        &self,
+        repository_id: i64,
+        workflow_id: i64,
+        red: &str,
+    ) -> Result<Option<Bisection>, StoreError> {
+        self.bisection_where("red_sha = $3", repository_id, workflow_id, red)
+            .await
+    }
+
+    async fn bisection_where(
+        &self,
+        condition: &str,
+        repository_id: i64,
+        workflow_id: i64,
+        sha: &str,
+    ) -> Result<Option<Bisection>, StoreError> {
+        let row = sqlx::query(&format!(
             "SELECT red_sha, workflow_id, workflow_name, run_url, green_sha, candidates, results, \
              testing, runs FROM bisections WHERE repository_id = $1 AND workflow_id = $2 \
-             AND testing = $3 AND done_at IS NULL",
-        )
+             AND {condition} AND done_at IS NULL"
+        ))
         .bind(repository_id)
         .bind(workflow_id)
         .bind(sha)

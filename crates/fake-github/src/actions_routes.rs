@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use crate::routes::{Ctx, Reply};
 use crate::world::{Repository, World};
 
-pub(crate) const OPS: [&str; 7] = [
+pub(crate) const OPS: [&str; 8] = [
     "actions/list-workflow-runs-for-repo",
+    "actions/list-workflow-runs",
     "actions/re-run-workflow",
     "actions/get-workflow-run",
     "actions/list-workflow-run-artifacts",
@@ -41,7 +42,12 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     let api = format!("https://api.github.com/repos/{name}");
     let run_id = ctx.segment(5).parse::<i64>().unwrap_or(0);
     Some(match op {
-        "actions/list-workflow-runs-for-repo" => list_runs(repo, ctx, &api),
+        "actions/list-workflow-runs-for-repo" => list_runs(repo, ctx, &api, None),
+        "actions/list-workflow-runs" => {
+            // By id or by file name (the fake's runs all belong to one workflow per name).
+            let wanted = ctx.segment(5).to_owned();
+            list_runs(repo, ctx, &api, Some(wanted))
+        }
         "actions/get-workflow-run" => match repo.workflow_runs.iter().find(|r| r["id"] == run_id) {
             Some(run) => Reply::json(200, run_json(ctx, &api, run)),
             None => Reply::message(404, "Not Found"),
@@ -190,8 +196,11 @@ fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {
         "conclusion",
         "run_attempt",
         "workflow_id",
+        "path",
     ] {
-        out[key] = run[key].clone();
+        if !run[key].is_null() {
+            out[key] = run[key].clone();
+        }
     }
     let id = &run["id"];
     out["url"] = json!(format!("{api}/actions/runs/{id}"));
@@ -217,11 +226,19 @@ fn run_json(ctx: &Ctx<'_>, api: &str, run: &Value) -> Value {
     out
 }
 
-fn list_runs(repo: &Repository, ctx: &Ctx<'_>, api: &str) -> Reply {
+fn list_runs(repo: &Repository, ctx: &Ctx<'_>, api: &str, workflow: Option<String>) -> Reply {
     let get = |k: &str| ctx.param(k);
     let runs: Vec<Value> = repo
         .workflow_runs
         .iter()
+        .filter(|r| {
+            workflow.as_deref().is_none_or(|w| {
+                r["workflow_id"].to_string() == w
+                    || r["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(&format!("/{w}")))
+            })
+        })
         .filter(|r| get("branch").is_none_or(|b| r["head_branch"] == b))
         .filter(|r| get("event").is_none_or(|e| r["event"] == e))
         .filter(|r| get("head_sha").is_none_or(|s| r["head_sha"] == s))

@@ -185,10 +185,13 @@ impl World {
         conclusion: &str,
     ) -> i64 {
         let id = self.next_id();
+        // One workflow per name, with its file: `ci` is `.github/workflows/ci.yml`.
+        let workflow_id = 161_000 + name.bytes().map(i64::from).sum::<i64>();
         if let Some(r) = self.repositories.get_mut(repo) {
             r.workflow_runs.push(serde_json::json!({
                 "id": id, "name": name, "head_branch": branch, "head_sha": head_sha, "event": event,
-                "status": "completed", "conclusion": conclusion, "run_attempt": 1, "workflow_id": 161335
+                "status": "completed", "conclusion": conclusion, "run_attempt": 1,
+                "workflow_id": workflow_id, "path": format!(".github/workflows/{name}.yml")
             }));
         }
         id

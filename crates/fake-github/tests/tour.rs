@@ -408,6 +408,15 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         .0,
         201
     );
+    let (status, listed) = t
+        .go(
+            "GET",
+            "/repos/o/r/actions/workflows/ci.yml/runs?branch=main&event=push&status=completed",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["workflow_runs"][0]["id"], wf);
     assert_eq!(
         t.go(
             "POST",
