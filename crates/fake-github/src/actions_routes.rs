@@ -233,7 +233,7 @@ fn list_runs(repo: &Repository, ctx: &Ctx<'_>, api: &str, workflow: Option<Strin
         .iter()
         .filter(|r| {
             workflow.as_deref().is_none_or(|w| {
-                r["workflow_id"].to_string() == w
+                w.parse::<i64>().is_ok_and(|id| r["workflow_id"] == id)
                     || r["path"]
                         .as_str()
                         .is_some_and(|p| p.ends_with(&format!("/{w}")))
