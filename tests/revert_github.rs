@@ -878,3 +878,27 @@ async fn two_workflows_red_on_one_commit_make_one_revert() {
     assert!(world.revert_issues().is_empty());
     world.github.assert_conformant();
 }
+
+#[tokio::test]
+async fn the_daily_merge_quota_holds() {
+    let Some(world) = World::new("reruns = 0\nmode = \"merge\"\nmax_merged_per_day = 0").await
+    else {
+        return;
+    };
+    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
+    world.ci(&sha, "failure").await;
+    let revert = world.revert_prs().remove(0);
+    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
+    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
+    let id = world.github.with_world(|w| {
+        w.add_check_run(REPO, &head, "test", "success");
+        w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
+    });
+    world.deliver_run(id).await;
+    let pr = world
+        .github
+        .pull_request(REPO, revert["number"].as_i64().unwrap())
+        .unwrap();
+    assert_eq!(pr["merged"], false, "no merge left today");
+    assert!(!world.decisions().await.contains(&"merged".to_owned()));
+}
