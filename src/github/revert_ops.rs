@@ -66,6 +66,22 @@ fn status_error(r: &super::client::Response, method: &str, path: String) -> GitH
     }
 }
 
+impl Repo<'_> {
+    /// POSTs an "again" request (re-run, re-request); 403 means it is running again already
+    /// (a retried job asked twice), which is what was wanted.
+    async fn post_again(&self, path: String) -> Result<(), GitHubError> {
+        let r = self
+            .client
+            .send(Method::POST, &path, Some(&json!({})))
+            .await?;
+        if r.status.is_success() || r.status.as_u16() == 403 {
+            Ok(())
+        } else {
+            Err(status_error(&r, "POST", path))
+        }
+    }
+}
+
 fn labels(v: &Value) -> Vec<String> {
     v["labels"]
         .as_array()
@@ -158,31 +174,13 @@ impl Repo<'_> {
 
     /// Runs every job of a workflow run again (a new attempt of the same run).
     pub async fn rerun_workflow(&self, run_id: i64) -> Result<(), GitHubError> {
-        let path = self.path(&format!("/actions/runs/{run_id}/rerun"));
-        let r = self
-            .client
-            .send(Method::POST, &path, Some(&json!({})))
-            .await?;
-        // 403: the run is running again already (a retried job asked twice).
-        if r.status.is_success() || r.status.as_u16() == 403 {
-            Ok(())
-        } else {
-            Err(status_error(&r, "POST", path))
-        }
+        self.post_again(self.path(&format!("/actions/runs/{run_id}/rerun")))
+            .await
     }
 
     pub async fn rerun_failed_jobs(&self, run_id: i64) -> Result<(), GitHubError> {
-        let path = self.path(&format!("/actions/runs/{run_id}/rerun-failed-jobs"));
-        let r = self
-            .client
-            .send(Method::POST, &path, Some(&json!({})))
-            .await?;
-        // 403: the run is running again already (a retried job asked twice).
-        if r.status.is_success() || r.status.as_u16() == 403 {
-            Ok(())
-        } else {
-            Err(status_error(&r, "POST", path))
-        }
+        self.post_again(self.path(&format!("/actions/runs/{run_id}/rerun-failed-jobs")))
+            .await
     }
 
     /// Runs workflow `workflow_id` on `branch`; `false` when GitHub refuses (the workflow has
@@ -310,17 +308,8 @@ fn pull_of(v: &Value) -> Option<MergedPull> {
 impl Repo<'_> {
     /// Asks GitHub to run a check suite again (the CI app that owns it gets `rerequested`).
     pub async fn rerequest_suite(&self, suite_id: i64) -> Result<(), GitHubError> {
-        let path = self.path(&format!("/check-suites/{suite_id}/rerequest"));
-        let r = self
-            .client
-            .send(Method::POST, &path, Some(&json!({})))
-            .await?;
-        // 403: the run is running again already (a retried job asked twice).
-        if r.status.is_success() || r.status.as_u16() == 403 {
-            Ok(())
-        } else {
-            Err(status_error(&r, "POST", path))
-        }
+        self.post_again(self.path(&format!("/check-suites/{suite_id}/rerequest")))
+            .await
     }
 
     /// The conclusion of app `app_id`'s newest completed check suite on commit `sha`.
