@@ -47,6 +47,18 @@ pub const RED: &[&str] = &[
     "stale",
 ];
 
+/// Whether CI on a commit is still going (or has not started: no check runs yet).
+pub fn pending(runs: &[RunResult]) -> bool {
+    runs.is_empty() || runs.iter().any(|r| r.status != "completed")
+}
+
+/// The check runs that failed.
+pub fn failing(runs: &[RunResult]) -> Vec<&RunResult> {
+    runs.iter()
+        .filter(|r| r.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
+        .collect()
+}
+
 /// Acts on a finished CI run for `branch` at `sha`.
 pub async fn on_ci_finished(
     client: &InstallationClient,
@@ -59,7 +71,7 @@ pub async fn on_ci_finished(
     }
     let repo = Repo::new(client, full_name);
     let runs = repo.check_runs(sha).await?;
-    if runs.is_empty() || runs.iter().any(|r| r.status != "completed") {
+    if pending(&runs) {
         return Ok(AfterCi::Pending);
     }
     let Some((pr, labels)) = repo.open_pull_for(branch).await? else {
@@ -71,10 +83,7 @@ pub async fn on_ci_finished(
     }
     let fields = body::marker_fields(&pr.body);
     let field = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
-    let failing: Vec<&RunResult> = runs
-        .iter()
-        .filter(|r| r.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
-        .collect();
+    let failing = failing(&runs);
     if failing.is_empty() {
         if field("automerge") == Some("yes") && repo.merge(pr.number, sha, &pr.title).await? {
             info!(repo = full_name, pr = pr.number, "green: merged");

@@ -95,7 +95,7 @@ pub struct DepsPass {
     /// Heads whose configuration problems were already reported (repository → head).
     reported: Arc<Mutex<BTreeMap<String, String>>>,
     /// One lock per repository: passes on the same repository run one after the other.
-    running: Arc<Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    running: super::repo_locks::RepoLocks,
 }
 
 impl DepsPass {
@@ -115,7 +115,7 @@ impl DepsPass {
             dashboard: true,
             public_url: None,
             reported: Arc::default(),
-            running: Arc::default(),
+            running: Default::default(),
         }
     }
 
@@ -159,11 +159,7 @@ impl DepsPass {
     ) -> Result<PassOutcome, PassError> {
         // One pass per repository at a time in this process (a daily pass and a command's
         // rebuild must not both open the same PR).
-        let lock = {
-            let mut locks = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(locks.entry(full_name.to_owned()).or_default())
-        };
-        let _guard = lock.lock().await;
+        let _guard = self.running.lock(full_name).await;
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
         let Some(mut g) = self.gather(&repo, full_name, &mut outcome).await? else {

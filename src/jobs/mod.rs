@@ -12,6 +12,7 @@ pub mod deps_pass;
 pub mod handlers;
 pub mod ignore_pr;
 pub mod queue;
+pub mod repo_locks;
 pub mod revert_act;
 pub mod revert_suites;
 pub mod revert_watch;

@@ -44,16 +44,10 @@ enum Built {
     Conflict,
 }
 
-/// The lock reverts on one repository take in this process.
-fn repo_lock(repository_id: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
-    > = std::sync::OnceLock::new();
-    let mut locks = LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    locks.entry(repository_id).or_default().clone()
+/// The locks reverts take in this process, one per repository.
+fn reverting() -> &'static super::repo_locks::RepoLocks {
+    static LOCKS: std::sync::OnceLock<super::repo_locks::RepoLocks> = std::sync::OnceLock::new();
+    LOCKS.get_or_init(Default::default)
 }
 
 /// One repository's reverts.
@@ -73,6 +67,28 @@ fn retry(e: crate::store::StoreError) -> JobError {
 /// The start of today (UTC) in epoch ms.
 fn day_start(now: i64) -> i64 {
     now - now.rem_euclid(86_400_000)
+}
+
+impl<'a> Reverter<'a> {
+    /// The reverter of `full_name`, with the `[revert]` of its default branch's configuration.
+    pub async fn load(
+        store: &'a Store,
+        client: &'a crate::github::InstallationClient,
+        full_name: &'a str,
+        repository_id: i64,
+        slug: &'a str,
+    ) -> Result<Reverter<'a>, JobError> {
+        let repo = Repo::new(client, full_name);
+        let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+        Ok(Reverter {
+            store,
+            repo,
+            repository_id,
+            default_branch,
+            slug,
+            config: config.revert,
+        })
+    }
 }
 
 impl Reverter<'_> {
@@ -183,8 +199,7 @@ impl Reverter<'_> {
     ) -> Result<Acted, JobError> {
         // One revert at a time per repository in this process: two workflows red on the same
         // commit must not both build and open it.
-        let lock = repo_lock(self.repository_id);
-        let _held = lock.lock().await;
+        let _held = reverting().lock(self.repo.full_name()).await;
         let (suspect, parents) = self.suspect(sha).await?;
         let branch = report::branch(sha);
         if let Some((pr, _)) = self.repo.open_pull_for(&branch).await? {

@@ -10,7 +10,6 @@ use super::revert_act::Reverter;
 use super::revert_watch::{outcome, Failure, Watch};
 use super::worker::JobError;
 use crate::config::RevertMode;
-use crate::github::repo::Repo;
 use crate::github::InstallationClient;
 use crate::revert::{self, suspects, Outcome, Suspects};
 use crate::store::Store;
@@ -49,22 +48,21 @@ pub async fn on_check_suite(
     }
     if branch.starts_with(revert::BRANCH_PREFIX) {
         // A revert PR's own CI, outside Actions: merged when green in merge mode.
-        let repo = Repo::new(client, &e.repository.full_name);
-        let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
-        if config.revert.mode != RevertMode::Merge {
+        let r = Reverter::load(
+            store,
+            client,
+            &e.repository.full_name,
+            e.repository.id,
+            slug,
+        )
+        .await?;
+        if r.config.mode != RevertMode::Merge {
             return Ok(None);
         }
-        let watch = Watch {
-            r: Reverter {
-                store,
-                repo,
-                repository_id: e.repository.id,
-                default_branch,
-                slug,
-                config: config.revert,
-            },
-        };
-        return watch.revert_ci(branch, &suite.head_sha).await.map(Some);
+        return Watch { r }
+            .revert_ci(branch, &suite.head_sha)
+            .await
+            .map(Some);
     }
     if branch != default_branch {
         return Ok(None);
@@ -88,21 +86,18 @@ pub async fn on_check_suite(
     if result == Some(Outcome::Green) && reruns == 0 {
         return Ok(None);
     }
-    let repo = Repo::new(client, &e.repository.full_name);
-    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
-    if config.revert.mode == RevertMode::Off {
+    let r = Reverter::load(
+        store,
+        client,
+        &e.repository.full_name,
+        e.repository.id,
+        slug,
+    )
+    .await?;
+    if r.config.mode == RevertMode::Off {
         return Ok(Some("auto-revert is off"));
     }
-    let watch = Watch {
-        r: Reverter {
-            store,
-            repo,
-            repository_id: e.repository.id,
-            default_branch,
-            slug,
-            config: config.revert,
-        },
-    };
+    let watch = Watch { r };
     if !watch.r.config.watches(&name) {
         return Ok(Some("CI not watched by auto-revert"));
     }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::after_ci::RED;
+use super::after_ci::{failing, pending, RED};
 use super::revert_act::{Acted, Reverter};
 use super::worker::JobError;
 use crate::config::RevertMode;
@@ -74,21 +74,18 @@ pub async fn on_workflow_run(
             return Ok(None);
         }
     }
-    let repo = Repo::new(client, &e.repository.full_name);
-    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
-    if config.revert.mode == RevertMode::Off {
+    let r = Reverter::load(
+        store,
+        client,
+        &e.repository.full_name,
+        e.repository.id,
+        slug,
+    )
+    .await?;
+    if r.config.mode == RevertMode::Off {
         return Ok(Some("auto-revert is off"));
     }
-    let watch = Watch {
-        r: Reverter {
-            store,
-            repo,
-            repository_id: e.repository.id,
-            default_branch,
-            slug,
-            config: config.revert,
-        },
-    };
+    let watch = Watch { r };
     let name = run.name.clone().unwrap_or_default();
     if branch.starts_with(revert::BRANCH_PREFIX) {
         return watch.revert_ci(branch, &run.head_sha).await.map(Some);
@@ -373,14 +370,10 @@ impl Watch<'_> {
     }
 
     async fn evidence(&self, f: &Failure) -> Result<Evidence, JobError> {
-        let failed = self
-            .r
-            .repo
-            .check_runs(&f.red)
-            .await?
+        let runs = self.r.repo.check_runs(&f.red).await?;
+        let failed = failing(&runs)
             .into_iter()
-            .filter(|c| c.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
-            .map(|c| (c.name, c.html_url))
+            .map(|c| (c.name.clone(), c.html_url.clone()))
             .collect();
         Ok(Evidence::Checks {
             workflow: f.name.clone(),
@@ -458,13 +451,10 @@ impl Watch<'_> {
         sha: &str,
     ) -> Result<&'static str, JobError> {
         let runs = self.r.repo.check_runs(sha).await?;
-        if runs.is_empty() || runs.iter().any(|r| r.status != "completed") {
+        if pending(&runs) {
             return Ok("revert CI pending");
         }
-        if runs
-            .iter()
-            .any(|r| r.conclusion.as_deref().is_some_and(|c| RED.contains(&c)))
-        {
+        if !failing(&runs).is_empty() {
             return Ok("revert CI red: left to a person");
         }
         let Some((pr, _)) = self.r.repo.open_pull_for(branch).await? else {
@@ -538,22 +528,20 @@ pub async fn bench_regression(
     slug: &str,
 ) -> Result<bool, JobError> {
     let head = run.head_sha.as_str();
-    let repo = Repo::new(client, &repository.full_name);
-    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
-    if config.revert.mode == RevertMode::Off {
+    let r = Reverter::load(store, client, &repository.full_name, repository.id, slug).await?;
+    if r.config.mode == RevertMode::Off {
         return Ok(false);
     }
-    if repo.commit(head).await?.parents.first().map(String::as_str) != Some(base) {
+    if r.repo
+        .commit(head)
+        .await?
+        .parents
+        .first()
+        .map(String::as_str)
+        != Some(base)
+    {
         return Ok(false);
     }
-    let r = Reverter {
-        store,
-        repo,
-        repository_id: repository.id,
-        default_branch,
-        slug,
-        config: config.revert,
-    };
     let attempt = run.run_attempt.unwrap_or(1);
     if attempt <= r.config.reruns {
         r.repo.rerun_workflow(run.id).await?;
@@ -636,21 +624,16 @@ pub async fn on_request(
             "`revert` reverts a merged pull request; this one is not merged.".to_owned(),
         ));
     };
-    let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
-    if pull.is_some_and(|p| p.base_ref != default_branch) {
+    let r = Reverter::load(store, client, full_name, repository_id, slug).await?;
+    if pull.is_some_and(|p| p.base_ref != r.default_branch) {
         return Ok((
             false,
-            format!("`revert` reverts merges into `{default_branch}`; this one went elsewhere."),
+            format!(
+                "`revert` reverts merges into `{}`; this one went elsewhere.",
+                r.default_branch
+            ),
         ));
     }
-    let r = Reverter {
-        store,
-        repo,
-        repository_id,
-        default_branch,
-        slug,
-        config: config.revert,
-    };
     let evidence = Evidence::Request { by: by.to_owned() };
     Ok(match r.revert(&sha, &sha, "request", &evidence, Some(by)).await? {
         Acted::Opened(pr) => (true, format!("Opened #{pr} to revert this.")),

@@ -1,0 +1,22 @@
+//! One async lock per repository, so work on the same repository runs one piece at a time in a
+//! process (two passes must not both open the same PR, two red workflows must not both open the
+//! same revert). Cheap to clone; clones share the locks.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OwnedMutexGuard;
+
+#[derive(Debug, Clone, Default)]
+pub struct RepoLocks(Arc<Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl RepoLocks {
+    /// Waits for `repository`'s lock; held until the guard drops.
+    pub async fn lock(&self, repository: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(locks.entry(repository.to_owned()).or_default())
+        };
+        lock.lock_owned().await
+    }
+}
