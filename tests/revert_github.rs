@@ -556,16 +556,7 @@ async fn merge_mode_merges_the_revert_once_its_ci_is_green() {
     let Some(world) = World::new("reruns = 0\nmode = \"merge\"").await else {
         return;
     };
-    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
-    world.ci(&sha, "failure").await;
-    let revert = world.revert_prs().remove(0);
-    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
-    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
-    let id = world.github.with_world(|w| {
-        w.add_check_run(REPO, &head, "test", "success");
-        w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
-    });
-    world.deliver_run(id).await;
+    let revert = world.revert_whose_ci_goes_green().await;
     let merged = world
         .github
         .pull_request(REPO, revert["number"].as_i64().unwrap())
@@ -739,6 +730,24 @@ async fn at_upkeep_revert_by_a_writer_reverts_a_merged_pr_on_request() {
     world.github.assert_conformant();
 }
 
+impl World {
+    /// A culprit is reverted, then the revert PR's own CI goes green; the revert PR as it was
+    /// opened.
+    async fn revert_whose_ci_goes_green(&self) -> Value {
+        let (_, sha) = self.merge("ann", "One", &[("src/app.rs", "1\n")]);
+        self.ci(&sha, "failure").await;
+        let revert = self.revert_prs().remove(0);
+        let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
+        let head = revert["head"]["sha"].as_str().unwrap().to_owned();
+        let id = self.github.with_world(|w| {
+            w.add_check_run(REPO, &head, "test", "success");
+            w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
+        });
+        self.deliver_run(id).await;
+        revert
+    }
+}
+
 /// CI outside GitHub Actions, reporting check suites as the app `circleci`.
 const CIRCLE: (i64, &str) = (77, "circleci");
 
@@ -885,16 +894,7 @@ async fn the_daily_merge_quota_holds() {
     else {
         return;
     };
-    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
-    world.ci(&sha, "failure").await;
-    let revert = world.revert_prs().remove(0);
-    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
-    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
-    let id = world.github.with_world(|w| {
-        w.add_check_run(REPO, &head, "test", "success");
-        w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
-    });
-    world.deliver_run(id).await;
+    let revert = world.revert_whose_ci_goes_green().await;
     let pr = world
         .github
         .pull_request(REPO, revert["number"].as_i64().unwrap())
