@@ -225,7 +225,7 @@ async fn ingest(
     }
     let handed = on_default
         && regressed
-        && super::revert_watch::bench_regression(
+        && super::revert_bench::bench_regression(
             store,
             client,
             repository,
@@ -236,7 +236,7 @@ async fn ingest(
         )
         .await?;
     if on_default && !regressed {
-        super::revert_watch::bench_spike(store, repository.id, run).await?;
+        super::revert_bench::bench_spike(store, repository.id, run).await?;
     }
     if on_default && regressed && !handed {
         let marker = format!("<!-- upkeep:bench-regression {} -->", run.head_sha);

@@ -14,6 +14,7 @@ pub mod ignore_pr;
 pub mod queue;
 pub mod repo_locks;
 pub mod revert_act;
+pub mod revert_bench;
 pub mod revert_suites;
 pub mod revert_watch;
 pub mod scheduler;
