@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Builds the benchmark noise corpus (tests/fixtures/bench-noise): real criterion benchmarks run
-# RUNS times on this machine with no code change in between, each run's `new/` results kept
-# (benchmark.json, sample.json, estimates.json). Sources: upkeep's own benches and the `hex`
-# crate's (a third-party crate with criterion benchmarks, fetched from crates.io).
+# Builds a benchmark noise corpus: real criterion benchmarks run RUNS times on this machine with
+# no code change in between, each run's `new/` results kept (benchmark.json, sample.json,
+# estimates.json). Sources: upkeep's own benches and the `hex` crate's (a third-party crate with
+# criterion benchmarks, fetched from crates.io). Everything is compiled before the first run,
+# and the two sources take turns run by run, so slow drift on the machine reaches both alike.
+# Run it on an otherwise idle machine: anything else running is measured too.
 #
-#   scripts/bench-noise-corpus.sh                   # RUNS=6 by default
-#   RUN_FROM=7 RUNS=6 scripts/bench-noise-corpus.sh  # six more runs
+#   scripts/bench-noise-corpus.sh                         # 12 runs, criterion's default timings
+#   CORPUS_OUT=/tmp/c RUNS=3 CRITERION_ARGS="--warm-up-time 1 --measurement-time 2" \
+#     scripts/bench-noise-corpus.sh                       # shorter, elsewhere
+#   RUN_FROM=13 RUNS=6 scripts/bench-noise-corpus.sh      # six more runs
+#
+# tests/fixtures/bench-noise was made by the first version of this script (all upkeep runs,
+# then all hex runs, `--warm-up-time 1 --measurement-time 2`); tests/fixtures/bench-noise-quiet
+# by this one with its defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-out="${CORPUS_OUT:-$root/tests/fixtures/bench-noise}"
-runs=${RUNS:-6}
-from=${RUN_FROM:-1}   # to add runs to an existing corpus
-args=(--warm-up-time 1 --measurement-time 2 --noplot)
+out="${CORPUS_OUT:-$root/tests/fixtures/bench-noise-quiet}"
+runs=${RUNS:-12}
+from=${RUN_FROM:-1}
+read -r -a args <<< "${CRITERION_ARGS:-} --noplot"
 
 keep() { # keep SOURCE_NAME CRITERION_DIR RUN
   local name=$1 dir=$2 run=$3
@@ -23,18 +31,20 @@ keep() { # keep SOURCE_NAME CRITERION_DIR RUN
   done)
 }
 
-# upkeep's own benchmarks.
-for run in $(seq "$from" $((from + runs - 1))); do
-  cargo bench --bench plan --bench webhook --bench audit -- "${args[@]}" >/dev/null
-  keep upkeep "$root/target/criterion" "$run"
-done
-
-# A third-party crate: hex 0.4.3 (9 criterion benchmarks).
+ours=(--bench plan --bench webhook --bench audit)
 tp=$(mktemp -d)
+trap 'rm -rf "$tp"' EXIT
 curl -sfL https://static.crates.io/crates/hex/hex-0.4.3.crate | tar xz -C "$tp"
+hex="$tp/hex-0.4.3"
+cargo bench "${ours[@]}" --no-run
+(cd "$hex" && cargo bench --bench hex --no-run)
+
 for run in $(seq "$from" $((from + runs - 1))); do
-  (cd "$tp/hex-0.4.3" && cargo bench --bench hex -- "${args[@]}" >/dev/null)
-  keep hex "$tp/hex-0.4.3/target/criterion" "$run"
+  echo "run $run: upkeep $(date +%T)" >&2
+  cargo bench "${ours[@]}" -- "${args[@]}" >/dev/null
+  keep upkeep "$root/target/criterion" "$run"
+  echo "run $run: hex $(date +%T)" >&2
+  (cd "$hex" && cargo bench --bench hex -- "${args[@]}" >/dev/null)
+  keep hex "$hex/target/criterion" "$run"
 done
-rm -rf "$tp"
 echo "corpus: $(find "$out" -name sample.json | wc -l) sample sets in $out"
