@@ -1,11 +1,12 @@
-//! The noise corpus (tests/fixtures/bench-noise, made by scripts/bench-noise-corpus.sh): real
-//! criterion runs of upkeep's own benchmarks and the `hex` crate's, repeated on one machine with
-//! no code change. Every ordered pair of runs is an A/A comparison (no change happened), judged
-//! with the history a default branch would have (every run but the head's), and a 10 % slowdown injected into the head's samples should be called a regression.
-//! Issue 7 asks for at most 1 % false alarms and at least 95 % caught; the assertions guard
-//! what the rules reach today on this machine's noise (docs/PERFORMANCE.md has the figures).
-//! criterion's own rule and a fixed 200 % alert run on the same pairs; the table is printed
-//! (`cargo test --test bench_noise -- --nocapture`) for docs/PERFORMANCE.md.
+//! The noise corpora (tests/fixtures/bench-noise and bench-noise-quiet, made by
+//! scripts/bench-noise-corpus.sh): real criterion runs of upkeep's own benchmarks and the `hex`
+//! crate's, repeated on one machine with no code change. Every ordered pair of runs is an A/A
+//! comparison (no change happened), judged with the history a default branch would have (every
+//! run but the head's), and a 10 % slowdown injected into the head's samples should be called a
+//! regression. Issue 7 asks for at most 1 % false alarms and at least 95 % caught; the
+//! assertions guard what the rules reach today on this machine's noise (docs/PERFORMANCE.md has
+//! the figures). criterion's own rule and a fixed 200 % alert run on the same pairs; the tables
+//! are printed (`cargo test --test bench_noise -- --nocapture`) for docs/PERFORMANCE.md.
 
 mod common;
 
@@ -33,9 +34,14 @@ fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The corpora: `bench-noise` (the first: every upkeep run, then every hex run, criterion at
+/// `--warm-up-time 1 --measurement-time 2`) and `bench-noise-quiet` (criterion's default timings,
+/// the two sources taking turns, the machine otherwise idle).
+const CORPORA: [&str; 2] = ["bench-noise", "bench-noise-quiet"];
+
 /// Per source: the runs, each a list of benchmarks.
-fn corpus() -> BTreeMap<String, Vec<Vec<Measured>>> {
-    let root = common::repo_root().join("tests/fixtures/bench-noise");
+fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
+    let root = common::repo_root().join("tests/fixtures").join(name);
     let mut out = BTreeMap::new();
     for source in std::fs::read_dir(&root).unwrap() {
         let source = source.unwrap().path();
@@ -66,15 +72,16 @@ fn corpus() -> BTreeMap<String, Vec<Vec<Measured>>> {
     out
 }
 
-/// Typical times per benchmark of every run but `skip` (the default branch's history).
-fn history(runs: &[Vec<Measured>], skip: usize) -> BTreeMap<String, Vec<f64>> {
+/// Typical times (the `q` quantile) per benchmark of every run but `skip` (the default branch's
+/// history).
+fn history(runs: &[Vec<Measured>], skip: usize, q: f64) -> BTreeMap<String, Vec<f64>> {
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (r, run) in runs.iter().enumerate() {
         if r == skip {
             continue;
         }
         for m in run {
-            out.entry(m.id.clone()).or_default().push(m.typical());
+            out.entry(m.id.clone()).or_default().push(m.level(q));
         }
     }
     out
@@ -100,14 +107,24 @@ struct Tally {
     caught: usize,
 }
 
-#[test]
-fn verdicts_on_real_noise_raise_almost_no_false_alarms_and_catch_a_ten_percent_slowdown() {
-    let corpus = corpus();
+/// One corpus judged by upkeep's rule, criterion's and a 200 % alert.
+struct Judged {
+    per_source: Vec<(String, usize, usize, Tally)>,
+    ours: Tally,
+    crit: Tally,
+    alert: Tally,
+}
+
+fn pct(n: usize, d: usize) -> f64 {
+    100.0 * n as f64 / d.max(1) as f64
+}
+
+fn judge(name: &str, rules: &Rules) -> Judged {
+    let corpus = corpus(name);
     assert!(
         corpus.len() >= 2,
         "the corpus needs upkeep's and a third-party crate's runs"
     );
-    let rules = Rules::default();
     let (mut ours, mut crit, mut alert) = (Tally::default(), Tally::default(), Tally::default());
     let mut per_source = Vec::new();
     for (source, runs) in &corpus {
@@ -118,10 +135,10 @@ fn verdicts_on_real_noise_raise_almost_no_false_alarms_and_catch_a_ten_percent_s
                 if base == head {
                     continue;
                 }
-                let h = history(runs, head);
-                let same = compare(&runs[base], &runs[head], &h, &rules);
+                let h = history(runs, head, rules.quantile);
+                let same = compare(&runs[base], &runs[head], &h, rules);
                 let slow = slowed(&runs[head], 1.10);
-                let worse = compare(&runs[base], &slow, &h, &rules);
+                let worse = compare(&runs[base], &slow, &h, rules);
                 for (c, w) in same.iter().zip(&worse) {
                     for t in [&mut ours, &mut here] {
                         t.pairs += 1;
@@ -157,10 +174,30 @@ fn verdicts_on_real_noise_raise_almost_no_false_alarms_and_catch_a_ten_percent_s
         }
         per_source.push((source.clone(), runs.len(), runs[0].len(), here));
     }
-    let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
+    let judged = Judged {
+        per_source,
+        ours,
+        crit,
+        alert,
+    };
+    print_tables(
+        &format!("{name}, runs stand for their {} quantile", rules.quantile),
+        &judged,
+    );
+    judged
+}
+
+fn print_tables(name: &str, j: &Judged) {
+    let Judged {
+        per_source,
+        ours,
+        crit,
+        alert,
+    } = j;
+    println!("\n{name}:\n");
     println!("| source | runs | benchmarks | A/A pairs | false alarms | too noisy | 10 % slowdowns caught |");
     println!("|---|---|---|---|---|---|---|");
-    for (source, runs, benches, t) in &per_source {
+    for (source, runs, benches, t) in per_source {
         println!(
             "| {source} | {runs} | {benches} | {} | {:.2} % | {:.2} % | {:.1} % |",
             t.pairs,
@@ -169,52 +206,123 @@ fn verdicts_on_real_noise_raise_almost_no_false_alarms_and_catch_a_ten_percent_s
             pct(t.caught, t.pairs)
         );
     }
-    println!("\n| rule | A/A pairs | false alarms | 10 % slowdowns caught |\n|---|---|---|---|");
+    println!("\n| rule | A/A pairs | false alarms | too noisy | 10 % slowdowns caught |\n|---|---|---|---|---|");
     for (name, t) in [
         (
             "upkeep (Welch + Holm, 99 % interval, max(5 %, noise band))",
-            &ours,
+            ours,
         ),
-        ("criterion's rule (p < 0.05, interval beyond ±1 %)", &crit),
-        ("fixed 200 % alert", &alert),
+        ("criterion's rule (p < 0.05, interval beyond ±1 %)", crit),
+        ("fixed 200 % alert", alert),
     ] {
         println!(
-            "| {name} | {} | {:.2} % | {:.1} % |",
+            "| {name} | {} | {:.2} % | {:.1} % | {:.1} % |",
             t.pairs,
             pct(t.false_alarms, t.pairs),
+            pct(t.noisy, t.pairs),
             pct(t.caught, t.pairs)
         );
     }
-    // Guards what the rules achieve on this corpus today (1.5 % false alarms, 58 % caught, against
-    // criterion's 56 % false alarms). Issue 7's targets — at most 1 % and at least 95 % — are not
-    // met on this machine's run-to-run noise yet: see docs/PERFORMANCE.md.
-    assert!(
-        pct(ours.false_alarms, ours.pairs) <= 2.0,
-        "false alarms {} of {}",
-        ours.false_alarms,
-        ours.pairs
-    );
-    assert!(
-        pct(ours.caught, ours.pairs) >= 50.0,
-        "caught {} of {}",
-        ours.caught,
-        ours.pairs
-    );
-    assert!(
-        ours.false_alarms * 10 < crit.false_alarms,
-        "at least ten times fewer false alarms than criterion's rule"
-    );
+}
+
+/// Guards what the rules reach on each corpus today. Issue 7's targets — at most 1 % false
+/// alarms and at least 95 % of 10 % slowdowns caught — are met on neither for one run per
+/// commit (see the bound below and docs/PERFORMANCE.md); these keep the figures from sliding.
+#[test]
+fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slowdowns() {
+    // (corpus, most false alarms, fewest caught), in percent.
+    for (name, most_false, fewest_caught) in
+        [("bench-noise", 1.0, 60.0), ("bench-noise-quiet", 4.0, 55.0)]
+    {
+        let Judged {
+            ours, crit, alert, ..
+        } = judge(name, &Rules::default());
+        let (false_alarms, caught) = (
+            pct(ours.false_alarms, ours.pairs),
+            pct(ours.caught, ours.pairs),
+        );
+        assert!(
+            false_alarms <= most_false,
+            "{name}: false alarms {false_alarms:.2} %"
+        );
+        assert!(caught >= fewest_caught, "{name}: caught {caught:.1} %");
+        assert!(
+            ours.false_alarms * 10 < crit.false_alarms,
+            "{name}: at least ten times fewer false alarms than criterion's rule"
+        );
+        assert!(
+            caught > pct(alert.caught, alert.pairs),
+            "{name}: a 200 % alert catches nothing of 10 %"
+        );
+    }
+}
+
+/// Noise on a shared machine only adds time, so the fast end of a run (its 5th percentile) is a
+/// steadier measure than its median: fewer false alarms and more slowdowns caught, on both
+/// corpora — the second made after the choice, so it is a check, not a fit.
+#[test]
+fn the_fast_end_of_a_run_beats_its_median() {
+    for name in CORPORA {
+        let fast = judge(name, &Rules::default()).ours;
+        let median = judge(
+            name,
+            &Rules {
+                quantile: 0.5,
+                ..Rules::default()
+            },
+        )
+        .ours;
+        assert!(
+            fast.false_alarms < median.false_alarms,
+            "{name}: {} false alarms at the fast end, {} at the median",
+            fast.false_alarms,
+            median.false_alarms
+        );
+        assert!(
+            fast.caught > median.caught,
+            "{name}: {} caught at the fast end, {} at the median",
+            fast.caught,
+            median.caught
+        );
+    }
+}
+
+/// No rule that judges one run per commit reaches issue 7's targets on this machine's noise:
+/// the tripwire fails the day a corpus is quiet enough, so the guards above get tightened.
+#[test]
+fn no_single_run_rule_can_reach_the_targets_on_this_machines_noise() {
+    for name in CORPORA {
+        let bound = bound(name);
+        assert!(
+            bound < 95.0,
+            "{name} became quiet enough for issue 7's targets ({bound:.1} %): tighten the guards"
+        );
+    }
+}
+
+/// What auto-revert acts on — a regression that a re-run confirms — stays under 1 % false alarms
+/// on both corpora.
+#[test]
+fn a_confirming_rerun_removes_the_one_run_spikes() {
+    for name in CORPORA {
+        let t = confirmed(name);
+        assert!(
+            pct(t.false_alarms, t.pairs) <= 1.0,
+            "{name}: {} of {}",
+            t.false_alarms,
+            t.pairs
+        );
+    }
 }
 
 /// The most any rule that judges one run per commit could catch on this corpus without a false
 /// alarm: per benchmark, the head run's typical time against the median of the other runs, and
 /// the threshold — chosen knowing every run, which no real rule can — that raises no false alarm
 /// and catches the most 10 % slowdowns. Printed for docs/PERFORMANCE.md
-/// (`cargo test --test bench_noise -- --nocapture`); the assertion keeps upkeep's rule within
-/// that bound.
-#[test]
-fn no_single_run_rule_can_reach_the_targets_on_this_machines_noise() {
-    let corpus = corpus();
+/// (`cargo test --test bench_noise -- --nocapture`).
+fn bound(name: &str) -> f64 {
+    let corpus = corpus(name);
+    println!("\n{name}:\n");
     println!("| source | benchmark | run-to-run spread | best threshold | 10 % slowdowns caught at best |");
     println!("|---|---|---|---|---|");
     let (mut heads, mut caught) = (0usize, 0usize);
@@ -262,21 +370,17 @@ fn no_single_run_rule_can_reach_the_targets_on_this_machines_noise() {
             caught += here;
         }
     }
-    let bound = 100.0 * caught as f64 / heads as f64;
+    let bound = pct(caught, heads);
     println!("\nAt best, with no false alarm: {bound:.1} % of 10 % slowdowns caught ({caught} of {heads}).");
-    assert!(
-        bound < 95.0,
-        "the corpus became quiet enough for issue 7's targets: tighten the guards above"
-    );
+    bound
 }
 
 /// What the default branch's revert flow sees: a regression is acted on only when a re-run of
 /// the same commit regresses too. Each head run's re-run is the next run in the corpus (runs
 /// were made one after the other, so drift is shared as it would be in a re-run), judged with a
 /// history holding neither.
-#[test]
-fn a_confirming_rerun_removes_the_one_run_spikes() {
-    let corpus = corpus();
+fn confirmed(name: &str) -> Tally {
+    let corpus = corpus(name);
     let rules = Rules::default();
     let mut t = Tally::default();
     for runs in corpus.values() {
@@ -318,17 +422,11 @@ fn a_confirming_rerun_removes_the_one_run_spikes() {
             }
         }
     }
-    let pct = |n: usize| 100.0 * n as f64 / t.pairs.max(1) as f64;
     println!(
-        "\n| upkeep's rule, confirmed by a re-run | {} | {:.2} % | {:.1} % |",
+        "\n{name}: | upkeep's rule, confirmed by a re-run | {} | {:.2} % | {:.1} % |",
         t.pairs,
-        pct(t.false_alarms),
-        pct(t.caught)
+        pct(t.false_alarms, t.pairs),
+        pct(t.caught, t.pairs)
     );
-    assert!(
-        pct(t.false_alarms) <= 1.0,
-        "{} of {}",
-        t.false_alarms,
-        t.pairs
-    );
+    t
 }

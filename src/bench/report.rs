@@ -49,7 +49,7 @@ pub fn table(
     chart: Option<&(dyn Fn(&str) -> String + Sync)>,
 ) -> String {
     let mut s = format!(
-        "Compared with {base}. A change counts only when it is significant (Welch's t-test, Holm-corrected), its interval excludes zero, and it exceeds both 5 % and the benchmark's own noise band from the default branch's history.\n\n"
+        "Compared with {base}. A change counts only when it is significant (Welch's t-test, Holm-corrected), its interval excludes zero, and it exceeds both 5 % and the benchmark's own noise band from the default branch's history. Times are each run's 5th percentile per iteration (noise only adds time).\n\n"
     );
     let _ = writeln!(
         s,

@@ -25,6 +25,9 @@ pub struct Rules {
     pub max_noise: f64,
     /// History changes needed before a noise band is trusted.
     pub min_history: usize,
+    /// Which quantile of a run's per-iteration times stands for it (`Measured::level`); the
+    /// history handed to `compare` must be made of the same.
+    pub quantile: f64,
 }
 
 impl Default for Rules {
@@ -35,6 +38,7 @@ impl Default for Rules {
             confidence: 0.99,
             max_noise: 0.5,
             min_history: 4,
+            quantile: super::criterion::TYPICAL_QUANTILE,
         }
     }
 }
@@ -63,8 +67,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Comparison {
     pub full_id: String,
-    /// Typical time per iteration (median), nanoseconds: the baseline's (the centre of the
-    /// default branch's recent results) and the head's.
+    /// Typical time per iteration (`Measured::typical`), nanoseconds: the baseline's (the
+    /// centre of the default branch's recent results) and the head's.
     pub base_ns: f64,
     pub head_ns: f64,
     /// Relative change of the typical time (`0.1` = 10 % slower).
@@ -82,7 +86,7 @@ pub struct Comparison {
 }
 
 /// Compares `head` with `base` benchmark by benchmark (those in both), worst first. `history`
-/// holds, per benchmark, the typical time (median per iteration, ns) of each recent
+/// holds, per benchmark, the typical time (`Measured::typical`, ns) of each recent
 /// default-branch result, the base's included.
 pub fn compare(
     base: &[Measured],
@@ -116,13 +120,14 @@ pub fn compare(
             // there are enough of them, so one unlucky base run does not make an alarm; the
             // noise band is how far those results stray from their centre.
             let levels = history.get(&h.id).filter(|l| l.len() >= rules.min_history);
-            let base_ns = levels.map_or_else(|| b.typical(), |l| stats::quantile(l, 0.5));
+            let base_ns =
+                levels.map_or_else(|| b.level(rules.quantile), |l| stats::quantile(l, 0.5));
             let band = levels.and_then(|l| {
                 let devs: Vec<f64> = l.iter().map(|x| x / base_ns - 1.0).collect();
                 stats::noise_band(&devs, rules.min_history)
             });
             let threshold = rules.min_change.max(band.unwrap_or(0.0));
-            let head_ns = h.typical();
+            let head_ns = h.level(rules.quantile);
             let change = head_ns / base_ns - 1.0;
             let (p_value, interval, verdict) = match test {
                 Some((p, (r, lo, hi))) => {
