@@ -141,6 +141,17 @@ impl World {
     /// Answers every workflow dispatch upkeep asked for, as GitHub Actions would: CI runs on
     /// the dispatched branch's commit and is red when `red(commit)`. Returns how many ran.
     async fn answer_dispatches(&self, red: impl Fn(&str) -> bool) -> usize {
+        let conclusion = |sha: &str| if red(sha) { "failure" } else { "success" };
+        self.answer_dispatches_flaky(conclusion, conclusion).await
+    }
+
+    /// As `answer_dispatches`, each run ending with `first(commit)`, and when upkeep re-runs
+    /// its failed jobs, with `again(commit)`.
+    async fn answer_dispatches_flaky(
+        &self,
+        first: impl Fn(&str) -> &'static str,
+        again: impl Fn(&str) -> &'static str,
+    ) -> usize {
         let mut ran = 0;
         loop {
             let next = self.github.with_world(|w| {
@@ -156,11 +167,16 @@ impl World {
             };
             self.answered.set(self.answered.get() + 1);
             ran += 1;
-            let conclusion = if red(&sha) { "failure" } else { "success" };
             let id = self.github.with_world(|w| {
-                w.add_workflow_run(REPO, "ci", &branch, &sha, "workflow_dispatch", conclusion)
+                w.add_workflow_run(REPO, "ci", &branch, &sha, "workflow_dispatch", first(&sha))
             });
             self.deliver_run(id).await;
+            let rerun = self
+                .github
+                .with_world(|w| w.repositories[REPO].reruns.contains(&id));
+            if rerun {
+                self.rerun_ends(id, again(&sha)).await;
+            }
         }
     }
 
@@ -378,6 +394,55 @@ async fn several_merges_between_green_and_red_are_bisected_to_the_culprit() {
             .count()
     });
     assert_eq!(bisect_branches, 0, "scratch branches are deleted");
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_flaky_red_during_bisection_is_re_run_before_it_blames_a_commit() {
+    let Some(world) = World::new("reruns = 1").await else {
+        return;
+    };
+    let (_, a) = world.merge("ann", "A", &[("docs/a.md", "a\n")]);
+    let (b_pr, b) = world.merge("bob", "B", &[("src/app.rs", &LIB.replace("line 2", "bad"))]);
+    let (_, c) = world.merge("cat", "C", &[("docs/c.md", "c\n")]);
+    let (_, d) = world.merge("dan", "D", &[("docs/d.md", "d\n")]);
+    let run = world.ci(&d, "failure").await;
+    world.rerun_ends(run, "failure").await;
+    // Every good candidate fails once, then passes when its failed jobs are re-run.
+    let broken = [b.clone(), c.clone(), d.clone()];
+    let red_then = |then: &'static str| {
+        let broken = broken.clone();
+        move |sha: &str| {
+            if broken.contains(&sha.to_owned()) {
+                "failure"
+            } else {
+                then
+            }
+        }
+    };
+    let ran = world
+        .answer_dispatches_flaky(red_then("failure"), red_then("success"))
+        .await;
+    assert!(ran >= 1);
+    let prs = world.revert_prs();
+    assert_eq!(prs.len(), 1, "{:?}", world.decisions().await);
+    assert!(
+        prs[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{b_pr} by @bob")),
+        "B is the culprit, not A whose first run flaked"
+    );
+    let reruns = world
+        .github
+        .with_world(|w| w.repositories[REPO].reruns.len());
+    assert!(
+        reruns >= 2,
+        "the default branch's run and a bisection run were re-run"
+    );
+
+    world.assert_tree_reverts(&prs[0], &b);
+    let _ = a;
     world.github.assert_conformant();
 }
 

@@ -103,7 +103,10 @@ pub async fn on_workflow_run(
         html_url: run.html_url.clone().unwrap_or_default(),
     };
     if run.event == "workflow_dispatch" {
-        return watch.bisect_answer(&info, branch).await.map(Some);
+        return watch
+            .bisect_answer(&info, branch, run.run_attempt.unwrap_or(1))
+            .await
+            .map(Some);
     }
     watch
         .on_default(&info, run.run_attempt.unwrap_or(1))
@@ -425,8 +428,15 @@ impl Watch<'_> {
         )
     }
 
-    /// CI answered on a bisection candidate.
-    async fn bisect_answer(&self, run: &RunInfo, branch: &str) -> Result<&'static str, JobError> {
+    /// CI answered on a bisection candidate. A red answer is re-run like a red default branch
+    /// (`revert.reruns` times) before it counts: one flaky red on a good candidate would move
+    /// the blame onto an innocent commit. The branch stays until the answer is final.
+    async fn bisect_answer(
+        &self,
+        run: &RunInfo,
+        branch: &str,
+        attempt: i64,
+    ) -> Result<&'static str, JobError> {
         let store = self.r.store;
         let Some(mut b) = store
             .bisection_testing(self.r.repository_id, run.workflow_id, &run.head_sha)
@@ -435,6 +445,12 @@ impl Watch<'_> {
         else {
             return Ok("no bisection waits for this run");
         };
+        if outcome(run.conclusion.as_deref()) == Some(Outcome::Red)
+            && attempt <= self.r.config.reruns
+        {
+            self.r.repo.rerun_failed_jobs(run.id).await?;
+            return Ok("bisection candidate red: re-run to rule out a flake");
+        }
         self.r.repo.delete_branch(branch).await?;
         // Cancelled, skipped or neutral says nothing: the next step tests the same commit again.
         if let Some(result) = outcome(run.conclusion.as_deref()) {
