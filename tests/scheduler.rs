@@ -147,3 +147,73 @@ async fn a_dependency_pass_is_enqueued_once_when_its_schedule_comes_due() {
         "once, and not for the repository due tomorrow"
     );
 }
+
+async fn old_processed_deliveries_are_deleted_and_nothing_else(db: TestDb) {
+    use upkeep::jobs::scheduler::KEEP_DELIVERIES_MS;
+    use upkeep::store::deliveries::{NewDelivery, Stored};
+    let store = db.store().await;
+    let now = now_ms();
+    let old = now - KEEP_DELIVERIES_MS - 1_000;
+    let delivery = |id: &'static str, received_at: i64| NewDelivery {
+        delivery_id: id,
+        event: "push",
+        action: None,
+        installation_id: Some(1),
+        repository_id: Some(1000),
+        repository: Some("o/r0"),
+        received_at,
+        payload: "{}",
+        enqueue: false,
+    };
+    for (id, at) in [
+        ("old-done", old),
+        ("old-pending", old),
+        ("recent-done", now - 1_000),
+    ] {
+        store
+            .store_delivery(&delivery(id, at), "delivery")
+            .await
+            .unwrap();
+    }
+    store
+        .mark_delivery_processed("old-done", "recorded", old + 1)
+        .await
+        .unwrap();
+    store
+        .mark_delivery_processed("recent-done", "recorded", now)
+        .await
+        .unwrap();
+
+    tick(&store, now).await.unwrap();
+
+    assert!(
+        store.delivery("old-done").await.unwrap().is_none(),
+        "processed and older than 30 days"
+    );
+    assert!(
+        store.delivery("old-pending").await.unwrap().is_some(),
+        "an unprocessed delivery is kept whatever its age: its work is not done"
+    );
+    assert!(store.delivery("recent-done").await.unwrap().is_some());
+    // A redelivery of a kept id is still a duplicate.
+    assert_eq!(
+        store
+            .store_delivery(&delivery("recent-done", now), "delivery")
+            .await
+            .unwrap(),
+        Stored::Duplicate
+    );
+}
+
+#[tokio::test]
+async fn old_processed_deliveries_are_deleted_on_sqlite() {
+    old_processed_deliveries_are_deleted_and_nothing_else(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn old_processed_deliveries_are_deleted_on_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    old_processed_deliveries_are_deleted_and_nothing_else(db).await;
+}

@@ -24,6 +24,12 @@ pub const DEPS_JOB: &str = "deps";
 const KEEP_DONE_MS: i64 = 7 * DAY_MS;
 /// Cached blob texts unused this long are dropped.
 const KEEP_BLOBS_MS: i64 = 14 * DAY_MS;
+/// How long a processed webhook delivery is kept (payload included): far beyond GitHub's
+/// three-day redelivery window, so a redelivered id is still recognised as a duplicate.
+pub const KEEP_DELIVERIES_MS: i64 = 30 * DAY_MS;
+/// Deliveries deleted per tick at most: a backlog (after an upgrade, say) drains over
+/// several ticks instead of holding the database in one long delete.
+const PURGE_DELIVERIES_PER_TICK: i64 = 5_000;
 
 /// Offset of a repository's daily slot from midnight UTC, in milliseconds. Stable across
 /// versions and machines (SHA-256, not the std hasher).
@@ -49,7 +55,8 @@ pub fn due_slot(repository_id: i64, now: i64) -> (i64, String) {
 }
 
 /// One scheduler tick: requeue jobs whose worker died, bury those that died on their last
-/// attempt, drop old finished jobs, and enqueue every repository's due daily slot. Returns how many daily jobs it enqueued.
+/// attempt, drop old finished jobs, old blobs and old processed deliveries, and enqueue every
+/// repository's due daily slot. Returns how many daily jobs it enqueued.
 pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
     let released = store.release_expired_leases(now).await?;
     if released > 0 {
@@ -67,6 +74,15 @@ pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
     }
     store.purge_done_jobs(now - KEEP_DONE_MS).await?;
     store.purge_blobs(now - KEEP_BLOBS_MS).await?;
+    let purged = store
+        .purge_deliveries(now - KEEP_DELIVERIES_MS, PURGE_DELIVERIES_PER_TICK)
+        .await?;
+    if purged > 0 {
+        info!(
+            count = purged,
+            "processed deliveries older than 30 days deleted"
+        );
+    }
     let mut enqueued = 0;
     for repo in store.active_repositories().await? {
         let (slot, key) = due_slot(repo.id, now);

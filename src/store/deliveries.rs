@@ -170,6 +170,23 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes processed deliveries received before `before`, oldest first, at most `limit`
+    /// of them (one bounded statement, so intake never waits long behind it); returns how many.
+    /// Unprocessed deliveries stay whatever their age: their work is not done. A delivery id
+    /// deleted here is no longer recognised as a duplicate, so `before` must lie well beyond
+    /// GitHub's redelivery window (three days).
+    pub async fn purge_deliveries(&self, before: i64, limit: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM deliveries WHERE delivery_id IN (SELECT delivery_id FROM deliveries \
+             WHERE received_at < $1 AND processed_at IS NOT NULL ORDER BY received_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
     /// How many deliveries are stored.
     pub async fn count_deliveries(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM deliveries")
