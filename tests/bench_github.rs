@@ -1,8 +1,8 @@
 //! Benchmark baselines on the fake GitHub, end to end: a `workflow_run` completed delivery, the
 //! run's `upkeep-criterion` artifact downloaded (through GitHub's redirect) and read, and the
 //! verdicts as an `upkeep/bench` check run on the head commit. Pushes to the default branch make
-//! the baseline; a PR slowed by 25 % gets a failing check and one comment, edited in place on
-//! re-runs; a fork's run never moves the baseline; a malicious zip is refused with a clear error.
+//! the baseline; a PR slowed by 25 % is re-run to confirm, then gets a failing check and one
+//! comment, edited in place on later runs; a spike the re-run does not repeat is not reported; a fork's run never moves the baseline; a malicious zip is refused with a clear error.
 
 mod common;
 
@@ -50,6 +50,35 @@ impl World {
             w.add_artifact(REPO, id, "upkeep-criterion", zip);
             id
         });
+        self.deliver(id, from).await;
+        id
+    }
+
+    /// The re-run upkeep asked for of run `id` ended, uploading `zip`; delivered.
+    async fn rerun_ends(&self, id: i64, from: &str, zip: Vec<u8>) {
+        self.github.with_world(|w| {
+            let r = w.repositories.get_mut(REPO).unwrap();
+            assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
+            w.add_artifact(REPO, id, "upkeep-criterion", zip);
+        });
+        self.deliver(id, from).await;
+    }
+
+    fn rerun_asked(&self, id: i64) -> bool {
+        self.github
+            .with_world(|w| w.repositories[REPO].reruns.contains(&id))
+    }
+
+    /// GitHub delivers `workflow_run` completed for run `id` as the world has it.
+    async fn deliver(&self, id: i64, from: &str) {
+        let run = self.github.with_world(|w| {
+            w.repositories[REPO]
+                .workflow_runs
+                .iter()
+                .find(|r| r["id"] == id)
+                .unwrap()
+                .clone()
+        });
         let endpoint = Endpoint {
             url: self.server.url("/webhook"),
             secret: common::SECRET.into(),
@@ -64,10 +93,9 @@ impl World {
                 Some(REPO),
                 |p| {
                     let r = &mut p["workflow_run"];
-                    r["id"] = json!(id);
-                    r["event"] = json!(event);
-                    r["head_branch"] = json!(branch);
-                    r["head_sha"] = json!(sha);
+                    for key in ["id", "event", "head_branch", "head_sha", "run_attempt"] {
+                        r[key] = run[key].clone();
+                    }
                     r["conclusion"] = json!("success");
                     r["head_repository"]["full_name"] = json!(from);
                 },
@@ -75,7 +103,30 @@ impl World {
             .await;
         assert_eq!(d.status, 202);
         common::jobs_settled(&self.store).await;
-        id
+    }
+
+    /// Five pushes to main with results: the baseline and its history.
+    async fn baseline(&self) {
+        for run in 1..=5u32 {
+            repo_world::push(&self.github, &[("NOTES.md", &format!("{run}\n"))], "work");
+            let sha = self.head();
+            // The same real samples with a little drift: these scenarios are about the
+            // plumbing; tests/bench_noise.rs judges the statistics on real run-to-run noise.
+            let drift = 1.0 + 0.002 * f64::from(run);
+            self.run("push", "main", &sha, REPO, artifact_from_run(1, drift))
+                .await;
+            let check = self.check(&sha);
+            if run == 1 {
+                assert_eq!(check["conclusion"], "neutral");
+                assert!(check["output"]["title"]
+                    .as_str()
+                    .unwrap()
+                    .contains("no baseline yet"));
+            } else {
+                assert_eq!(check["conclusion"], "success", "{check:#}");
+            }
+        }
+        assert_eq!(self.baseline_commits().await, 5);
     }
 
     /// upkeep's benchmark comments on PR `pr`.
@@ -133,28 +184,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     let Some(world) = World::new().await else {
         return;
     };
-    // Five pushes to main: the baseline and its history.
-    for run in 1..=5u32 {
-        repo_world::push(&world.github, &[("NOTES.md", &format!("{run}\n"))], "work");
-        let sha = world.head();
-        // The same real samples with a little drift: this scenario is about the plumbing;
-        // tests/bench_noise.rs judges the statistics on real run-to-run noise.
-        let drift = 1.0 + 0.002 * f64::from(run);
-        world
-            .run("push", "main", &sha, REPO, artifact_from_run(1, drift))
-            .await;
-        let check = world.check(&sha);
-        if run == 1 {
-            assert_eq!(check["conclusion"], "neutral");
-            assert!(check["output"]["title"]
-                .as_str()
-                .unwrap()
-                .contains("no baseline yet"));
-        } else {
-            assert_eq!(check["conclusion"], "success", "{check:#}");
-        }
-    }
-    assert_eq!(world.baseline_commits().await, 5);
+    world.baseline().await;
 
     // A PR whose code is 25 % slower.
     let sha = repo_world::branch(&world.github, "slower", &[("src/lib.rs", "// slower\n")]);
@@ -163,7 +193,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
         .create_pull("Make it slower", "slower", "main", "")
         .await
         .unwrap();
-    world
+    let run = world
         .run(
             "pull_request",
             "slower",
@@ -171,6 +201,19 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
             REPO,
             artifact_from_run(1, 1.25),
         )
+        .await;
+    // One run is not enough: the run is re-run, and nobody is told yet.
+    let check = world.check(&sha);
+    assert_eq!(check["status"], "in_progress", "{check:#}");
+    assert!(check["conclusion"].is_null(), "{check:#}");
+    assert!(check["output"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("re-running to confirm"));
+    assert!(world.rerun_asked(run));
+    assert!(world.bench_comments(pr).is_empty());
+    world
+        .rerun_ends(run, REPO, artifact_from_run(1, 1.25))
         .await;
     let check = world.check(&sha);
     assert_eq!(check["conclusion"], "failure", "{check:#}");
@@ -185,8 +228,8 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
         .unwrap()
         .contains("regressed"));
     assert_eq!(world.bench_comments(pr).len(), 1);
-    // A re-run edits the same comment instead of adding one.
-    world
+    // A new run, once confirmed, edits the same comment instead of adding one.
+    let run = world
         .run(
             "pull_request",
             "slower",
@@ -195,6 +238,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
             artifact_from_run(1, 1.5),
         )
         .await;
+    world.rerun_ends(run, REPO, artifact_from_run(1, 1.5)).await;
     let after = world.bench_comments(pr);
     assert_eq!(after.len(), 1);
     assert!(
@@ -250,6 +294,41 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     .await
     .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_pr_regression_that_a_rerun_does_not_repeat_is_not_reported() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    world.baseline().await;
+    let sha = repo_world::branch(&world.github, "spiky", &[("src/lib.rs", "// same\n")]);
+    let client = repo_world::installation_client(&world.github);
+    let pr = upkeep::github::repo::Repo::new(&client, REPO)
+        .create_pull("Innocent", "spiky", "main", "")
+        .await
+        .unwrap();
+    // The runner had a slow spell during the first run; the re-run is as fast as main.
+    let run = world
+        .run(
+            "pull_request",
+            "spiky",
+            &sha,
+            REPO,
+            artifact_from_run(1, 1.25),
+        )
+        .await;
+    assert!(world.rerun_asked(run));
+    world
+        .rerun_ends(run, REPO, artifact_from_run(1, 1.01))
+        .await;
+    let check = world.check(&sha);
+    assert_eq!(check["conclusion"], "success", "{check:#}");
+    assert!(
+        world.bench_comments(pr).is_empty(),
+        "no comment for a spike"
+    );
+    world.github.assert_conformant();
 }
 
 #[tokio::test]

@@ -64,7 +64,8 @@ pub struct NewFile {
 pub struct CheckRun {
     pub name: String,
     pub head_sha: String,
-    /// `success`, `failure`, `neutral`, …
+    /// `success`, `failure`, `neutral`, …; or `in_progress` for a check that is not done yet
+    /// (created with that status and no conclusion; a later run of the same name supersedes it).
     pub conclusion: String,
     pub title: String,
     pub summary: String,
@@ -409,18 +410,21 @@ impl<'a> Repo<'a> {
                 })
             })
             .collect();
+        let mut body = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": {"title": run.title, "summary": run.summary, "annotations": annotations},
+        });
+        if run.conclusion == "in_progress" {
+            body["status"] = json!("in_progress");
+            if let Some(b) = body.as_object_mut() {
+                b.remove("conclusion");
+            }
+        }
         self.client
-            .json::<Value>(
-                Method::POST,
-                &self.path("/check-runs"),
-                Some(&json!({
-                    "name": run.name,
-                    "head_sha": run.head_sha,
-                    "status": "completed",
-                    "conclusion": run.conclusion,
-                    "output": {"title": run.title, "summary": run.summary, "annotations": annotations},
-                })),
-            )
+            .json::<Value>(Method::POST, &self.path("/check-runs"), Some(&body))
             .await?;
         Ok(())
     }
