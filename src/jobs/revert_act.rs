@@ -91,7 +91,51 @@ impl<'a> Reverter<'a> {
     }
 }
 
+/// How far back a red commit's history is read for a green result.
+pub(super) const HISTORY: usize = 30;
+
+/// Where a commit's CI result comes from when reading history.
+#[derive(Clone, Copy)]
+pub(super) enum Results<'a> {
+    /// An Actions workflow's runs on the default branch: the newest result per commit.
+    Runs(&'a std::collections::BTreeMap<&'a str, Option<revert::Outcome>>),
+    /// Another CI app's check suite on each commit, asked commit by commit.
+    Suites { app_id: i64 },
+}
+
 impl Reverter<'_> {
+    /// The first-parent ancestors of `from`, newest first, each with its result from `source`,
+    /// up to and including the first that has a result (or `HISTORY` commits): what
+    /// `revert::suspects` reads, whichever CI answered.
+    pub(super) async fn walk_back(
+        &self,
+        from: &str,
+        source: Results<'_>,
+    ) -> Result<Vec<(String, Option<revert::Outcome>)>, JobError> {
+        let mut out = Vec::new();
+        let mut at = from.to_owned();
+        while out.len() < HISTORY {
+            let Some(parent) = self.repo.commit(&at).await?.parents.first().cloned() else {
+                break;
+            };
+            let result = match source {
+                Results::Runs(runs) => runs.get(parent.as_str()).copied().flatten(),
+                Results::Suites { app_id } => super::revert_watch::outcome(
+                    self.repo
+                        .suite_conclusion(&parent, app_id)
+                        .await?
+                        .as_deref(),
+                ),
+            };
+            out.push((parent.clone(), result));
+            if result.is_some() {
+                break;
+            }
+            at = parent;
+        }
+        Ok(out)
+    }
+
     /// Records a decision about `sha`.
     pub async fn record(
         &self,

@@ -6,7 +6,7 @@
 //! issue listing them. GitHub Actions' own suites are left to `workflow_run`, and upkeep's own
 //! suite (its `upkeep/*` check runs) is never a reason to revert.
 
-use super::revert_act::Reverter;
+use super::revert_act::{Results, Reverter, HISTORY};
 use super::revert_watch::{outcome, Failure, Watch};
 use super::worker::JobError;
 use crate::config::RevertMode;
@@ -17,8 +17,6 @@ use crate::webhook::events::CheckSuiteEvent;
 
 /// GitHub Actions' app id.
 const ACTIONS_APP: i64 = 15368;
-/// How far back the history is read for a green suite.
-const HISTORY: usize = 30;
 
 fn retry(e: crate::store::StoreError) -> JobError {
     JobError::Retry(e.to_string())
@@ -128,26 +126,10 @@ pub async fn on_check_suite(
     {
         return Ok(Some("red commit already handled"));
     }
-    let mut history = Vec::new();
-    let mut at = sha.to_owned();
-    while history.len() < HISTORY {
-        let Some(parent) = watch.r.repo.commit(&at).await?.parents.first().cloned() else {
-            break;
-        };
-        let result = outcome(
-            watch
-                .r
-                .repo
-                .suite_conclusion(&parent, app.id)
-                .await?
-                .as_deref(),
-        );
-        history.push((parent.clone(), result));
-        if result.is_some() {
-            break;
-        }
-        at = parent;
-    }
+    let history = watch
+        .r
+        .walk_back(sha, Results::Suites { app_id: app.id })
+        .await?;
     let url = format!(
         "https://github.com/{}/commit/{sha}/checks",
         e.repository.full_name

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::after_ci::{failing, pending, RED};
-use super::revert_act::{Acted, Reverter};
+use super::revert_act::{Acted, Results, Reverter, HISTORY};
 use super::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::repo::Repo;
@@ -23,9 +23,6 @@ use crate::store::reverts::Bisection;
 use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::WorkflowRunEvent;
-
-/// How far back the history is read for a green run.
-const HISTORY: usize = 30;
 
 pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     match conclusion {
@@ -265,20 +262,9 @@ impl Watch<'_> {
                 .entry(r.head_sha.as_str())
                 .or_insert_with(|| outcome(r.conclusion.as_deref()));
         }
-        let mut out = Vec::new();
-        let mut at = run.head_sha.clone();
-        while out.len() < HISTORY {
-            let Some(parent) = self.r.repo.commit(&at).await?.parents.first().cloned() else {
-                break;
-            };
-            let result = results.get(parent.as_str()).copied().flatten();
-            out.push((parent.clone(), result));
-            if result.is_some() {
-                break;
-            }
-            at = parent;
-        }
-        Ok(out)
+        self.r
+            .walk_back(&run.head_sha, Results::Runs(&results))
+            .await
     }
 
     /// Takes the bisection's next step: test a candidate, or act on what it found.
