@@ -71,14 +71,9 @@ impl World {
 
     /// GitHub delivers `workflow_run` completed for run `id` as the world has it.
     async fn deliver(&self, id: i64, from: &str) {
-        let run = self.github.with_world(|w| {
-            w.repositories[REPO]
-                .workflow_runs
-                .iter()
-                .find(|r| r["id"] == id)
-                .unwrap()
-                .clone()
-        });
+        let run = self
+            .github
+            .with_world(|w| w.workflow_run(REPO, id).unwrap());
         let endpoint = Endpoint {
             url: self.server.url("/webhook"),
             secret: common::SECRET.into(),
@@ -103,6 +98,17 @@ impl World {
             .await;
         assert_eq!(d.status, 202);
         common::jobs_settled(&self.store).await;
+    }
+
+    /// A branch off main changing `files`, and a PR of it: the branch's head and the PR's number.
+    async fn open_pr(&self, branch: &str, title: &str, files: &[(&str, &str)]) -> (String, u64) {
+        let sha = repo_world::branch(&self.github, branch, files);
+        let client = repo_world::installation_client(&self.github);
+        let pr = upkeep::github::repo::Repo::new(&client, REPO)
+            .create_pull(title, branch, "main", "")
+            .await
+            .unwrap();
+        (sha, pr)
     }
 
     /// Five pushes to main with results: the baseline and its history.
@@ -187,12 +193,9 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     world.baseline().await;
 
     // A PR whose code is 25 % slower.
-    let sha = repo_world::branch(&world.github, "slower", &[("src/lib.rs", "// slower\n")]);
-    let client = repo_world::installation_client(&world.github);
-    let pr = upkeep::github::repo::Repo::new(&client, REPO)
-        .create_pull("Make it slower", "slower", "main", "")
-        .await
-        .unwrap();
+    let (sha, pr) = world
+        .open_pr("slower", "Make it slower", &[("src/lib.rs", "// slower\n")])
+        .await;
     let run = world
         .run(
             "pull_request",
@@ -302,12 +305,9 @@ async fn a_pr_regression_that_a_rerun_does_not_repeat_is_not_reported() {
         return;
     };
     world.baseline().await;
-    let sha = repo_world::branch(&world.github, "spiky", &[("src/lib.rs", "// same\n")]);
-    let client = repo_world::installation_client(&world.github);
-    let pr = upkeep::github::repo::Repo::new(&client, REPO)
-        .create_pull("Innocent", "spiky", "main", "")
-        .await
-        .unwrap();
+    let (sha, pr) = world
+        .open_pr("spiky", "Innocent", &[("src/lib.rs", "// same\n")])
+        .await;
     // The runner had a slow spell during the first run; the re-run is as fast as main.
     let run = world
         .run(
@@ -392,12 +392,10 @@ async fn at_upkeep_bench_posts_the_comparison_even_without_a_regression() {
     world
         .run("push", "main", &main, REPO, artifact_from_run(1, 1.0))
         .await;
-    let sha = repo_world::branch(&world.github, "same", &[("src/lib.rs", "// same\n")]);
-    let client = repo_world::installation_client(&world.github);
-    let pr = upkeep::github::repo::Repo::new(&client, REPO)
-        .create_pull("Same speed", "same", "main", "")
-        .await
-        .unwrap() as i64;
+    let (sha, pr) = world
+        .open_pr("same", "Same speed", &[("src/lib.rs", "// same\n")])
+        .await;
+    let pr = pr as i64;
     world
         .run(
             "pull_request",

@@ -76,14 +76,9 @@ impl World {
 
     /// GitHub tells upkeep that run `id` completed.
     async fn deliver_run(&self, id: i64) {
-        let run = self.github.with_world(|w| {
-            w.repositories[REPO]
-                .workflow_runs
-                .iter()
-                .find(|r| r["id"] == id)
-                .unwrap()
-                .clone()
-        });
+        let run = self
+            .github
+            .with_world(|w| w.workflow_run(REPO, id).unwrap());
         let d = self
             .github
             .deliver(

@@ -197,6 +197,16 @@ impl World {
         id
     }
 
+    /// Workflow run `id` of `repo` as the world has it now (a copy).
+    pub fn workflow_run(&self, repo: &str, id: i64) -> Option<serde_json::Value> {
+        self.repositories
+            .get(repo)?
+            .workflow_runs
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+    }
+
     /// Adds a completed check suite for a commit (a CI result); its id.
     pub fn add_check_suite(
         &mut self,
