@@ -529,3 +529,43 @@ async fn a_signed_body_that_is_not_utf8_gets_400_and_is_not_stored() {
     assert_eq!(db.store().await.count_deliveries().await.unwrap(), 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_payload_stored_compressed_reads_back_and_a_corrupt_one_is_an_error() {
+    use upkeep::store::deliveries::NewDelivery;
+    use upkeep::store::StoreError;
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let body = r#"{"action":"opened","zen":"Keep it logically awesome."}"#;
+    let delivery = NewDelivery {
+        delivery_id: "d-1",
+        event: "issues",
+        action: Some("opened"),
+        installation_id: None,
+        repository_id: None,
+        repository: None,
+        received_at: 1,
+        payload: body,
+        enqueue: false,
+    };
+    store.store_delivery(&delivery, "delivery").await.unwrap();
+    // On SQLite the text column is left empty and the bytes are compressed beside it.
+    let (text, packed): (String, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT payload, payload_lz4 FROM deliveries WHERE delivery_id = 'd-1'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(text, "");
+    assert!(packed.is_some());
+    assert_eq!(store.delivery("d-1").await.unwrap().unwrap().payload, body);
+
+    sqlx::query("UPDATE deliveries SET payload_lz4 = $1 WHERE delivery_id = 'd-1'")
+        .bind(vec![0xffu8, 0xff, 0xff, 0x7f, 1, 2, 3])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.delivery("d-1").await,
+        Err(StoreError::CorruptPayload(id)) if id == "d-1"
+    ));
+}

@@ -39,6 +39,9 @@ pub enum StoreError {
     FileUnavailable(PathBuf, std::io::Error),
     #[error("database did not answer within {0:?}")]
     Timeout(Duration),
+    /// A stored delivery payload that does not decompress to UTF-8 text.
+    #[error("stored payload of delivery {0} is corrupt")]
+    CorruptPayload(String),
     /// A batched write failed; every delivery in the batch gets this.
     #[error("storing failed: {0}")]
     Batch(String),
