@@ -64,9 +64,9 @@ pub struct NewFile {
 pub struct CheckRun {
     pub name: String,
     pub head_sha: String,
-    /// `success`, `failure`, `neutral`, …; or `in_progress` for a check that is not done yet
-    /// (created with that status and no conclusion; a later run of the same name supersedes it).
-    pub conclusion: String,
+    /// `success`, `failure`, `neutral`, …; `None` for a check that is not done yet (created
+    /// `in_progress`; a later run of the same name on the commit supersedes it).
+    pub conclusion: Option<String>,
     pub title: String,
     pub summary: String,
     /// `(path, line, level, message)`; level is `notice`, `warning` or `failure`.
@@ -413,15 +413,12 @@ impl<'a> Repo<'a> {
         let mut body = json!({
             "name": run.name,
             "head_sha": run.head_sha,
-            "status": "completed",
-            "conclusion": run.conclusion,
+            "status": "in_progress",
             "output": {"title": run.title, "summary": run.summary, "annotations": annotations},
         });
-        if run.conclusion == "in_progress" {
-            body["status"] = json!("in_progress");
-            if let Some(b) = body.as_object_mut() {
-                b.remove("conclusion");
-            }
+        if let Some(conclusion) = &run.conclusion {
+            body["status"] = json!("completed");
+            body["conclusion"] = json!(conclusion);
         }
         self.client
             .json::<Value>(Method::POST, &self.path("/check-runs"), Some(&body))

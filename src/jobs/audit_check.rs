@@ -95,7 +95,7 @@ pub async fn on_pull_request(
         .create_check_run(&CheckRun {
             name: CHECK_NAME.into(),
             head_sha: head_sha.into(),
-            conclusion: conclusion.into(),
+            conclusion: Some(conclusion.into()),
             title: match conclusion {
                 "failure" => "Brings in a vulnerable crate".to_owned(),
                 "neutral" => format!("{n} advisory warning{}", if n == 1 { "" } else { "s" }),

@@ -99,7 +99,7 @@ async fn ingest(
     let refuse = |why: String| CheckRun {
         name: CHECK.into(),
         head_sha: run.head_sha.clone(),
-        conclusion: "neutral".into(),
+        conclusion: Some("neutral".into()),
         title: "Benchmark results refused".into(),
         summary: format!(
             "The `{ARTIFACT}` artifact of run {} was not read: {why}",
@@ -167,7 +167,7 @@ async fn ingest(
         repo.create_check_run(&CheckRun {
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
-            conclusion: "neutral".into(),
+            conclusion: Some("neutral".into()),
             title: format!("{} benchmarks read; no baseline yet", head.len()),
             summary: format!(
                 "No results from `{default_branch}` on runner class `{class}` yet: the first push there becomes the baseline."
@@ -204,26 +204,39 @@ async fn ingest(
     // spell on a shared runner is the commonest false alarm, and a re-run rarely repeats it
     // (docs/PERFORMANCE.md: no false alarm on either noise corpus once confirmed).
     // `@upkeep bench` (`always_comment`) asks for the comparison now, so it is posted as is.
-    if run.event == "pull_request"
+    let confirming = run.event == "pull_request"
         && !fork
         && regressed
         && !always_comment
-        && run.run_attempt.unwrap_or(1) < 2
-    {
+        && run.run_attempt.unwrap_or(1) < 2;
+    if confirming {
         repo.rerun_workflow(run.id).await?;
-        repo.create_check_run(&CheckRun {
+    }
+    let table = report::table(&comparisons, &base_name, chart);
+    repo.create_check_run(&if confirming {
+        // In progress, so a required `upkeep/bench` check holds the merge until confirmed.
+        CheckRun {
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
-            // In progress, so a required `upkeep/bench` check holds the merge until confirmed.
-            conclusion: "in_progress".into(),
+            conclusion: None,
             title: format!("{}; re-running to confirm", report::title(&comparisons)),
             summary: format!(
-                "The benchmark run was re-run to confirm: a regression counts only when a second run shows it too.\n\n{}",
-                report::table(&comparisons, &base_name, chart)
+                "The benchmark run was re-run to confirm: a regression counts only when a second run shows it too.\n\n{table}"
             ),
             annotations: Vec::new(),
-        })
-        .await?;
+        }
+    } else {
+        CheckRun {
+            name: CHECK.into(),
+            head_sha: run.head_sha.clone(),
+            conclusion: Some(if regressed { "failure" } else { "success" }.into()),
+            title: report::title(&comparisons),
+            summary: table.clone(),
+            annotations: Vec::new(),
+        }
+    })
+    .await?;
+    if confirming {
         info!(
             repo = full_name,
             run = run.id,
@@ -231,15 +244,6 @@ async fn ingest(
         );
         return Ok("benchmarks regressed once: re-run to confirm");
     }
-    repo.create_check_run(&CheckRun {
-        name: CHECK.into(),
-        head_sha: run.head_sha.clone(),
-        conclusion: if regressed { "failure" } else { "success" }.into(),
-        title: report::title(&comparisons),
-        summary: report::table(&comparisons, &base_name, chart),
-        annotations: Vec::new(),
-    })
-    .await?;
     info!(
         repo = full_name,
         run = run.id,
@@ -258,13 +262,7 @@ async fn ingest(
     let handed = on_default
         && regressed
         && super::revert_bench::bench_regression(
-            store,
-            client,
-            repository,
-            run,
-            base_sha,
-            &report::table(&comparisons, &base_name, chart),
-            slug,
+            store, client, repository, run, base_sha, &table, slug,
         )
         .await?;
     if on_default && !regressed {
@@ -285,7 +283,7 @@ async fn ingest(
                 ),
                 &format!(
                     "{}\n\nCommits without benchmark results lie between this one and the baseline (or auto-revert is off), so the culprit is not known: a person decides.\n\n{marker}\n",
-                    report::table(&comparisons, &base_name, chart)
+                    table
                 ),
                 &["upkeep:bench-regression".to_owned()],
             )

@@ -389,7 +389,7 @@ impl DepsPass {
             repo.create_check_run(&CheckRun {
                 name: "upkeep/config".into(),
                 head_sha: head.to_owned(),
-                conclusion: "failure".into(),
+                conclusion: Some("failure".into()),
                 title: format!("{n} problem{} in {}", if n == 1 { "" } else { "s" }, config::repo::PATH),
                 summary: format!("{summary}\nEverything else in the file still applies; the lines above keep their defaults."),
                 annotations: parsed
