@@ -71,6 +71,16 @@ fn day_start(now: i64) -> i64 {
 
 impl<'a> Reverter<'a> {
     /// The reverter of `full_name`, with the `[revert]` of its default branch's configuration.
+    /// `load` for the repository a webhook event names.
+    pub async fn for_repository(
+        store: &'a Store,
+        client: &'a crate::github::InstallationClient,
+        repository: &'a crate::webhook::events::RepositoryRef,
+        slug: &'a str,
+    ) -> Result<Reverter<'a>, JobError> {
+        Self::load(store, client, &repository.full_name, repository.id, slug).await
+    }
+
     pub async fn load(
         store: &'a Store,
         client: &'a crate::github::InstallationClient,

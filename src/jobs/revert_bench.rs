@@ -31,7 +31,7 @@ pub async fn bench_regression(
     slug: &str,
 ) -> Result<bool, JobError> {
     let head = run.head_sha.as_str();
-    let r = Reverter::load(store, client, &repository.full_name, repository.id, slug).await?;
+    let r = Reverter::for_repository(store, client, repository, slug).await?;
     if r.config.mode == RevertMode::Off {
         return Ok(false);
     }

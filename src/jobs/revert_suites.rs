@@ -46,14 +46,7 @@ pub async fn on_check_suite(
     }
     if branch.starts_with(revert::BRANCH_PREFIX) {
         // A revert PR's own CI, outside Actions: merged when green in merge mode.
-        let r = Reverter::load(
-            store,
-            client,
-            &e.repository.full_name,
-            e.repository.id,
-            slug,
-        )
-        .await?;
+        let r = Reverter::for_repository(store, client, &e.repository, slug).await?;
         if r.config.mode != RevertMode::Merge {
             return Ok(None);
         }
@@ -84,14 +77,7 @@ pub async fn on_check_suite(
     if result == Some(Outcome::Green) && reruns == 0 {
         return Ok(None);
     }
-    let r = Reverter::load(
-        store,
-        client,
-        &e.repository.full_name,
-        e.repository.id,
-        slug,
-    )
-    .await?;
+    let r = Reverter::for_repository(store, client, &e.repository, slug).await?;
     if r.config.mode == RevertMode::Off {
         return Ok(Some("auto-revert is off"));
     }

@@ -71,14 +71,7 @@ pub async fn on_workflow_run(
             return Ok(None);
         }
     }
-    let r = Reverter::load(
-        store,
-        client,
-        &e.repository.full_name,
-        e.repository.id,
-        slug,
-    )
-    .await?;
+    let r = Reverter::for_repository(store, client, &e.repository, slug).await?;
     if r.config.mode == RevertMode::Off {
         return Ok(Some("auto-revert is off"));
     }
