@@ -13,6 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use upkeep::bench::stats;
 use upkeep::bench::verdict::{criterion_rule, ratio_alert};
 use upkeep::bench::{compare, from_layout, Measured, Rules, Verdict};
 
@@ -74,10 +75,10 @@ fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
 
 /// Typical times (the `q` quantile) per benchmark of every run but `skip` (the default branch's
 /// history).
-fn history(runs: &[Vec<Measured>], skip: usize, q: f64) -> BTreeMap<String, Vec<f64>> {
+fn history(runs: &[Vec<Measured>], skip: &[usize], q: f64) -> BTreeMap<String, Vec<f64>> {
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (r, run) in runs.iter().enumerate() {
-        if r == skip {
+        if skip.contains(&r) {
             continue;
         }
         for m in run {
@@ -135,7 +136,7 @@ fn judge(name: &str, rules: &Rules) -> Judged {
                 if base == head {
                     continue;
                 }
-                let h = history(runs, head, rules.quantile);
+                let h = history(runs, &[head], rules.quantile);
                 let same = compare(&runs[base], &runs[head], &h, rules);
                 let slow = slowed(&runs[head], 1.10);
                 let worse = compare(&runs[base], &slow, &h, rules);
@@ -335,20 +336,13 @@ fn bound(name: &str) -> f64 {
                 .collect();
             let devs: Vec<f64> = (0..typical.len())
                 .map(|h| {
-                    let mut others: Vec<f64> = typical
+                    let others: Vec<f64> = typical
                         .iter()
                         .enumerate()
                         .filter(|(k, _)| *k != h)
                         .map(|(_, t)| *t)
                         .collect();
-                    others.sort_by(f64::total_cmp);
-                    let n = others.len();
-                    let centre = if n % 2 == 1 {
-                        others[n / 2]
-                    } else {
-                        (others[n / 2 - 1] + others[n / 2]) / 2.0
-                    };
-                    typical[h] / centre - 1.0
+                    typical[h] / stats::quantile(&others, 0.5) - 1.0
                 })
                 .collect();
             // No false alarm: the threshold is at least the largest A/A deviation.
@@ -387,17 +381,7 @@ fn confirmed(name: &str) -> Tally {
         let n = runs.len();
         for head in 0..n {
             let again = (head + 1) % n;
-            let h: BTreeMap<String, Vec<f64>> = {
-                let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-                for (r, run) in runs.iter().enumerate() {
-                    if r != head && r != again {
-                        for m in run {
-                            out.entry(m.id.clone()).or_default().push(m.typical());
-                        }
-                    }
-                }
-                out
-            };
+            let h = history(runs, &[head, again], rules.quantile);
             for base in (0..n).filter(|b| *b != head && *b != again) {
                 let verdicts = |run: &[Measured]| -> BTreeMap<String, Verdict> {
                     compare(&runs[base], run, &h, &rules)
