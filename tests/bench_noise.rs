@@ -111,6 +111,8 @@ struct Tally {
 /// One corpus judged by upkeep's rule, criterion's and a 200 % alert.
 struct Judged {
     per_source: Vec<(String, usize, usize, Tally)>,
+    /// upkeep's rule, per `source benchmark`.
+    per_bench: BTreeMap<String, Tally>,
     ours: Tally,
     crit: Tally,
     alert: Tally,
@@ -128,6 +130,7 @@ fn judge(name: &str, rules: &Rules) -> Judged {
     );
     let (mut ours, mut crit, mut alert) = (Tally::default(), Tally::default(), Tally::default());
     let mut per_source = Vec::new();
+    let mut per_bench: BTreeMap<String, Tally> = BTreeMap::new();
     for (source, runs) in &corpus {
         assert!(runs.len() >= 4, "{source}: at least 4 runs");
         let mut here = Tally::default();
@@ -140,18 +143,20 @@ fn judge(name: &str, rules: &Rules) -> Judged {
                 let same = compare(&runs[base], &runs[head], &h, rules);
                 let slow = slowed(&runs[head], 1.10);
                 let worse = compare(&runs[base], &slow, &h, rules);
-                for (c, w) in same.iter().zip(&worse) {
-                    for t in [&mut ours, &mut here] {
+                for c in &same {
+                    let w = worse.iter().find(|x| x.full_id == c.full_id).unwrap();
+                    let bench = per_bench
+                        .entry(format!("{source} `{}`", c.full_id))
+                        .or_default();
+                    for t in [&mut ours, &mut here, bench] {
                         t.pairs += 1;
                         t.false_alarms += usize::from(matches!(
                             c.verdict,
                             Verdict::Regressed | Verdict::Improved
                         ));
                         t.noisy += usize::from(c.verdict == Verdict::TooNoisy);
+                        t.caught += usize::from(w.verdict == Verdict::Regressed);
                     }
-                    let caught = worse.iter().find(|x| x.full_id == w.full_id).unwrap();
-                    ours.caught += usize::from(caught.verdict == Verdict::Regressed);
-                    here.caught += usize::from(caught.verdict == Verdict::Regressed);
                 }
                 for b in &runs[base] {
                     let (Some(hm), Some(sm)) = (
@@ -177,6 +182,7 @@ fn judge(name: &str, rules: &Rules) -> Judged {
     }
     let judged = Judged {
         per_source,
+        per_bench,
         ours,
         crit,
         alert,
@@ -191,6 +197,7 @@ fn judge(name: &str, rules: &Rules) -> Judged {
 fn print_tables(name: &str, j: &Judged) {
     let Judged {
         per_source,
+        per_bench,
         ours,
         crit,
         alert,
@@ -204,6 +211,16 @@ fn print_tables(name: &str, j: &Judged) {
             t.pairs,
             pct(t.false_alarms, t.pairs),
             pct(t.noisy, t.pairs),
+            pct(t.caught, t.pairs)
+        );
+    }
+    println!("\n| source and benchmark | A/A pairs | false alarms | too noisy | 10 % slowdowns caught |\n|---|---|---|---|---|");
+    for (bench, t) in per_bench {
+        println!(
+            "| {bench} | {} | {} | {} | {:.0} % |",
+            t.pairs,
+            t.false_alarms,
+            t.noisy,
             pct(t.caught, t.pairs)
         );
     }
@@ -233,7 +250,7 @@ fn print_tables(name: &str, j: &Judged) {
 fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slowdowns() {
     // (corpus, most false alarms, fewest caught), in percent.
     for (name, most_false, fewest_caught) in
-        [("bench-noise", 1.0, 60.0), ("bench-noise-quiet", 4.0, 55.0)]
+        [("bench-noise", 1.0, 70.0), ("bench-noise-quiet", 4.5, 68.0)]
     {
         let Judged {
             ours, crit, alert, ..
@@ -254,6 +271,38 @@ fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slow
         assert!(
             caught > pct(alert.caught, alert.pairs),
             "{name}: a 200 % alert catches nothing of 10 %"
+        );
+    }
+}
+
+/// The significance test and the interval on the faster half of each run's samples, against
+/// every sample: a clean 10 % slowdown on a benchmark whose runs agree is no longer lost to the
+/// slow tail's outliers widening the interval ("too noisy to tell"). More caught on both
+/// corpora; what users see, confirmed by a re-run, keeps its false alarms under 1 %
+/// (`a_confirming_rerun_removes_the_one_run_spikes`).
+#[test]
+fn the_fast_half_of_the_samples_tests_better_than_all_of_them() {
+    for name in CORPORA {
+        let half = judge(name, &Rules::default()).ours;
+        let all = judge(
+            name,
+            &Rules {
+                fast_share: 1.0,
+                ..Rules::default()
+            },
+        )
+        .ours;
+        assert!(
+            half.caught > all.caught,
+            "{name}: {} caught on the fast half, {} on every sample",
+            half.caught,
+            all.caught
+        );
+        assert!(
+            half.noisy < all.noisy,
+            "{name}: {} too noisy on the fast half, {} on every sample",
+            half.noisy,
+            all.noisy
         );
     }
 }

@@ -88,6 +88,25 @@ pub fn quantile(xs: &[f64], p: f64) -> f64 {
     v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
 
+/// The samples at or under `xs`'s `share` quantile: its fast part (`share` 0.5: the faster
+/// half). Interference on a shared machine only ever adds time, so the slow tail of a run is
+/// mostly other processes; a test on the fast part measures the code. At least two samples
+/// are kept whenever `xs` has two.
+pub fn fastest(xs: &[f64], share: f64) -> Vec<f64> {
+    if share >= 1.0 {
+        return xs.to_vec();
+    }
+    let cut = quantile(xs, share);
+    let kept: Vec<f64> = xs.iter().copied().filter(|x| *x <= cut).collect();
+    if kept.len() >= 2 || xs.len() < 2 {
+        return kept;
+    }
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.truncate(2);
+    sorted
+}
+
 /// The noise band of a benchmark: Q3 + 3·IQR of the absolute relative changes between
 /// adjacent default-branch results; `None` with fewer than `min_points` changes.
 pub fn noise_band(changes: &[f64], min_points: usize) -> Option<f64> {
@@ -180,11 +199,37 @@ mod tests {
         assert_eq!(noise_band(&[0.01], 4), None);
     }
 
+    #[test]
+    fn the_fast_part_drops_the_slow_tail() {
+        let xs = [5.0, 1.0, 9.0, 2.0, 100.0, 3.0];
+        let mut half = fastest(&xs, 0.5);
+        half.sort_by(f64::total_cmp);
+        assert_eq!(half, [1.0, 2.0, 3.0]);
+        assert_eq!(fastest(&xs, 1.0), xs);
+        assert_eq!(fastest(&[4.0, 3.0, 7.0], 0.0), [3.0, 4.0]);
+    }
+
     mod properties {
         use super::super::*;
         use proptest::prelude::*;
 
         proptest! {
+            #[test]
+            fn the_fast_part_is_the_fast_end_and_big_enough_to_test(
+                xs in prop::collection::vec(1.0f64..1e6, 2..200),
+                share in 0.0f64..1.0,
+            ) {
+                let fast = fastest(&xs, share);
+                prop_assert!(fast.len() >= 2);
+                prop_assert!(fast.len() as f64 >= (share * (xs.len() - 1) as f64).floor());
+                let slowest_kept = fast.iter().copied().fold(f64::MIN, f64::max);
+                let dropped = xs.len() - fast.len();
+                let mut sorted = xs.clone();
+                sorted.sort_by(f64::total_cmp);
+                // Nothing dropped is faster than what was kept.
+                prop_assert!(sorted[..xs.len() - dropped].iter().all(|x| *x <= slowest_kept));
+            }
+
             #[test]
             fn p_values_are_probabilities(
                 a in prop::collection::vec(1.0f64..1e6, 2..50),

@@ -1,6 +1,8 @@
 //! Deciding, per benchmark, whether a head result regressed against its base (pure core). A
 //! change counts only when it is statistically significant after Holm's correction for every
-//! benchmark compared at once (Welch's t-test on per-iteration sample times), when the
+//! benchmark compared at once (Welch's t-test on the faster half of each run's per-iteration
+//! sample times: the slow tail is interference, and its outliers widen a test on every sample
+//! until a clean 10 % change looks "too noisy"), when the
 //! confidence interval of the ratio of means lies beyond zero, and when it is larger than both
 //! the configured minimum (default 5 %) and the benchmark's noise band learned from the default
 //! branch's history. A benchmark whose history is noisier than `max_noise`, or whose interval is
@@ -28,6 +30,9 @@ pub struct Rules {
     /// Which quantile of a run's per-iteration times stands for it (`Measured::level`); the
     /// history handed to `compare` must be made of the same.
     pub quantile: f64,
+    /// The share of each run's fastest samples that the significance test and the interval
+    /// use (`stats::fastest`); 1.0 uses every sample.
+    pub fast_share: f64,
 }
 
 impl Default for Rules {
@@ -39,6 +44,7 @@ impl Default for Rules {
             max_noise: 0.5,
             min_history: 4,
             quantile: super::criterion::TYPICAL_QUANTILE,
+            fast_share: 0.5,
         }
     }
 }
@@ -104,8 +110,12 @@ pub fn compare(
     let tests: Vec<Tested> = pairs
         .iter()
         .map(|(b, h)| {
-            let w = stats::welch(&b.samples, &h.samples)?;
-            let r = stats::ratio_interval(&b.samples, &h.samples, rules.confidence)?;
+            let (b, h) = (
+                stats::fastest(&b.samples, rules.fast_share),
+                stats::fastest(&h.samples, rules.fast_share),
+            );
+            let w = stats::welch(&b, &h)?;
+            let r = stats::ratio_interval(&b, &h, rules.confidence)?;
             Some((w.p, r))
         })
         .collect();
