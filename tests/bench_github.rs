@@ -56,12 +56,21 @@ impl World {
 
     /// The re-run upkeep asked for of run `id` ended, uploading `zip`; delivered.
     async fn rerun_ends(&self, id: i64, from: &str, zip: Vec<u8>) {
+        self.rerun_concludes(id, "success");
+        self.github
+            .with_world(|w| w.add_artifact(REPO, id, "upkeep-criterion", zip));
+        self.deliver(id, from).await;
+    }
+
+    /// The re-run upkeep asked for of run `id` ended `conclusion`, with no new results.
+    fn rerun_concludes(&self, id: i64, conclusion: &str) {
         self.github.with_world(|w| {
             let r = w.repositories.get_mut(REPO).unwrap();
             assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
-            w.add_artifact(REPO, id, "upkeep-criterion", zip);
+            let run = r.workflow_runs.iter_mut().find(|r| r["id"] == id).unwrap();
+            run["status"] = json!("completed");
+            run["conclusion"] = json!(conclusion);
         });
-        self.deliver(id, from).await;
     }
 
     fn rerun_asked(&self, id: i64) -> bool {
@@ -88,10 +97,16 @@ impl World {
                 Some(REPO),
                 |p| {
                     let r = &mut p["workflow_run"];
-                    for key in ["id", "event", "head_branch", "head_sha", "run_attempt"] {
+                    for key in [
+                        "id",
+                        "event",
+                        "head_branch",
+                        "head_sha",
+                        "run_attempt",
+                        "conclusion",
+                    ] {
                         r[key] = run[key].clone();
                     }
-                    r["conclusion"] = json!("success");
                     r["head_repository"]["full_name"] = json!(from);
                 },
             )
@@ -154,14 +169,20 @@ impl World {
 
     /// The newest `upkeep/bench` check run on `sha`.
     fn check(&self, sha: &str) -> Value {
+        self.checks(sha)
+            .pop()
+            .unwrap_or_else(|| panic!("no upkeep/bench check on {sha}"))
+    }
+
+    /// Every `upkeep/bench` check run on `sha`, oldest first.
+    fn checks(&self, sha: &str) -> Vec<Value> {
         self.github.with_world(|w| {
             w.repositories[REPO]
                 .check_runs
                 .iter()
-                .rev()
-                .find(|c| c["head_sha"] == sha && c["name"] == "upkeep/bench")
+                .filter(|c| c["head_sha"] == sha && c["name"] == "upkeep/bench")
                 .cloned()
-                .unwrap_or_else(|| panic!("no upkeep/bench check on {sha}"))
+                .collect()
         })
     }
 
@@ -218,7 +239,14 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     world
         .rerun_ends(run, REPO, artifact_from_run(1, 1.25))
         .await;
+    let checks = world.checks(&sha);
+    assert_eq!(
+        checks.len(),
+        1,
+        "the re-run's verdict completes the check run it left in progress: {checks:#?}"
+    );
     let check = world.check(&sha);
+    assert_eq!(check["status"], "completed", "{check:#}");
     assert_eq!(check["conclusion"], "failure", "{check:#}");
     let summary = check["output"]["summary"].as_str().unwrap();
     assert!(
@@ -322,11 +350,53 @@ async fn a_pr_regression_that_a_rerun_does_not_repeat_is_not_reported() {
     world
         .rerun_ends(run, REPO, artifact_from_run(1, 1.01))
         .await;
-    let check = world.check(&sha);
-    assert_eq!(check["conclusion"], "success", "{check:#}");
+    let checks = world.checks(&sha);
+    assert_eq!(checks.len(), 1, "{checks:#?}");
+    assert_eq!(checks[0]["conclusion"], "success", "{:#}", checks[0]);
     assert!(
         world.bench_comments(pr).is_empty(),
         "no comment for a spike"
+    );
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_confirming_rerun_that_fails_does_not_leave_the_check_in_progress() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    world.baseline().await;
+    let (sha, pr) = world
+        .open_pr("slower", "Maybe slower", &[("src/lib.rs", "// slower?\n")])
+        .await;
+    let run = world
+        .run(
+            "pull_request",
+            "slower",
+            &sha,
+            REPO,
+            artifact_from_run(1, 1.25),
+        )
+        .await;
+    assert_eq!(world.check(&sha)["status"], "in_progress");
+    // The re-run breaks (a flaky test in the benchmark job, say): nothing to confirm with.
+    world.rerun_concludes(run, "failure");
+    world.deliver(run, REPO).await;
+    let checks = world.checks(&sha);
+    assert_eq!(checks.len(), 1, "{checks:#?}");
+    let check = &checks[0];
+    assert_eq!(check["status"], "completed", "{check:#}");
+    assert_eq!(check["conclusion"], "neutral", "{check:#}");
+    assert!(
+        check["output"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("not confirmed"),
+        "{check:#}"
+    );
+    assert!(
+        world.bench_comments(pr).is_empty(),
+        "an unconfirmed regression is not reported"
     );
     world.github.assert_conformant();
 }

@@ -3,8 +3,11 @@
 //! default branch's latest results on the same runner class, its noise bands learned from that
 //! branch's history. The verdicts go to an `upkeep/bench` check run on the head commit; a PR
 //! gets a comment (edited in place) only when something regressed; the default branch's own
-//! pushes become the baseline (a fork's never do), and a regression there files an issue until
-//! goes to auto-revert when its culprit is known (the baseline is its parent), and otherwise files an issue. A refused artifact gets a check run that says why.
+//! pushes become the baseline (a fork's never do), and a regression there goes to auto-revert
+//! when its culprit is known (the baseline is its parent) and otherwise files an issue. A PR's
+//! first regression is re-run to confirm, its check run left in progress and then completed by
+//! the re-run's verdict (or closed as neutral when the re-run gives none). A refused artifact
+//! gets a check run that says why.
 
 use tracing::{info, warn};
 
@@ -33,19 +36,44 @@ pub async fn on_workflow_run(
     slug: &str,
     public_url: Option<&str>,
 ) -> Result<&'static str, JobError> {
-    if e.action != "completed" || e.workflow_run.conclusion.as_deref() != Some("success") {
+    let run = &e.workflow_run;
+    if e.action != "completed" {
         return Ok("recorded");
     }
-    ingest(
-        store,
-        client,
-        &e.repository,
-        &e.workflow_run,
-        slug,
-        public_url,
-        false,
-    )
-    .await
+    let outcome = if run.conclusion.as_deref() == Some("success") {
+        ingest(store, client, &e.repository, run, slug, public_url, false).await?
+    } else {
+        "recorded"
+    };
+    // A re-run asked for to confirm a regression left `upkeep/bench` in progress. Whatever
+    // became of it — failed, cancelled, no results — the check must not stay in progress, or a
+    // required check would hold the PR forever.
+    if run.run_attempt.unwrap_or(1) >= 2 {
+        let repo = Repo::new(client, &e.repository.full_name);
+        let unconfirmed = CheckRun {
+            name: CHECK.into(),
+            head_sha: run.head_sha.clone(),
+            conclusion: Some("neutral".into()),
+            title: "Benchmark regression not confirmed: the re-run gave no results".into(),
+            summary: format!(
+                "The first run of this commit's benchmarks regressed, and the re-run asked for to confirm it ended `{}` without results to compare. Nothing is reported as regressed. Re-run the benchmark workflow, or comment `@upkeep bench`, to compare again.",
+                run.conclusion.as_deref().unwrap_or("without a conclusion")
+            ),
+            annotations: Vec::new(),
+        };
+        if repo
+            .finish_open_check_run(&unconfirmed, &run.id.to_string())
+            .await?
+        {
+            info!(
+                repo = e.repository.full_name.as_str(),
+                run = run.id,
+                "the confirming benchmark re-run gave no results; check closed as neutral"
+            );
+            return Ok("benchmark re-run gave no results");
+        }
+    }
+    Ok(outcome)
 }
 
 /// `@upkeep bench` on a PR: the newest successful run on its head with benchmark results,
@@ -209,13 +237,12 @@ async fn ingest(
         && regressed
         && !always_comment
         && run.run_attempt.unwrap_or(1) < 2;
-    if confirming {
-        repo.rerun_workflow(run.id).await?;
-    }
     let table = report::table(&comparisons, &base_name, chart);
-    repo.create_check_run(&if confirming {
-        // In progress, so a required `upkeep/bench` check holds the merge until confirmed.
-        CheckRun {
+    let external_id = run.id.to_string();
+    if confirming {
+        // In progress, so a required `upkeep/bench` check holds the merge until confirmed;
+        // tagged with the run, so the re-run's verdict completes this same check run.
+        let pending = CheckRun {
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
             conclusion: None,
@@ -224,25 +251,28 @@ async fn ingest(
                 "The benchmark run was re-run to confirm: a regression counts only when a second run shows it too.\n\n{table}"
             ),
             annotations: Vec::new(),
-        }
-    } else {
-        CheckRun {
-            name: CHECK.into(),
-            head_sha: run.head_sha.clone(),
-            conclusion: Some(if regressed { "failure" } else { "success" }.into()),
-            title: report::title(&comparisons),
-            summary: table.clone(),
-            annotations: Vec::new(),
-        }
-    })
-    .await?;
-    if confirming {
+        };
+        repo.create_check_run_for(&pending, &external_id).await?;
+        repo.rerun_workflow(run.id).await?;
         info!(
             repo = full_name,
             run = run.id,
             "benchmarks regressed once; re-run to confirm"
         );
         return Ok("benchmarks regressed once: re-run to confirm");
+    }
+    let done = CheckRun {
+        name: CHECK.into(),
+        head_sha: run.head_sha.clone(),
+        conclusion: Some(if regressed { "failure" } else { "success" }.into()),
+        title: report::title(&comparisons),
+        summary: table.clone(),
+        annotations: Vec::new(),
+    };
+    let finished = run.run_attempt.unwrap_or(1) >= 2
+        && repo.finish_open_check_run(&done, &external_id).await?;
+    if !finished {
+        repo.create_check_run(&done).await?;
     }
     info!(
         repo = full_name,
