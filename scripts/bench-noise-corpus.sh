@@ -13,9 +13,10 @@
 #   ASLR=on scripts/bench-noise-corpus.sh                 # address layout randomised per run
 #
 # By default the benchmarks run with address-space randomisation off (`setarch -R`), as the
-# reusable workflow runs them on Linux: a fresh layout per process moves tight loops across
-# cache lines and alignments, which showed as run-to-run clusters (`faster_hex_encode`: 867 to
-# 975 ns at the 5th percentile over eight runs with it, 866 to 880 ns without).
+# reusable workflow runs them on Linux: a fresh layout per process moves data across
+# alignments, which showed as run-to-run clusters (`faster_hex_encode` run alone: 867 to 975 ns
+# at the 5th percentile over eight runs with it, 866 to 880 ns without; in whole runs its
+# clusters remain).
 #
 # tests/fixtures/bench-noise was made by the first version of this script (all upkeep runs,
 # then all hex runs, `--warm-up-time 1 --measurement-time 2`); tests/fixtures/bench-noise-quiet

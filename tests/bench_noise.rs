@@ -36,9 +36,15 @@ fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// The corpora: `bench-noise` (the first: every upkeep run, then every hex run, criterion at
-/// `--warm-up-time 1 --measurement-time 2`) and `bench-noise-quiet` (criterion's default timings,
-/// the two sources taking turns, the machine otherwise idle).
-const CORPORA: [&str; 2] = ["bench-noise", "bench-noise-quiet"];
+/// `--warm-up-time 1 --measurement-time 2`), `bench-noise-quiet` (criterion's default timings,
+/// the two sources taking turns, the machine otherwise idle) and `bench-noise-steady` (the same
+/// with address-space randomisation off, as the reusable workflow runs benchmarks; a day
+/// without slow spells).
+const CORPORA: [&str; 3] = ["bench-noise", "bench-noise-quiet", "bench-noise-steady"];
+
+/// The corpora whose runs caught slow spells from the machine's neighbours (whole runs or
+/// stretches of them several to 85 % slower): where the choices below were made and pay off.
+const WITH_SPELLS: [&str; 2] = ["bench-noise", "bench-noise-quiet"];
 
 /// Per source: the runs, each a list of benchmarks.
 fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
@@ -244,14 +250,16 @@ fn print_tables(name: &str, j: &Judged) {
 }
 
 /// Guards what the rules reach on each corpus today. Issue 7's targets — at most 1 % false
-/// alarms and at least 95 % of 10 % slowdowns caught — are met on neither for one run per
+/// alarms and at least 95 % of 10 % slowdowns caught — are met on none for one run per
 /// commit (see the bound below and docs/PERFORMANCE.md); these keep the figures from sliding.
 #[test]
 fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slowdowns() {
     // (corpus, most false alarms, fewest caught), in percent.
-    for (name, most_false, fewest_caught) in
-        [("bench-noise", 1.0, 70.0), ("bench-noise-quiet", 4.5, 68.0)]
-    {
+    for (name, most_false, fewest_caught) in [
+        ("bench-noise", 1.0, 70.0),
+        ("bench-noise-quiet", 4.5, 68.0),
+        ("bench-noise-steady", 2.0, 76.0),
+    ] {
         let Judged {
             ours, crit, alert, ..
         } = judge(name, &Rules::default());
@@ -277,9 +285,10 @@ fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slow
 
 /// The significance test and the interval on the faster half of each run's samples, against
 /// every sample: a clean 10 % slowdown on a benchmark whose runs agree is no longer lost to the
-/// slow tail's outliers widening the interval ("too noisy to tell"). More caught on both
-/// corpora; what users see, confirmed by a re-run, keeps its false alarms under 1 %
-/// (`a_confirming_rerun_removes_the_one_run_spikes`).
+/// slow tail's outliers widening the interval ("too noisy to tell"). More caught and fewer "too
+/// noisy" where runs have slow tails; never fewer caught on any corpus (on the steady one, whose
+/// tails are clean, the two are the same). What users see, confirmed by a re-run, keeps its false
+/// alarms under 1 % (`a_confirming_rerun_removes_the_one_run_spikes`).
 #[test]
 fn the_fast_half_of_the_samples_tests_better_than_all_of_them() {
     for name in CORPORA {
@@ -292,14 +301,15 @@ fn the_fast_half_of_the_samples_tests_better_than_all_of_them() {
             },
         )
         .ours;
+        let spells = WITH_SPELLS.contains(&name);
         assert!(
-            half.caught > all.caught,
+            half.caught > all.caught || (!spells && half.caught == all.caught),
             "{name}: {} caught on the fast half, {} on every sample",
             half.caught,
             all.caught
         );
         assert!(
-            half.noisy < all.noisy,
+            half.noisy < all.noisy || (!spells && half.noisy <= all.noisy),
             "{name}: {} too noisy on the fast half, {} on every sample",
             half.noisy,
             all.noisy
@@ -308,10 +318,14 @@ fn the_fast_half_of_the_samples_tests_better_than_all_of_them() {
 }
 
 /// Noise on a shared machine only adds time, so the fast end of a run (its 5th percentile) is a
-/// steadier measure than its median: fewer false alarms and more slowdowns caught, on both
-/// corpora — the second made after the choice, so it is a check, not a fit.
+/// steadier measure than its median where the machine had slow spells: fewer false alarms and
+/// more slowdowns caught on both such corpora — the second made after the choice, so it is a
+/// check, not a fit. On the steady corpus, without spells, the median does a little better
+/// (`webhook/ingest_sqlite` has runs whose fast end is 30 % under the rest); over all three
+/// corpora the fast end still raises fewer false alarms and catches more.
 #[test]
 fn the_fast_end_of_a_run_beats_its_median() {
+    let (mut fast_total, mut median_total) = (Tally::default(), Tally::default());
     for name in CORPORA {
         let fast = judge(name, &Rules::default()).ours;
         let median = judge(
@@ -322,19 +336,34 @@ fn the_fast_end_of_a_run_beats_its_median() {
             },
         )
         .ours;
-        assert!(
-            fast.false_alarms < median.false_alarms,
-            "{name}: {} false alarms at the fast end, {} at the median",
-            fast.false_alarms,
-            median.false_alarms
-        );
-        assert!(
-            fast.caught > median.caught,
-            "{name}: {} caught at the fast end, {} at the median",
-            fast.caught,
-            median.caught
-        );
+        if WITH_SPELLS.contains(&name) {
+            assert!(
+                fast.false_alarms < median.false_alarms,
+                "{name}: {} false alarms at the fast end, {} at the median",
+                fast.false_alarms,
+                median.false_alarms
+            );
+            assert!(
+                fast.caught > median.caught,
+                "{name}: {} caught at the fast end, {} at the median",
+                fast.caught,
+                median.caught
+            );
+        }
+        for (total, t) in [(&mut fast_total, fast), (&mut median_total, median)] {
+            total.false_alarms += t.false_alarms;
+            total.caught += t.caught;
+        }
     }
+    assert!(
+        fast_total.false_alarms < median_total.false_alarms
+            && fast_total.caught > median_total.caught,
+        "over every corpus: {} false alarms and {} caught at the fast end, {} and {} at the median",
+        fast_total.false_alarms,
+        fast_total.caught,
+        median_total.false_alarms,
+        median_total.caught
+    );
 }
 
 /// No rule that judges one run per commit reaches issue 7's targets on this machine's noise:
@@ -350,8 +379,8 @@ fn no_single_run_rule_can_reach_the_targets_on_this_machines_noise() {
     }
 }
 
-/// What auto-revert acts on — a regression that a re-run confirms — stays under 1 % false alarms
-/// on both corpora.
+/// What auto-revert and PRs act on — a regression that a re-run confirms — stays under 1 % false
+/// alarms on every corpus.
 #[test]
 fn a_confirming_rerun_removes_the_one_run_spikes() {
     for name in CORPORA {
