@@ -115,6 +115,24 @@ impl World {
         common::jobs_settled(&self.store).await;
     }
 
+    /// A PR on `branch` whose first benchmark run (run 1 of the corpus, times × `factor`) is
+    /// delivered: its head, its number and the run's id.
+    async fn pr_benchmarked(&self, branch: &str, title: &str, factor: f64) -> (String, u64, i64) {
+        let (sha, pr) = self
+            .open_pr(branch, title, &[("src/lib.rs", &format!("// {title}\n"))])
+            .await;
+        let run = self
+            .run(
+                "pull_request",
+                branch,
+                &sha,
+                REPO,
+                artifact_from_run(1, factor),
+            )
+            .await;
+        (sha, pr, run)
+    }
+
     /// A branch off main changing `files`, and a PR of it: the branch's head and the PR's number.
     async fn open_pr(&self, branch: &str, title: &str, files: &[(&str, &str)]) -> (String, u64) {
         let sha = repo_world::branch(&self.github, branch, files);
@@ -214,18 +232,7 @@ async fn default_branch_runs_make_the_baseline_and_a_slowed_pr_fails_with_one_co
     world.baseline().await;
 
     // A PR whose code is 25 % slower.
-    let (sha, pr) = world
-        .open_pr("slower", "Make it slower", &[("src/lib.rs", "// slower\n")])
-        .await;
-    let run = world
-        .run(
-            "pull_request",
-            "slower",
-            &sha,
-            REPO,
-            artifact_from_run(1, 1.25),
-        )
-        .await;
+    let (sha, pr, run) = world.pr_benchmarked("slower", "Make it slower", 1.25).await;
     // One run is not enough: the run is re-run, and nobody is told yet.
     let check = world.check(&sha);
     assert_eq!(check["status"], "in_progress", "{check:#}");
@@ -333,19 +340,8 @@ async fn a_pr_regression_that_a_rerun_does_not_repeat_is_not_reported() {
         return;
     };
     world.baseline().await;
-    let (sha, pr) = world
-        .open_pr("spiky", "Innocent", &[("src/lib.rs", "// same\n")])
-        .await;
     // The runner had a slow spell during the first run; the re-run is as fast as main.
-    let run = world
-        .run(
-            "pull_request",
-            "spiky",
-            &sha,
-            REPO,
-            artifact_from_run(1, 1.25),
-        )
-        .await;
+    let (sha, pr, run) = world.pr_benchmarked("spiky", "Innocent", 1.25).await;
     assert!(world.rerun_asked(run));
     world
         .rerun_ends(run, REPO, artifact_from_run(1, 1.01))
@@ -366,18 +362,7 @@ async fn a_confirming_rerun_that_fails_does_not_leave_the_check_in_progress() {
         return;
     };
     world.baseline().await;
-    let (sha, pr) = world
-        .open_pr("slower", "Maybe slower", &[("src/lib.rs", "// slower?\n")])
-        .await;
-    let run = world
-        .run(
-            "pull_request",
-            "slower",
-            &sha,
-            REPO,
-            artifact_from_run(1, 1.25),
-        )
-        .await;
+    let (sha, pr, run) = world.pr_benchmarked("slower", "Maybe slower", 1.25).await;
     assert_eq!(world.check(&sha)["status"], "in_progress");
     // The re-run breaks (a flaky test in the benchmark job, say): nothing to confirm with.
     world.rerun_concludes(run, "failure");
