@@ -56,21 +56,11 @@ impl World {
 
     /// The re-run upkeep asked for of run `id` ended, uploading `zip`; delivered.
     async fn rerun_ends(&self, id: i64, from: &str, zip: Vec<u8>) {
-        self.rerun_concludes(id, "success");
-        self.github
-            .with_world(|w| w.add_artifact(REPO, id, "upkeep-criterion", zip));
-        self.deliver(id, from).await;
-    }
-
-    /// The re-run upkeep asked for of run `id` ended `conclusion`, with no new results.
-    fn rerun_concludes(&self, id: i64, conclusion: &str) {
         self.github.with_world(|w| {
-            let r = w.repositories.get_mut(REPO).unwrap();
-            assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
-            let run = r.workflow_runs.iter_mut().find(|r| r["id"] == id).unwrap();
-            run["status"] = json!("completed");
-            run["conclusion"] = json!(conclusion);
+            w.end_rerun(REPO, id, "success");
+            w.add_artifact(REPO, id, "upkeep-criterion", zip);
         });
+        self.deliver(id, from).await;
     }
 
     fn rerun_asked(&self, id: i64) -> bool {
@@ -365,7 +355,9 @@ async fn a_confirming_rerun_that_fails_does_not_leave_the_check_in_progress() {
     let (sha, pr, run) = world.pr_benchmarked("slower", "Maybe slower", 1.25).await;
     assert_eq!(world.check(&sha)["status"], "in_progress");
     // The re-run breaks (a flaky test in the benchmark job, say): nothing to confirm with.
-    world.rerun_concludes(run, "failure");
+    world
+        .github
+        .with_world(|w| w.end_rerun(REPO, run, "failure"));
     world.deliver(run, REPO).await;
     let checks = world.checks(&sha);
     assert_eq!(checks.len(), 1, "{checks:#?}");

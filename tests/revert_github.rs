@@ -123,13 +123,8 @@ impl World {
 
     /// GitHub Actions re-ran run `id`'s failed jobs, which ended with `conclusion`.
     async fn rerun_ends(&self, id: i64, conclusion: &str) {
-        self.github.with_world(|w| {
-            let r = w.repositories.get_mut(REPO).unwrap();
-            assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
-            let run = r.workflow_runs.iter_mut().find(|r| r["id"] == id).unwrap();
-            run["status"] = json!("completed");
-            run["conclusion"] = json!(conclusion);
-        });
+        self.github
+            .with_world(|w| w.end_rerun(REPO, id, conclusion));
         self.deliver_run(id).await;
     }
 
@@ -646,12 +641,7 @@ impl World {
     /// GitHub Actions re-ran bench run `id` as upkeep asked; it uploads results × `factor`.
     async fn bench_rerun_ends(&self, id: i64, factor: f64) {
         self.github.with_world(|w| {
-            let r = w.repositories.get_mut(REPO).unwrap();
-            assert!(r.reruns.contains(&id), "upkeep asked for no re-run of {id}");
-            let run = r.workflow_runs.iter_mut().find(|r| r["id"] == id).unwrap();
-            assert_eq!(run["run_attempt"], 2);
-            run["status"] = json!("completed");
-            run["conclusion"] = json!("success");
+            assert_eq!(w.end_rerun(REPO, id, "success"), 2);
             w.add_artifact(REPO, id, "upkeep-criterion", artifact_from_run(1, factor));
         });
         self.deliver_run(id).await;

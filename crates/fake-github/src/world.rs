@@ -197,6 +197,28 @@ impl World {
         id
     }
 
+    /// The re-run of workflow run `id` that the app asked for ends with `conclusion`; its
+    /// attempt number. Panics when the app asked for no re-run of it: a test that ends one
+    /// checks that it was asked for.
+    pub fn end_rerun(&mut self, repo: &str, id: i64, conclusion: &str) -> i64 {
+        let r = self
+            .repositories
+            .get_mut(repo)
+            .unwrap_or_else(|| panic!("no repository {repo}"));
+        assert!(
+            r.reruns.contains(&id),
+            "the app asked for no re-run of {id}"
+        );
+        let run = r
+            .workflow_runs
+            .iter_mut()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no workflow run {id}"));
+        run["status"] = serde_json::json!("completed");
+        run["conclusion"] = serde_json::json!(conclusion);
+        run["run_attempt"].as_i64().unwrap_or(1)
+    }
+
     /// Workflow run `id` of `repo` as the world has it now (a copy).
     pub fn workflow_run(&self, repo: &str, id: i64) -> Option<serde_json::Value> {
         self.repositories
