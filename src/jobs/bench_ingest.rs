@@ -25,6 +25,9 @@ use crate::webhook::events::{RepositoryRef, WorkflowRun, WorkflowRunEvent};
 pub const ARTIFACT: &str = "upkeep-criterion";
 /// The check run upkeep puts on the head commit.
 pub const CHECK: &str = "upkeep/bench";
+/// Outcomes of a comparison that ended in a verdict on the `upkeep/bench` check.
+const COMPARED: &str = "benchmarks compared";
+const REGRESSED: &str = "benchmarks regressed";
 /// Default-branch commits whose results make the history.
 const HISTORY: i64 = 20;
 
@@ -45,35 +48,45 @@ pub async fn on_workflow_run(
     } else {
         "recorded"
     };
-    // A re-run asked for to confirm a regression left `upkeep/bench` in progress. Whatever
-    // became of it — failed, cancelled, no results — the check must not stay in progress, or a
-    // required check would hold the PR forever.
-    if run.run_attempt.unwrap_or(1) >= 2 {
-        let repo = Repo::new(client, &e.repository.full_name);
-        let unconfirmed = CheckRun {
-            name: CHECK.into(),
-            head_sha: run.head_sha.clone(),
-            conclusion: Some("neutral".into()),
-            title: "Benchmark regression not confirmed: the re-run gave no results".into(),
-            summary: format!(
-                "The first run of this commit's benchmarks regressed, and the re-run asked for to confirm it ended `{}` without results to compare. Nothing is reported as regressed. Re-run the benchmark workflow, or comment `@upkeep bench`, to compare again.",
-                run.conclusion.as_deref().unwrap_or("without a conclusion")
-            ),
-            annotations: Vec::new(),
-        };
-        if repo
-            .finish_open_check_run(&unconfirmed, &run.id.to_string())
-            .await?
-        {
-            info!(
-                repo = e.repository.full_name.as_str(),
-                run = run.id,
-                "the confirming benchmark re-run gave no results; check closed as neutral"
-            );
-            return Ok("benchmark re-run gave no results");
-        }
+    // A re-run asked for to confirm a regression left `upkeep/bench` in progress. A verdict
+    // completed it; whatever else became of the re-run — failed, cancelled, no results — the
+    // check must not stay in progress, or a required check would hold the PR forever.
+    let judged = matches!(outcome, COMPARED | REGRESSED);
+    if run.run_attempt.unwrap_or(1) >= 2 && !judged && close_unconfirmed(client, e).await? {
+        return Ok("benchmark re-run gave no results");
     }
     Ok(outcome)
+}
+
+/// Closes as neutral the `upkeep/bench` check that run `e` left in progress to be confirmed;
+/// `false` when there is none.
+async fn close_unconfirmed(
+    client: &InstallationClient,
+    e: &WorkflowRunEvent,
+) -> Result<bool, JobError> {
+    let run = &e.workflow_run;
+    let unconfirmed = CheckRun {
+        name: CHECK.into(),
+        head_sha: run.head_sha.clone(),
+        conclusion: Some("neutral".into()),
+        title: "Benchmark regression not confirmed: the re-run gave no results".into(),
+        summary: format!(
+            "The first run of this commit's benchmarks regressed, and the re-run asked for to confirm it ended `{}` without results to compare. Nothing is reported as regressed. Re-run the benchmark workflow, or comment `@upkeep bench`, to compare again.",
+            run.conclusion.as_deref().unwrap_or("without a conclusion")
+        ),
+        annotations: Vec::new(),
+    };
+    let closed = Repo::new(client, &e.repository.full_name)
+        .finish_open_check_run(&unconfirmed, &run.id.to_string())
+        .await?;
+    if closed {
+        info!(
+            repo = e.repository.full_name.as_str(),
+            run = run.id,
+            "the confirming benchmark re-run gave no results; check closed as neutral"
+        );
+    }
+    Ok(closed)
 }
 
 /// `@upkeep bench` on a PR: the newest successful run on its head with benchmark results,
@@ -320,11 +333,7 @@ async fn ingest(
             .await?;
         }
     }
-    Ok(if regressed {
-        "benchmarks regressed"
-    } else {
-        "benchmarks compared"
-    })
+    Ok(if regressed { REGRESSED } else { COMPARED })
 }
 
 /// The PR comment: edited in place when there is one, posted only when `post`.
