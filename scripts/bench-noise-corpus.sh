@@ -21,7 +21,9 @@
 # tests/fixtures/bench-noise was made by the first version of this script (all upkeep runs,
 # then all hex runs, `--warm-up-time 1 --measurement-time 2`); tests/fixtures/bench-noise-quiet
 # by the second (these defaults, ASLR on); tests/fixtures/bench-noise-steady by this one with
-# its defaults.
+# its defaults; tests/fixtures/bench-noise-short by this one with
+#   CORPUS_OUT=tests/fixtures/bench-noise-short RUNS=36 \
+#     CRITERION_ARGS="--warm-up-time 1 --measurement-time 1" scripts/bench-noise-corpus.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
