@@ -1,4 +1,4 @@
-//! The noise corpora (tests/fixtures/bench-noise and bench-noise-quiet, made by
+//! The noise corpora (tests/fixtures/bench-noise, -quiet, -steady and -short, made by
 //! scripts/bench-noise-corpus.sh): real criterion runs of upkeep's own benchmarks and the `hex`
 //! crate's, repeated on one machine with no code change. Every ordered pair of runs is an A/A
 //! comparison (no change happened), judged with the history a default branch would have (every
@@ -39,12 +39,19 @@ fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// `--warm-up-time 1 --measurement-time 2`), `bench-noise-quiet` (criterion's default timings,
 /// the two sources taking turns, the machine otherwise idle) and `bench-noise-steady` (the same
 /// with address-space randomisation off, as the reusable workflow runs benchmarks; a day
-/// without slow spells).
-const CORPORA: [&str; 3] = ["bench-noise", "bench-noise-quiet", "bench-noise-steady"];
+/// without slow spells) and `bench-noise-short` (36 runs, the same with criterion at
+/// `--warm-up-time 1 --measurement-time 1`: three times the runs, so the rare spell and the
+/// slow drift of a working day show).
+const CORPORA: [&str; 4] = [
+    "bench-noise",
+    "bench-noise-quiet",
+    "bench-noise-steady",
+    "bench-noise-short",
+];
 
 /// The corpora whose runs caught slow spells from the machine's neighbours (whole runs or
 /// stretches of them several to 85 % slower): where the choices below were made and pay off.
-const WITH_SPELLS: [&str; 2] = ["bench-noise", "bench-noise-quiet"];
+const WITH_SPELLS: [&str; 3] = ["bench-noise", "bench-noise-quiet", "bench-noise-short"];
 
 /// Per source: the runs, each a list of benchmarks.
 fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
@@ -259,6 +266,7 @@ fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slow
         ("bench-noise", 1.0, 70.0),
         ("bench-noise-quiet", 4.5, 68.0),
         ("bench-noise-steady", 2.0, 76.0),
+        ("bench-noise-short", 2.0, 81.0),
     ] {
         let Judged {
             ours, crit, alert, ..
@@ -281,6 +289,23 @@ fn verdicts_on_real_noise_raise_few_false_alarms_and_catch_most_ten_percent_slow
             "{name}: a 200 % alert catches nothing of 10 %"
         );
     }
+}
+
+/// Where the benchmarks themselves are steady, the targets hold: on the short corpus (36 runs)
+/// the `hex` crate's nine benchmarks, CPU-bound, raise at most 1 % false alarms and catch at
+/// least 95 % of 10 % slowdowns on one run. What keeps the whole corpus from the targets is
+/// upkeep's own three benchmarks that wait on the operating system (docs/PERFORMANCE.md).
+#[test]
+fn on_steady_benchmarks_one_run_meets_the_targets() {
+    let judged = judge("bench-noise-short", &Rules::default());
+    let (_, _, _, hex) = judged
+        .per_source
+        .iter()
+        .find(|(source, ..)| source == "hex")
+        .unwrap();
+    let (false_alarms, caught) = (pct(hex.false_alarms, hex.pairs), pct(hex.caught, hex.pairs));
+    assert!(false_alarms <= 1.0, "hex: {false_alarms:.2} % false alarms");
+    assert!(caught >= 95.0, "hex: {caught:.1} % caught");
 }
 
 /// The significance test and the interval on the faster half of each run's samples, against
@@ -455,7 +480,8 @@ fn confirmed(name: &str) -> Tally {
     let corpus = corpus(name);
     let rules = Rules::default();
     let mut t = Tally::default();
-    for runs in corpus.values() {
+    for (source, runs) in &corpus {
+        let mut here = Tally::default();
         let n = runs.len();
         for head in 0..n {
             let again = (head + 1) % n;
@@ -473,16 +499,25 @@ fn confirmed(name: &str) -> Tally {
                     verdicts(&slowed(&runs[again], 1.10)),
                 );
                 for (id, v) in &first {
-                    t.pairs += 1;
                     let alarm = |v: &Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
-                    t.false_alarms += usize::from(alarm(v) && second.get(id).is_some_and(alarm));
-                    t.caught += usize::from(
+                    here.pairs += 1;
+                    here.false_alarms += usize::from(alarm(v) && second.get(id).is_some_and(alarm));
+                    here.caught += usize::from(
                         slow1.get(id) == Some(&Verdict::Regressed)
                             && slow2.get(id) == Some(&Verdict::Regressed),
                     );
                 }
             }
         }
+        println!(
+            "\n{name} {source}: | upkeep's rule, confirmed by a re-run | {} | {:.2} % | {:.1} % |",
+            here.pairs,
+            pct(here.false_alarms, here.pairs),
+            pct(here.caught, here.pairs)
+        );
+        t.pairs += here.pairs;
+        t.false_alarms += here.false_alarms;
+        t.caught += here.caught;
     }
     println!(
         "\n{name}: | upkeep's rule, confirmed by a re-run | {} | {:.2} % | {:.1} % |",
