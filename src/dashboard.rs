@@ -168,25 +168,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
         }
     }
     s.push('\n');
-    if !d.reverts.is_empty() {
-        let _ = writeln!(s, "## Auto-revert\n");
-        for r in d.reverts {
-            let link = match (r.revert_pr, r.issue) {
-                (Some(pr), _) => format!(" — #{pr}"),
-                (None, Some(issue)) => format!(" — #{issue}"),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                s,
-                "- {} `{}` **{}**: {}{link}",
-                r.at,
-                &r.sha[..r.sha.len().min(7)],
-                r.decision,
-                r.reason
-            );
-        }
-        s.push('\n');
-    }
+    s.push_str(&revert_section(d.reverts));
     if !d.config_problems.is_empty() {
         let _ = writeln!(s, "## Configuration problems\n");
         for p in d.config_problems {
@@ -197,6 +179,61 @@ pub fn render(d: &Dashboard<'_>) -> String {
     s.push_str(MARKER);
     s.push('\n');
     s
+}
+
+const REVERT_HEADING: &str = "## Auto-revert\n";
+const CONFIG_HEADING: &str = "## Configuration problems\n";
+
+/// The auto-revert section: nothing when there is no decision to list.
+fn revert_section(reverts: &[RevertLine]) -> String {
+    let mut s = String::new();
+    if reverts.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "{REVERT_HEADING}");
+    for r in reverts {
+        let link = match (r.revert_pr, r.issue) {
+            (Some(pr), _) => format!(" — #{pr}"),
+            (None, Some(issue)) => format!(" — #{issue}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "- {} `{}` **{}**: {}{link}",
+            r.at,
+            &r.sha[..r.sha.len().min(7)],
+            r.decision,
+            r.reason
+        );
+    }
+    s.push('\n');
+    s
+}
+
+/// Where a line starting with `heading` begins in `body`.
+fn heading_at(body: &str, heading: &str) -> Option<usize> {
+    body.match_indices(heading)
+        .map(|(i, _)| i)
+        .find(|i| *i == 0 || body[..*i].ends_with('\n'))
+}
+
+/// A dashboard's `body` with its auto-revert section listing `reverts` instead, and everything
+/// else — ticked boxes included — as it was: what an auto-revert decision changes between
+/// passes, written as soon as it is made.
+pub fn with_reverts(body: &str, reverts: &[RevertLine]) -> String {
+    let mut out = body.to_owned();
+    if let Some(start) = heading_at(&out, REVERT_HEADING) {
+        let after = start + REVERT_HEADING.len();
+        let end = heading_at(&out[after..], "## ")
+            .or_else(|| out[after..].rfind(MARKER))
+            .map_or(out.len(), |i| after + i);
+        out.replace_range(start..end, "");
+    }
+    let at = heading_at(&out, CONFIG_HEADING)
+        .or_else(|| out.rfind(MARKER))
+        .unwrap_or(out.len());
+    out.insert_str(at, &revert_section(reverts));
+    out
 }
 
 fn why(held: &Held) -> String {
@@ -309,5 +346,45 @@ mod tests {
             "{body}"
         );
         assert!(!render(&Dashboard::default()).contains("Auto-revert"));
+    }
+
+    #[test]
+    fn a_revert_decision_rewrites_only_the_auto_revert_section() {
+        let line = |sha: &str, decision: &str| RevertLine {
+            at: "2026-11-29 08:00".into(),
+            sha: sha.into(),
+            decision: decision.into(),
+            reason: "why".into(),
+            revert_pr: None,
+            issue: Some(3),
+        };
+        let (old, new) = (
+            [line("aaaaaaa", "rerun")],
+            [line("bbbbbbb", "reverted"), line("aaaaaaa", "rerun")],
+        );
+        let problems = ["`.github/upkeep.toml`: bad".to_owned()];
+        let open_prs = vec![(7, "Bump serde".to_owned(), "upkeep/serde".to_owned())];
+        for config_problems in [&problems[..], &[]] {
+            for before in [&old[..], &[]] {
+                let page = |reverts| {
+                    render(&Dashboard {
+                        open_prs: open_prs.clone(),
+                        config_problems,
+                        reverts,
+                        ..Dashboard::default()
+                    })
+                };
+                // The maintainer ticked a box meanwhile: it stays ticked.
+                let ticked = page(before).replace("- [ ] Rebase #7", "- [x] Rebase #7");
+                let after = with_reverts(&ticked, &new);
+                assert_eq!(
+                    after,
+                    page(&new).replace("- [ ] Rebase #7", "- [x] Rebase #7"),
+                    "{before:?} then {new:?}, with {config_problems:?}"
+                );
+                assert_eq!(with_reverts(&after, &[]), with_reverts(&ticked, &[]));
+                assert!(!with_reverts(&after, &[]).contains("Auto-revert"));
+            }
+        }
     }
 }

@@ -26,6 +26,33 @@ struct World {
 }
 
 impl World {
+    /// An open issue by `author` holding an empty upkeep dashboard: its number.
+    fn dashboard_issue(&self, author: &str) -> i64 {
+        let number = self.github.open_issue(REPO, author, "Upkeep dashboard");
+        let body = upkeep::dashboard::render(&upkeep::dashboard::Dashboard {
+            slug: "upkeep",
+            ..Default::default()
+        });
+        self.github.with_world(|w| {
+            let r = w.repositories.get_mut(REPO).unwrap();
+            let issue = r.issues.iter_mut().find(|i| i["number"] == number).unwrap();
+            issue["body"] = json!(body);
+        });
+        number
+    }
+
+    fn issue_body(&self, number: i64) -> String {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .issues
+                .iter()
+                .find(|i| i["number"] == number)
+                .and_then(|i| i["body"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+    }
+
     /// `o/r` with `.github/upkeep.toml` holding `revert` as its `[revert]` table, `src/app.rs`
     /// and a green CI run on the first commit.
     async fn new(revert: &str) -> Option<World> {
@@ -269,6 +296,10 @@ async fn red_after_one_merge_is_confirmed_by_a_rerun_then_reverted() {
         return;
     };
     let (pr, culprit) = world.merge("alice", "Faster parser", &[("src/app.rs", "broken\n")]);
+    // The repository has upkeep's dashboard, from an earlier daily pass; someone else's issue
+    // carrying its marker is not it.
+    let dashboard = world.dashboard_issue("upkeep[bot]");
+    let impostor = world.dashboard_issue("mallory");
     let run = world.ci(&culprit, "failure").await;
     assert!(world.revert_prs().is_empty(), "a re-run comes first");
     world.rerun_ends(run, "failure").await;
@@ -300,6 +331,17 @@ async fn red_after_one_merge_is_confirmed_by_a_rerun_then_reverted() {
     assert_eq!(told.len(), 1);
     assert!(told[0].starts_with("@alice, this merge"), "{}", told[0]);
     assert_eq!(world.decisions().await, ["rerun", "reverted"]);
+    // The dashboard shows both decisions at once, not at the next daily pass, and the rest of
+    // it is as it was.
+    let body = world.issue_body(dashboard);
+    let short = &culprit[..7];
+    assert!(
+        body.contains(&format!("`{short}` **reverted**: "))
+            && body.contains(&format!("`{short}` **rerun**: ")),
+        "{body}"
+    );
+    assert!(body.contains("## Open pull requests\n\nNone."), "{body}");
+    assert!(!world.issue_body(impostor).contains("Auto-revert"));
 
     // The same failure delivered again changes nothing.
     world.rerun_ends(run, "failure").await;

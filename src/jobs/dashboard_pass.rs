@@ -5,6 +5,27 @@
 use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
 use crate::dashboard::{self, Dashboard, IgnoreLine, RevertLine};
 use crate::github::repo::Repo;
+use crate::store::reverts::Decision;
+
+/// How many auto-revert decisions the dashboard lists.
+pub(super) const REVERT_LINES: i64 = 10;
+
+/// Auto-revert decisions as the dashboard lists them.
+pub(super) fn revert_lines(decisions: Vec<Decision>) -> Vec<RevertLine> {
+    decisions
+        .into_iter()
+        .map(|d| RevertLine {
+            at: chrono::DateTime::from_timestamp_millis(d.created_at)
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            sha: d.sha,
+            decision: d.decision,
+            reason: d.reason,
+            revert_pr: d.revert_pr,
+            issue: d.issue_number,
+        })
+        .collect()
+}
 
 impl DepsPass {
     pub(super) async fn dashboard(
@@ -51,26 +72,16 @@ impl DepsPass {
             })
             .collect();
         let reverts: Vec<RevertLine> = match &self.store {
-            Some(store) => store
-                .recent_revert_decisions(g.repository_id, 10)
-                .await
-                .unwrap_or_else(|e| {
-                    // The dashboard is still worth writing without them.
-                    tracing::warn!(repository = g.repository_id, error = %e, "revert decisions unreadable");
-                    Vec::new()
-                })
-                .into_iter()
-                .map(|d| RevertLine {
-                    at: chrono::DateTime::from_timestamp_millis(d.created_at)
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_default(),
-                    sha: d.sha,
-                    decision: d.decision,
-                    reason: d.reason,
-                    revert_pr: d.revert_pr,
-                    issue: d.issue_number,
-                })
-                .collect(),
+            Some(store) => revert_lines(
+                store
+                    .recent_revert_decisions(g.repository_id, REVERT_LINES)
+                    .await
+                    .unwrap_or_else(|e| {
+                        // The dashboard is still worth writing without them.
+                        tracing::warn!(repository = g.repository_id, error = %e, "revert decisions unreadable");
+                        Vec::new()
+                    }),
+            ),
             None => Vec::new(),
         };
         let body = dashboard::render(&Dashboard {

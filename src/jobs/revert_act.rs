@@ -177,7 +177,47 @@ impl Reverter<'_> {
                 },
             )
             .await
-            .map_err(retry)
+            .map_err(retry)?;
+        self.refresh_dashboard().await;
+        Ok(())
+    }
+
+    /// Rewrites the dashboard's auto-revert section now, when the repository has a dashboard,
+    /// rather than at the next daily pass: a maintainer looking there after a red build sees
+    /// what upkeep decided. Best effort — the pass rewrites the section anyway.
+    async fn refresh_dashboard(&self) {
+        let refreshed: Result<(), JobError> = async {
+            let Some(issue) = self
+                .repo
+                .open_issues()
+                .await?
+                .into_iter()
+                // Only upkeep's own dashboard, as the daily pass finds it.
+                .find(|i| {
+                    i.author == format!("{}[bot]", self.slug)
+                        && crate::dashboard::is_dashboard(&i.body)
+                })
+            else {
+                return Ok(());
+            };
+            let decisions = self
+                .store
+                .recent_revert_decisions(self.repository_id, super::dashboard_pass::REVERT_LINES)
+                .await
+                .map_err(retry)?;
+            let body = crate::dashboard::with_reverts(
+                &issue.body,
+                &super::dashboard_pass::revert_lines(decisions),
+            );
+            if body.trim_end() != issue.body.trim_end() {
+                self.repo.update_issue_body(issue.number, &body).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = refreshed {
+            warn!(repo = self.repo.full_name(), error = %e, "dashboard not refreshed after a revert decision");
+        }
     }
 
     /// Files (once per red commit, found again by marker) the issue that hands over to a person.
