@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod app;
 pub mod blob_cache;
+pub mod checks;
 pub mod client;
 pub mod manifest;
 pub mod repo;
