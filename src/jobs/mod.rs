@@ -8,6 +8,7 @@ pub mod audit_triggers;
 pub mod bench_ingest;
 pub mod commands_run;
 pub mod dashboard_pass;
+mod deps_files;
 pub mod deps_pass;
 pub mod handlers;
 pub mod ignore_pr;
