@@ -1,0 +1,275 @@
+//! The world the conversation scenarios run in (tests/commands.rs, tests/ignore_commands.rs and
+//! tests/dashboard.rs): the fixture workspace on the fake GitHub with upkeep's PRs opened by a
+//! first pass, a loopback registry, the server and its store, people with write and read
+//! access, and helpers that deliver comments and ticks and read back what upkeep did.
+#![allow(dead_code)]
+
+use crate::common::registry::LoopbackRegistry;
+use crate::common::repo_world::{self, REPO};
+use crate::common::{self, TestDb, TestServer};
+use fake_github::webhooks::Endpoint;
+use fake_github::FakeGitHub;
+use serde_json::{json, Value};
+use upkeep::store::Store;
+
+pub const BOT: &str = "upkeep[bot]";
+
+pub struct World {
+    pub github: FakeGitHub,
+    pub _registry: LoopbackRegistry,
+    pub server: TestServer,
+    pub store: Store,
+    pub _db: TestDb,
+    /// Whether a dead job is expected (else `settled` fails on one).
+    pub allow_dead: std::cell::Cell<bool>,
+}
+
+impl World {
+    /// The fixture workspace with `config`, upkeep's PRs opened by a first pass, the app
+    /// installed, and `maintainer` (write) and `visitor` (read) on the repository.
+    pub async fn new(config: &str) -> Option<World> {
+        common::shared_dir()?;
+        let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
+        github.with_world(|w| {
+            let perms = &mut w.repositories.get_mut(REPO).unwrap().permissions;
+            perms.insert("maintainer".into(), "write".into());
+            perms.insert("visitor".into(), "read".into());
+        });
+        let registry = LoopbackRegistry::start().await;
+        let client = repo_world::installation_client(&github);
+        repo_world::deps_pass(&registry)
+            .run(&client, REPO, &Default::default())
+            .await
+            .unwrap();
+        let db = TestDb::sqlite();
+        let server = TestServer::start(common::settings(
+            &db.url,
+            &[
+                ("UPKEEP_GITHUB_API_URL", &github.uri()),
+                ("UPKEEP_INDEX_URL", &registry.url()),
+            ],
+        ))
+        .await;
+        let store = Store::open(&db.url).await.unwrap();
+        let world = World {
+            github,
+            _registry: registry,
+            server,
+            store,
+            _db: db,
+            allow_dead: std::cell::Cell::new(false),
+        };
+        let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+        let d = world
+            .github
+            .deliver(&world.endpoint(), "installation", "created.payload.json", 7, None, |p| {
+                p["repositories"] = json!([{
+                    "id": repo_id, "node_id": "R_1", "name": "r", "full_name": REPO, "private": false
+                }]);
+            })
+            .await;
+        assert_eq!(d.status, 202);
+        world.settled().await;
+        Some(world)
+    }
+
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            url: self.server.url("/webhook"),
+            secret: common::SECRET.into(),
+        }
+    }
+
+    /// Waits until no job is queued or running.
+    pub async fn settled(&self) {
+        common::jobs_settled(&self.store).await;
+        if self.allow_dead.get() {
+            return;
+        }
+        let dead = self.store.list_jobs(&["dead"], 10).await.unwrap();
+        assert!(
+            dead.is_empty(),
+            "jobs died: {:#?}",
+            dead.iter()
+                .map(|j| (&j.kind, &j.last_error))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The open PR on `branch`.
+    pub fn pr(&self, branch: &str) -> Value {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .pulls
+                .iter()
+                .find(|p| p["head"]["ref"] == branch)
+                .unwrap_or_else(|| panic!("no PR on {branch}"))
+                .clone()
+        })
+    }
+
+    pub fn number(&self, branch: &str) -> i64 {
+        self.pr(branch)["number"].as_i64().unwrap()
+    }
+
+    /// `login` comments `body` on issue or PR `number` (as GitHub records it), and GitHub
+    /// delivers `issue_comment` created; returns the comment id once upkeep is done with it.
+    pub async fn say(&self, number: i64, login: &str, body: &str) -> i64 {
+        let id = self
+            .github
+            .with_world(|w| w.add_comment(REPO, number, login, body));
+        self.deliver_comment("created.payload.json", number, id, login, body)
+            .await;
+        id
+    }
+
+    /// `login` edits comment `id` to `body`.
+    pub async fn edit(&self, number: i64, id: i64, login: &str, body: &str) {
+        self.github.with_world(|w| {
+            let c = w
+                .repositories
+                .get_mut(REPO)
+                .unwrap()
+                .comments
+                .iter_mut()
+                .find(|c| c["id"] == id)
+                .unwrap();
+            c["body"] = json!(body);
+        });
+        self.deliver_comment("edited.payload.json", number, id, login, body)
+            .await;
+    }
+
+    pub async fn deliver_comment(&self, file: &str, number: i64, id: i64, login: &str, body: &str) {
+        let is_pr = self.github.pull_request(REPO, number).is_some();
+        let kind = if login.ends_with("[bot]") {
+            "Bot"
+        } else {
+            "User"
+        };
+        let d = self
+            .github
+            .deliver(&self.endpoint(), "issue_comment", file, 7, Some(REPO), |p| {
+                p["issue"]["number"] = json!(number);
+                    p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
+                p["issue"]["pull_request"] = if is_pr {
+                    json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") })
+                } else {
+                    Value::Null
+                };
+                p["comment"]["id"] = json!(id);
+                p["comment"]["body"] = json!(body);
+                p["comment"]["user"]["login"] = json!(login);
+                p["comment"]["user"]["type"] = json!(kind);
+                p["sender"]["login"] = json!(login);
+                p["sender"]["type"] = json!(kind);
+            })
+            .await;
+        assert_eq!(d.status, 202);
+        self.settled().await;
+    }
+
+    /// `sender` does `action` to issue `number` (written by `author`) whose body is now `body`:
+    /// GitHub's `issues` delivery, processed.
+    pub async fn issue_event(
+        &self,
+        action: &str,
+        number: i64,
+        author: &str,
+        body: &str,
+        sender: &str,
+    ) {
+        let kind = |login: &str| {
+            if login.ends_with("[bot]") {
+                "Bot"
+            } else {
+                "User"
+            }
+        };
+        let d = self
+            .github
+            .deliver(
+                &self.endpoint(),
+                "issues",
+                "edited.payload.json",
+                7,
+                Some(REPO),
+                |p| {
+                    p["action"] = json!(action);
+                    p["issue"]["number"] = json!(number);
+                    p["issue"]["body"] = json!(body);
+                    p["issue"]["state"] = json!(if action == "closed" { "closed" } else { "open" });
+                    p["issue"]["user"] = json!({"login": author, "id": 1, "type": kind(author)});
+                    p["sender"]["login"] = json!(sender);
+                    p["sender"]["type"] = json!(kind(sender));
+                },
+            )
+            .await;
+        assert_eq!(d.status, 202);
+        self.settled().await;
+    }
+
+    /// upkeep's replies to commands on issue or PR `number` (not what passes comment).
+    pub fn replies(&self, number: i64) -> Vec<String> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .comments
+                .iter()
+                .filter(|c| c["user"]["login"] == BOT)
+                .filter(|c| {
+                    c["issue_url"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with(&format!("/issues/{number}"))
+                })
+                .map(|c| c["body"].as_str().unwrap().to_owned())
+                .filter(|r| r.starts_with("> @upkeep"))
+                .collect()
+        })
+    }
+
+    /// The last reply to a command (passes running meanwhile may comment too).
+    pub fn last_reply(&self, number: i64) -> String {
+        self.replies(number).pop().unwrap_or_default()
+    }
+
+    /// upkeep's reactions on comment `id`.
+    pub fn reactions(&self, id: i64) -> Vec<String> {
+        self.github.with_world(|w| {
+            w.repositories[REPO]
+                .reactions
+                .iter()
+                .filter(|(c, _, u)| *c == id && u == BOT)
+                .map(|(_, k, _)| k.clone())
+                .collect()
+        })
+    }
+
+    pub async fn jobs_done(&self, kind: &str) -> usize {
+        self.store
+            .list_jobs(&["done"], 500)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|j| j.kind == kind)
+            .count()
+    }
+}
+
+pub const CONFIG: &str = "labels = [\"deps\"]\n";
+
+/// The dashboard issue on the fake GitHub.
+pub fn dashboard(world: &World) -> Option<Value> {
+    world.github.with_world(|w| {
+        w.repositories[REPO]
+            .issues
+            .iter()
+            .find(|i| {
+                i["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("<!-- upkeep:dashboard -->")
+            })
+            .cloned()
+    })
+}
