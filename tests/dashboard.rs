@@ -71,15 +71,8 @@ async fn the_dashboard_shows_what_upkeep_sees_and_a_ticked_box_acts_and_unticks(
     world.say(pr, "maintainer", "@upkeep update").await;
     let dashboards = world.github.with_world(|w| {
         w.repositories[REPO]
-            .issues
-            .iter()
-            .filter(|i| {
-                i["body"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("<!-- upkeep:dashboard -->")
-            })
-            .count()
+            .issues_containing("<!-- upkeep:dashboard -->")
+            .len()
     });
     assert_eq!(dashboards, 1);
     assert_eq!(dashboard(&world).unwrap()["state"], "closed");

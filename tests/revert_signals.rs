@@ -45,15 +45,8 @@ async fn a_benchmark_spike_that_a_rerun_does_not_repeat_is_not_reverted() {
     assert!(world.revert_prs().is_empty());
     let issues = world.github.with_world(|w| {
         w.repositories[REPO]
-            .issues
-            .iter()
-            .filter(|i| {
-                i["body"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("upkeep:bench-regression")
-            })
-            .count()
+            .issues_containing("upkeep:bench-regression")
+            .len()
     });
     assert_eq!(issues, 0, "no issue either");
     assert_eq!(world.decisions().await, ["rerun", "flake"]);

@@ -262,14 +262,8 @@ pub const CONFIG: &str = "labels = [\"deps\"]\n";
 pub fn dashboard(world: &World) -> Option<Value> {
     world.github.with_world(|w| {
         w.repositories[REPO]
-            .issues
-            .iter()
-            .find(|i| {
-                i["body"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("<!-- upkeep:dashboard -->")
-            })
-            .cloned()
+            .issues_containing("<!-- upkeep:dashboard -->")
+            .first()
+            .map(|i| (*i).clone())
     })
 }

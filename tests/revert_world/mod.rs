@@ -34,8 +34,7 @@ impl World {
         });
         self.github.with_world(|w| {
             let r = w.repositories.get_mut(REPO).unwrap();
-            let issue = r.issues.iter_mut().find(|i| i["number"] == number).unwrap();
-            issue["body"] = json!(body);
+            r.issue_mut(number).unwrap()["body"] = json!(body);
         });
         number
     }
@@ -43,9 +42,7 @@ impl World {
     pub fn issue_body(&self, number: i64) -> String {
         self.github.with_world(|w| {
             w.repositories[REPO]
-                .issues
-                .iter()
-                .find(|i| i["number"] == number)
+                .issue(number)
                 .and_then(|i| i["body"].as_str())
                 .unwrap_or_default()
                 .to_owned()
@@ -215,14 +212,8 @@ impl World {
     pub fn revert_issues(&self) -> Vec<Value> {
         self.github.with_world(|w| {
             w.repositories[REPO]
-                .issues
-                .iter()
-                .filter(|i| {
-                    i["body"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("<!-- upkeep:revert-issue ")
-                })
+                .issues_containing("<!-- upkeep:revert-issue ")
+                .into_iter()
                 .cloned()
                 .collect()
         })

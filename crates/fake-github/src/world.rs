@@ -65,12 +65,25 @@ impl Repository {
         (self.issues.len() + self.pulls.len()) as i64 + 1
     }
 
-    /// The commit the default branch points at.
     /// Issue `number`, to change it as a person would on github.com.
     pub fn issue_mut(&mut self, number: i64) -> Option<&mut serde_json::Value> {
         self.issues.iter_mut().find(|i| i["number"] == number)
     }
 
+    /// Issue `number`.
+    pub fn issue(&self, number: i64) -> Option<&serde_json::Value> {
+        self.issues.iter().find(|i| i["number"] == number)
+    }
+
+    /// The issues whose body contains `needle` (a bot's marker), oldest first.
+    pub fn issues_containing(&self, needle: &str) -> Vec<&serde_json::Value> {
+        self.issues
+            .iter()
+            .filter(|i| i["body"].as_str().unwrap_or_default().contains(needle))
+            .collect()
+    }
+
+    /// The commit the default branch points at.
     pub fn head(&self) -> Option<&String> {
         self.refs.get(&format!("heads/{}", self.default_branch))
     }
