@@ -428,6 +428,52 @@ async fn two_workflows_red_on_one_commit_make_one_revert() {
 }
 
 #[tokio::test]
+async fn a_revert_waits_while_another_replica_holds_the_repositorys_revert_lease() {
+    let Some(world) = World::new("reruns = 0").await else {
+        return;
+    };
+    let (_, culprit) = world.merge("ann", "A", &[("src/app.rs", "broken\n")]);
+    // Another replica sharing the database is reverting in this repository for two seconds.
+    let repository = world.github.with_world(|w| w.repositories[REPO].id);
+    let until = upkeep::time::now_ms() + 2_000;
+    let lease = format!("revert:{repository}");
+    assert!(world
+        .store
+        .take_lease(&lease, "another-replica", upkeep::time::now_ms(), until)
+        .await
+        .unwrap());
+    world.ci(&culprit, "failure").await;
+    assert_eq!(
+        world.revert_prs().len(),
+        1,
+        "reverted once the lease ran out"
+    );
+    let decisions = world
+        .store
+        .revert_decisions_for(repository, &culprit)
+        .await
+        .unwrap();
+    let reverted = decisions.iter().find(|d| d.decision == "reverted").unwrap();
+    assert!(
+        reverted.created_at >= until,
+        "not before the other replica's lease ran out: {} < {until}",
+        reverted.created_at
+    );
+    // And given back: the next revert in this repository need not wait.
+    assert!(world
+        .store
+        .take_lease(
+            &lease,
+            "another-replica",
+            upkeep::time::now_ms(),
+            until + 60_000
+        )
+        .await
+        .unwrap());
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
 async fn the_daily_merge_quota_holds() {
     let Some(world) = World::new("reruns = 0\nmode = \"merge\"\nmax_merged_per_day = 0").await
     else {

@@ -112,3 +112,73 @@ async fn decisions_and_bisections_on_postgres() {
     };
     remembers(db.store().await).await;
 }
+
+/// Two replicas (two pools on one database) and a repository's revert lease: one holder at a
+/// time, renewable by its holder, free again when given back or run out, and of many takers
+/// racing for a free lease exactly one gets it.
+async fn one_replica_holds_the_lease(url: &str) {
+    let (a, b) = (
+        Store::open(url).await.unwrap(),
+        Store::open(url).await.unwrap(),
+    );
+    let lease = "revert:1";
+    assert!(a.take_lease(lease, "a", 100, 200).await.unwrap());
+    assert!(
+        !b.take_lease(lease, "b", 150, 250).await.unwrap(),
+        "a holds it"
+    );
+    assert!(a.take_lease(lease, "a", 150, 300).await.unwrap(), "renewed");
+    assert!(
+        !b.take_lease(lease, "b", 250, 350).await.unwrap(),
+        "renewed to 300"
+    );
+    assert!(
+        b.take_lease("revert:2", "b", 250, 350).await.unwrap(),
+        "another repository's"
+    );
+    b.release_lease(lease, "b").await.unwrap();
+    assert!(
+        !b.take_lease(lease, "b", 260, 360).await.unwrap(),
+        "b cannot give back a's"
+    );
+    a.release_lease(lease, "a").await.unwrap();
+    assert!(
+        b.take_lease(lease, "b", 270, 370).await.unwrap(),
+        "given back"
+    );
+    assert!(
+        a.take_lease(lease, "a", 400, 500).await.unwrap(),
+        "b's ran out at 370"
+    );
+
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .take_lease("revert:3", &format!("r{i}"), 1_000, 2_000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        won += usize::from(r.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one racer gets a free lease");
+}
+
+#[tokio::test]
+async fn one_replica_holds_the_revert_lease_on_sqlite() {
+    let db = TestDb::sqlite();
+    one_replica_holds_the_lease(&db.url).await;
+}
+
+#[tokio::test]
+async fn one_replica_holds_the_revert_lease_on_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    one_replica_holds_the_lease(&db.url).await;
+}

@@ -44,6 +44,12 @@ enum Built {
     Conflict,
 }
 
+/// How long a replica holds a repository's revert lease at most (building a revert takes a
+/// dozen requests; a replica that dies holding it blocks the others this long).
+const LEASE_MS: i64 = 120_000;
+/// How long a revert waits for another replica's before its job is retried later.
+const LEASE_WAIT_MS: i64 = 30_000;
+
 /// The locks reverts take in this process, one per repository.
 fn reverting() -> &'static super::repo_locks::RepoLocks {
     static LOCKS: std::sync::OnceLock<super::repo_locks::RepoLocks> = std::sync::OnceLock::new();
@@ -291,9 +297,45 @@ impl Reverter<'_> {
         evidence: &Evidence,
         requested_by: Option<&str>,
     ) -> Result<Acted, JobError> {
-        // One revert at a time per repository in this process: two workflows red on the same
-        // commit must not both build and open it.
+        // One revert at a time per repository: two workflows red on the same commit must not
+        // both build and open it, whether their jobs run in this process (the lock) or on
+        // another replica sharing the store (the lease).
         let _held = reverting().lock(self.repo.full_name()).await;
+        let lease = format!("revert:{}", self.repository_id);
+        let holder = super::repo_locks::process_token();
+        let waited_until = now_ms() + LEASE_WAIT_MS;
+        while !self
+            .store
+            .take_lease(&lease, holder, now_ms(), now_ms() + LEASE_MS)
+            .await
+            .map_err(retry)?
+        {
+            if now_ms() > waited_until {
+                return Err(JobError::Retry(
+                    "another replica is reverting in this repository".into(),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let acted = self
+            .revert_held(sha, red, cause, evidence, requested_by)
+            .await;
+        if let Err(e) = self.store.release_lease(&lease, holder).await {
+            // It runs out by itself.
+            warn!(repo = self.repo.full_name(), error = %e, "revert lease not released");
+        }
+        acted
+    }
+
+    /// [`Reverter::revert`], holding the repository's revert lock and lease.
+    async fn revert_held(
+        &self,
+        sha: &str,
+        red: &str,
+        cause: &str,
+        evidence: &Evidence,
+        requested_by: Option<&str>,
+    ) -> Result<Acted, JobError> {
         let (suspect, parents) = self.suspect(sha).await?;
         let branch = report::branch(sha);
         if let Some((pr, _)) = self.repo.open_pull_for(&branch).await? {

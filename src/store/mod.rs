@@ -9,6 +9,7 @@ pub mod commands;
 pub mod declined;
 pub mod deliveries;
 pub mod jobs;
+pub mod leases;
 pub mod locked;
 pub mod repositories;
 pub mod reverts;
