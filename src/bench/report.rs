@@ -81,7 +81,39 @@ pub fn table(
             100.0 * c.interval.1,
         );
     }
+    s.push_str(&blind_spots(cs));
     s
+}
+
+/// How far apart runs of the same code may be before a benchmark is called a blind spot.
+const BLIND_BAND: f64 = 0.10;
+
+/// The benchmarks whose noise band is over [`BLIND_BAND`], widest first, and what that means:
+/// a slowdown under the band cannot be told from noise there, however the rule is tuned.
+fn blind_spots(cs: &[Comparison]) -> String {
+    let mut wide: Vec<(&str, f64)> = cs
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c.full_id.as_str(),
+                c.noise_band.filter(|b| *b > BLIND_BAND)?,
+            ))
+        })
+        .collect();
+    if wide.is_empty() {
+        return String::new();
+    }
+    wide.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let list: Vec<String> = wide
+        .iter()
+        .map(|(id, band)| format!("`{}` (±{:.0} %)", id.replace('|', "\\|"), 100.0 * band))
+        .collect();
+    format!(
+        "\n**Blind spots**: {} stray{} more than {:.0} % between runs of the same code on this runner class, so a smaller slowdown there cannot be told from noise. Benchmarks that wait on the disk, the network or other threads do this on shared runners; more work per iteration, or a dedicated runner, narrows it.\n",
+        list.join(", "),
+        if wide.len() == 1 { "s" } else { "" },
+        100.0 * BLIND_BAND
+    )
 }
 
 /// The PR comment (only posted when something regressed).
@@ -96,4 +128,44 @@ pub fn comment(
         title(cs),
         table(cs, base, chart)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compared(id: &str, band: Option<f64>, verdict: Verdict) -> Comparison {
+        Comparison {
+            full_id: id.into(),
+            base_ns: 100.0,
+            head_ns: 101.0,
+            change: 0.01,
+            interval: (-0.02, 0.04),
+            p_value: 0.5,
+            p_adjusted: 1.0,
+            noise_band: band,
+            threshold: band.unwrap_or(0.05).max(0.05),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn benchmarks_noisier_than_ten_percent_are_named_as_blind_spots_widest_first() {
+        let cs = [
+            compared("steady", Some(0.02), Verdict::Unchanged),
+            compared("sqlite", Some(0.43), Verdict::TooNoisy),
+            compared("disk", Some(0.15), Verdict::Unchanged),
+            compared("new", None, Verdict::Unchanged),
+        ];
+        let t = table(&cs, "`main`", None);
+        assert!(
+            t.contains("**Blind spots**: `sqlite` (±43 %), `disk` (±15 %) stray more than 10 %"),
+            "{t}"
+        );
+        assert!(!t.contains("`steady` (±"), "{t}");
+        let quiet = table(&cs[..1], "`main`", None);
+        assert!(!quiet.contains("Blind spots"), "{quiet}");
+        let one = table(&cs[1..2], "`main`", None);
+        assert!(one.contains("`sqlite` (±43 %) strays more"), "{one}");
+    }
 }
