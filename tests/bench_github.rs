@@ -378,6 +378,63 @@ async fn a_confirming_rerun_that_fails_does_not_leave_the_check_in_progress() {
     world.github.assert_conformant();
 }
 
+/// An artifact holding `cargo bench -- --output-format bencher` lines: `parse` at 10 µs ×
+/// `factor`, `render` at 50 µs.
+fn bencher_artifact(factor: f64) -> Vec<u8> {
+    let lines = format!(
+        "running 2 tests\ntest parse  ... bench:      {:.0} ns/iter (+/- 40)\ntest render ... bench:      50,000 ns/iter (+/- 150)\n",
+        10_000.0 * factor
+    );
+    zip_of(&[
+        ("results/bench.txt".into(), lines.into_bytes()),
+        (
+            "upkeep-runner.json".into(),
+            br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn bencher_lines_make_a_baseline_and_a_verdict_too() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    for run in 1..=5u32 {
+        repo_world::push(&world.github, &[("NOTES.md", &format!("{run}\n"))], "work");
+        let sha = world.head();
+        world
+            .run(
+                "push",
+                "main",
+                &sha,
+                REPO,
+                bencher_artifact(1.0 + 0.002 * f64::from(run)),
+            )
+            .await;
+    }
+    assert_eq!(world.baseline_commits().await, 5);
+    let (sha, _) = world
+        .open_pr("slower", "Slower parse", &[("src/lib.rs", "// slower\n")])
+        .await;
+    let run = world
+        .run("pull_request", "slower", &sha, REPO, bencher_artifact(1.3))
+        .await;
+    assert!(world.rerun_asked(run), "a regression, so re-run to confirm");
+    world.rerun_ends(run, REPO, bencher_artifact(1.3)).await;
+    let check = world.check(&sha);
+    assert_eq!(check["conclusion"], "failure", "{check:#}");
+    let summary = check["output"]["summary"].as_str().unwrap();
+    let row = |id: &str| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{id}` |")))
+            .unwrap_or_else(|| panic!("no row for {id} in {summary}"))
+            .to_owned()
+    };
+    assert!(row("parse").contains("🔴 regressed"), "{summary}");
+    assert!(row("render").contains("| unchanged |"), "{summary}");
+}
+
 #[tokio::test]
 async fn a_forks_run_never_moves_the_baseline() {
     let Some(world) = World::new().await else {

@@ -1,6 +1,7 @@
 //! Opening an `upkeep-criterion` artifact: a zip from a repository's workflow, so untrusted.
-//! Nothing is written to disk; only criterion's result files (`benchmark.json`, `sample.json`)
-//! and the runner description are kept, in memory. Every limit is checked on what is actually
+//! Nothing is written to disk; only result files (criterion's `benchmark.json` and
+//! `sample.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the runner
+//! description are kept, in memory. Every limit is checked on what is actually
 //! read, not on what the archive claims: entry count, names (no absolute paths, `..`, drive
 //! letters or backslashes), bytes per file, bytes in all, and the compression ratio (a zip
 //! bomb stops at the cap). Pure over the bytes.
@@ -102,8 +103,10 @@ pub fn open(zip: &[u8], limits: &Limits) -> Result<Opened, ArtifactError> {
             });
         }
         let file = name.rsplit('/').next().unwrap_or_default();
-        let wanted =
-            matches!(file, "benchmark.json" | "sample.json") || name == "upkeep-runner.json";
+        let wanted = matches!(file, "benchmark.json" | "sample.json")
+            || name == "upkeep-runner.json"
+            || file.ends_with(".jsonl")
+            || file.ends_with(".txt");
         if !wanted {
             continue;
         }

@@ -123,6 +123,39 @@ pub fn from_layout(
     Ok(out.into_values().collect())
 }
 
+/// What an artifact's result files hold, in every form upkeep reads: criterion's layout (the
+/// `new` results), then cargo-criterion's messages in any `*.jsonl` file (`cargo criterion
+/// --message-format=json > results.jsonl`), then libtest-style lines in any `*.txt` file
+/// (`cargo bench -- --output-format bencher > results.txt`). A benchmark found in more than one
+/// form counts once, in the first (samples beat a bencher line's summary).
+pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Measured>, ParseError> {
+    let mut out = from_layout(files, "new")?;
+    let mut seen: std::collections::BTreeSet<String> = out.iter().map(|m| m.id.clone()).collect();
+    type Reader = fn(&str) -> Result<Vec<Measured>, ParseError>;
+    let readers: [(&str, Reader); 2] = [(".jsonl", from_cargo_criterion), (".txt", from_bencher)];
+    for (suffix, read) in readers {
+        for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(suffix)) {
+            if bytes.len() > MAX_JSON_FILE {
+                return Err(bad(path, "file too large"));
+            }
+            let text = std::str::from_utf8(bytes).map_err(|_| bad(path, "not UTF-8 text"))?;
+            let found = read(text).map_err(|e| match e {
+                ParseError::Bad { path: at, message } => bad(path, format!("{at}: {message}")),
+                other => other,
+            })?;
+            for m in found {
+                if seen.insert(m.id.clone()) {
+                    if out.len() >= MAX_BENCHMARKS {
+                        return Err(ParseError::TooMany);
+                    }
+                    out.push(m);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// cargo-criterion's `--message-format=json` output: one JSON object per line; only
 /// `benchmark-complete` messages count.
 pub fn from_cargo_criterion(text: &str) -> Result<Vec<Measured>, ParseError> {
@@ -311,6 +344,45 @@ mod tests {
             ("a/new/sample.json", r#"{"iters":[1,1],"times":[1,2]}"#),
         ]);
         assert!(from_layout(&control, "new").is_err());
+    }
+
+    #[test]
+    fn an_artifact_may_hold_any_of_the_three_forms_and_a_benchmark_counts_once() {
+        let files = layout(&[
+            ("c/a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("c/a/new/sample.json", r#"{"iters":[1,1],"times":[10,12]}"#),
+            (
+                "results.jsonl",
+                r#"{"reason":"benchmark-complete","id":"b","iteration_count":[1,1],"measured_values":[5,7],"unit":"ns"}
+{"reason":"benchmark-complete","id":"a","iteration_count":[1,1],"measured_values":[1,1],"unit":"ns"}"#,
+            ),
+            (
+                "bench.txt",
+                "test c ... bench: 40 ns/iter (+/- 2)\ntest b ... bench: 1 ns/iter (+/- 0)\n",
+            ),
+            ("notes.md", "test d ... bench: 1 ns/iter (+/- 0)\n"),
+        ]);
+        let m = from_files(&files).unwrap();
+        let ids: Vec<&str> = m.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(
+            m[0].samples,
+            [10.0, 12.0],
+            "the layout's samples, not the message's"
+        );
+        assert_eq!(m[1].samples, [5.0, 7.0]);
+        assert_eq!(m[2].summary, Some((40.0, 2.0)));
+        let broken = layout(&[(
+            "x/results.jsonl",
+            r#"{"reason":"benchmark-complete","id":"b","iteration_count":[1],"measured_values":[5,7],"unit":"ns"}"#,
+        )]);
+        let e = from_files(&broken).unwrap_err().to_string();
+        assert!(e.starts_with("x/results.jsonl: line 1:"), "{e}");
+        let binary = BTreeMap::from([("r.txt".to_owned(), vec![0xff, 0xfe])]);
+        assert!(from_files(&binary)
+            .unwrap_err()
+            .to_string()
+            .contains("not UTF-8"));
     }
 
     #[test]

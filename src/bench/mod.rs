@@ -10,5 +10,7 @@ pub mod report;
 pub mod stats;
 pub mod verdict;
 
-pub use criterion::{from_bencher, from_cargo_criterion, from_layout, Measured, ParseError};
+pub use criterion::{
+    from_bencher, from_cargo_criterion, from_files, from_layout, Measured, ParseError,
+};
 pub use verdict::{compare, Comparison, Rules, Verdict};

@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use super::worker::JobError;
 use crate::bench::artifact::{self, Limits};
-use crate::bench::{compare, from_layout, report, Rules, Verdict};
+use crate::bench::{compare, from_files, report, Rules, Verdict};
 use crate::github::repo::{CheckRun, Repo};
 use crate::github::InstallationClient;
 use crate::store::bench::{levels, ResultKey};
@@ -160,7 +160,7 @@ async fn ingest(
     let opened = artifact::open(&zip, &limits)
         .map_err(|e| e.to_string())
         .and_then(|(files, runner)| {
-            let results = from_layout(&files, "new").map_err(|e| e.to_string())?;
+            let results = from_files(&files).map_err(|e| e.to_string())?;
             Ok((results, runner))
         });
     let (head, runner) = match opened {

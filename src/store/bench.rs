@@ -8,6 +8,9 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use crate::bench::Measured;
 
+/// `spread_ns` of a result with samples.
+const NO_SPREAD: f64 = -1.0;
+
 /// Where a result set came from.
 #[derive(Debug, Clone, Copy)]
 pub struct ResultKey<'a> {
@@ -31,9 +34,11 @@ impl Store {
             let samples = serde_json::to_string(&m.samples).unwrap_or_else(|_| "[]".into());
             sqlx::query(
                 "INSERT INTO bench_results (repository_id, branch, commit_sha, runner_class, full_id, \
-                 mean_ns, samples, run_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 mean_ns, samples, run_id, created_at, spread_ns) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (repository_id, commit_sha, runner_class, full_id) DO UPDATE SET \
-                 mean_ns = excluded.mean_ns, samples = excluded.samples, run_id = excluded.run_id",
+                 mean_ns = excluded.mean_ns, samples = excluded.samples, run_id = excluded.run_id, \
+                 spread_ns = excluded.spread_ns",
             )
             .bind(key.repository_id)
             .bind(key.branch)
@@ -44,6 +49,11 @@ impl Store {
             .bind(samples)
             .bind(key.run_id)
             .bind(now)
+            .bind(
+                m.summary
+                    .filter(|_| m.samples.is_empty())
+                    .map_or(NO_SPREAD, |s| s.1),
+            )
             .execute(&mut *tx)
             .await?;
         }
@@ -62,7 +72,7 @@ impl Store {
         commits: i64,
     ) -> Result<Vec<(String, Vec<Measured>)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.commit_sha, r.full_id, r.samples FROM bench_results r \
+            "SELECT r.commit_sha, r.full_id, r.samples, r.mean_ns, r.spread_ns FROM bench_results r \
              JOIN (SELECT commit_sha, MAX(created_at) AS at FROM bench_results \
                    WHERE repository_id = $1 AND branch = $2 AND runner_class = $3 AND commit_sha <> $4 \
                    GROUP BY commit_sha ORDER BY at DESC LIMIT $5) c ON c.commit_sha = r.commit_sha \
@@ -81,10 +91,15 @@ impl Store {
             let sha: String = r.try_get(0)?;
             let id: String = r.try_get(1)?;
             let samples: String = r.try_get(2)?;
+            let mean: f64 = r.try_get(3)?;
+            let spread: f64 = r.try_get(4)?;
+            let samples: Vec<f64> = serde_json::from_str(&samples).unwrap_or_default();
+            // A bencher line's result: its estimate and spread, no samples.
+            let summary = (samples.is_empty() && spread >= 0.0).then_some((mean, spread));
             let m = Measured {
                 id,
-                samples: serde_json::from_str(&samples).unwrap_or_default(),
-                summary: None,
+                samples,
+                summary,
             };
             match out.last_mut() {
                 Some((last, ms)) if *last == sha => ms.push(m),
