@@ -70,36 +70,13 @@ impl World {
 
     /// GitHub delivers `workflow_run` completed for run `id` as the world has it.
     async fn deliver(&self, id: i64, from: &str) {
-        let run = self
-            .github
-            .with_world(|w| w.workflow_run(REPO, id).unwrap());
         let endpoint = Endpoint {
             url: self.server.url("/webhook"),
             secret: common::SECRET.into(),
         };
         let d = self
             .github
-            .deliver(
-                &endpoint,
-                "workflow_run",
-                "completed.payload.json",
-                7,
-                Some(REPO),
-                |p| {
-                    let r = &mut p["workflow_run"];
-                    for key in [
-                        "id",
-                        "event",
-                        "head_branch",
-                        "head_sha",
-                        "run_attempt",
-                        "conclusion",
-                    ] {
-                        r[key] = run[key].clone();
-                    }
-                    r["head_repository"]["full_name"] = json!(from);
-                },
-            )
+            .deliver_workflow_run(&endpoint, 7, REPO, id, from)
             .await;
         assert_eq!(d.status, 202);
         common::jobs_settled(&self.store).await;

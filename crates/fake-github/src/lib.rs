@@ -342,6 +342,49 @@ impl FakeGitHub {
         webhooks::send(to, event, payload).await
     }
 
+    /// Sends `workflow_run` completed for run `id` of `repo` as the world has it now (its id,
+    /// name, workflow, event, branch, commit, conclusion and attempt), the run's head repository
+    /// being `head_repository` (`repo` itself, or a fork's full name).
+    pub async fn deliver_workflow_run(
+        &self,
+        to: &webhooks::Endpoint,
+        installation: i64,
+        repo: &str,
+        id: i64,
+        head_repository: &str,
+    ) -> webhooks::Delivery {
+        let run = self
+            .with(|s| s.world.workflow_run(repo, id))
+            .unwrap_or_else(|| panic!("no workflow run {id} in {repo}"));
+        self.deliver(
+            to,
+            "workflow_run",
+            "completed.payload.json",
+            installation,
+            Some(repo),
+            |p| {
+                let r = &mut p["workflow_run"];
+                for key in [
+                    "id",
+                    "name",
+                    "workflow_id",
+                    "event",
+                    "head_branch",
+                    "head_sha",
+                    "conclusion",
+                    "run_attempt",
+                ] {
+                    r[key] = run[key].clone();
+                }
+                r["status"] = serde_json::json!("completed");
+                r["html_url"] =
+                    serde_json::json!(format!("https://github.com/{repo}/actions/runs/{id}"));
+                r["head_repository"]["full_name"] = serde_json::json!(head_repository);
+            },
+        )
+        .await
+    }
+
     /// Fails the test if any request or answer broke GitHub's description.
     pub fn assert_conformant(&self) {
         let v = self.violations();
