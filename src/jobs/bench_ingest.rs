@@ -179,7 +179,6 @@ async fn ingest(
         .is_some_and(|h| h.full_name != repository.full_name);
     let on_default =
         run.event == "push" && run.head_branch.as_deref() == Some(default_branch) && !fork;
-    let retry = |e: crate::store::StoreError| JobError::Retry(e.to_string());
     let sets = store
         .bench_history(
             repository.id,
@@ -188,8 +187,7 @@ async fn ingest(
             &run.head_sha,
             HISTORY,
         )
-        .await
-        .map_err(retry)?;
+        .await?;
     let history = levels(&sets);
     if on_default {
         let key = ResultKey {
@@ -199,10 +197,7 @@ async fn ingest(
             runner_class: &class,
             run_id: run.id,
         };
-        store
-            .put_bench_results(&key, &head, now_ms())
-            .await
-            .map_err(retry)?;
+        store.put_bench_results(&key, &head, now_ms()).await?;
     }
     let Some((base_sha, base)) = sets.last() else {
         repo.create_check_run(&CheckRun {

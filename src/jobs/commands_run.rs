@@ -98,8 +98,7 @@ impl Conversation<'_> {
             let claimed = self
                 .store
                 .claim_command(self.repository_id, e.comment.id, &f.key, now_ms())
-                .await
-                .map_err(|e| JobError::Retry(e.to_string()))?;
+                .await?;
             if claimed {
                 fresh.push(f);
             }
@@ -250,8 +249,7 @@ impl Conversation<'_> {
                 if let Some(fp) = body::fingerprint_of(&pr.body) {
                     self.store
                         .record_declined(self.repository_id, &pr.head_ref, fp, now_ms())
-                        .await
-                        .map_err(|e| JobError::Retry(e.to_string()))?;
+                        .await?;
                 }
                 ok("Closed. This update will not be proposed again; a newer one will be.")
             }
@@ -283,16 +281,14 @@ impl Conversation<'_> {
                     &format!("cmd:{}:{}", e.comment.id, now_ms()),
                     now_ms(),
                 )
-                .await
-                .map_err(|e| JobError::Retry(e.to_string()))?;
+                .await?;
                 ok("An audit is queued.")
             }
             (Command::Retry, _) => {
                 match self
                     .store
                     .retry_last_failed(self.repository_id, now_ms())
-                    .await
-                    .map_err(|e| JobError::Retry(e.to_string()))?
+                    .await?
                 {
                     Some(job) => ok(format!(
                         "Running the `{}` job again (it failed with: {}).",
@@ -413,8 +409,7 @@ impl Conversation<'_> {
             &format!("cmd:{comment_id}:{}", now_ms()),
             now_ms(),
         )
-        .await
-        .map_err(|e| JobError::Retry(e.to_string()))?;
+        .await?;
         Ok(())
     }
 
@@ -427,12 +422,10 @@ impl Conversation<'_> {
 /// Pass options from what the store keeps for a repository: declined updates, ignores added or
 /// removed by command, whether its dashboard is off.
 pub async fn pass_options(store: &Store, repository_id: i64) -> Result<PassOptions, JobError> {
-    let retry = |e: crate::store::StoreError| JobError::Retry(e.to_string());
-    let declined = store.declined(repository_id).await.map_err(retry)?;
+    let declined = store.declined(repository_id).await?;
     let ignore_edits = store
         .pending_ignores(repository_id)
-        .await
-        .map_err(retry)?
+        .await?
         .into_iter()
         .map(|p| crate::config::edit::IgnoreEdit {
             add: p.op == "add",
@@ -442,8 +435,7 @@ pub async fn pass_options(store: &Store, repository_id: i64) -> Result<PassOptio
         .collect();
     let dashboard_off = store
         .repository(repository_id)
-        .await
-        .map_err(retry)?
+        .await?
         .is_some_and(|r| r.dashboard_off);
     Ok(PassOptions {
         declined,

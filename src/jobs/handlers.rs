@@ -53,8 +53,7 @@ impl AppHandler {
         let delivery = self
             .store
             .delivery(&payload.delivery_id)
-            .await
-            .map_err(retry)?
+            .await?
             .ok_or_else(|| {
                 JobError::Permanent(format!("delivery {} is not stored", payload.delivery_id))
             })?;
@@ -63,13 +62,13 @@ impl AppHandler {
         })?;
         let outcome = match self.act_on_github(&event).await? {
             Some(outcome) => outcome,
-            None => self.act(event).await.map_err(retry)?,
+            None => self.act(event).await?,
         };
         info!(delivery = %delivery.delivery_id, event = %delivery.event, outcome, "delivery processed");
         self.store
             .mark_delivery_processed(&delivery.delivery_id, outcome, now_ms())
             .await
-            .map_err(retry)
+            .map_err(JobError::from)
     }
 
     /// Events that make upkeep act on GitHub: a pull request opened or pushed to gets the
@@ -177,17 +176,11 @@ impl AppHandler {
         let id = e.repository.id;
         match e.action.as_str() {
             "closed" => {
-                self.store
-                    .set_dashboard_off(id, true, now_ms())
-                    .await
-                    .map_err(retry)?;
+                self.store.set_dashboard_off(id, true, now_ms()).await?;
                 return Ok("dashboard off");
             }
             "reopened" => {
-                self.store
-                    .set_dashboard_off(id, false, now_ms())
-                    .await
-                    .map_err(retry)?;
+                self.store.set_dashboard_off(id, false, now_ms()).await?;
                 super::audit_triggers::enqueue_pass(
                     &self.store,
                     DEPS_JOB,
@@ -195,8 +188,7 @@ impl AppHandler {
                     &format!("dashboard:{}", now_ms()),
                     now_ms(),
                 )
-                .await
-                .map_err(retry)?;
+                .await?;
                 return Ok("dashboard on");
             }
             "edited" => {}
@@ -416,14 +408,13 @@ impl AppHandler {
         let first = self
             .store
             .repository(repository_id)
-            .await
-            .map_err(retry)?
+            .await?
             .is_some_and(|r| r.deps_next_at.is_none());
         self.pass(job, first).await?;
         self.store
             .set_last_daily_run(repository_id, now_ms())
             .await
-            .map_err(retry)
+            .map_err(JobError::from)
     }
 
     /// The dependency pass and audit (`deps`), or the audit alone; then what the next
@@ -433,14 +424,9 @@ impl AppHandler {
         let repository_id = job
             .repository_id
             .ok_or_else(|| JobError::Permanent("daily job without a repository".into()))?;
-        let repository = self
-            .store
-            .repository(repository_id)
-            .await
-            .map_err(retry)?
-            .ok_or_else(|| {
-                JobError::Permanent(format!("repository {repository_id} is not stored"))
-            })?;
+        let repository = self.store.repository(repository_id).await?.ok_or_else(|| {
+            JobError::Permanent(format!("repository {repository_id} is not stored"))
+        })?;
         let Some(github) = self.github() else {
             // First-run setup: no credentials yet. Try again later without using an attempt.
             return Err(JobError::Defer {
@@ -463,8 +449,7 @@ impl AppHandler {
         };
         self.store
             .set_locked_crates(repository_id, &outcome.locked_crates)
-            .await
-            .map_err(retry)?;
+            .await?;
         if !deps {
             return Ok(());
         }
@@ -475,7 +460,7 @@ impl AppHandler {
         self.store
             .set_deps_next_at(repository_id, next, now_ms())
             .await
-            .map_err(retry)
+            .map_err(JobError::from)
     }
 }
 
@@ -500,8 +485,4 @@ fn refs(repos: &[events::RepositoryRef]) -> Vec<RepositoryRef<'_>> {
             private: r.private,
         })
         .collect()
-}
-
-fn retry(e: StoreError) -> JobError {
-    JobError::Retry(e.to_string())
 }

@@ -27,10 +27,6 @@ pub struct Reply {
     pub text: String,
 }
 
-fn store_err(e: crate::store::StoreError) -> JobError {
-    JobError::Retry(e.to_string())
-}
-
 /// `ignore this dependency / major / minor / patch version` on upkeep's PR `pr`.
 pub async fn ignore(
     c: &Conversation<'_>,
@@ -74,8 +70,7 @@ pub async fn ignore(
                 },
                 now_ms(),
             )
-            .await
-            .map_err(store_err)?;
+            .await?;
         lines.push(if versions.is_empty() {
             format!("`{name}` (every version)")
         } else {
@@ -113,11 +108,7 @@ pub async fn unignore(
         }
     }
     let (config, _) = default_config(repo).await?;
-    let pending = c
-        .store
-        .pending_ignores(c.repository_id)
-        .await
-        .map_err(store_err)?;
+    let pending = c.store.pending_ignores(c.repository_id).await?;
     let in_file = config
         .ignore
         .iter()
@@ -133,8 +124,7 @@ pub async fn unignore(
     }
     c.store
         .drop_pending_ignores(c.repository_id, dependency, None)
-        .await
-        .map_err(store_err)?;
+        .await?;
     if in_file {
         c.store
             .put_pending_ignore(
@@ -146,8 +136,7 @@ pub async fn unignore(
                 },
                 now_ms(),
             )
-            .await
-            .map_err(store_err)?;
+            .await?;
     }
     let written = write_pr(c, repo, "asked by comment").await?;
     Ok(Reply {
@@ -159,11 +148,7 @@ pub async fn unignore(
 /// `show ignore conditions`: the file's ignores and those pending.
 pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobError> {
     let (config, _) = default_config(repo).await?;
-    let pending = c
-        .store
-        .pending_ignores(c.repository_id)
-        .await
-        .map_err(store_err)?;
+    let pending = c.store.pending_ignores(c.repository_id).await?;
     let mut s = String::new();
     if config.ignore.is_empty() && pending.is_empty() && config.ignore_advisories.is_empty() {
         s.push_str("Nothing is ignored.");
@@ -231,11 +216,7 @@ pub(super) async fn default_config(
 /// Writes every pending change into `.github/upkeep.toml` on the ignore PR (opened or
 /// updated); says what happened, for the reply.
 async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<String, JobError> {
-    let pending = c
-        .store
-        .pending_ignores(c.repository_id)
-        .await
-        .map_err(store_err)?;
+    let pending = c.store.pending_ignores(c.repository_id).await?;
     let edits: Vec<IgnoreEdit> = pending
         .iter()
         .map(|p| IgnoreEdit {
@@ -259,8 +240,7 @@ async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<St
         for p in &pending {
             c.store
                 .drop_pending_ignores(c.repository_id, &p.dependency, Some(&p.versions))
-                .await
-                .map_err(store_err)?;
+                .await?;
         }
         if let Some((pr, _)) = open {
             repo.comment(pr.number, "Nothing left to write: closing.")

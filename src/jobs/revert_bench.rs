@@ -11,10 +11,6 @@ use crate::revert::report::Evidence;
 use crate::store::Store;
 use crate::time::now_ms;
 
-fn retry(e: crate::store::StoreError) -> JobError {
-    JobError::Retry(e.to_string())
-}
-
 /// A benchmark regression on the default branch at `head` (workflow run `run`), against results
 /// stored for `base`. When `base` is `head`'s parent the culprit is known: the first time the
 /// whole run is re-run to confirm (a single-run spike is the commonest false alarm on shared
@@ -75,8 +71,7 @@ pub async fn bench_spike(
     }
     let earlier = store
         .revert_decisions_for(repository_id, &run.head_sha)
-        .await
-        .map_err(retry)?;
+        .await?;
     let reran = earlier
         .iter()
         .any(|d| d.cause == "bench" && d.decision == "rerun");
@@ -98,8 +93,7 @@ pub async fn bench_spike(
                     created_at: now_ms(),
                 },
             )
-            .await
-            .map_err(retry)?;
+            .await?;
     }
     Ok(())
 }

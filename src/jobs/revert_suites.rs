@@ -18,10 +18,6 @@ use crate::webhook::events::CheckSuiteEvent;
 /// GitHub Actions' app id.
 const ACTIONS_APP: i64 = 15368;
 
-fn retry(e: crate::store::StoreError) -> JobError {
-    JobError::Retry(e.to_string())
-}
-
 /// Acts on a completed check suite; `None` when auto-revert has nothing to do with it.
 pub async fn on_check_suite(
     store: &Store,
@@ -61,10 +57,7 @@ pub async fn on_check_suite(
     let sha = suite.head_sha.as_str();
     let cause = format!("app:{}", app.id);
     let cause = cause.as_str();
-    let earlier = store
-        .revert_decisions_for(e.repository.id, sha)
-        .await
-        .map_err(retry)?;
+    let earlier = store.revert_decisions_for(e.repository.id, sha).await?;
     let reruns = earlier
         .iter()
         .filter(|d| d.cause == cause && d.decision == "rerun")

@@ -30,6 +30,13 @@ pub enum JobError {
     Defer { until_ms: i64, reason: String },
 }
 
+/// The store failing (busy, unreachable, a lost connection) is worth another attempt.
+impl From<crate::store::StoreError> for JobError {
+    fn from(e: crate::store::StoreError) -> Self {
+        JobError::Retry(e.to_string())
+    }
+}
+
 impl From<crate::github::GitHubError> for JobError {
     fn from(e: crate::github::GitHubError) -> Self {
         match e {
