@@ -1,17 +1,47 @@
 //! Keeping the dashboard issue current at the end of every pass: found among the open issues
 //! the pass already listed (by marker), rendered from what the pass saw and did, and written
-//! only when its text changed — an unchanged dashboard costs no request.
+//! only when its text changed — an unchanged dashboard costs no request. Between passes, an
+//! auto-revert decision rewrites the auto-revert section alone (`refresh_reverts`).
 
 use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
+use super::worker::JobError;
 use crate::dashboard::{self, Dashboard, IgnoreLine, RevertLine};
 use crate::github::repo::Repo;
 use crate::store::reverts::Decision;
+use crate::store::Store;
 
 /// How many auto-revert decisions the dashboard lists.
-pub(super) const REVERT_LINES: i64 = 10;
+const REVERT_LINES: i64 = 10;
+
+/// Rewrites only the auto-revert section of the repository's dashboard (upkeep's own issue,
+/// by `bot`, when there is one) from the decisions recorded: what an auto-revert decision
+/// changes between passes. A dashboard whose text would not change costs no write.
+pub(super) async fn refresh_reverts(
+    repo: &Repo<'_>,
+    store: &Store,
+    repository_id: i64,
+    bot: &str,
+) -> Result<(), JobError> {
+    let Some(issue) = repo
+        .open_issues()
+        .await?
+        .into_iter()
+        .find(|i| i.author == bot && dashboard::is_dashboard(&i.body))
+    else {
+        return Ok(());
+    };
+    let decisions = store
+        .recent_revert_decisions(repository_id, REVERT_LINES)
+        .await?;
+    let body = dashboard::with_reverts(&issue.body, &revert_lines(decisions));
+    if body.trim_end() != issue.body.trim_end() {
+        repo.update_issue_body(issue.number, &body).await?;
+    }
+    Ok(())
+}
 
 /// Auto-revert decisions as the dashboard lists them.
-pub(super) fn revert_lines(decisions: Vec<Decision>) -> Vec<RevertLine> {
+fn revert_lines(decisions: Vec<Decision>) -> Vec<RevertLine> {
     decisions
         .into_iter()
         .map(|d| RevertLine {

@@ -66,10 +66,6 @@ pub struct Reverter<'a> {
     pub config: RevertConfig,
 }
 
-fn retry(e: crate::store::StoreError) -> JobError {
-    JobError::Retry(e.to_string())
-}
-
 /// The start of today (UTC) in epoch ms.
 fn day_start(now: i64) -> i64 {
     now - now.rem_euclid(86_400_000)
@@ -182,44 +178,26 @@ impl Reverter<'_> {
                     created_at: now_ms(),
                 },
             )
-            .await
-            .map_err(retry)?;
+            .await?;
         self.refresh_dashboard().await;
         Ok(())
     }
 
-    /// Rewrites the dashboard's auto-revert section now, when the repository has a dashboard,
-    /// rather than at the next daily pass: a maintainer looking there after a red build sees
-    /// what upkeep decided. Best effort — the pass rewrites the section anyway.
+    /// The login upkeep's own issues and PRs carry.
+    pub fn bot_login(&self) -> String {
+        format!("{}[bot]", self.slug)
+    }
+
+    /// Rewrites the dashboard's auto-revert section now rather than at the next daily pass: a
+    /// maintainer looking there after a red build sees what upkeep decided. Best effort — the
+    /// pass rewrites the section anyway.
     async fn refresh_dashboard(&self) {
-        let refreshed: Result<(), JobError> = async {
-            let Some(issue) = self
-                .repo
-                .open_issues()
-                .await?
-                .into_iter()
-                // Only upkeep's own dashboard, as the daily pass finds it.
-                .find(|i| {
-                    i.author == format!("{}[bot]", self.slug)
-                        && crate::dashboard::is_dashboard(&i.body)
-                })
-            else {
-                return Ok(());
-            };
-            let decisions = self
-                .store
-                .recent_revert_decisions(self.repository_id, super::dashboard_pass::REVERT_LINES)
-                .await
-                .map_err(retry)?;
-            let body = crate::dashboard::with_reverts(
-                &issue.body,
-                &super::dashboard_pass::revert_lines(decisions),
-            );
-            if body.trim_end() != issue.body.trim_end() {
-                self.repo.update_issue_body(issue.number, &body).await?;
-            }
-            Ok(())
-        }
+        let refreshed = super::dashboard_pass::refresh_reverts(
+            &self.repo,
+            self.store,
+            self.repository_id,
+            &self.bot_login(),
+        )
         .await;
         if let Err(e) = refreshed {
             warn!(repo = self.repo.full_name(), error = %e, "dashboard not refreshed after a revert decision");
@@ -301,27 +279,18 @@ impl Reverter<'_> {
         // both build and open it, whether their jobs run in this process (the lock) or on
         // another replica sharing the store (the lease).
         let _held = reverting().lock(self.repo.full_name()).await;
-        let lease = format!("revert:{}", self.repository_id);
-        let holder = super::repo_locks::process_token();
-        let waited_until = now_ms() + LEASE_WAIT_MS;
-        while !self
-            .store
-            .take_lease(&lease, holder, now_ms(), now_ms() + LEASE_MS)
-            .await
-            .map_err(retry)?
-        {
-            if now_ms() > waited_until {
-                return Err(JobError::Retry(
-                    "another replica is reverting in this repository".into(),
-                ));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        }
+        let name = format!("revert:{}", self.repository_id);
+        let Some(lease) =
+            super::repo_locks::take_lease(self.store, name, LEASE_MS, LEASE_WAIT_MS).await?
+        else {
+            return Err(JobError::Retry(
+                "another replica is reverting in this repository".into(),
+            ));
+        };
         let acted = self
             .revert_held(sha, red, cause, evidence, requested_by)
             .await;
-        if let Err(e) = self.store.release_lease(&lease, holder).await {
-            // It runs out by itself.
+        if let Err(e) = lease.release().await {
             warn!(repo = self.repo.full_name(), error = %e, "revert lease not released");
         }
         acted
@@ -339,13 +308,12 @@ impl Reverter<'_> {
         let (suspect, parents) = self.suspect(sha).await?;
         let branch = report::branch(sha);
         if let Some((pr, _)) = self.repo.open_pull_for(&branch).await? {
-            if pr.user == format!("{}[bot]", self.slug) {
+            if pr.user == self.bot_login() {
                 // Opened before (a retried job, or another workflow on the same commit).
                 let known = self
                     .store
                     .revert_decisions_for(self.repository_id, sha)
-                    .await
-                    .map_err(retry)?
+                    .await?
                     .iter()
                     .any(|d| d.decision == "reverted");
                 if !known {
@@ -361,16 +329,14 @@ impl Reverter<'_> {
         let earlier = self
             .store
             .revert_decisions_for(self.repository_id, sha)
-            .await
-            .map_err(retry)?;
+            .await?;
         let situation = Situation {
             now_ms: now,
             kill_switch: self.kill_switch().await?,
             created_today: self
                 .store
                 .revert_decisions_since(self.repository_id, "reverted", day_start(now))
-                .await
-                .map_err(retry)?,
+                .await?,
             already_reverted: earlier
                 .iter()
                 .any(|d| matches!(d.decision.as_str(), "reverted" | "merged")),

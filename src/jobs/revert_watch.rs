@@ -32,10 +32,6 @@ pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     }
 }
 
-fn retry(e: crate::store::StoreError) -> JobError {
-    JobError::Retry(e.to_string())
-}
-
 /// Acts on a completed workflow run; `None` when auto-revert has nothing to do with it.
 pub async fn on_workflow_run(
     store: &Store,
@@ -63,8 +59,7 @@ pub async fn on_workflow_run(
         // Only a green re-run of a run upkeep re-ran says anything (a flake).
         let reran = store
             .revert_decisions_for(e.repository.id, &run.head_sha)
-            .await
-            .map_err(retry)?
+            .await?
             .iter()
             .any(|d| d.cause == format!("workflow:{}", run.workflow_id) && d.decision == "rerun");
         if !reran {
@@ -141,8 +136,7 @@ impl Watch<'_> {
             .r
             .store
             .revert_decisions_for(self.r.repository_id, sha)
-            .await
-            .map_err(retry)?;
+            .await?;
         if outcome(run.conclusion.as_deref()) == Some(Outcome::Green) {
             if attempt > 1
                 && earlier
@@ -218,8 +212,7 @@ impl Watch<'_> {
                         .r
                         .store
                         .start_bisection(self.r.repository_id, &b, now_ms())
-                        .await
-                        .map_err(retry)?
+                        .await?
                 {
                     // Started before: resume it if its step never got as far as a dispatch (a
                     // retried job); otherwise it waits for CI.
@@ -227,8 +220,7 @@ impl Watch<'_> {
                         .r
                         .store
                         .open_bisection(self.r.repository_id, run.workflow_id, sha)
-                        .await
-                        .map_err(retry)?
+                        .await?
                     {
                         Some(mut started) if started.testing.is_none() => {
                             return self.step(&mut started).await;
@@ -281,15 +273,12 @@ impl Watch<'_> {
                 {
                     self.r.repo.delete_branch(&branch).await?;
                     let left = b.candidates.clone();
-                    store
-                        .update_bisection(id, b, Some(now_ms()))
-                        .await
-                        .map_err(retry)?;
+                    store.update_bisection(id, b, Some(now_ms())).await?;
                     return self.ambiguous(&failure(b), left, "GitHub refused to dispatch the workflow (does it have a `workflow_dispatch` trigger?)").await;
                 }
                 b.testing = Some(sha.clone());
                 b.runs += 1;
-                store.update_bisection(id, b, None).await.map_err(retry)?;
+                store.update_bisection(id, b, None).await?;
                 let why = format!(
                     "{} suspects; testing {} (run {} of at most {})",
                     b.candidates.len(),
@@ -309,19 +298,13 @@ impl Watch<'_> {
                 Ok("bisecting")
             }
             Step::Ambiguous(left) => {
-                store
-                    .update_bisection(id, b, Some(now_ms()))
-                    .await
-                    .map_err(retry)?;
+                store.update_bisection(id, b, Some(now_ms())).await?;
                 self.ambiguous(&failure(b), left, "the bisection ran out of runs")
                     .await
             }
             Step::Culprit(sha) => {
                 if b.candidates.len() > 1 {
-                    store
-                        .update_bisection(id, b, Some(now_ms()))
-                        .await
-                        .map_err(retry)?;
+                    store.update_bisection(id, b, Some(now_ms())).await?;
                 }
                 self.culprit(&failure(b), &sha).await
             }
@@ -419,8 +402,7 @@ impl Watch<'_> {
         let store = self.r.store;
         let Some(mut b) = store
             .bisection_testing(self.r.repository_id, run.workflow_id, &run.head_sha)
-            .await
-            .map_err(retry)?
+            .await?
         else {
             return Ok("no bisection waits for this run");
         };
@@ -455,7 +437,7 @@ impl Watch<'_> {
         let Some((pr, _)) = self.r.repo.open_pull_for(branch).await? else {
             return Ok("revert PR not open");
         };
-        if pr.user != format!("{}[bot]", self.r.slug) || pr.head_sha != sha {
+        if pr.user != self.r.bot_login() || pr.head_sha != sha {
             return Ok("not upkeep's current revert");
         }
         let now = now_ms();
@@ -467,8 +449,7 @@ impl Watch<'_> {
                 "merged",
                 now - now.rem_euclid(86_400_000),
             )
-            .await
-            .map_err(retry)?;
+            .await?;
         if !revert::guard::may_merge(&self.r.config, merged_today) {
             return Ok("revert green: left for a person to merge");
         }
