@@ -72,8 +72,8 @@ pub fn table(
         };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {:+.1} % | [{:+.1} %, {:+.1} %] | {band} | {mark}{trend} |",
-            c.full_id.replace('|', "\\|"),
+            "| {} | {} | {} | {:+.1} % | [{:+.1} %, {:+.1} %] | {band} | {mark}{trend} |",
+            code(&c.full_id),
             time(c.base_ns),
             time(c.head_ns),
             100.0 * c.change,
@@ -83,6 +83,11 @@ pub fn table(
     }
     s.push_str(&blind_spots(cs));
     s
+}
+
+/// A benchmark id as inline code in a Markdown table (its `|` escaped).
+fn code(id: &str) -> String {
+    format!("`{}`", id.replace('|', "\\|"))
 }
 
 /// How far apart runs of the same code may be before a benchmark is called a blind spot.
@@ -106,7 +111,7 @@ fn blind_spots(cs: &[Comparison]) -> String {
     wide.sort_by(|a, b| b.1.total_cmp(&a.1));
     let list: Vec<String> = wide
         .iter()
-        .map(|(id, band)| format!("`{}` (±{:.0} %)", id.replace('|', "\\|"), 100.0 * band))
+        .map(|(id, band)| format!("{} (±{:.0} %)", code(id), 100.0 * band))
         .collect();
     format!(
         "\n**Blind spots**: {} stray{} more than {:.0} % between runs of the same code on this runner class, so a smaller slowdown there cannot be told from noise. Benchmarks that wait on the disk, the network or other threads do this on shared runners; more work per iteration, or a dedicated runner, narrows it.\n",
