@@ -31,12 +31,7 @@ async fn ignore_applies_at_once_and_round_trips_through_a_config_pr() {
         reply.contains(&format!("#{}", config_pr["number"])),
         "{reply}"
     );
-    let file = repo_world::file_on(
-        &world.github,
-        "upkeep/config/ignores",
-        ".github/upkeep.toml",
-    )
-    .unwrap();
+    let file = world.ignores_config().unwrap();
     assert!(file.starts_with(CONFIG), "{file}");
     assert!(
         file.contains(
@@ -113,12 +108,7 @@ async fn ignore_applies_at_once_and_round_trips_through_a_config_pr() {
         "{}",
         world.last_reply(pr)
     );
-    let file = repo_world::file_on(
-        &world.github,
-        "upkeep/config/ignores",
-        ".github/upkeep.toml",
-    )
-    .unwrap();
+    let file = world.ignores_config().unwrap();
     assert!(!file.contains("demo-rand"), "{file}");
 }
 
@@ -148,12 +138,7 @@ async fn ignore_this_dependency_ignores_every_version() {
         reply.contains("Ignoring `demo-yanked` (every version)"),
         "{reply}"
     );
-    let file = repo_world::file_on(
-        &world.github,
-        "upkeep/config/ignores",
-        ".github/upkeep.toml",
-    )
-    .unwrap();
+    let file = world.ignores_config().unwrap();
     assert!(
         file.contains(
             "[[ignore]]\ndependency-name = \"demo-yanked\"\nreason = \"ignored by command\""
@@ -199,12 +184,7 @@ async fn ignore_this_minor_or_patch_version_ignores_just_that_range() {
         "{reply}"
     );
     // Both land in the one configuration PR.
-    let file = repo_world::file_on(
-        &world.github,
-        "upkeep/config/ignores",
-        ".github/upkeep.toml",
-    )
-    .unwrap();
+    let file = world.ignores_config().unwrap();
     assert!(file.contains("versions = [\">=0.9.0, <0.10.0\"]"), "{file}");
     assert!(file.contains("versions = [\"=1.2.4\"]"), "{file}");
 }

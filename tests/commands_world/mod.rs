@@ -25,6 +25,11 @@ pub struct World {
 }
 
 impl World {
+    /// `.github/upkeep.toml` on the configuration PR's branch (the ignores commands asked for).
+    pub fn ignores_config(&self) -> Option<String> {
+        repo_world::file_on(&self.github, "upkeep/config/ignores", ".github/upkeep.toml")
+    }
+
     /// The fixture workspace with `config`, upkeep's PRs opened by a first pass, the app
     /// installed, and `maintainer` (write) and `visitor` (read) on the repository.
     pub async fn new(config: &str) -> Option<World> {
