@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{available, call, jwt, world};
+use common::{available, call, jwt, token, world};
 use fake_github::Fault;
 use serde_json::json;
 
@@ -14,16 +14,7 @@ async fn every_modelled_operation_passes_the_description_both_ways() {
         return;
     }
     let github = world().await;
-    let (status, token, _) = call(
-        &github,
-        reqwest::Method::POST,
-        "/app/installations/7/access_tokens",
-        &jwt(),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201);
-    let token = token["token"].as_str().unwrap().to_owned();
+    let token = token(&github).await;
     let (status, repo, _) = call(&github, reqwest::Method::GET, "/repos/o/r", &token, None).await;
     assert_eq!((status, repo["full_name"].as_str()), (200, Some("o/r")));
     let (status, issue, _) = call(
