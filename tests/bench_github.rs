@@ -357,59 +357,120 @@ async fn a_confirming_rerun_that_fails_does_not_leave_the_check_in_progress() {
 
 /// An artifact holding `cargo bench -- --output-format bencher` lines: `parse` at 10 µs ×
 /// `factor`, `render` at 50 µs.
-fn bencher_artifact(factor: f64) -> Vec<u8> {
-    let lines = format!(
-        "running 2 tests\ntest parse  ... bench:      {:.0} ns/iter (+/- 40)\ntest render ... bench:      50,000 ns/iter (+/- 150)\n",
-        10_000.0 * factor
-    );
-    zip_of(&[
-        ("results/bench.txt".into(), lines.into_bytes()),
-        (
-            "upkeep-runner.json".into(),
-            br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
-        ),
-    ])
+/// Results without samples, in the two forms that carry only an estimate and a spread:
+/// `cargo bench -- --output-format bencher` lines, or criterion's `estimates.json` alone (what
+/// the reusable workflow keeps when the samples would break its size bound).
+#[derive(Clone, Copy, Debug)]
+enum Summaries {
+    BencherLines,
+    CriterionEstimates,
+}
+
+fn summary_artifact(form: Summaries, factor: f64) -> Vec<u8> {
+    let benchmarks = [
+        ("parse", 10_000.0 * factor, 40.0),
+        ("render", 50_000.0, 150.0),
+    ];
+    let mut files: Vec<(String, Vec<u8>)> = match form {
+        Summaries::BencherLines => {
+            let mut lines = String::from("running 2 tests\n");
+            for (id, ns, spread) in benchmarks {
+                lines += &format!("test {id} ... bench: {ns:.0} ns/iter (+/- {spread})\n");
+            }
+            vec![("results/bench.txt".into(), lines.into_bytes())]
+        }
+        Summaries::CriterionEstimates => benchmarks
+            .iter()
+            .flat_map(|(id, ns, spread)| {
+                let estimates = serde_json::json!({
+                    "mean": {
+                        "confidence_interval": {
+                            "confidence_level": 0.95,
+                            "lower_bound": ns - spread,
+                            "upper_bound": ns + spread,
+                        },
+                        "point_estimate": ns,
+                        "standard_error": spread / 2.0,
+                    },
+                    "slope": null,
+                });
+                [
+                    (
+                        format!("{id}/new/benchmark.json"),
+                        serde_json::json!({ "full_id": id })
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                    (
+                        format!("{id}/new/estimates.json"),
+                        estimates.to_string().into_bytes(),
+                    ),
+                ]
+            })
+            .collect(),
+    };
+    files.push((
+        "upkeep-runner.json".into(),
+        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+    ));
+    zip_of(&files)
 }
 
 #[tokio::test]
-async fn bencher_lines_make_a_baseline_and_a_verdict_too() {
-    let Some(world) = World::new().await else {
-        return;
-    };
-    for run in 1..=5u32 {
-        repo_world::push(&world.github, &[("NOTES.md", &format!("{run}\n"))], "work");
-        let sha = world.head();
-        world
+async fn results_without_samples_make_a_baseline_and_a_verdict_too() {
+    for form in [Summaries::BencherLines, Summaries::CriterionEstimates] {
+        let Some(world) = World::new().await else {
+            return;
+        };
+        for run in 1..=5u32 {
+            repo_world::push(&world.github, &[("NOTES.md", &format!("{run}\n"))], "work");
+            let sha = world.head();
+            world
+                .run(
+                    "push",
+                    "main",
+                    &sha,
+                    REPO,
+                    summary_artifact(form, 1.0 + 0.002 * f64::from(run)),
+                )
+                .await;
+        }
+        assert_eq!(world.baseline_commits().await, 5, "{form:?}");
+        let (sha, _) = world
+            .open_pr("slower", "Slower parse", &[("src/lib.rs", "// slower\n")])
+            .await;
+        let run = world
             .run(
-                "push",
-                "main",
+                "pull_request",
+                "slower",
                 &sha,
                 REPO,
-                bencher_artifact(1.0 + 0.002 * f64::from(run)),
+                summary_artifact(form, 1.3),
             )
             .await;
+        assert!(
+            world.rerun_asked(run),
+            "{form:?}: a regression, so re-run to confirm"
+        );
+        world
+            .rerun_ends(run, REPO, summary_artifact(form, 1.3))
+            .await;
+        let check = world.check(&sha);
+        assert_eq!(check["conclusion"], "failure", "{form:?}: {check:#}");
+        let summary = check["output"]["summary"].as_str().unwrap();
+        let row = |id: &str| {
+            summary
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{id}` |")))
+                .unwrap_or_else(|| panic!("{form:?}: no row for {id} in {summary}"))
+                .to_owned()
+        };
+        assert!(row("parse").contains("🔴 regressed"), "{form:?}: {summary}");
+        assert!(
+            row("render").contains("| unchanged |"),
+            "{form:?}: {summary}"
+        );
     }
-    assert_eq!(world.baseline_commits().await, 5);
-    let (sha, _) = world
-        .open_pr("slower", "Slower parse", &[("src/lib.rs", "// slower\n")])
-        .await;
-    let run = world
-        .run("pull_request", "slower", &sha, REPO, bencher_artifact(1.3))
-        .await;
-    assert!(world.rerun_asked(run), "a regression, so re-run to confirm");
-    world.rerun_ends(run, REPO, bencher_artifact(1.3)).await;
-    let check = world.check(&sha);
-    assert_eq!(check["conclusion"], "failure", "{check:#}");
-    let summary = check["output"]["summary"].as_str().unwrap();
-    let row = |id: &str| {
-        summary
-            .lines()
-            .find(|l| l.starts_with(&format!("| `{id}` |")))
-            .unwrap_or_else(|| panic!("no row for {id} in {summary}"))
-            .to_owned()
-    };
-    assert!(row("parse").contains("🔴 regressed"), "{summary}");
-    assert!(row("render").contains("| unchanged |"), "{summary}");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Opening an `upkeep-criterion` artifact: a zip from a repository's workflow, so untrusted.
-//! Nothing is written to disk; only result files (criterion's `benchmark.json` and
-//! `sample.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the runner
+//! Nothing is written to disk; only result files (criterion's `benchmark.json`,
+//! `sample.json` and `estimates.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the runner
 //! description are kept, in memory. Every limit is checked on what is actually
 //! read, not on what the archive claims: entry count, names (no absolute paths, `..`, drive
 //! letters or backslashes), bytes per file, bytes in all, and the compression ratio (a zip
@@ -103,7 +103,7 @@ pub fn open(zip: &[u8], limits: &Limits) -> Result<Opened, ArtifactError> {
             });
         }
         let file = name.rsplit('/').next().unwrap_or_default();
-        let wanted = matches!(file, "benchmark.json" | "sample.json")
+        let wanted = matches!(file, "benchmark.json" | "sample.json" | "estimates.json")
             || name == "upkeep-runner.json"
             || file.ends_with(".jsonl")
             || file.ends_with(".txt");
@@ -179,6 +179,7 @@ mod tests {
             ("g/f/new/benchmark.json", br#"{"full_id":"g/f"}"#),
             ("g/f/new/sample.json", br#"{"iters":[1,2],"times":[1,2]}"#),
             ("g/f/new/tukey.json", b"[]"),
+            ("g/f/new/estimates.json", b"{}"),
             (
                 "upkeep-runner.json",
                 br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#,
@@ -187,7 +188,11 @@ mod tests {
         let (files, runner) = open(&zip, &Limits::default()).unwrap();
         assert_eq!(
             files.keys().collect::<Vec<_>>(),
-            ["g/f/new/benchmark.json", "g/f/new/sample.json"]
+            [
+                "g/f/new/benchmark.json",
+                "g/f/new/estimates.json",
+                "g/f/new/sample.json"
+            ]
         );
         assert_eq!(runner.unwrap().class(), "linux/x64/ubuntu-latest");
     }

@@ -1,6 +1,6 @@
 //! Reading benchmark results, strictly (they come from artifacts: untrusted input). Three
 //! forms: criterion's directory layout (every `**/<which>/benchmark.json` with its
-//! `sample.json`, keyed on `full_id`, at whatever depth), cargo-criterion's JSON messages
+//! `sample.json` and `estimates.json`, keyed on `full_id`, at whatever depth), cargo-criterion's JSON messages
 //! (`benchmark-complete`, with `iteration_count` and `measured_values`), and `cargo bench
 //! --output-format bencher` lines (a point estimate and a spread, no samples). Every result
 //! becomes per-iteration times in nanoseconds. Pure: files come in as `(path, bytes)`.
@@ -85,8 +85,35 @@ struct SampleJson {
     times: Vec<f64>,
 }
 
+/// The part of criterion's `estimates.json` that is read: the mean per-iteration time and its
+/// confidence interval, in nanoseconds.
+#[derive(Deserialize)]
+struct EstimatesJson {
+    mean: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+    confidence_interval: Interval,
+}
+
+#[derive(Deserialize)]
+struct Interval {
+    lower_bound: f64,
+    upper_bound: f64,
+}
+
+/// How far `estimates.json`'s mean may stray from the mean of `sample.json` before the two are
+/// called inconsistent. criterion's point estimate is that very mean, so only rounding is let by.
+const ESTIMATE_TOLERANCE: f64 = 1e-6;
+
 /// Criterion's layout: every `<dir>/<which>/benchmark.json` (`which` is `new` for the latest run,
-/// `base` for the saved baseline) with `sample.json` beside it.
+/// `base` for the saved baseline) with `sample.json` or `estimates.json` beside it, or both.
+/// Samples are what verdicts are made from; without them (a workflow that dropped them to stay
+/// under its size bound), the estimated mean and the half-width of its confidence interval
+/// stand for the result, as a bencher line's estimate and spread do. When both are there they
+/// must agree: criterion's estimated mean is the mean of the samples.
 pub fn from_layout(
     files: &BTreeMap<String, Vec<u8>>,
     which: &str,
@@ -101,26 +128,88 @@ pub fn from_layout(
             continue;
         }
         let meta: BenchmarkJson = json(path, bytes)?;
-        let sample_path = format!("{dir}{which}/sample.json");
-        let sample_bytes = files
-            .get(&sample_path)
-            .ok_or_else(|| bad(&sample_path, "missing beside benchmark.json"))?;
-        let sample: SampleJson = json(&sample_path, sample_bytes)?;
-        let samples = per_iteration(&sample_path, &sample.iters, &sample.times)?;
         let id = check_id(path, &meta.full_id)?;
+        let measured = measured_in(files, &format!("{dir}{which}/"), id.clone())?;
         if out.len() >= MAX_BENCHMARKS {
             return Err(ParseError::TooMany);
         }
-        out.insert(
-            id.clone(),
-            Measured {
+        out.insert(id, measured);
+    }
+    Ok(out.into_values().collect())
+}
+
+/// One benchmark's `sample.json` and `estimates.json` in `dir`, whichever are there.
+fn measured_in(
+    files: &BTreeMap<String, Vec<u8>>,
+    dir: &str,
+    id: String,
+) -> Result<Measured, ParseError> {
+    let sample_path = format!("{dir}sample.json");
+    let estimates_path = format!("{dir}estimates.json");
+    let samples = match files.get(&sample_path) {
+        Some(bytes) => {
+            let sample: SampleJson = json(&sample_path, bytes)?;
+            Some(per_iteration(&sample_path, &sample.iters, &sample.times)?)
+        }
+        None => None,
+    };
+    let estimate = match files.get(&estimates_path) {
+        Some(bytes) => Some(mean_estimate(
+            &estimates_path,
+            json(&estimates_path, bytes)?,
+        )?),
+        None => None,
+    };
+    match (samples, estimate) {
+        (Some(samples), Some((mean, _))) => {
+            let from_samples = super::stats::mean(&samples);
+            if (mean / from_samples - 1.0).abs() > ESTIMATE_TOLERANCE {
+                return Err(bad(
+                    &estimates_path,
+                    format!(
+                        "its mean ({mean} ns) is not the mean of sample.json ({from_samples} ns)"
+                    ),
+                ));
+            }
+            Ok(Measured {
                 id,
                 samples,
                 summary: None,
-            },
-        );
+            })
+        }
+        (Some(samples), None) => Ok(Measured {
+            id,
+            samples,
+            summary: None,
+        }),
+        (None, Some(summary)) => Ok(Measured {
+            id,
+            samples: Vec::new(),
+            summary: Some(summary),
+        }),
+        (None, None) => Err(bad(
+            &sample_path,
+            "missing beside benchmark.json (and no estimates.json either)",
+        )),
     }
-    Ok(out.into_values().collect())
+}
+
+/// The mean and the half-width of its interval, checked: finite, positive, the estimate inside
+/// its interval.
+fn mean_estimate(path: &str, e: EstimatesJson) -> Result<(f64, f64), ParseError> {
+    let (point, lo, hi) = (
+        e.mean.point_estimate,
+        e.mean.confidence_interval.lower_bound,
+        e.mean.confidence_interval.upper_bound,
+    );
+    if [point, lo, hi].iter().all(|v| v.is_finite() && *v >= 0.0) && lo <= point && point <= hi {
+        Ok((point, (hi - lo) / 2.0))
+    } else {
+        Err(bad(
+            path,
+            "the mean's estimate is not a finite non-negative number inside its interval",
+        ))
+    }
 }
 
 /// What an artifact's result files hold, in every form upkeep reads: criterion's layout (the
@@ -344,6 +433,74 @@ mod tests {
             ("a/new/sample.json", r#"{"iters":[1,1],"times":[1,2]}"#),
         ]);
         assert!(from_layout(&control, "new").is_err());
+    }
+
+    fn estimates(mean: f64, lo: f64, hi: f64) -> String {
+        format!(
+            r#"{{"mean":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{lo},"upper_bound":{hi}}},"point_estimate":{mean},"standard_error":1.0}},"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":1,"upper_bound":2}},"point_estimate":1.5,"standard_error":0.1}},"slope":null}}"#
+        )
+    }
+
+    #[test]
+    fn without_samples_the_estimated_mean_and_its_interval_stand_for_the_result() {
+        let only = estimates(100.0, 96.0, 104.0);
+        let files = layout(&[
+            ("c/a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("c/a/new/estimates.json", &only),
+        ]);
+        let m = &from_layout(&files, "new").unwrap()[0];
+        assert!(m.samples.is_empty());
+        assert_eq!(m.summary, Some((100.0, 4.0)));
+        assert_eq!(m.typical(), 100.0);
+    }
+
+    #[test]
+    fn estimates_that_disagree_with_the_samples_or_make_no_sense_are_refused() {
+        let agreeing = estimates(11.0, 10.0, 12.0);
+        let both = layout(&[
+            ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("a/new/sample.json", r#"{"iters":[1,1],"times":[10,12]}"#),
+            ("a/new/estimates.json", &agreeing),
+        ]);
+        let m = &from_layout(&both, "new").unwrap()[0];
+        assert_eq!(
+            (m.samples.as_slice(), m.summary),
+            (&[10.0, 12.0][..], None),
+            "samples are what counts when they are there"
+        );
+        let doctored = estimates(9.0, 8.0, 10.0);
+        let disagreeing = layout(&[
+            ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("a/new/sample.json", r#"{"iters":[1,1],"times":[10,12]}"#),
+            ("a/new/estimates.json", &doctored),
+        ]);
+        let e = from_layout(&disagreeing, "new").unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "a/new/estimates.json: its mean (9 ns) is not the mean of sample.json (11 ns)"
+            ),
+            "{e}"
+        );
+        for (mean, lo, hi) in [
+            (5.0, 6.0, 7.0),
+            (-1.0, -2.0, 0.0),
+            (f64::INFINITY, 0.0, 1.0),
+        ] {
+            let odd = estimates(mean, lo, hi).replace("inf", "1e999");
+            let files = layout(&[
+                ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+                ("a/new/estimates.json", &odd),
+            ]);
+            assert!(from_layout(&files, "new").is_err(), "{odd}");
+        }
+        let shapeless = layout(&[
+            ("a/new/benchmark.json", r#"{"full_id":"a"}"#),
+            ("a/new/estimates.json", r#"{"Mean":{"point_estimate":1}}"#),
+        ]);
+        assert!(from_layout(&shapeless, "new")
+            .unwrap_err()
+            .to_string()
+            .starts_with("a/new/estimates.json: "));
     }
 
     #[test]
