@@ -401,3 +401,42 @@ async fn after_a_restart_blobs_come_from_the_store_and_nothing_to_do_still_costs
         ]
     );
 }
+
+#[tokio::test]
+async fn a_pass_waits_while_another_replica_holds_the_repositorys_pass_lease() {
+    let Some(mut world) = World::new(None).await else {
+        return;
+    };
+    let db = common::TestDb::sqlite();
+    let store = db.store().await;
+    world.pass.store = Some(store.clone());
+    // Another replica sharing the database is running a pass on this repository for two
+    // seconds: this one must not plan and open the same PRs beside it.
+    let lease = format!("pass:{REPO}");
+    let hold = std::time::Duration::from_secs(2);
+    let now = upkeep::time::now_ms();
+    assert!(store
+        .take_lease(
+            &lease,
+            "another-replica",
+            now,
+            now + hold.as_millis() as i64
+        )
+        .await
+        .unwrap());
+    let started = std::time::Instant::now();
+    let outcome = world.run().await;
+    assert!(
+        started.elapsed() >= hold,
+        "the pass began before the other replica's lease ran out ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(outcome.opened.len(), 3, "{outcome:?}");
+    // And given back: the other replica's next pass need not wait.
+    let now = upkeep::time::now_ms();
+    assert!(store
+        .take_lease(&lease, "another-replica", now, now + 60_000)
+        .await
+        .unwrap());
+    world.github.assert_conformant();
+}

@@ -34,7 +34,18 @@ pub enum PassError {
     GitHub(#[from] GitHubError),
     #[error("discovery did not settle; still missing {0:?}")]
     Unsettled(Vec<String>),
+    #[error("another replica is running a pass on {0}")]
+    Busy(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
+
+/// How long a replica holds a repository's pass lease at most: a pass resolves a lockfile per
+/// PR with real cargo, so it can take minutes; a replica that dies holding the lease holds the
+/// others' passes on that repository back this long.
+const PASS_LEASE_MS: i64 = 15 * 60_000;
+/// How long a pass waits for another replica's before its job is retried later.
+const PASS_LEASE_WAIT_MS: i64 = 60_000;
 
 /// What a pass did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -156,8 +167,34 @@ impl DepsPass {
         options: &PassOptions,
     ) -> Result<PassOutcome, PassError> {
         // One pass per repository at a time in this process (a daily pass and a command's
-        // rebuild must not both open the same PR).
+        // rebuild must not both open the same PR), and across the replicas sharing the store.
         let _guard = self.running.lock(full_name).await;
+        let lease = match &self.store {
+            Some(store) => {
+                let name = format!("pass:{full_name}");
+                let taken =
+                    super::repo_locks::take_lease(store, name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS)
+                        .await?;
+                Some(taken.ok_or_else(|| PassError::Busy(full_name.to_owned()))?)
+            }
+            None => None,
+        };
+        let result = self.run_held(client, full_name, options).await;
+        if let Some(lease) = lease {
+            if let Err(e) = lease.release().await {
+                warn!(repo = full_name, error = %e, "pass lease not released");
+            }
+        }
+        result
+    }
+
+    /// [`DepsPass::run_with`], holding the repository's pass lock and lease.
+    async fn run_held(
+        &self,
+        client: &InstallationClient,
+        full_name: &str,
+        options: &PassOptions,
+    ) -> Result<PassOutcome, PassError> {
         let repo = Repo::new(client, full_name);
         let mut outcome = PassOutcome::default();
         let Some(mut g) = self.gather(&repo, full_name, &mut outcome).await? else {
