@@ -5,7 +5,8 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
-/// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample × `factor`.
+/// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample and estimate ×
+/// `factor`.
 pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
     let root = super::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
@@ -34,6 +35,12 @@ pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
                 v["times"] = json!(times);
                 bytes = serde_json::to_vec(&v).unwrap();
             }
+            if rel.ends_with("estimates.json") {
+                // The same slowdown in criterion's estimates, which must agree with the samples.
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                scale_times(&mut v, factor);
+                bytes = serde_json::to_vec(&v).unwrap();
+            }
             entries.push((rel, bytes));
         }
     }
@@ -42,6 +49,21 @@ pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
         br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
     ));
     zip_of(&entries)
+}
+
+/// Every time in an `estimates.json` × `factor` (all its numbers but confidence levels).
+fn scale_times(v: &mut Value, factor: f64) {
+    match v {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                if key != "confidence_level" {
+                    scale_times(field, factor);
+                }
+            }
+        }
+        Value::Number(n) => *v = json!(n.as_f64().unwrap() * factor),
+        _ => {}
+    }
 }
 
 pub fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
