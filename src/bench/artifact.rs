@@ -1,8 +1,8 @@
 //! Opening an `upkeep-criterion` artifact: a zip from a repository's workflow, so untrusted.
-//! Nothing is written to disk; only result files (criterion's `benchmark.json`,
-//! `sample.json` and `estimates.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the runner
-//! description are kept, in memory. Every limit is checked on what is actually
-//! read, not on what the archive claims: entry count, names (no absolute paths, `..`, drive
+//! Nothing is written to disk; only result files (criterion's `benchmark.json`, `sample.json`
+//! and `estimates.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the
+//! runner description are kept, in memory. Every limit is checked on what is actually read, not
+//! on what the archive claims: entry count, names (no absolute paths, `..`, drive
 //! letters or backslashes), bytes per file, bytes in all, and the compression ratio (a zip
 //! bomb stops at the cap). Pure over the bytes.
 

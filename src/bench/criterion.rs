@@ -1,9 +1,10 @@
 //! Reading benchmark results, strictly (they come from artifacts: untrusted input). Three
 //! forms: criterion's directory layout (every `**/<which>/benchmark.json` with its
-//! `sample.json` and `estimates.json`, keyed on `full_id`, at whatever depth), cargo-criterion's JSON messages
-//! (`benchmark-complete`, with `iteration_count` and `measured_values`), and `cargo bench
-//! --output-format bencher` lines (a point estimate and a spread, no samples). Every result
-//! becomes per-iteration times in nanoseconds. Pure: files come in as `(path, bytes)`.
+//! `sample.json` and `estimates.json`, keyed on `full_id`, at whatever depth), cargo-criterion's
+//! JSON messages (`benchmark-complete`, with `iteration_count` and `measured_values`), and
+//! `cargo bench --output-format bencher` lines (a point estimate and a spread, no samples).
+//! Every result becomes per-iteration times in nanoseconds, or an estimate and its spread when
+//! there are no samples. Pure: files come in as `(path, bytes)`.
 
 use std::collections::BTreeMap;
 
