@@ -95,6 +95,27 @@ impl World {
         });
     }
 
+    /// A workflow run on `sha` that GitHub has triggered and not finished: no check runs yet.
+    fn workflow_run_in_progress(&self, branch: &str, sha: &str, name: &str) -> i64 {
+        self.github.with_world(|w| {
+            let id = w.add_workflow_run(REPO, name, branch, sha, "pull_request", "success");
+            let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
+            let run = runs.iter_mut().find(|r| r["id"] == id).unwrap();
+            run["status"] = json!("in_progress");
+            run["conclusion"] = json!(null);
+            id
+        })
+    }
+
+    fn finish_workflow_run(&self, id: i64) {
+        self.github.with_world(|w| {
+            let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
+            let run = runs.iter_mut().find(|r| r["id"] == id).unwrap();
+            run["status"] = json!("completed");
+            run["conclusion"] = json!("success");
+        });
+    }
+
     /// Delivers `workflow_run` completed for `branch` at `sha`.
     async fn workflow_completed(&self, branch: &str, sha: &str) {
         let d = self
@@ -157,7 +178,21 @@ async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
         "clippy still runs"
     );
 
+    // Every check run is green now, but another workflow on the commit has been triggered and
+    // has no check run yet (its jobs wait for a runner): still not merged.
     world.finish_runs(&sha);
+    let bench = world.workflow_run_in_progress("upkeep/cargo/demo-yanked-yanked", &sha, "bench");
+    world
+        .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
+        .await;
+    world.processed().await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        false,
+        "the bench workflow has not finished"
+    );
+
+    world.finish_workflow_run(bench);
     world
         .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
         .await;

@@ -389,6 +389,50 @@ async fn merge_mode_merges_the_revert_once_its_ci_is_green() {
 }
 
 #[tokio::test]
+async fn merge_mode_waits_for_every_workflow_on_the_revert_before_merging() {
+    let Some(world) = World::new("reruns = 0\nmode = \"merge\"").await else {
+        return;
+    };
+    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
+    world.ci(&sha, "failure").await;
+    let revert = world.revert_prs().remove(0);
+    let number = revert["number"].as_i64().unwrap();
+    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
+    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
+    // `ci` is green; `bench` was triggered by the same push and has no check run yet.
+    let (ci, bench) = world.github.with_world(|w| {
+        w.add_check_run(REPO, &head, "test", "success");
+        let ci = w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success");
+        let bench = w.add_workflow_run(REPO, "bench", &branch, &head, "pull_request", "success");
+        let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
+        let run = runs.iter_mut().find(|r| r["id"] == bench).unwrap();
+        run["status"] = serde_json::json!("queued");
+        run["conclusion"] = serde_json::json!(null);
+        (ci, bench)
+    });
+    world.deliver_run(ci).await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        false,
+        "bench has not run yet"
+    );
+    world.github.with_world(|w| {
+        let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
+        let run = runs.iter_mut().find(|r| r["id"] == bench).unwrap();
+        run["status"] = serde_json::json!("completed");
+        run["conclusion"] = serde_json::json!("success");
+    });
+    world.deliver_run(bench).await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        true,
+        "{:?}",
+        world.decisions().await
+    );
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
 async fn a_commit_a_person_already_reverted_gets_no_empty_revert() {
     let Some(world) = World::new("reruns = 0").await else {
         return;

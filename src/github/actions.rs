@@ -1,6 +1,7 @@
-//! What benchmark ingestion reads from GitHub Actions (a run's artifacts and an artifact's zip,
-//! whose redirect to storage the transport follows without credentials) and the comment calls
-//! an edited-in-place PR comment needs.
+//! What upkeep reads from GitHub Actions: for benchmark ingestion, a run's artifacts and an
+//! artifact's zip (whose redirect to storage the transport follows without credentials); before
+//! a merge, the commit's workflow runs that have not finished; and the comment calls an
+//! edited-in-place PR comment needs.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -59,6 +60,23 @@ impl Repo<'_> {
             .collect();
         runs.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(runs)
+    }
+
+    /// The names of workflow runs on commit `sha` that have not completed (queued, waiting,
+    /// in progress). A workflow's run exists from the moment its event triggers it, before any
+    /// of its jobs has a check run, so this sees CI that the commit's check runs do not show yet.
+    pub async fn unfinished_runs(&self, sha: &str) -> Result<Vec<String>, GitHubError> {
+        let v: Value = self
+            .client
+            .get(&self.path(&format!("/actions/runs?head_sha={sha}&per_page=100")))
+            .await?;
+        Ok(v["workflow_runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["head_sha"] == sha && r["status"] != "completed")
+            .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+            .collect())
     }
 
     /// An artifact's zip, refused when over `max` bytes.

@@ -1,11 +1,12 @@
 //! What happens when CI finishes on an upkeep dependency PR (a `check_suite` or `workflow_run`
 //! completed on an `upkeep/cargo/…` branch). The verdict comes from every check run on the head
-//! commit, not from the one suite that reported, so a PR is never merged while another workflow
-//! still runs. Green, and allowed by `automerge` when the PR was made → squash-merged (GitHub
-//! refuses if the head moved or branch protection says no). Red on a breaking bump → label
-//! `upkeep:needs-human`, one comment naming the failing checks, and one issue per dependency
-//! ("demo-rand 0.9 needs a manual migration"), found again by a hidden marker so a second red
-//! run adds nothing.
+//! commit, not from the one suite that reported, and a green one waits for every workflow run on
+//! that commit to finish (a run exists before its jobs have check runs), so a PR is never merged
+//! while another workflow still runs. Green, and allowed by `automerge` when the PR was made →
+//! squash-merged (GitHub refuses if the head moved or branch protection says no). Red on a breaking
+//! bump → label `upkeep:needs-human`, one comment naming the failing checks, and one issue per
+//! dependency ("demo-rand 0.9 needs a manual migration"), found again by a hidden marker so a
+//! second red run adds nothing.
 
 use tracing::info;
 
@@ -74,6 +75,11 @@ pub async fn on_ci_finished(
     if pending(&runs) {
         return Ok(AfterCi::Pending);
     }
+    let failing = failing(&runs);
+    if failing.is_empty() && !repo.unfinished_runs(sha).await?.is_empty() {
+        // Green so far, but a workflow whose jobs have no check runs yet is still to come.
+        return Ok(AfterCi::Pending);
+    }
     let Some((pr, labels)) = repo.open_pull_for(branch).await? else {
         return Ok(AfterCi::NotOurs);
     };
@@ -83,7 +89,6 @@ pub async fn on_ci_finished(
     }
     let fields = body::marker_fields(&pr.body);
     let field = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
-    let failing = failing(&runs);
     if failing.is_empty() {
         if field("automerge") == Some("yes") && repo.merge(pr.number, sha, &pr.title).await? {
             info!(repo = full_name, pr = pr.number, "green: merged");
