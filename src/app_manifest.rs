@@ -57,6 +57,7 @@ mod tests {
             ("checks", "write"),
             ("actions", "write"),
             ("workflows", "write"),
+            ("statuses", "read"),
             ("metadata", "read"),
         ] {
             assert_eq!(m["default_permissions"][perm], level, "{perm}");
@@ -75,6 +76,7 @@ mod tests {
             "check_suite",
             "check_run",
             "workflow_run",
+            "status",
         ] {
             assert!(events.contains(&e), "{e}");
         }

@@ -217,6 +217,74 @@ async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
 }
 
 #[tokio::test]
+async fn a_commit_status_from_ci_outside_checks_holds_the_merge_until_it_succeeds() {
+    let Some(world) = World::new("automerge = [\"patch\"]\n").await else {
+        return;
+    };
+    let branch = "upkeep/cargo/demo-yanked-yanked";
+    let (number, sha) = world.pr(branch);
+    world.check_run(&sha, "test", "completed", Some("success"));
+    world
+        .github
+        .with_world(|w| w.add_status(REPO, &sha, "ci/jenkins", "pending"));
+    world.workflow_completed(branch, &sha).await;
+    world.processed().await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        false,
+        "Jenkins is still running"
+    );
+
+    world
+        .github
+        .with_world(|w| w.add_status(REPO, &sha, "ci/jenkins", "success"));
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "status",
+            "with-installation.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["sha"] = json!(sha);
+                p["state"] = json!("success");
+                p["context"] = json!("ci/jenkins");
+                p["branches"] = json!([{ "name": branch, "commit": { "sha": sha, "url": "" }, "protected": false }]);
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    eventually(20, "the PR merged", || async {
+        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+    })
+    .await;
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
+async fn an_installation_that_has_not_accepted_the_statuses_permission_still_merges_on_checks() {
+    let Some(world) = World::new("automerge = [\"patch\"]\n").await else {
+        return;
+    };
+    // Installed before upkeep asked for `statuses: read`, and not yet accepted.
+    let mut refused = fake_github::Fault::refusal(403, "Resource not accessible by integration");
+    refused.times = 10;
+    world
+        .github
+        .fault("repos/get-combined-status-for-ref", refused);
+    let branch = "upkeep/cargo/demo-yanked-yanked";
+    let (number, sha) = world.pr(branch);
+    world.check_run(&sha, "test", "completed", Some("success"));
+    world.workflow_completed(branch, &sha).await;
+    eventually(20, "the PR merged", || async {
+        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+    })
+    .await;
+    assert!(world.github.calls_to("repos/get-combined-status-for-ref") >= 1);
+}
+
+#[tokio::test]
 async fn a_red_breaking_bump_gets_a_label_a_comment_and_one_migration_issue_that_closes_itself() {
     let Some(world) = World::new("automerge = [\"major\", \"minor\", \"patch\"]\n").await else {
         return;

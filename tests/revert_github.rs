@@ -433,6 +433,58 @@ async fn merge_mode_waits_for_every_workflow_on_the_revert_before_merging() {
 }
 
 #[tokio::test]
+async fn merge_mode_waits_for_a_commit_status_and_merges_when_it_succeeds() {
+    let Some(world) = World::new("reruns = 0\nmode = \"merge\"").await else {
+        return;
+    };
+    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
+    world.ci(&sha, "failure").await;
+    let revert = world.revert_prs().remove(0);
+    let number = revert["number"].as_i64().unwrap();
+    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
+    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
+    let ci = world.github.with_world(|w| {
+        w.add_check_run(REPO, &head, "test", "success");
+        w.add_status(REPO, &head, "ci/jenkins", "pending");
+        w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
+    });
+    world.deliver_run(ci).await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        false,
+        "Jenkins is still running"
+    );
+    world
+        .github
+        .with_world(|w| w.add_status(REPO, &head, "ci/jenkins", "success"));
+    let d = world
+        .github
+        .deliver(
+            &world.endpoint(),
+            "status",
+            "with-installation.payload.json",
+            7,
+            Some(REPO),
+            |p| {
+                p["sha"] = serde_json::json!(head);
+                p["state"] = serde_json::json!("success");
+                p["context"] = serde_json::json!("ci/jenkins");
+                p["branches"] = serde_json::json!([{ "name": branch, "commit": { "sha": head, "url": "" }, "protected": false }]);
+            },
+        )
+        .await;
+    assert_eq!(d.status, 202);
+    common::jobs_settled(&world.store).await;
+    assert_eq!(
+        world.github.pull_request(REPO, number).unwrap()["merged"],
+        true,
+        "{:?}",
+        world.decisions().await
+    );
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
 async fn a_commit_a_person_already_reverted_gets_no_empty_revert() {
     let Some(world) = World::new("reruns = 0").await else {
         return;

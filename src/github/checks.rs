@@ -101,6 +101,52 @@ impl Repo<'_> {
     }
 
     /// The check runs on a commit (the first 100).
+    /// Everything CI reported on commit `sha`: its check runs, then its commit statuses (one per
+    /// context, the latest) as if they were check runs — `pending` in progress, `failure` and
+    /// `error` failed — so CI that reports statuses (Jenkins, older integrations) holds a merge
+    /// back as GitHub Actions does. An installation that has not yet accepted the `statuses`
+    /// permission (added after it installed) answers 403: then only check runs count, with a
+    /// warning, rather than no merge at all.
+    pub async fn ci_results(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
+        let mut results = self.check_runs(sha).await?;
+        let path = self.path(&format!("/commits/{sha}/status?per_page=100"));
+        let v: Value = match self.client.get(&path).await {
+            Ok(v) => v,
+            Err(GitHubError::Status { status: 403, .. }) => {
+                tracing::warn!(
+                    repo = self.full_name(),
+                    "commit statuses not readable (the statuses permission is not accepted yet): only check runs count"
+                );
+                return Ok(results);
+            }
+            Err(e) => return Err(e),
+        };
+        results.extend(v["statuses"].as_array().into_iter().flatten().map(|s| {
+            let state = s["state"].as_str().unwrap_or_default();
+            RunResult {
+                id: s["id"].as_u64().unwrap_or_default(),
+                name: s["context"].as_str().unwrap_or_default().to_owned(),
+                external_id: None,
+                status: if state == "pending" {
+                    "in_progress"
+                } else {
+                    "completed"
+                }
+                .to_owned(),
+                conclusion: match state {
+                    "pending" => None,
+                    "success" => Some("success".to_owned()),
+                    _ => Some("failure".to_owned()),
+                },
+                html_url: s["target_url"]
+                    .as_str()
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_owned),
+            }
+        }));
+        Ok(results)
+    }
+
     pub async fn check_runs(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
         let v: Value = self
             .client

@@ -1,6 +1,6 @@
 //! What happens when CI finishes on an upkeep dependency PR (a `check_suite` or `workflow_run`
-//! completed on an `upkeep/cargo/…` branch). The verdict comes from every check run on the head
-//! commit, not from the one suite that reported, and a green one waits for every workflow run on
+//! completed, or a commit status settled, on an `upkeep/cargo/…` branch). The verdict comes from
+//! every check run and commit status on the head commit, not from the one suite that reported, and a green one waits for every workflow run on
 //! that commit to finish (a run exists before its jobs have check runs), so a PR is never merged
 //! while another workflow still runs. Green, and allowed by `automerge` when the PR was made →
 //! squash-merged (GitHub refuses if the head moved or branch protection says no). Red on a breaking
@@ -71,7 +71,7 @@ pub async fn on_ci_finished(
         return Ok(AfterCi::NotOurs);
     }
     let repo = Repo::new(client, full_name);
-    let runs = repo.check_runs(sha).await?;
+    let runs = repo.ci_results(sha).await?;
     if pending(&runs) {
         return Ok(AfterCi::Pending);
     }

@@ -118,6 +118,17 @@ impl AppHandler {
                 e.check_suite.head_branch.as_deref(),
                 e.check_suite.head_sha.as_str(),
             ),
+            // A status names the branches that hold its commit: CI settled on upkeep's branch
+            // if one of them is (a pending status settles nothing).
+            Event::Status(e) if e.state != "pending" => (
+                &e.repository.full_name,
+                e.installation.as_ref().map(|i| i.id),
+                e.branches.iter().map(|b| b.name.as_str()).find(|b| {
+                    super::deps_pass::is_upkeep_branch(b)
+                        || b.starts_with(crate::revert::BRANCH_PREFIX)
+                }),
+                e.sha.as_str(),
+            ),
             _ => return Ok(None),
         };
         let (Some(installation), Some(branch)) = (installation, branch) else {
@@ -140,6 +151,18 @@ impl AppHandler {
                 )
                 .await?;
                 return Ok(Some(reverted.unwrap_or(bench)));
+            }
+            if let (Event::Status(e), Some(github)) = (event, self.github()) {
+                let client = github.installation(installation);
+                let reverted = super::revert_watch::on_status(
+                    &self.store,
+                    &client,
+                    e,
+                    branch,
+                    &self.deps.slug,
+                )
+                .await?;
+                return Ok(Some(reverted.unwrap_or("recorded")));
             }
             if let (Event::CheckSuite(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);
@@ -394,7 +417,8 @@ impl AppHandler {
             | Event::Issues(_)
             | Event::CheckSuite(_)
             | Event::CheckRun(_)
-            | Event::WorkflowRun(_) => Ok("recorded"),
+            | Event::WorkflowRun(_)
+            | Event::Status(_) => Ok("recorded"),
         }
     }
 

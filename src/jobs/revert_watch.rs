@@ -22,7 +22,7 @@ use crate::revert::{self, next_step, suspects, Outcome, Step, Suspects};
 use crate::store::reverts::Bisection;
 use crate::store::Store;
 use crate::time::now_ms;
-use crate::webhook::events::WorkflowRunEvent;
+use crate::webhook::events::{StatusEvent, WorkflowRunEvent};
 
 pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     match conclusion {
@@ -30,6 +30,25 @@ pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
         Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
         _ => None,
     }
+}
+
+/// A commit status settled on `branch`: a revert PR there may merge now. `None` for any other
+/// branch.
+pub async fn on_status(
+    store: &Store,
+    client: &InstallationClient,
+    e: &StatusEvent,
+    branch: &str,
+    slug: &str,
+) -> Result<Option<&'static str>, JobError> {
+    if !branch.starts_with(revert::BRANCH_PREFIX) {
+        return Ok(None);
+    }
+    let r = Reverter::for_repository(store, client, &e.repository, slug).await?;
+    if r.config.mode == RevertMode::Off {
+        return Ok(Some("auto-revert is off"));
+    }
+    Watch { r }.revert_ci(branch, &e.sha).await.map(Some)
 }
 
 /// Acts on a completed workflow run; `None` when auto-revert has nothing to do with it.
@@ -427,7 +446,7 @@ impl Watch<'_> {
         branch: &str,
         sha: &str,
     ) -> Result<&'static str, JobError> {
-        let runs = self.r.repo.check_runs(sha).await?;
+        let runs = self.r.repo.ci_results(sha).await?;
         if pending(&runs) {
             return Ok("revert CI pending");
         }

@@ -202,6 +202,25 @@ pub struct CheckSuiteEvent {
     pub installation: Option<Id>,
 }
 
+/// A commit status was set (CI that reports statuses rather than check runs).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusEvent {
+    pub sha: String,
+    /// `pending`, `success`, `failure` or `error`.
+    pub state: String,
+    pub context: String,
+    /// Branches whose history holds the commit (at most 10; not always their head).
+    #[serde(default)]
+    pub branches: Vec<BranchName>,
+    pub repository: RepositoryRef,
+    pub installation: Option<Id>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BranchName {
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckRun {
     pub id: i64,
@@ -264,12 +283,13 @@ pub enum Event {
     CheckSuite(CheckSuiteEvent),
     CheckRun(CheckRunEvent),
     WorkflowRun(Box<WorkflowRunEvent>),
+    Status(Box<StatusEvent>),
     /// Stored and acknowledged, not acted on.
     Ignored(String),
 }
 
 /// Event names upkeep acts on; everything else is stored and ignored.
-pub const HANDLED_EVENTS: [&str; 9] = [
+pub const HANDLED_EVENTS: [&str; 10] = [
     "installation",
     "installation_repositories",
     "push",
@@ -279,6 +299,7 @@ pub const HANDLED_EVENTS: [&str; 9] = [
     "check_suite",
     "check_run",
     "workflow_run",
+    "status",
 ];
 
 /// Whether deliveries of this event get a processing job.
@@ -302,6 +323,7 @@ impl Event {
             "check_suite" => Event::CheckSuite(serde_json::from_slice(payload)?),
             "check_run" => Event::CheckRun(serde_json::from_slice(payload)?),
             "workflow_run" => Event::WorkflowRun(Box::new(serde_json::from_slice(payload)?)),
+            "status" => Event::Status(Box::new(serde_json::from_slice(payload)?)),
             other => Event::Ignored(other.to_owned()),
         })
     }

@@ -18,8 +18,9 @@ pub(crate) const OPS: [&str; 8] = [
     "actions/create-workflow-dispatch",
 ];
 
-pub(crate) const EXTRA: [&str; 5] = [
+pub(crate) const EXTRA: [&str; 6] = [
     "repos/list-pull-requests-associated-with-commit",
+    "repos/get-combined-status-for-ref",
     "checks/rerequest-suite",
     "checks/list-suites-for-ref",
     "checks/list-for-ref",
@@ -130,6 +131,18 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
             Some(s) => Reply::json(200, suite_json(ctx, &api, s)),
             None => Reply::message(404, "Not Found"),
         },
+        "repos/get-combined-status-for-ref" => {
+            let sha = commit_of(
+                repo,
+                &ctx.path
+                    .split('/')
+                    .skip(5)
+                    .take_while(|s| *s != "status")
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            combined_status(repo, ctx, &api, &sha)
+        }
         "checks/list-for-ref" => {
             let sha = commit_of(
                 repo,
@@ -153,6 +166,58 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         }
         _ => pulls_for_commit(repo, ctx),
     })
+}
+
+/// GitHub's combined status of a commit: the latest status per context; `failure` when any is
+/// `failure` or `error`, `pending` when any is pending or there are none, else `success`.
+fn combined_status(repo: &Repository, ctx: &Ctx<'_>, api: &str, sha: &str) -> Reply {
+    let mut latest: Vec<Value> = Vec::new();
+    for status in repo.statuses.iter().filter(|s| s["sha"] == sha) {
+        latest.retain(|s| s["context"] != status["context"]);
+        latest.push(status.clone());
+    }
+    latest.reverse();
+    let any = |states: &[&str]| {
+        latest
+            .iter()
+            .any(|s| states.iter().any(|state| s["state"] == *state))
+    };
+    let state = if any(&["failure", "error"]) {
+        "failure"
+    } else if latest.is_empty() || any(&["pending"]) {
+        "pending"
+    } else {
+        "success"
+    };
+    let statuses: Vec<Value> = latest
+        .into_iter()
+        .map(|mut s| {
+            if let Some(fields) = s.as_object_mut() {
+                fields.remove("sha");
+            }
+            s
+        })
+        .collect();
+    // The repository as GitHub's own example has it, under this one's name.
+    let mut repository = ctx
+        .spec
+        .example("combined-commit-status")
+        .map(|e| e["repository"].clone())
+        .unwrap_or_else(|| json!({}));
+    repository["full_name"] = json!(repo.full_name);
+    repository["url"] = json!(api);
+    Reply::json(
+        200,
+        json!({
+            "state": state,
+            "sha": sha,
+            "total_count": statuses.len(),
+            "statuses": statuses,
+            "repository": repository,
+            "commit_url": format!("{api}/commits/{sha}"),
+            "url": format!("{api}/commits/{sha}/status"),
+        }),
+    )
 }
 
 /// A commit id from a branch name or an id.

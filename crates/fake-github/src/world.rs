@@ -35,6 +35,8 @@ pub struct Repository {
     /// Reactions: (comment id, content, user).
     pub reactions: Vec<(i64, String, String)>,
     pub check_runs: Vec<Value>,
+    /// Commit statuses, oldest first (`sha`, `context`, `state`, …).
+    pub statuses: Vec<Value>,
     /// Collaborators: login → permission (`admin`, `maintain`, `write`, `triage`, `read`).
     pub permissions: BTreeMap<String, String>,
     /// Workflow runs in GitHub's shape.
@@ -176,6 +178,7 @@ impl World {
                 comments: Vec::new(),
                 reactions: Vec::new(),
                 check_runs: Vec::new(),
+                statuses: Vec::new(),
                 permissions: BTreeMap::new(),
                 workflow_runs: Vec::new(),
                 artifacts: Vec::new(),
@@ -240,6 +243,22 @@ impl World {
             .iter()
             .find(|r| r["id"] == id)
             .cloned()
+    }
+
+    /// CI outside checks set commit status `context` on `sha` to `state` (`pending`, `success`,
+    /// `failure` or `error`); its id. A later status of the same context replaces it.
+    pub fn add_status(&mut self, repo: &str, sha: &str, context: &str, state: &str) -> i64 {
+        let id = self.next_id();
+        if let Some(r) = self.repositories.get_mut(repo) {
+            r.statuses.push(serde_json::json!({
+                "id": id, "node_id": format!("SC_{id}"), "sha": sha, "context": context,
+                "state": state, "description": null,
+                "target_url": format!("https://ci.example.com/{context}/{id}"),
+                "avatar_url": null, "url": format!("https://api.github.com/repos/{repo}/statuses/{sha}"),
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+            }));
+        }
+        id
     }
 
     /// Adds a completed check suite for a commit (a CI result); its id.

@@ -318,6 +318,20 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
             .0,
         200
     );
+    // Commit statuses: the latest per context; any failure makes the whole a failure.
+    t.github.with_world(|w| {
+        w.add_status("o/r", &sha, "ci/jenkins", "pending");
+        w.add_status("o/r", &sha, "ci/jenkins", "failure");
+        w.add_status("o/r", &sha, "lint", "success");
+    });
+    let (status, combined) = t
+        .go("GET", &format!("/repos/o/r/commits/{sha}/status"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(combined["state"], "failure");
+    assert_eq!(combined["total_count"], 2);
+    assert_eq!(combined["statuses"][0]["context"], "lint");
+    assert_eq!(combined["statuses"][1]["state"], "failure");
     let suite = t
         .github
         .with_world(|w| w.add_check_suite("o/r", &sha, "upkeep/cargo/lockfile", "success"));
