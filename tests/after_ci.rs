@@ -285,6 +285,41 @@ async fn an_installation_that_has_not_accepted_the_statuses_permission_still_mer
 }
 
 #[tokio::test]
+async fn a_repository_that_turns_squash_merges_off_gets_a_merge_commit() {
+    let Some(world) = World::new("automerge = [\"patch\"]\n").await else {
+        return;
+    };
+    world.github.with_world(|w| {
+        w.repositories
+            .get_mut(REPO)
+            .unwrap()
+            .disallowed_merge_methods = vec!["squash".into()]
+    });
+    let branch = "upkeep/cargo/demo-yanked-yanked";
+    let (number, sha) = world.pr(branch);
+    world.check_run(&sha, "test", "completed", Some("success"));
+    world.workflow_completed(branch, &sha).await;
+    eventually(20, "the PR merged", || async {
+        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+    })
+    .await;
+    assert_eq!(
+        world.github.calls_to("pulls/merge"),
+        2,
+        "squash refused, then a merge commit"
+    );
+    let parents = world.github.with_world(|w| {
+        let r = &w.repositories[REPO];
+        match r.objects.get(r.head().unwrap()) {
+            Some(fake_github::git::Object::Commit(c)) => c.parents.len(),
+            _ => 0,
+        }
+    });
+    assert_eq!(parents, 2, "a merge commit");
+    world.github.assert_conformant();
+}
+
+#[tokio::test]
 async fn a_red_breaking_bump_gets_a_label_a_comment_and_one_migration_issue_that_closes_itself() {
     let Some(world) = World::new("automerge = [\"major\", \"minor\", \"patch\"]\n").await else {
         return;

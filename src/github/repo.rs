@@ -424,26 +424,36 @@ impl Repo<'_> {
     }
 
     /// Merges a PR if its head is still `sha`; `false` when GitHub refuses (not mergeable,
-    /// head moved, branch protection).
+    /// head moved, branch protection). Squash first (one commit per update, easy to revert);
+    /// a repository whose settings turn squash merges off gets a merge commit, then a rebase.
     pub async fn merge(&self, number: u64, sha: &str, title: &str) -> Result<bool, GitHubError> {
-        let r = self
-            .client
-            .send(
-                Method::PUT,
-                &self.path(&format!("/pulls/{number}/merge")),
-                Some(&json!({"sha": sha, "merge_method": "squash", "commit_title": title})),
-            )
-            .await?;
-        match r.status.as_u16() {
-            200 => Ok(true),
-            405 | 409 | 422 => Ok(false),
-            status => Err(GitHubError::Status {
-                status,
-                method: "PUT".into(),
-                path: self.path(&format!("/pulls/{number}/merge")),
-                message: String::from_utf8_lossy(&r.body).chars().take(300).collect(),
-            }),
+        let path = self.path(&format!("/pulls/{number}/merge"));
+        for method in ["squash", "merge", "rebase"] {
+            let r = self
+                .client
+                .send(
+                    Method::PUT,
+                    &path,
+                    Some(&json!({"sha": sha, "merge_method": method, "commit_title": title})),
+                )
+                .await?;
+            let message = String::from_utf8_lossy(&r.body);
+            match r.status.as_u16() {
+                200 => return Ok(true),
+                // "Squash merges are not allowed on this repository.": try the next method.
+                405 if message.contains("not allowed on this repository") => continue,
+                405 | 409 | 422 => return Ok(false),
+                status => {
+                    return Err(GitHubError::Status {
+                        status,
+                        method: "PUT".into(),
+                        path,
+                        message: message.chars().take(300).collect(),
+                    })
+                }
+            }
         }
+        Ok(false)
     }
 
     /// Open issues (not pull requests): every page up to 1,000 issues, one request when a

@@ -293,6 +293,14 @@ fn merge_pull(repo: &mut Repository, number: i64, body: &Value) -> Reply {
     let base_ref = format!("heads/{base}");
     let base_sha = repo.refs.get(&base_ref).cloned().unwrap_or_default();
     let method = body["merge_method"].as_str().unwrap_or("merge");
+    if repo.disallowed_merge_methods.iter().any(|m| m == method) {
+        let what = match method {
+            "squash" => "Squash merges",
+            "rebase" => "Rebase merges",
+            _ => "Merge commits",
+        };
+        return Reply::message(405, &format!("{what} are not allowed on this repository."));
+    }
     let parents = if method == "merge" {
         vec![base_sha, head.to_owned()]
     } else {

@@ -44,6 +44,9 @@ pub struct Repository {
     pub artifacts: Vec<Artifact>,
     /// Workflow dispatches asked for: (workflow id or file name, ref).
     pub dispatches: Vec<(String, String)>,
+    /// Merge methods the repository's settings turn off (`squash`, `merge`, `rebase`): GitHub
+    /// answers 405 to a merge that asks for one.
+    pub disallowed_merge_methods: Vec<String>,
     /// Runs whose failed jobs were asked to re-run, and check suites re-requested.
     pub reruns: Vec<i64>,
     /// Check suites (CI results set by the test): id, head sha, branch, status, conclusion.
@@ -183,6 +186,7 @@ impl World {
                 workflow_runs: Vec::new(),
                 artifacts: Vec::new(),
                 dispatches: Vec::new(),
+                disallowed_merge_methods: Vec::new(),
                 reruns: Vec::new(),
                 check_suites: Vec::new(),
                 issue_events: Vec::new(),
