@@ -95,25 +95,28 @@ impl World {
         });
     }
 
+    /// The PR on `branch` passes its one check and its workflow completes; waits for the merge.
+    async fn goes_green_and_merges(&self, branch: &str) {
+        let (number, sha) = self.pr(branch);
+        self.check_run(&sha, "test", "completed", Some("success"));
+        self.workflow_completed(branch, &sha).await;
+        eventually(20, "the PR merged", || async {
+            self.merged(number).then_some(())
+        })
+        .await;
+    }
+
+    fn merged(&self, number: i64) -> bool {
+        self.github.pull_request(REPO, number).unwrap()["merged"] == true
+    }
+
     /// A workflow run on `sha` that GitHub has triggered and not finished: no check runs yet.
     fn workflow_run_in_progress(&self, branch: &str, sha: &str, name: &str) -> i64 {
         self.github.with_world(|w| {
             let id = w.add_workflow_run(REPO, name, branch, sha, "pull_request", "success");
-            let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
-            let run = runs.iter_mut().find(|r| r["id"] == id).unwrap();
-            run["status"] = json!("in_progress");
-            run["conclusion"] = json!(null);
+            w.set_workflow_run(REPO, id, "in_progress", None);
             id
         })
-    }
-
-    fn finish_workflow_run(&self, id: i64) {
-        self.github.with_world(|w| {
-            let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
-            let run = runs.iter_mut().find(|r| r["id"] == id).unwrap();
-            run["status"] = json!("completed");
-            run["conclusion"] = json!("success");
-        });
     }
 
     /// Delivers `workflow_run` completed for `branch` at `sha`.
@@ -172,11 +175,7 @@ async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
         .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
         .await;
     world.processed().await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        false,
-        "clippy still runs"
-    );
+    assert!(!world.merged(number), "clippy still runs");
 
     // Every check run is green now, but another workflow on the commit has been triggered and
     // has no check run yet (its jobs wait for a runner): still not merged.
@@ -186,18 +185,16 @@ async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
         .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
         .await;
     world.processed().await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        false,
-        "the bench workflow has not finished"
-    );
+    assert!(!world.merged(number), "the bench workflow has not finished");
 
-    world.finish_workflow_run(bench);
+    world
+        .github
+        .with_world(|w| w.set_workflow_run(REPO, bench, "completed", Some("success")));
     world
         .workflow_completed("upkeep/cargo/demo-yanked-yanked", &sha)
         .await;
     eventually(20, "the PR merged", || async {
-        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+        world.merged(number).then_some(())
     })
     .await;
 
@@ -208,10 +205,7 @@ async fn a_green_pr_that_automerge_covers_is_merged_once_every_check_is_done() {
         .workflow_completed("upkeep/cargo/demo-rand", &bump_sha)
         .await;
     world.processed().await;
-    assert_eq!(
-        world.github.pull_request(REPO, bump).unwrap()["merged"],
-        false
-    );
+    assert!(!world.merged(bump));
     assert_eq!(world.github.calls_to("pulls/merge"), 1);
     world.github.assert_conformant();
 }
@@ -229,34 +223,18 @@ async fn a_commit_status_from_ci_outside_checks_holds_the_merge_until_it_succeed
         .with_world(|w| w.add_status(REPO, &sha, "ci/jenkins", "pending"));
     world.workflow_completed(branch, &sha).await;
     world.processed().await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        false,
-        "Jenkins is still running"
-    );
+    assert!(!world.merged(number), "Jenkins is still running");
 
-    world
+    let jenkins = world
         .github
         .with_world(|w| w.add_status(REPO, &sha, "ci/jenkins", "success"));
     let d = world
         .github
-        .deliver(
-            &world.endpoint(),
-            "status",
-            "with-installation.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["sha"] = json!(sha);
-                p["state"] = json!("success");
-                p["context"] = json!("ci/jenkins");
-                p["branches"] = json!([{ "name": branch, "commit": { "sha": sha, "url": "" }, "protected": false }]);
-            },
-        )
+        .deliver_status(&world.endpoint(), 7, REPO, jenkins, branch)
         .await;
     assert_eq!(d.status, 202);
     eventually(20, "the PR merged", || async {
-        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
+        world.merged(number).then_some(())
     })
     .await;
     world.github.assert_conformant();
@@ -273,14 +251,9 @@ async fn an_installation_that_has_not_accepted_the_statuses_permission_still_mer
     world
         .github
         .fault("repos/get-combined-status-for-ref", refused);
-    let branch = "upkeep/cargo/demo-yanked-yanked";
-    let (number, sha) = world.pr(branch);
-    world.check_run(&sha, "test", "completed", Some("success"));
-    world.workflow_completed(branch, &sha).await;
-    eventually(20, "the PR merged", || async {
-        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
-    })
-    .await;
+    world
+        .goes_green_and_merges("upkeep/cargo/demo-yanked-yanked")
+        .await;
     assert!(world.github.calls_to("repos/get-combined-status-for-ref") >= 1);
 }
 
@@ -295,14 +268,9 @@ async fn a_repository_that_turns_squash_merges_off_gets_a_merge_commit() {
             .unwrap()
             .disallowed_merge_methods = vec!["squash".into()]
     });
-    let branch = "upkeep/cargo/demo-yanked-yanked";
-    let (number, sha) = world.pr(branch);
-    world.check_run(&sha, "test", "completed", Some("success"));
-    world.workflow_completed(branch, &sha).await;
-    eventually(20, "the PR merged", || async {
-        (world.github.pull_request(REPO, number).unwrap()["merged"] == true).then_some(())
-    })
-    .await;
+    world
+        .goes_green_and_merges("upkeep/cargo/demo-yanked-yanked")
+        .await;
     assert_eq!(
         world.github.calls_to("pulls/merge"),
         2,

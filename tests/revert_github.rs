@@ -393,42 +393,23 @@ async fn merge_mode_waits_for_every_workflow_on_the_revert_before_merging() {
     let Some(world) = World::new("reruns = 0\nmode = \"merge\"").await else {
         return;
     };
-    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
-    world.ci(&sha, "failure").await;
-    let revert = world.revert_prs().remove(0);
+    let (revert, branch, head) = world.reverted_merge().await;
     let number = revert["number"].as_i64().unwrap();
-    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
-    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
     // `ci` is green; `bench` was triggered by the same push and has no check run yet.
     let (ci, bench) = world.github.with_world(|w| {
         w.add_check_run(REPO, &head, "test", "success");
         let ci = w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success");
         let bench = w.add_workflow_run(REPO, "bench", &branch, &head, "pull_request", "success");
-        let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
-        let run = runs.iter_mut().find(|r| r["id"] == bench).unwrap();
-        run["status"] = serde_json::json!("queued");
-        run["conclusion"] = serde_json::json!(null);
+        w.set_workflow_run(REPO, bench, "queued", None);
         (ci, bench)
     });
     world.deliver_run(ci).await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        false,
-        "bench has not run yet"
-    );
-    world.github.with_world(|w| {
-        let runs = &mut w.repositories.get_mut(REPO).unwrap().workflow_runs;
-        let run = runs.iter_mut().find(|r| r["id"] == bench).unwrap();
-        run["status"] = serde_json::json!("completed");
-        run["conclusion"] = serde_json::json!("success");
-    });
+    assert!(!world.merged(number), "bench has not run yet");
+    world
+        .github
+        .with_world(|w| w.set_workflow_run(REPO, bench, "completed", Some("success")));
     world.deliver_run(bench).await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        true,
-        "{:?}",
-        world.decisions().await
-    );
+    assert!(world.merged(number), "{:?}", world.decisions().await);
     world.github.assert_conformant();
 }
 
@@ -437,50 +418,25 @@ async fn merge_mode_waits_for_a_commit_status_and_merges_when_it_succeeds() {
     let Some(world) = World::new("reruns = 0\nmode = \"merge\"").await else {
         return;
     };
-    let (_, sha) = world.merge("ann", "One", &[("src/app.rs", "1\n")]);
-    world.ci(&sha, "failure").await;
-    let revert = world.revert_prs().remove(0);
+    let (revert, branch, head) = world.reverted_merge().await;
     let number = revert["number"].as_i64().unwrap();
-    let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
-    let head = revert["head"]["sha"].as_str().unwrap().to_owned();
     let ci = world.github.with_world(|w| {
         w.add_check_run(REPO, &head, "test", "success");
         w.add_status(REPO, &head, "ci/jenkins", "pending");
         w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")
     });
     world.deliver_run(ci).await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        false,
-        "Jenkins is still running"
-    );
-    world
+    assert!(!world.merged(number), "Jenkins is still running");
+    let jenkins = world
         .github
         .with_world(|w| w.add_status(REPO, &head, "ci/jenkins", "success"));
     let d = world
         .github
-        .deliver(
-            &world.endpoint(),
-            "status",
-            "with-installation.payload.json",
-            7,
-            Some(REPO),
-            |p| {
-                p["sha"] = serde_json::json!(head);
-                p["state"] = serde_json::json!("success");
-                p["context"] = serde_json::json!("ci/jenkins");
-                p["branches"] = serde_json::json!([{ "name": branch, "commit": { "sha": head, "url": "" }, "protected": false }]);
-            },
-        )
+        .deliver_status(&world.endpoint(), 7, REPO, jenkins, &branch)
         .await;
     assert_eq!(d.status, 202);
     common::jobs_settled(&world.store).await;
-    assert_eq!(
-        world.github.pull_request(REPO, number).unwrap()["merged"],
-        true,
-        "{:?}",
-        world.decisions().await
-    );
+    assert!(world.merged(number), "{:?}", world.decisions().await);
     world.github.assert_conformant();
 }
 

@@ -324,12 +324,22 @@ impl World {
 impl World {
     /// A culprit is reverted, then the revert PR's own CI goes green; the revert PR as it was
     /// opened.
-    pub async fn revert_whose_ci_goes_green(&self) -> Value {
+    pub fn merged(&self, number: i64) -> bool {
+        self.github.pull_request(REPO, number).unwrap()["merged"] == true
+    }
+
+    /// A merge whose CI goes red, reverted: the revert PR, its branch and head.
+    pub async fn reverted_merge(&self) -> (Value, String, String) {
         let (_, sha) = self.merge("ann", "One", &[("src/app.rs", "1\n")]);
         self.ci(&sha, "failure").await;
         let revert = self.revert_prs().remove(0);
         let branch = revert["head"]["ref"].as_str().unwrap().to_owned();
         let head = revert["head"]["sha"].as_str().unwrap().to_owned();
+        (revert, branch, head)
+    }
+
+    pub async fn revert_whose_ci_goes_green(&self) -> Value {
+        let (revert, branch, head) = self.reverted_merge().await;
         let id = self.github.with_world(|w| {
             w.add_check_run(REPO, &head, "test", "success");
             w.add_workflow_run(REPO, "ci", &branch, &head, "pull_request", "success")

@@ -345,6 +345,39 @@ impl FakeGitHub {
     /// Sends `workflow_run` completed for run `id` of `repo` as the world has it now (its id,
     /// name, workflow, event, branch, commit, conclusion and attempt), the run's head repository
     /// being `head_repository` (`repo` itself, or a fork's full name).
+    /// Delivers the `status` event of commit status `id` of `repo`, naming `branch` as a branch
+    /// that holds the commit.
+    pub async fn deliver_status(
+        &self,
+        to: &webhooks::Endpoint,
+        installation: i64,
+        repo: &str,
+        id: i64,
+        branch: &str,
+    ) -> webhooks::Delivery {
+        let status = self
+            .with(|s| s.world.status(repo, id))
+            .unwrap_or_else(|| panic!("no commit status {id} in {repo}"));
+        self.deliver(
+            to,
+            "status",
+            "with-installation.payload.json",
+            installation,
+            Some(repo),
+            |p| {
+                for key in ["id", "sha", "context", "state", "target_url"] {
+                    p[key] = status[key].clone();
+                }
+                p["branches"] = serde_json::json!([{
+                    "name": branch,
+                    "commit": { "sha": status["sha"], "url": "" },
+                    "protected": false
+                }]);
+            },
+        )
+        .await
+    }
+
     pub async fn deliver_workflow_run(
         &self,
         to: &webhooks::Endpoint,

@@ -239,6 +239,34 @@ impl World {
         run["run_attempt"].as_i64().unwrap_or(1)
     }
 
+    /// Sets workflow run `id`'s status and conclusion (`queued`, `in_progress` with `None`;
+    /// `completed` with one).
+    pub fn set_workflow_run(
+        &mut self,
+        repo: &str,
+        id: i64,
+        status: &str,
+        conclusion: Option<&str>,
+    ) {
+        let run = self
+            .repositories
+            .get_mut(repo)
+            .and_then(|r| r.workflow_runs.iter_mut().find(|r| r["id"] == id))
+            .unwrap_or_else(|| panic!("no workflow run {id} in {repo}"));
+        run["status"] = serde_json::json!(status);
+        run["conclusion"] = serde_json::json!(conclusion);
+    }
+
+    /// Commit status `id` of `repo` (a copy).
+    pub fn status(&self, repo: &str, id: i64) -> Option<serde_json::Value> {
+        self.repositories
+            .get(repo)?
+            .statuses
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+    }
+
     /// Workflow run `id` of `repo` as the world has it now (a copy).
     pub fn workflow_run(&self, repo: &str, id: i64) -> Option<serde_json::Value> {
         self.repositories
