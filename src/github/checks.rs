@@ -100,7 +100,6 @@ impl Repo<'_> {
         Ok(())
     }
 
-    /// The check runs on a commit (the first 100).
     /// Everything CI reported on commit `sha`: its check runs, then its commit statuses (one per
     /// context, the latest) as if they were check runs — `pending` in progress, `failure` and
     /// `error` failed — so CI that reports statuses (Jenkins, older integrations) holds a merge
@@ -147,6 +146,7 @@ impl Repo<'_> {
         Ok(results)
     }
 
+    /// The check runs on a commit (the first 100).
     pub async fn check_runs(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
         let v: Value = self
             .client
