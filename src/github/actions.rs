@@ -1,13 +1,14 @@
 //! What upkeep reads from GitHub Actions: for benchmark ingestion, a run's artifacts and an
-//! artifact's zip (whose redirect to storage the transport follows without credentials); before
-//! a merge, the commit's workflow runs that have not finished; and the comment calls an
-//! edited-in-place PR comment needs.
+//! artifact's zip (whose redirect to storage the transport follows without credentials); a
+//! commit's workflow runs (those that succeeded, and every one before a merge); and the comment
+//! calls an edited-in-place PR comment needs.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::repo::Repo;
 use super::GitHubError;
+use crate::webhook::events::WorkflowRun;
 
 /// An artifact of a workflow run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,41 +42,25 @@ impl Repo<'_> {
     }
 
     /// Successful workflow runs on commit `sha`, newest first (the first 20).
-    pub async fn successful_runs(
-        &self,
-        sha: &str,
-    ) -> Result<Vec<crate::webhook::events::WorkflowRun>, GitHubError> {
-        let v: Value = self
-            .client
-            .get(&self.path(&format!(
-                "/actions/runs?head_sha={sha}&status=success&per_page=20"
-            )))
-            .await?;
-        let mut runs: Vec<crate::webhook::events::WorkflowRun> = v["workflow_runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| serde_json::from_value(r.clone()).ok())
-            .filter(|r: &crate::webhook::events::WorkflowRun| r.head_sha == sha)
-            .collect();
+    pub async fn successful_runs(&self, sha: &str) -> Result<Vec<WorkflowRun>, GitHubError> {
+        let mut runs = self.runs_on(sha, "&status=success&per_page=20").await?;
         runs.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(runs)
     }
 
-    /// The names of workflow runs on commit `sha` that have not completed (queued, waiting,
-    /// in progress). A workflow's run exists from the moment its event triggers it, before any
-    /// of its jobs has a check run, so this sees CI that the commit's check runs do not show yet.
-    pub async fn unfinished_runs(&self, sha: &str) -> Result<Vec<String>, GitHubError> {
+    /// Workflow runs on commit `sha` (`query` adds filters and the page size). A workflow's run
+    /// exists from the moment its event triggers it, before any of its jobs has a check run.
+    pub async fn runs_on(&self, sha: &str, query: &str) -> Result<Vec<WorkflowRun>, GitHubError> {
         let v: Value = self
             .client
-            .get(&self.path(&format!("/actions/runs?head_sha={sha}&per_page=100")))
+            .get(&self.path(&format!("/actions/runs?head_sha={sha}{query}")))
             .await?;
         Ok(v["workflow_runs"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|r| r["head_sha"] == sha && r["status"] != "completed")
-            .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+            .filter_map(|r| serde_json::from_value::<WorkflowRun>(r.clone()).ok())
+            .filter(|r| r.head_sha == sha)
             .collect())
     }
 

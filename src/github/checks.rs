@@ -100,14 +100,35 @@ impl Repo<'_> {
         Ok(())
     }
 
-    /// Everything CI reported on commit `sha`: its check runs, then its commit statuses (one per
-    /// context, the latest) as if they were check runs — `pending` in progress, `failure` and
-    /// `error` failed — so CI that reports statuses (Jenkins, older integrations) holds a merge
-    /// back as GitHub Actions does. An installation that has not yet accepted the `statuses`
-    /// permission (added after it installed) answers 403: then only check runs count, with a
-    /// warning, rather than no merge at all.
+    /// Everything CI reported on commit `sha`, as check runs: its check runs; its commit
+    /// statuses (the latest per context: `pending` in progress, `failure` and `error` failed),
+    /// so CI that reports statuses (Jenkins, older integrations) holds a merge back too; and its
+    /// workflow runs that have not finished, as in progress, since a triggered workflow has a
+    /// run before its jobs have check runs. An installation that has not yet accepted the
+    /// `statuses` permission (asked for after it installed) answers 403 there: then statuses
+    /// are left out, with a warning, rather than no merge at all.
     pub async fn ci_results(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
         let mut results = self.check_runs(sha).await?;
+        results.extend(self.statuses(sha).await?);
+        results.extend(
+            self.runs_on(sha, "&per_page=100")
+                .await?
+                .into_iter()
+                .filter(|r| r.status.as_deref() != Some("completed"))
+                .map(|r| RunResult {
+                    id: r.id.unsigned_abs(),
+                    name: r.name.unwrap_or_default(),
+                    external_id: None,
+                    status: r.status.unwrap_or_else(|| "queued".to_owned()),
+                    conclusion: None,
+                    html_url: r.html_url,
+                }),
+        );
+        Ok(results)
+    }
+
+    /// A commit's statuses as check runs (none when the permission is not granted yet).
+    async fn statuses(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
         let path = self.path(&format!("/commits/{sha}/status?per_page=100"));
         let v: Value = match self.client.get(&path).await {
             Ok(v) => v,
@@ -116,34 +137,37 @@ impl Repo<'_> {
                     repo = self.full_name(),
                     "commit statuses not readable (the statuses permission is not accepted yet): only check runs count"
                 );
-                return Ok(results);
+                return Ok(Vec::new());
             }
             Err(e) => return Err(e),
         };
-        results.extend(v["statuses"].as_array().into_iter().flatten().map(|s| {
-            let state = s["state"].as_str().unwrap_or_default();
-            RunResult {
-                id: s["id"].as_u64().unwrap_or_default(),
-                name: s["context"].as_str().unwrap_or_default().to_owned(),
-                external_id: None,
-                status: if state == "pending" {
-                    "in_progress"
-                } else {
-                    "completed"
+        Ok(v["statuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let state = s["state"].as_str().unwrap_or_default();
+                let done = state != "pending";
+                RunResult {
+                    id: s["id"].as_u64().unwrap_or_default(),
+                    name: s["context"].as_str().unwrap_or_default().to_owned(),
+                    external_id: None,
+                    status: if done { "completed" } else { "in_progress" }.to_owned(),
+                    conclusion: done.then(|| {
+                        if state == "success" {
+                            "success"
+                        } else {
+                            "failure"
+                        }
+                        .to_owned()
+                    }),
+                    html_url: s["target_url"]
+                        .as_str()
+                        .filter(|u| !u.is_empty())
+                        .map(str::to_owned),
                 }
-                .to_owned(),
-                conclusion: match state {
-                    "pending" => None,
-                    "success" => Some("success".to_owned()),
-                    _ => Some("failure".to_owned()),
-                },
-                html_url: s["target_url"]
-                    .as_str()
-                    .filter(|u| !u.is_empty())
-                    .map(str::to_owned),
-            }
-        }));
-        Ok(results)
+            })
+            .collect())
     }
 
     /// The check runs on a commit (the first 100).

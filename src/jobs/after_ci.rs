@@ -75,11 +75,6 @@ pub async fn on_ci_finished(
     if pending(&runs) {
         return Ok(AfterCi::Pending);
     }
-    let failing = failing(&runs);
-    if failing.is_empty() && !repo.unfinished_runs(sha).await?.is_empty() {
-        // Green so far, but a workflow whose jobs have no check runs yet is still to come.
-        return Ok(AfterCi::Pending);
-    }
     let Some((pr, labels)) = repo.open_pull_for(branch).await? else {
         return Ok(AfterCi::NotOurs);
     };
@@ -89,6 +84,7 @@ pub async fn on_ci_finished(
     }
     let fields = body::marker_fields(&pr.body);
     let field = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let failing = failing(&runs);
     if failing.is_empty() {
         if field("automerge") == Some("yes") && repo.merge(pr.number, sha, &pr.title).await? {
             info!(repo = full_name, pr = pr.number, "green: merged");

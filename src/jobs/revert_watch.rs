@@ -453,9 +453,6 @@ impl Watch<'_> {
         if !failing(&runs).is_empty() {
             return Ok("revert CI red: left to a person");
         }
-        if !self.r.repo.unfinished_runs(sha).await?.is_empty() {
-            return Ok("revert CI pending: a workflow has not finished");
-        }
         let Some((pr, _)) = self.r.repo.open_pull_for(branch).await? else {
             return Ok("revert PR not open");
         };
