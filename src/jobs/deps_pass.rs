@@ -169,23 +169,16 @@ impl DepsPass {
         // One pass per repository at a time in this process (a daily pass and a command's
         // rebuild must not both open the same PR), and across the replicas sharing the store.
         let _guard = self.running.lock(full_name).await;
-        let lease = match &self.store {
+        let held = self.run_held(client, full_name, options);
+        match &self.store {
             Some(store) => {
                 let name = format!("pass:{full_name}");
-                let taken =
-                    super::repo_locks::take_lease(store, name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS)
-                        .await?;
-                Some(taken.ok_or_else(|| PassError::Busy(full_name.to_owned()))?)
+                super::repo_locks::with_lease(store, &name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS, held)
+                    .await?
+                    .unwrap_or_else(|| Err(PassError::Busy(full_name.to_owned())))
             }
-            None => None,
-        };
-        let result = self.run_held(client, full_name, options).await;
-        if let Some(lease) = lease {
-            if let Err(e) = lease.release().await {
-                warn!(repo = full_name, error = %e, "pass lease not released");
-            }
+            None => held.await,
         }
-        result
     }
 
     /// [`DepsPass::run_with`], holding the repository's pass lock and lease.

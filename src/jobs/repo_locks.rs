@@ -1,7 +1,7 @@
 //! One async lock per repository, so work on the same repository runs one piece at a time in a
 //! process (two passes must not both open the same PR, two red workflows must not both open the
 //! same revert). Cheap to clone; clones share the locks. Across replicas, the store's leases
-//! (`take_lease`) do the same, held in this process's name.
+//! (`with_lease`) do the same, held in this process's name.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -37,40 +37,35 @@ fn process_token() -> &'static str {
     })
 }
 
-/// A database lease this process holds, until [`Lease::release`] or it runs out.
-pub struct Lease<'a> {
-    store: &'a Store,
-    name: String,
-}
-
-impl Lease<'_> {
-    /// Gives the lease back (it runs out by itself if this fails).
-    pub async fn release(self) -> Result<(), StoreError> {
-        self.store.release_lease(&self.name, process_token()).await
-    }
-}
-
-/// Takes lease `name` for this process for `hold_ms`, waiting up to `wait_ms` while another
-/// replica holds it: what [`RepoLocks`] is within a process, across the replicas sharing
-/// `store`. `None` when the other replica still has it after the wait.
-pub async fn take_lease(
+/// Runs `work` holding lease `name` for this process (at most `hold_ms`), waiting up to
+/// `wait_ms` while another replica holds it, and gives the lease back after: what
+/// [`RepoLocks`] is within a process, across the replicas sharing `store`. `None`, with `work`
+/// never started, when the other replica still has it after the wait. A lease that cannot be
+/// given back runs out by itself.
+pub async fn with_lease<T>(
     store: &Store,
-    name: String,
+    name: &str,
     hold_ms: i64,
     wait_ms: i64,
-) -> Result<Option<Lease<'_>>, StoreError> {
+    work: impl std::future::Future<Output = T>,
+) -> Result<Option<T>, StoreError> {
     let give_up = now_ms() + wait_ms;
     loop {
         let now = now_ms();
         if store
-            .take_lease(&name, process_token(), now, now + hold_ms)
+            .take_lease(name, process_token(), now, now + hold_ms)
             .await?
         {
-            return Ok(Some(Lease { store, name }));
+            break;
         }
         if now > give_up {
             return Ok(None);
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+    let done = work.await;
+    if let Err(e) = store.release_lease(name, process_token()).await {
+        tracing::warn!(lease = name, error = %e, "lease not released");
+    }
+    Ok(Some(done))
 }

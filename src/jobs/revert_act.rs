@@ -280,20 +280,14 @@ impl Reverter<'_> {
         // another replica sharing the store (the lease).
         let _held = reverting().lock(self.repo.full_name()).await;
         let name = format!("revert:{}", self.repository_id);
-        let Some(lease) =
-            super::repo_locks::take_lease(self.store, name, LEASE_MS, LEASE_WAIT_MS).await?
-        else {
-            return Err(JobError::Retry(
-                "another replica is reverting in this repository".into(),
-            ));
-        };
-        let acted = self
-            .revert_held(sha, red, cause, evidence, requested_by)
-            .await;
-        if let Err(e) = lease.release().await {
-            warn!(repo = self.repo.full_name(), error = %e, "revert lease not released");
-        }
-        acted
+        let held = self.revert_held(sha, red, cause, evidence, requested_by);
+        super::repo_locks::with_lease(self.store, &name, LEASE_MS, LEASE_WAIT_MS, held)
+            .await?
+            .unwrap_or_else(|| {
+                Err(JobError::Retry(
+                    "another replica is reverting in this repository".into(),
+                ))
+            })
     }
 
     /// [`Reverter::revert`], holding the repository's revert lock and lease.
