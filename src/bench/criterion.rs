@@ -161,24 +161,17 @@ fn measured_in(
         )?),
         None => None,
     };
-    match (samples, estimate) {
-        (Some(samples), Some((mean, _))) => {
-            let from_samples = super::stats::mean(&samples);
-            if (mean / from_samples - 1.0).abs() > ESTIMATE_TOLERANCE {
-                return Err(bad(
-                    &estimates_path,
-                    format!(
-                        "its mean ({mean} ns) is not the mean of sample.json ({from_samples} ns)"
-                    ),
-                ));
-            }
-            Ok(Measured {
-                id,
-                samples,
-                summary: None,
-            })
+    if let (Some(samples), Some((mean, _))) = (&samples, estimate) {
+        let from_samples = super::stats::mean(samples);
+        if (mean / from_samples - 1.0).abs() > ESTIMATE_TOLERANCE {
+            return Err(bad(
+                &estimates_path,
+                format!("its mean ({mean} ns) is not the mean of sample.json ({from_samples} ns)"),
+            ));
         }
-        (Some(samples), None) => Ok(Measured {
+    }
+    match (samples, estimate) {
+        (Some(samples), _) => Ok(Measured {
             id,
             samples,
             summary: None,
