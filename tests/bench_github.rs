@@ -139,15 +139,11 @@ impl World {
     fn bench_comments(&self, pr: u64) -> Vec<String> {
         self.github.with_world(|w| {
             w.repositories[REPO]
-                .comments
-                .iter()
-                .filter(|c| {
-                    let body = c["body"].as_str().unwrap_or_default();
-                    let url = c["issue_url"].as_str().unwrap_or_default();
-                    body.contains("<!-- upkeep:bench -->")
-                        && url.ends_with(&format!("/issues/{pr}"))
-                })
-                .map(|c| c["body"].as_str().unwrap_or_default().to_owned())
+                .comments_on(pr as i64)
+                .into_iter()
+                .filter_map(|c| c["body"].as_str())
+                .filter(|body| body.contains("<!-- upkeep:bench -->"))
+                .map(str::to_owned)
                 .collect()
         })
     }

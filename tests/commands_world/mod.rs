@@ -218,15 +218,9 @@ impl World {
     pub fn replies(&self, number: i64) -> Vec<String> {
         self.github.with_world(|w| {
             w.repositories[REPO]
-                .comments
-                .iter()
+                .comments_on(number)
+                .into_iter()
                 .filter(|c| c["user"]["login"] == BOT)
-                .filter(|c| {
-                    c["issue_url"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .ends_with(&format!("/issues/{number}"))
-                })
                 .map(|c| c["body"].as_str().unwrap().to_owned())
                 .filter(|r| r.starts_with("> @upkeep"))
                 .collect()

@@ -195,15 +195,9 @@ impl World {
     pub fn comments_on(&self, number: i64) -> Vec<String> {
         self.github.with_world(|w| {
             w.repositories[REPO]
-                .comments
-                .iter()
-                .filter(|c| {
-                    c["issue_url"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with(&format!("/issues/{number}"))
-                })
-                .map(|c| c["body"].as_str().unwrap().to_owned())
+                .comments_on(number)
+                .into_iter()
+                .map(|c| c["body"].as_str().unwrap_or_default().to_owned())
                 .collect()
         })
     }

@@ -56,17 +56,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "issues/create-comment" => create_comment(ctx, repo, number, &api, &web, id, &body),
         "issues/list-comments" => Reply::json(
             200,
-            Value::Array(
-                repo.comments
-                    .iter()
-                    .filter(|c| {
-                        c["issue_url"]
-                            .as_str()
-                            .is_some_and(|u| u.ends_with(&format!("/issues/{number}")))
-                    })
-                    .cloned()
-                    .collect(),
-            ),
+            Value::Array(repo.comments_on(number).into_iter().cloned().collect()),
         ),
         "issues/update-comment" => update_comment(repo, ctx.segment(5).parse().unwrap_or(0), &body),
         "issues/add-labels" => add_labels(repo, number, &api, &body),

@@ -80,6 +80,19 @@ impl Repository {
         self.issues.iter().find(|i| i["number"] == number)
     }
 
+    /// The comments on issue or pull request `number`, oldest first.
+    pub fn comments_on(&self, number: i64) -> Vec<&serde_json::Value> {
+        let suffix = format!("/issues/{number}");
+        self.comments
+            .iter()
+            .filter(|c| {
+                c["issue_url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(&suffix))
+            })
+            .collect()
+    }
+
     /// The issues whose body contains `needle` (a bot's marker), oldest first.
     pub fn issues_containing(&self, needle: &str) -> Vec<&serde_json::Value> {
         self.issues
