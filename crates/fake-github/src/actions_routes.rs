@@ -89,15 +89,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
             Reply::empty(204)
         }
         "checks/list-suites-for-ref" => {
-            let sha = commit_of(
-                repo,
-                &ctx.path
-                    .split('/')
-                    .skip(5)
-                    .take_while(|s| *s != "check-suites")
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            );
+            let sha = commit_of(repo, &ref_in_path(ctx, "check-suites"));
             let app = ctx.param("app_id").and_then(|a| a.parse::<i64>().ok());
             let suites: Vec<Value> = repo
                 .check_suites
@@ -132,27 +124,11 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
             None => Reply::message(404, "Not Found"),
         },
         "repos/get-combined-status-for-ref" => {
-            let sha = commit_of(
-                repo,
-                &ctx.path
-                    .split('/')
-                    .skip(5)
-                    .take_while(|s| *s != "status")
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            );
+            let sha = commit_of(repo, &ref_in_path(ctx, "status"));
             combined_status(repo, ctx, &api, &sha)
         }
         "checks/list-for-ref" => {
-            let sha = commit_of(
-                repo,
-                &ctx.path
-                    .split('/')
-                    .skip(5)
-                    .take_while(|s| *s != "check-runs")
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            );
+            let sha = commit_of(repo, &ref_in_path(ctx, "check-runs"));
             let runs: Vec<Value> = repo
                 .check_runs
                 .iter()
@@ -218,6 +194,16 @@ fn combined_status(repo: &Repository, ctx: &Ctx<'_>, api: &str, sha: &str) -> Re
             "url": format!("{api}/commits/{sha}/status"),
         }),
     )
+}
+
+/// The `{ref}` of `/repos/{owner}/{repo}/commits/{ref}/<tail>` (a ref may hold slashes).
+fn ref_in_path(ctx: &Ctx<'_>, tail: &str) -> String {
+    ctx.path
+        .split('/')
+        .skip(5)
+        .take_while(|s| *s != tail)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A commit id from a branch name or an id.
