@@ -4,13 +4,11 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
@@ -24,7 +22,7 @@ use crate::time::now_ms;
 use crate::webhook::{self, Outcome};
 
 /// GitHub caps webhook payloads at 25 MB.
-pub const MAX_WEBHOOK_BODY: usize = 25 * 1024 * 1024;
+pub use crate::webhook::body::MAX_BODY as MAX_WEBHOOK_BODY;
 
 /// State shared by every request.
 pub struct AppState {
@@ -40,6 +38,8 @@ pub struct AppState {
     pub deliveries: webhook::writer::DeliveryWriter,
     /// The RustSec database: a local copy, or fetched and refreshed hourly.
     pub advisories: Arc<crate::audit::Advisories>,
+    /// The bytes of webhook bodies held at once before their signature is known.
+    pub intake_budget: webhook::body::Budget,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -70,6 +70,7 @@ impl AppState {
             ),
             store,
             advisories: Arc::new(advisories_for(&settings)),
+            intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),
             settings: settings.clone(),
         });
         if let Some(creds) = settings.app {
@@ -103,10 +104,7 @@ impl AppState {
 /// Every route the server answers.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(
-            "/webhook",
-            post(receive_webhook).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)),
-        )
+        .route("/webhook", post(receive_webhook))
         .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -162,38 +160,53 @@ async fn bench_chart(
 
 async fn receive_webhook(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     let started = Instant::now();
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
-            metrics::counter!("upkeep_webhook_deliveries_total", "event" => "unknown", "outcome" => if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" }).increment(1);
-            return error_response(status, &rejection.body_text());
-        }
-    };
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let Some(creds) = state.credentials() else {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "upkeep is not registered as a GitHub App yet; open / to set it up",
         );
     };
-    let outcome = webhook::ingest(
-        &state.deliveries,
-        creds.webhook_secret_bytes(),
-        &headers,
-        body,
-        now_ms(),
-    )
-    .await;
-    metrics::counter!("upkeep_webhook_deliveries_total", "event" => outcome.event_label().to_owned(), "outcome" => outcome.label()).increment(1);
-    metrics::histogram!("upkeep_webhook_duration_seconds").record(started.elapsed().as_secs_f64());
     let delivery = headers
         .get("x-github-delivery")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+        .chars()
+        .take(64)
+        .collect::<String>();
+    let body = match webhook::body::read_signed(
+        body,
+        &headers,
+        creds.webhook_secret_bytes(),
+        &state.intake_budget,
+        &webhook::body::Limits::default(),
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(e) => {
+            metrics::counter!("upkeep_webhook_deliveries_total", "event" => "unknown", "outcome" => e.label()).increment(1);
+            warn!(delivery, reason = %e, "webhook refused");
+            let mut response = error_response(e.status(), &e.to_string());
+            if e.status() == StatusCode::SERVICE_UNAVAILABLE {
+                response.headers_mut().insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("5"),
+                );
+            }
+            return response;
+        }
+    };
+    let outcome =
+        webhook::ingest_verified(&state.deliveries, &headers, body.bytes.clone(), now_ms()).await;
+    drop(body);
+    metrics::counter!("upkeep_webhook_deliveries_total", "event" => outcome.event_label().to_owned(), "outcome" => outcome.label()).increment(1);
+    metrics::histogram!("upkeep_webhook_duration_seconds").record(started.elapsed().as_secs_f64());
+    let delivery = delivery.as_str();
     match outcome {
         Outcome::Accepted { event } => {
             state.wake.notify_one();

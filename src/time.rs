@@ -13,3 +13,10 @@ pub fn now_ms() -> i64 {
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
+
+/// `ms` as `HH:MM` UTC (for "ask again after …" lines); empty for a time out of range.
+pub fn format_utc_minute(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default()
+}

@@ -3,6 +3,16 @@
 //! change something need write, maintain or admin permission (asked from GitHub, cached for a
 //! minute); bots and upkeep itself are never listened to. One reply lists what each command
 //! did, and 👍 or 😕 closes the exchange.
+//!
+//! A stranger may write anything, so: a comment over GitHub's size cap is not read, parsing
+//! runs on a blocking thread within a time budget, at most [`MAX_COMMANDS`] commands of a
+//! comment run, each person has [`RATE_LIMIT`] commands per repository per ten minutes (one
+//! polite line when that runs out, then silence), and a reply quotes at most a short excerpt.
+//!
+//! A command is done when its reply exists, not when it was claimed: the reply carries a hidden
+//! marker naming the comment and its commands, and a delivery re-run after a crash finds that
+//! reply (and only closes the exchange) or runs the commands again, whose effects are
+//! find-or-create (queued jobs by a key per command, PRs by branch, reverts by their lease).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,12 +27,66 @@ use crate::deps::body;
 use crate::github::repo::{PullSummary, Repo};
 use crate::github::talk::Reaction;
 use crate::github::InstallationClient;
+use crate::store::commands::Claim;
 use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::IssueCommentEvent;
 
-/// Commands run from one comment at most (a reply has to fit in a comment).
-const MAX_COMMANDS: usize = 10;
+/// Commands run from one comment at most; the rest are answered in one line.
+pub const MAX_COMMANDS: usize = 5;
+
+/// GitHub's cap on a comment's length, in characters. A signed payload with a longer comment
+/// did not come from a person's comment box and is not read.
+pub const MAX_COMMENT_CHARS: usize = 65_536;
+
+/// Commands one person may have acted on per repository in [`RATE_WINDOW_MS`].
+pub const RATE_LIMIT: i64 = 20;
+pub const RATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// How long parsing a comment may take (it is linear; this guards the worker regardless).
+const PARSE_BUDGET: Duration = Duration::from_secs(2);
+
+/// How much of a command's text a reply quotes.
+const EXCERPT_CHARS: usize = 80;
+
+/// Ends the reply marker when every command succeeded (read back after a crash).
+const OK_TAIL: &str = "<!-- ok -->";
+
+/// The hidden line that identifies the reply to one set of commands of one comment.
+fn reply_marker(comment_id: i64, keys: &[&str]) -> String {
+    let hash = keys
+        .join("\n")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("<!-- upkeep:reply {comment_id}/{hash:016x} -->")
+}
+
+/// At most [`EXCERPT_CHARS`] of what someone wrote, as inline text (never the whole input).
+fn excerpt(text: &str) -> String {
+    let short: String = text.chars().take(EXCERPT_CHARS).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+/// Parses a comment on a blocking thread within [`PARSE_BUDGET`], so no comment can hold up
+/// the async runtime the intake and the other workers share.
+async fn parse_off_the_runtime(body: String, slug: String) -> Result<Vec<Found>, JobError> {
+    let task = tokio::task::spawn_blocking(move || commands::parse(&body, &slug));
+    match tokio::time::timeout(PARSE_BUDGET, task).await {
+        Ok(Ok(found)) => Ok(found),
+        Ok(Err(e)) => Err(JobError::Permanent(format!(
+            "parsing the comment failed: {e}"
+        ))),
+        Err(_) => Err(JobError::Permanent(format!(
+            "parsing the comment took over {PARSE_BUDGET:?}"
+        ))),
+    }
+}
 
 /// How long a person's permission is trusted before GitHub is asked again.
 const PERMISSION_TTL: Duration = Duration::from_secs(60);
@@ -61,6 +125,8 @@ pub struct Conversation<'a> {
     pub permissions: &'a PermissionCache,
     pub repository_id: i64,
     pub full_name: &'a str,
+    /// The delivery being acted on: it owns the commands it claims until their reply exists.
+    pub delivery_id: &'a str,
 }
 
 use super::ignore_pr::Reply as Done;
@@ -88,44 +154,136 @@ impl Conversation<'_> {
         if e.sender.kind == "Bot" || e.comment.user.kind == "Bot" {
             return Ok("a bot's comment");
         }
-        let slug = &self.deps.slug;
-        let found = commands::parse(e.comment.body.as_deref().unwrap_or_default(), slug);
+        let body = e.comment.body.clone().unwrap_or_default();
+        if body.len() > 4 * MAX_COMMENT_CHARS || body.chars().count() > MAX_COMMENT_CHARS {
+            // Signed, but not what GitHub sends: its comments stop at 65,536 characters.
+            tracing::warn!(
+                repo = self.full_name,
+                comment = e.comment.id,
+                bytes = body.len(),
+                "a comment over GitHub's size cap is not read"
+            );
+            return Ok("a comment over GitHub's size cap");
+        }
+        let found = parse_off_the_runtime(body, self.deps.slug.clone()).await?;
         if found.is_empty() {
             return Ok("no command");
         }
+        let left_alone = found.len().saturating_sub(MAX_COMMANDS);
         let mut fresh: Vec<Found> = Vec::new();
-        for f in found {
-            let claimed = self
+        let mut new = 0usize;
+        let mut resumed = false;
+        for f in found.into_iter().take(MAX_COMMANDS) {
+            match self
                 .store
-                .claim_command(self.repository_id, e.comment.id, &f.key, now_ms())
-                .await?;
-            if claimed {
-                fresh.push(f);
+                .claim_command(
+                    self.repository_id,
+                    e.comment.id,
+                    &f.key,
+                    self.delivery_id,
+                    now_ms(),
+                )
+                .await?
+            {
+                Claim::New => {
+                    new += 1;
+                    fresh.push(f);
+                }
+                Claim::Resumed => {
+                    resumed = true;
+                    fresh.push(f);
+                }
+                Claim::Done | Claim::Elsewhere => {}
             }
         }
         if fresh.is_empty() {
             return Ok("commands already ran");
         }
-        match self.answer(e, &fresh).await {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => {
-                // Failed half way: forget the claims so the retried delivery runs them.
-                for f in &fresh {
-                    let _ = self.store.release_command(e.comment.id, &f.key).await;
+        // New commands spend the person's allowance; what it does not cover is answered by one
+        // polite line per window and never run.
+        let allowance = self
+            .store
+            .take_command_allowance(
+                self.repository_id,
+                &e.sender.login,
+                new as i64,
+                RATE_LIMIT,
+                RATE_WINDOW_MS,
+                now_ms(),
+            )
+            .await?;
+        let refused_new = new - usize::try_from(allowance.granted).unwrap_or(0);
+        if refused_new > 0 {
+            let over: Vec<Found> = fresh.split_off(fresh.len() - refused_new);
+            let keys: Vec<&str> = over.iter().map(|f| f.key.as_str()).collect();
+            self.store
+                .finish_commands(e.comment.id, &keys, now_ms())
+                .await?;
+            info!(repo = self.full_name, login = %e.sender.login, refused = refused_new, "command rate limit");
+        }
+        let limit_note = allowance.tell.then(|| {
+            format!(
+                "@{} you have run {RATE_LIMIT} commands on this repository in the last {} \
+                 minutes, so I am leaving the rest alone for now; ask again after {} UTC.",
+                e.sender.login,
+                RATE_WINDOW_MS / 60_000,
+                crate::time::format_utc_minute(allowance.window_ends_at),
+            )
+        });
+        if fresh.is_empty() {
+            if let Some(note) = limit_note {
+                let repo = Repo::new(self.client, self.full_name);
+                let marker = reply_marker(e.comment.id, &["rate-limit"]);
+                if repo
+                    .find_comment(e.issue.number as u64, &marker)
+                    .await?
+                    .is_none()
+                {
+                    repo.comment(e.issue.number as u64, &format!("{note}\n\n{marker}"))
+                        .await?;
                 }
-                Err(err)
+            }
+            return Ok("commands over the rate limit");
+        }
+        let keys: Vec<&str> = fresh.iter().map(|f| f.key.as_str()).collect();
+        let marker = reply_marker(e.comment.id, &keys);
+        let repo = Repo::new(self.client, self.full_name);
+        if resumed {
+            // A crash after the reply was posted: the commands ran; finish without repeating.
+            if let Some((_, reply)) = repo.find_comment(e.issue.number as u64, &marker).await? {
+                let all_ok = reply.contains(&format!("{marker}{OK_TAIL}"));
+                self.close_exchange(&repo, e.comment.id, all_ok).await?;
+                self.store
+                    .finish_commands(e.comment.id, &keys, now_ms())
+                    .await?;
+                return Ok("commands resumed after a crash");
             }
         }
+        let mut extra = Vec::new();
+        if left_alone > 0 {
+            extra.push(format!(
+                "Only the first {MAX_COMMANDS} commands of a comment run; {left_alone} more were left alone."
+            ));
+        }
+        extra.extend(limit_note);
+        let outcome = self.answer(&repo, e, &fresh, &extra, &marker).await?;
+        self.store
+            .finish_commands(e.comment.id, &keys, now_ms())
+            .await?;
+        Ok(outcome)
     }
 
-    /// Runs freshly claimed commands and answers: one reply, then 👍 or 😕.
+    /// Runs freshly claimed commands and answers: one reply (carrying `marker`, so a re-run
+    /// after a crash finds it instead of answering twice), then 👍 or 😕.
     async fn answer(
         &self,
+        repo: &Repo<'_>,
         e: &IssueCommentEvent,
         fresh: &[Found],
+        extra: &[String],
+        marker: &str,
     ) -> Result<&'static str, JobError> {
         let slug = &self.deps.slug;
-        let repo = Repo::new(self.client, self.full_name);
         repo.react(e.comment.id, Reaction::Eyes).await?;
         let pull = match e.issue.pull_request {
             Some(_) => Some(repo.pull(e.issue.number as u64).await?),
@@ -143,18 +301,15 @@ impl Conversation<'_> {
         let login = people.last().cloned().unwrap_or_default();
         let mut level: Option<String> = None;
         let mut replies = Vec::new();
-        let mut all_ok = true;
+        let mut all_ok = extra.is_empty();
         let mut helped = false;
-        for f in fresh.iter().take(MAX_COMMANDS) {
+        for f in fresh {
             let done = if f.command.changes_state()
                 && !{
                     if level.is_none() {
                         let mut weakest = "admin".to_owned();
                         for person in &people {
-                            let l = self
-                                .permissions
-                                .level(&repo, self.full_name, person)
-                                .await?;
+                            let l = self.permissions.level(repo, self.full_name, person).await?;
                             if !WRITE_LEVELS.contains(&l.as_str()) {
                                 weakest = l;
                             }
@@ -173,7 +328,7 @@ impl Conversation<'_> {
                 refused("This works on upkeep's own pull requests; this is not one.")
             } else {
                 let any = pull.as_ref().map(|(p, _, _)| p);
-                let mut done = self.run(&repo, &f.command, ours, any, e).await?;
+                let mut done = self.run(repo, &f.command, ours, any, e, &f.key).await?;
                 // The help text once per reply, however many commands asked for it.
                 if done.text.contains(&commands::help(slug)) {
                     if helped {
@@ -186,20 +341,31 @@ impl Conversation<'_> {
                 done
             };
             all_ok &= done.ok;
-            replies.push(format!("> @{slug} {}\n\n{}", f.text, done.text));
-            info!(repo = self.full_name, command = %f.text, ok = done.ok, "command");
+            replies.push(format!("> @{slug} {}\n\n{}", excerpt(&f.text), done.text));
+            info!(repo = self.full_name, command = %excerpt(&f.text), ok = done.ok, "command");
         }
-        if fresh.len() > MAX_COMMANDS {
-            all_ok = false;
-            replies.push(format!(
-                "Only the first {MAX_COMMANDS} commands of a comment run; {} more were left alone.",
-                fresh.len() - MAX_COMMANDS
-            ));
-        }
+        replies.extend(extra.iter().cloned());
+        replies.push(format!("{marker}{}", if all_ok { OK_TAIL } else { "" }));
         repo.comment(e.issue.number as u64, &replies.join("\n\n"))
             .await?;
+        self.close_exchange(repo, e.comment.id, all_ok).await?;
+        Ok(if all_ok {
+            "commands run"
+        } else {
+            "commands refused"
+        })
+    }
+
+    /// 👍 when every command did what was asked, else 😕 (GitHub keeps one of each per user,
+    /// so doing it again after a crash changes nothing).
+    async fn close_exchange(
+        &self,
+        repo: &Repo<'_>,
+        comment_id: i64,
+        all_ok: bool,
+    ) -> Result<(), JobError> {
         repo.react(
-            e.comment.id,
+            comment_id,
             if all_ok {
                 Reaction::ThumbsUp
             } else {
@@ -207,11 +373,7 @@ impl Conversation<'_> {
             },
         )
         .await?;
-        Ok(if all_ok {
-            "commands run"
-        } else {
-            "commands refused"
-        })
+        Ok(())
     }
 
     async fn run(
@@ -221,6 +383,7 @@ impl Conversation<'_> {
         pr: Option<(&PullSummary, &str)>,
         any_pr: Option<&PullSummary>,
         e: &IssueCommentEvent,
+        key: &str,
     ) -> Result<Done, JobError> {
         let slug = &self.deps.slug;
         Ok(match (command, pr) {
@@ -270,7 +433,7 @@ impl Conversation<'_> {
                 _,
             ) => super::ignore_pr::unignore(self, repo, dependency, condition.as_deref()).await?,
             (Command::Update, _) => {
-                self.enqueue(super::scheduler::DEPS_JOB, e.comment.id)
+                self.enqueue(super::scheduler::DEPS_JOB, e.comment.id, key)
                     .await?;
                 ok("A dependency pass is queued; its PRs will show up shortly.")
             }
@@ -278,7 +441,7 @@ impl Conversation<'_> {
                 super::audit_triggers::enqueue_audit(
                     self.store,
                     self.repository_id,
-                    &format!("cmd:{}:{}", e.comment.id, now_ms()),
+                    &format!("cmd:{}:{key}", e.comment.id),
                     now_ms(),
                 )
                 .await?;
@@ -401,12 +564,13 @@ impl Conversation<'_> {
         })
     }
 
-    async fn enqueue(&self, kind: &str, comment_id: i64) -> Result<(), JobError> {
+    /// Queues a job once per command of a comment (a re-run after a crash finds it queued).
+    async fn enqueue(&self, kind: &str, comment_id: i64, key: &str) -> Result<(), JobError> {
         super::audit_triggers::enqueue_pass(
             self.store,
             kind,
             self.repository_id,
-            &format!("cmd:{comment_id}:{}", now_ms()),
+            &format!("cmd:{comment_id}:{key}"),
             now_ms(),
         )
         .await?;

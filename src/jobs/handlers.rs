@@ -60,7 +60,7 @@ impl AppHandler {
         let event = Event::parse(&delivery.event, delivery.payload.as_bytes()).map_err(|e| {
             JobError::Permanent(format!("{} payload does not parse: {e}", delivery.event))
         })?;
-        let outcome = match self.act_on_github(&event).await? {
+        let outcome = match self.act_on_github(&event, &delivery.delivery_id).await? {
             Some(outcome) => outcome,
             None => self.act(event).await?,
         };
@@ -74,7 +74,11 @@ impl AppHandler {
     /// Events that make upkeep act on GitHub: a pull request opened or pushed to gets the
     /// `upkeep/audit` check; CI finished on an upkeep PR may merge it or call a person. `None`
     /// for every other event (stored-state events go to `act`).
-    async fn act_on_github(&self, event: &Event) -> Result<Option<&'static str>, JobError> {
+    async fn act_on_github(
+        &self,
+        event: &Event,
+        delivery_id: &str,
+    ) -> Result<Option<&'static str>, JobError> {
         let (repo, installation, branch, sha) = match event {
             Event::WorkflowRun(e) if e.action == "completed" => (
                 &e.repository.full_name,
@@ -100,6 +104,7 @@ impl AppHandler {
                     permissions: &self.permissions,
                     repository_id: e.repository.id,
                     full_name: &e.repository.full_name,
+                    delivery_id,
                 };
                 return conversation.on_comment(e).await.map(Some);
             }

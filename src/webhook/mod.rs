@@ -1,6 +1,7 @@
 //! Webhook intake: check the signature, read the envelope, store the delivery with its processing
 //! job, answer. Nothing else happens on this path; the job queue does the work.
 
+pub mod body;
 pub mod events;
 pub mod signature;
 pub mod writer;
@@ -88,6 +89,17 @@ pub async fn ingest(
     if let Err(e) = verify(secret, &body, signature) {
         return Outcome::Unauthorized(e);
     }
+    ingest_verified(writer, headers, body, now).await
+}
+
+/// Reads the envelope of a body whose signature already matched (`body::read_signed`) and
+/// stores it with its processing job.
+pub async fn ingest_verified(
+    writer: &DeliveryWriter,
+    headers: &HeaderMap,
+    body: Bytes,
+    now: i64,
+) -> Outcome {
     let header = |name: &str| {
         headers
             .get(name)

@@ -17,19 +17,46 @@ pub enum SignatureError {
 
 /// Checks `header` against the HMAC of `body` under `secret`.
 pub fn verify(secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
-    let hex_digest = header
-        .strip_prefix(b"sha256=")
-        .ok_or(SignatureError::Malformed)?;
-    if hex_digest.len() != 64 {
-        return Err(SignatureError::Malformed);
+    let mut verifier = Verifier::new(secret, header)?;
+    verifier.update(body);
+    verifier.finish()
+}
+
+/// The HMAC of a body computed as its pieces arrive, so a body never has to be read whole
+/// before it can be refused. The header is checked first: a missing or malformed signature
+/// is refused before any of the body is read.
+pub struct Verifier {
+    mac: Hmac<Sha256>,
+    expected: [u8; 32],
+}
+
+impl Verifier {
+    pub fn new(secret: &[u8], header: Option<&[u8]>) -> Result<Self, SignatureError> {
+        let header = header.ok_or(SignatureError::Missing)?;
+        let hex_digest = header
+            .strip_prefix(b"sha256=")
+            .ok_or(SignatureError::Malformed)?;
+        if hex_digest.len() != 64 {
+            return Err(SignatureError::Malformed);
+        }
+        let mut expected = [0u8; 32];
+        hex::decode_to_slice(hex_digest, &mut expected).map_err(|_| SignatureError::Malformed)?;
+        Ok(Verifier {
+            mac: mac(secret),
+            expected,
+        })
     }
-    let mut expected = [0u8; 32];
-    hex::decode_to_slice(hex_digest, &mut expected).map_err(|_| SignatureError::Malformed)?;
-    let mut mac = mac(secret);
-    mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+
+    pub fn update(&mut self, piece: &[u8]) {
+        self.mac.update(piece);
+    }
+
+    /// Whether everything fed in matches the header (constant-time comparison).
+    pub fn finish(self) -> Result<(), SignatureError> {
+        self.mac
+            .verify_slice(&self.expected)
+            .map_err(|_| SignatureError::Mismatch)
+    }
 }
 
 /// The header value GitHub would send for `body` (used by tests and load tools).
@@ -67,6 +94,20 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_body_fed_in_pieces_verifies_like_the_whole() {
+        let body = b"{\"zen\": \"Design for failure.\"}";
+        let sig = sign(b"secret", body);
+        let mut v = Verifier::new(b"secret", Some(sig.as_bytes())).unwrap();
+        for piece in body.chunks(3) {
+            v.update(piece);
+        }
+        assert_eq!(v.finish(), Ok(()));
+        let mut v = Verifier::new(b"secret", Some(sig.as_bytes())).unwrap();
+        v.update(&body[..body.len() - 1]);
+        assert_eq!(v.finish(), Err(SignatureError::Mismatch));
     }
 
     #[test]

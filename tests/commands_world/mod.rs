@@ -18,6 +18,9 @@ pub struct World {
     pub github: FakeGitHub,
     pub _registry: LoopbackRegistry,
     pub server: TestServer,
+    /// What the server was started with (a crash test starts it again).
+    pub settings: upkeep::settings::Settings,
+    pub killable: bool,
     pub store: Store,
     pub _db: TestDb,
     /// Whether a dead job is expected (else `settled` fails on one).
@@ -33,6 +36,15 @@ impl World {
     /// The fixture workspace with `config`, upkeep's PRs opened by a first pass, the app
     /// installed, and `maintainer` (write) and `visitor` (read) on the repository.
     pub async fn new(config: &str) -> Option<World> {
+        Self::start(config, false).await
+    }
+
+    /// The same world, with a server that `crash_and_restart` can kill dead.
+    pub async fn new_killable(config: &str) -> Option<World> {
+        Self::start(config, true).await
+    }
+
+    async fn start(config: &str, killable: bool) -> Option<World> {
         common::shared_dir()?;
         let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
         github.with_world(|w| {
@@ -47,19 +59,25 @@ impl World {
             .await
             .unwrap();
         let db = TestDb::sqlite();
-        let server = TestServer::start(common::settings(
+        let settings = common::settings(
             &db.url,
             &[
                 ("UPKEEP_GITHUB_API_URL", &github.uri()),
                 ("UPKEEP_INDEX_URL", &registry.url()),
             ],
-        ))
-        .await;
+        );
+        let server = if killable {
+            TestServer::start_killable(settings.clone(), common::fast_background()).await
+        } else {
+            TestServer::start(settings.clone()).await
+        };
         let store = Store::open(&db.url).await.unwrap();
         let world = World {
             github,
             _registry: registry,
             server,
+            settings,
+            killable,
             store,
             _db: db,
             allow_dead: std::cell::Cell::new(false),
@@ -76,6 +94,43 @@ impl World {
         assert_eq!(d.status, 202);
         world.settled().await;
         Some(world)
+    }
+
+    /// Kills the server wherever it is (as SIGKILL would), lets the leases of the jobs it was
+    /// running run out (the clock moved on), and starts it again on the same database.
+    pub async fn crash_and_restart(&mut self) {
+        assert!(self.killable, "World::new_killable for crash tests");
+        let fresh =
+            TestServer::start_killable(self.settings.clone(), common::fast_background()).await;
+        std::mem::replace(&mut self.server, fresh).kill();
+        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
+            .execute(self.store.pool())
+            .await
+            .unwrap();
+    }
+
+    /// `login` comments `body` on `number` and GitHub delivers it; upkeep has stored it (202)
+    /// but may not have acted yet.
+    pub async fn say_without_waiting(&self, number: i64, login: &str, body: &str) -> i64 {
+        let (id, payload) = self.comment_delivery(number, login, body);
+        let d = fake_github::webhooks::send(&self.endpoint(), "issue_comment", payload).await;
+        assert_eq!(d.status, 202);
+        id
+    }
+
+    /// `login` comments `body` on `number` (as GitHub records it): the comment's id and the
+    /// `issue_comment` created payload GitHub would deliver, for a test to send when it likes.
+    pub fn comment_delivery(&self, number: i64, login: &str, body: &str) -> (i64, Value) {
+        let id = self
+            .github
+            .with_world(|w| w.add_comment(REPO, number, login, body));
+        let is_pr = self.github.pull_request(REPO, number).is_some();
+        let mut payload = fake_github::webhooks::sample("issue_comment", "created.payload.json");
+        self.github.with_world(|w| {
+            fake_github::webhooks::fill(w, &mut payload, 7, Some(REPO));
+        });
+        comment_payload(&mut payload, number, is_pr, id, login, body);
+        (id, payload)
     }
 
     pub fn endpoint(&self) -> Endpoint {
@@ -147,28 +202,16 @@ impl World {
 
     pub async fn deliver_comment(&self, file: &str, number: i64, id: i64, login: &str, body: &str) {
         let is_pr = self.github.pull_request(REPO, number).is_some();
-        let kind = if login.ends_with("[bot]") {
-            "Bot"
-        } else {
-            "User"
-        };
         let d = self
             .github
-            .deliver(&self.endpoint(), "issue_comment", file, 7, Some(REPO), |p| {
-                p["issue"]["number"] = json!(number);
-                    p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
-                p["issue"]["pull_request"] = if is_pr {
-                    json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") })
-                } else {
-                    Value::Null
-                };
-                p["comment"]["id"] = json!(id);
-                p["comment"]["body"] = json!(body);
-                p["comment"]["user"]["login"] = json!(login);
-                p["comment"]["user"]["type"] = json!(kind);
-                p["sender"]["login"] = json!(login);
-                p["sender"]["type"] = json!(kind);
-            })
+            .deliver(
+                &self.endpoint(),
+                "issue_comment",
+                file,
+                7,
+                Some(REPO),
+                |p| comment_payload(p, number, is_pr, id, login, body),
+            )
             .await;
         assert_eq!(d.status, 202);
         self.settled().await;
@@ -253,6 +296,28 @@ impl World {
             .filter(|j| j.kind == kind)
             .count()
     }
+}
+
+/// An `issue_comment` payload for comment `id` by `login` on `number`.
+fn comment_payload(p: &mut Value, number: i64, is_pr: bool, id: i64, login: &str, body: &str) {
+    let kind = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    };
+    p["issue"]["number"] = json!(number);
+    p["issue"]["user"] = json!({"login": "upkeep[bot]", "id": 1, "type": "Bot"});
+    p["issue"]["pull_request"] = if is_pr {
+        json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") })
+    } else {
+        Value::Null
+    };
+    p["comment"]["id"] = json!(id);
+    p["comment"]["body"] = json!(body);
+    p["comment"]["user"]["login"] = json!(login);
+    p["comment"]["user"]["type"] = json!(kind);
+    p["sender"]["login"] = json!(login);
+    p["sender"]["type"] = json!(kind);
 }
 
 pub const CONFIG: &str = "labels = [\"deps\"]\n";

@@ -188,6 +188,16 @@ pub struct TestServer {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The server's own runtime, when it can be killed (`start_killable`).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl TestServer {
@@ -208,9 +218,52 @@ impl TestServer {
             http,
             stop: Some(stop),
             task: Some(task),
+            runtime: None,
         };
         server.wait_until_serving().await;
         server
+    }
+
+    /// A server on a runtime of its own, which `kill` stops dead: every task (intake, workers,
+    /// scheduler) is dropped wherever it is waiting, as SIGKILL would leave them, and nothing
+    /// is shut down gracefully. The database file stays for a restart.
+    pub async fn start_killable(settings: Settings, background: Background) -> TestServer {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+            server::serve_on(listener, settings, background, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        let server = TestServer {
+            addr,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+            runtime: Some(runtime),
+        };
+        server.wait_until_serving().await;
+        server
+    }
+
+    /// Stops a killable server at once, wherever its tasks are.
+    pub fn kill(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        self.task.take();
+        // Only now: dropping the sender would start a graceful shutdown.
+        self.stop.take();
     }
 
     async fn wait_until_serving(&self) {

@@ -2,8 +2,24 @@
 //! several per comment, case-insensitive; quoted lines (`>`) and code (fenced or indented) are
 //! never read, so quoting someone's command does not run it again. Unknown commands come back
 //! with the closest known one. Pure.
+//!
+//! Anyone can comment on a public repository, so the work is linear in the comment and what comes
+//! back is bounded: each line is looked at a fixed number of times, a command's text is kept to
+//! [`MAX_TEXT`] bytes, its arguments to [`MAX_ARGS`] words, its key to a short fixed form, and
+//! only text as long as a known command is compared with the known ones for a suggestion.
+
+use std::collections::HashMap;
 
 use super::{Command, IgnoreScope};
+
+/// The most of a command's text that is kept (bytes, cut at a character boundary).
+pub const MAX_TEXT: usize = 256;
+/// The most arguments a command keeps.
+pub const MAX_ARGS: usize = 8;
+/// Normalised text longer than this is keyed by a hash of the rest.
+const MAX_KEY_TEXT: usize = 64;
+/// Text longer than this is no typo of a known command: no suggestion is looked for.
+const MAX_SUGGEST: usize = 48;
 
 /// One command found in a comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +27,7 @@ pub struct Found {
     /// The 1-based line it is on.
     pub line: usize,
     pub command: Command,
-    /// The words after the mention, as written (trimmed).
+    /// The words after the mention, as written (trimmed, at most [`MAX_TEXT`] bytes).
     pub text: String,
     /// A stable key for this command in this comment (its normalised text and how many times
     /// the same text came before): an edit that keeps it keeps the key, so it never runs twice.
@@ -21,6 +37,7 @@ pub struct Found {
 /// Every command addressed to `@slug` in `body`.
 pub fn parse(body: &str, slug: &str) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     let mut fence: Option<(char, usize)> = None;
     let mut in_html_comment = false;
     for (i, raw) in body.lines().enumerate() {
@@ -55,17 +72,43 @@ pub fn parse(body: &str, slug: &str) -> Vec<Found> {
         let Some(rest) = after_mention(line, slug) else {
             continue;
         };
-        let text = rest.trim().to_owned();
-        let normal = normalise(&text);
-        let seen = out.iter().filter(|f| normalise(&f.text) == normal).count();
+        let rest = rest.trim();
+        let normal = key_text(&normalise(rest));
+        let count = seen.entry(normal.clone()).or_insert(0);
+        let key = format!("{normal}#{count}");
+        *count += 1;
         out.push(Found {
             line: i + 1,
-            command: command(&text),
-            key: format!("{normal}#{seen}"),
-            text,
+            command: command(rest),
+            key,
+            text: cut(rest, MAX_TEXT).to_owned(),
         });
     }
     out
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The normalised text as a key: itself when short, else its start and a hash of the whole
+/// (FNV-1a, stable across builds and releases, unlike the standard library's hasher).
+fn key_text(normal: &str) -> String {
+    if normal.len() <= MAX_KEY_TEXT {
+        return normal.to_owned();
+    }
+    let hash = normal.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}~{hash:016x}", cut(normal, MAX_KEY_TEXT - 17))
 }
 
 /// A line that opens a fenced code block: three or more backticks or tildes.
@@ -116,8 +159,10 @@ pub fn command(text: &str) -> Command {
         original
             .iter()
             .skip(n)
-            .map(|w| w.trim_end_matches(['.', '!', ',']).to_owned())
+            .map(|w| w.trim_end_matches(['.', '!', ',']))
             .filter(|w| !w.is_empty())
+            .take(MAX_ARGS)
+            .map(|w| cut(w, MAX_TEXT).to_owned())
             .collect()
     };
     match words.as_slice() {
@@ -177,6 +222,11 @@ pub const KNOWN: &[&str] = &[
 
 /// The known command closest to `normal`, when one is close enough to be a typo.
 fn suggest(normal: &str) -> Option<String> {
+    let first_word = normal.split(' ').next().unwrap_or_default();
+    if first_word.len() > MAX_SUGGEST {
+        return None;
+    }
+    let normal = cut(normal, MAX_SUGGEST);
     let first_word = normal.split(' ').next().unwrap_or_default();
     KNOWN
         .iter()
@@ -318,6 +368,72 @@ mod tests {
         assert!(parse("@upkeep rebase", "keeper").is_empty());
     }
 
+    /// A comment at GitHub's size cap (65,536 characters) of `line` repeated.
+    fn flood(line: &str, chars: usize) -> String {
+        let mut body = String::with_capacity(chars + line.len());
+        while body.len() + line.len() < chars {
+            body.push_str(line);
+        }
+        body
+    }
+
+    #[test]
+    fn a_flood_of_commands_keeps_every_key_short_and_distinct() {
+        let body = flood("@upkeep help\n", 65_536);
+        let found = parse(&body, "upkeep");
+        assert_eq!(found.len(), 65_536 / 13);
+        assert_eq!(found[0].key, "help#0");
+        assert_eq!(found[5_000].key, "help#5000");
+        let keys: std::collections::HashSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys.len(), found.len());
+    }
+
+    #[test]
+    fn a_long_line_is_kept_short_in_text_key_and_arguments() {
+        let long = format!("@upkeep bench {}", "é word ".repeat(20_000));
+        let found = parse(&long, "upkeep");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].text.len() <= MAX_TEXT, "{}", found[0].text.len());
+        assert!(found[0].key.len() <= MAX_KEY_TEXT + 8, "{}", found[0].key);
+        match &found[0].command {
+            Command::Bench(args) => assert_eq!(args.len(), MAX_ARGS),
+            other => panic!("{other:?}"),
+        }
+        // Two long commands that differ only at their end have different keys.
+        let a = parse(&format!("@upkeep {}a", "x ".repeat(500)), "upkeep");
+        let b = parse(&format!("@upkeep {}b", "x ".repeat(500)), "upkeep");
+        assert_ne!(a[0].key, b[0].key);
+        let unknown = parse(&format!("@upkeep {}", "rebase".repeat(10_000)), "upkeep");
+        assert_eq!(unknown[0].command, Command::Unknown { suggestion: None });
+    }
+
+    /// The fastest of five parses of `body`.
+    fn fastest(body: &str) -> std::time::Duration {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(parse(std::hint::black_box(body), "upkeep"));
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn parsing_grows_linearly_with_the_comment() {
+        // Eight times the text must take about eight times as long, not sixty-four (quadratic
+        // work, as counting each command's earlier copies was). The bound leaves room for noise.
+        for line in ["@upkeep help\n", "@upkeep rebsae\n", "text @upkeep\n"] {
+            let small = fastest(&flood(line, 8_192));
+            let large = fastest(&flood(line, 65_536));
+            let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
+            assert!(
+                ratio < 24.0,
+                "{line:?}: {small:?} -> {large:?} ({ratio:.1}x)"
+            );
+        }
+    }
+
     mod properties {
         use super::super::*;
         use proptest::prelude::*;
@@ -357,6 +473,20 @@ mod tests {
                 prop_assert_eq!(found[0].line, before.len() + 1);
                 let unknown = matches!(found[0].command, Command::Unknown { .. });
                 prop_assert!(!unknown, "{:?}", found[0]);
+            }
+
+            #[test]
+            fn what_comes_back_is_bounded_whatever_the_comment(
+                lines in prop::collection::vec("@upkeep [ -~é]{0,600}", 1..20),
+            ) {
+                let body = lines.join("\n");
+                for f in parse(&body, "upkeep") {
+                    prop_assert!(f.text.len() <= MAX_TEXT);
+                    prop_assert!(f.key.len() <= MAX_KEY_TEXT + 12, "{}", f.key);
+                    if let Command::Bench(args) | Command::Revert(args) = &f.command {
+                        prop_assert!(args.len() <= MAX_ARGS);
+                    }
+                }
             }
 
             #[test]

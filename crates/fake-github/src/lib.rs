@@ -151,7 +151,22 @@ pub(crate) struct State {
     pub calls: Vec<Call>,
     pub violations: Vec<Violation>,
     pub faults: Vec<(String, Fault)>,
+    pub stall: Option<Stall>,
 }
+
+/// The call that never gets its answer (`FakeGitHub::stall`).
+#[derive(Debug, Clone)]
+pub(crate) struct Stall {
+    /// REST calls to let through first.
+    countdown: usize,
+    /// Whether GitHub applies the call before the answer is lost.
+    after_effect: bool,
+    /// The operation that was stalled, once it was.
+    stalled: Option<String>,
+}
+
+/// How long a stalled answer is held: longer than any test.
+const STALL: Duration = Duration::from_secs(3600);
 
 /// Builds the world before the fake starts.
 pub struct Builder {
@@ -234,6 +249,7 @@ impl Builder {
             calls: Vec::new(),
             violations: Vec::new(),
             faults: Vec::new(),
+            stall: None,
         }));
         Mock::given(wiremock::matchers::any())
             .respond_with(Dispatcher {
@@ -282,6 +298,30 @@ impl FakeGitHub {
     /// Injects a fault into the next calls of an operation (by operation id).
     pub fn fault(&self, operation: &str, fault: Fault) {
         self.with(|s| s.faults.push((operation.to_owned(), fault)));
+    }
+
+    /// The REST call `n` calls from now (0: the next) gets no answer for an hour, as if the
+    /// connection hung or the app died waiting: with `after_effect`, GitHub has applied it
+    /// first (a comment posted, a PR opened), else it never saw it. Crash tests kill the app
+    /// while it waits.
+    pub fn stall(&self, n: usize, after_effect: bool) {
+        self.with(|s| {
+            s.stall = Some(Stall {
+                countdown: n,
+                after_effect,
+                stalled: None,
+            })
+        });
+    }
+
+    /// The operation `stall` caught, once a call reached it.
+    pub fn stalled(&self) -> Option<String> {
+        self.with(|s| s.stall.as_ref().and_then(|st| st.stalled.clone()))
+    }
+
+    /// Lets calls through again after `stall`.
+    pub fn unstall(&self) {
+        self.with(|s| s.stall = None);
     }
 
     /// Every call made so far.
@@ -497,6 +537,20 @@ impl Respond for Dispatcher {
         if let Err(v) = self.spec.check_request(op, body.as_ref()) {
             state.violations.push(v);
         }
+        let stall = match state.stall.as_mut() {
+            Some(st) if st.stalled.is_none() && st.countdown == 0 => {
+                st.stalled = Some(op.id.clone());
+                Some(st.after_effect)
+            }
+            Some(st) if st.stalled.is_none() => {
+                st.countdown -= 1;
+                None
+            }
+            _ => None,
+        };
+        if stall == Some(false) {
+            return ResponseTemplate::new(504).set_delay(STALL);
+        }
         let reply = match take_fault(&mut state.faults, &op.id) {
             Some(fault) => routes::Reply::fault(fault),
             None => {
@@ -544,7 +598,11 @@ impl Respond for Dispatcher {
             status: reply.status,
             body,
         });
-        reply.into_template(remaining)
+        let template = reply.into_template(remaining);
+        if stall == Some(true) {
+            return template.set_delay(STALL);
+        }
+        template
     }
 }
 
