@@ -2,7 +2,8 @@
 //! upkeep sees — PRs the limit holds back (tick to create now), open upkeep PRs (tick to
 //! rebase), updates waiting and why, ignores (with those added by command and not merged yet),
 //! advisories and the PR or issue that deals with each, silenced advisories with their reasons,
-//! and configuration problems. Ticked boxes are read back as actions. Pure.
+//! configuration problems, and jobs quarantined after crashing twice. Ticked boxes are read
+//! back as actions. Pure.
 
 use std::fmt::Write as _;
 
@@ -54,6 +55,8 @@ pub struct Dashboard<'a> {
     pub config_problems: &'a [String],
     /// Auto-revert's recent decisions, newest first.
     pub reverts: &'a [RevertLine],
+    /// Jobs of this repository that crashed twice and wait for a person: `(kind, error)`.
+    pub quarantined: &'a [(String, String)],
 }
 
 /// An action a ticked box asks for.
@@ -144,6 +147,19 @@ pub fn render(d: &Dashboard<'_>) -> String {
             "\nComment `@{} unignore DEPENDENCY` to lift one.\n",
             d.slug
         );
+    }
+    if !d.quarantined.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Quarantined jobs\n\nThese crashed twice (timed out, or took their worker down) and \
+             are not tried again by themselves. Comment `@{} retry` to run the latest again.\n",
+            d.slug
+        );
+        for (kind, error) in d.quarantined {
+            let short: String = error.chars().take(120).collect();
+            let _ = writeln!(s, "- `{kind}`: {}", short.replace('`', "'"));
+        }
+        s.push('\n');
     }
     let _ = writeln!(s, "## Advisories\n");
     if d.advisories.is_empty() {
@@ -319,6 +335,27 @@ mod tests {
                 Action::Rebase(12)
             ]
         );
+    }
+
+    #[test]
+    fn quarantined_jobs_are_listed_with_how_to_run_them_again() {
+        let quarantined = [(
+            "delivery".to_owned(),
+            format!("timed out after 600s `{}`", "x".repeat(500)),
+        )];
+        let body = render(&Dashboard {
+            slug: "upkeep",
+            quarantined: &quarantined,
+            ..Dashboard::default()
+        });
+        assert!(body.contains("## Quarantined jobs"), "{body}");
+        assert!(body.contains("Comment `@upkeep retry`"), "{body}");
+        let line = body
+            .lines()
+            .find(|l| l.starts_with("- `delivery`"))
+            .unwrap();
+        assert!(line.len() < 160, "the error is cut: {line}");
+        assert!(!render(&Dashboard::default()).contains("Quarantined"));
     }
 
     #[test]

@@ -52,7 +52,7 @@ enum Command {
     },
     /// List queued, running, failed and dead jobs.
     Jobs {
-        /// Only these states (queued, running, failed, dead, done); repeatable.
+        /// Only these states (queued, running, failed, dead, quarantined, done); repeatable.
         #[arg(long = "state")]
         states: Vec<String>,
         /// At most this many jobs.
@@ -73,7 +73,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run(cli))
+    let result = runtime.block_on(run(cli));
+    // Blocking threads (a comment being parsed, cargo resolving) are not waited for: the
+    // server's own shutdown deadline has passed by now.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -139,7 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             let store = Store::open(&settings.database_url).await?;
             let states: Vec<&str> = if states.is_empty() {
-                vec!["queued", "running", "failed", "dead"]
+                vec!["queued", "running", "failed", "dead", "quarantined"]
             } else {
                 states.iter().map(String::as_str).collect()
             };
@@ -152,7 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let jobs = store.list_jobs(&states, limit).await?;
             println!(
-                "{:>8}  {:<8}  {:<10}  {:>8}  {:<24}  {:<40}  last error",
+                "{:>8}  {:<11}  {:<10}  {:>8}  {:<24}  {:<40}  last error",
                 "id", "state", "kind", "attempts", "run at (UTC)", "key"
             );
             for j in &jobs {
@@ -160,7 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
                     .unwrap_or_default();
                 println!(
-                    "{:>8}  {:<8}  {:<10}  {:>5}/{:<2}  {:<24}  {:<40}  {}",
+                    "{:>8}  {:<11}  {:<10}  {:>5}/{:<2}  {:<24}  {:<40}  {}",
                     j.id,
                     j.state,
                     j.kind,

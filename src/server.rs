@@ -1,6 +1,7 @@
 //! The HTTP surface (axum) and the process that runs it: routes, shared state, workers, the
-//! scheduler and graceful shutdown.
+//! scheduler and graceful shutdown, bounded by a deadline even with a stuck worker.
 
+use std::future::IntoFuture;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,7 @@ impl AppState {
             wake: Arc::new(Notify::new()),
             setup: Default::default(),
             deliveries: webhook::writer::DeliveryWriter::start(
-                store.clone(),
+                store.for_intake(),
                 webhook::DELIVERY_JOB,
             ),
             store,
@@ -251,7 +252,7 @@ fn error_response(status: StatusCode, message: &str) -> Response {
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let readiness = crate::health::readiness(
-        &state.store,
+        &state.store.for_intake(),
         state.credentials().is_some(),
         &state.advisories.health(ADVISORY_MAX_AGE),
     )
@@ -284,6 +285,9 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// The default of [`Background::shutdown_deadline`].
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(8);
+
 /// How the background parts run; tests shorten the intervals.
 #[derive(Debug, Clone)]
 pub struct Background {
@@ -291,6 +295,9 @@ pub struct Background {
     pub scheduler_every: Duration,
     /// How often the advisory database is fetched again (hourly in production).
     pub advisories_every: Duration,
+    /// After the shutdown signal, how long requests and jobs in hand may take to finish; past
+    /// it, jobs go back in line and the process stops anyway (Fly.io's kill timeout is 10 s).
+    pub shutdown_deadline: Duration,
 }
 
 impl Default for Background {
@@ -299,6 +306,7 @@ impl Default for Background {
             queue: QueueConfig::default(),
             scheduler_every: Duration::from_secs(60),
             advisories_every: Duration::from_secs(3600),
+            shutdown_deadline: SHUTDOWN_DEADLINE,
         }
     }
 }
@@ -339,6 +347,7 @@ pub async fn serve_on(
     info!(%address, database = store_kind(&store), "upkeep serving");
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (hard_stop_tx, hard_stop_rx) = watch::channel(false);
     let index = crate::index::IndexClient::new(
         state.settings.index_url.as_str(),
         std::time::Duration::from_secs(30),
@@ -381,7 +390,8 @@ pub async fn serve_on(
             Arc::clone(&state.wake),
             format!("{}-{}-{i}", hostname(), std::process::id()),
         )
-        .yielding_to(state.deliveries.priority());
+        .yielding_to(state.deliveries.priority())
+        .stopping_hard_on(hard_stop_rx.clone());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
     tasks.push(tokio::spawn(refresh_advisories(
@@ -399,15 +409,53 @@ pub async fn serve_on(
     )));
 
     let app = router(state);
-    let result = axum::serve(listener, app)
+    let (signalled_tx, mut signalled) = watch::channel::<Option<Instant>>(None);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled_tx.send(Some(Instant::now()));
+    };
+    let deadline = background.shutdown_deadline;
+    let serving = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await;
+        .into_future();
+    let result = tokio::select! {
+        r = serving => r,
+        _ = async {
+            let _ = signalled.wait_for(Option::is_some).await;
+            tokio::time::sleep(deadline).await;
+        } => {
+            warn!(?deadline, "requests still open at the shutdown deadline are cut off");
+            Ok(())
+        }
+    };
+    let since_signal = signalled.borrow().map(|t| t.elapsed()).unwrap_or_default();
     info!("shutting down: finishing jobs in hand");
     let _ = stop_tx.send(true);
-    for task in tasks {
-        let _ = task.await;
+    let mut left = deadline.saturating_sub(since_signal);
+    for mut task in tasks {
+        let started = Instant::now();
+        if tokio::time::timeout(left, &mut task).await.is_err() {
+            // Past the deadline: jobs in hand go back in line, then whatever still runs stops.
+            warn!(
+                ?deadline,
+                "jobs still running at the shutdown deadline go back in line"
+            );
+            let _ = hard_stop_tx.send(true);
+            if tokio::time::timeout(Duration::from_secs(1), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+        left = left.saturating_sub(started.elapsed());
     }
-    store.close().await;
+    if tokio::time::timeout(Duration::from_secs(2), store.close())
+        .await
+        .is_err()
+    {
+        warn!("the database did not close in time");
+    }
     result.map_err(ServeError::Io)
 }
 

@@ -5,78 +5,15 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
-fn kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
-}
-
-async fn start(db: &common::TestDb, data: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("UPKEEP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("UPKEEP_DATABASE_URL", &db.url)
-        .env("UPKEEP_DATA_DIR", data)
-        .env("UPKEEP_APP_ID", common::APP_ID.to_string())
-        .env("UPKEEP_PRIVATE_KEY_PATH", common::private_key_path())
-        .env("UPKEEP_WEBHOOK_SECRET", common::SECRET)
-        .env("UPKEEP_GITHUB_API_URL", "http://127.0.0.1:9")
-        .env(
-            "UPKEEP_ADVISORY_DB",
-            common::repo_root().join("tests/fixtures/advisory-db"),
-        )
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..400 {
-        if let Ok(r) = http.get(format!("{}/healthz", server.base)).send().await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not start");
-}
+use common::binary::{kib, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_forged_24_mb_bodies_are_refused_within_128_mib_of_memory() {
     let db = common::TestDb::sqlite();
     let data = tempfile::tempdir().unwrap();
-    let server = start(&db, data.path()).await;
+    let server = start(&db, data.path(), "http://127.0.0.1:9").await;
     let pid = server.child.id();
     // Warm the server up with one real delivery, so the baseline includes what any use costs.
     let http = reqwest::Client::new();

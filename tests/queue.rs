@@ -498,3 +498,116 @@ async fn a_panicking_job_dies_and_the_worker_goes_on() {
         t.await.unwrap();
     }
 }
+
+// A poison job: one that times out (or loses its worker) twice is quarantined, not retried for
+// ever, and the worker goes on with the next job.
+
+struct HangsOnPoison;
+
+impl JobHandler for HangsOnPoison {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        if job.dedupe_key == "poison" {
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_job_that_times_out_twice_is_quarantined_and_the_worker_goes_on() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    store.enqueue(&job("poison", 8), now_ms()).await.unwrap();
+    let (stop_tx, stop) = watch::channel(false);
+    let cfg = QueueConfig {
+        job_timeout: Duration::from_millis(300),
+        base_backoff: Duration::from_millis(20),
+        ..config(30_000)
+    };
+    let tasks = spawn_workers(&store, Arc::new(HangsOnPoison), 1, cfg, &stop);
+    let quarantined = eventually(30, "the poison job quarantined", || {
+        let store = store.clone();
+        async move {
+            store
+                .job_by_key("poison")
+                .await
+                .unwrap()
+                .filter(|j| j.state == "quarantined")
+        }
+    })
+    .await;
+    assert_eq!(quarantined.attempts, 2, "tried twice, not eight times");
+    assert_eq!(quarantined.crashes, 2);
+    assert!(quarantined
+        .last_error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("timed out"));
+    store.enqueue(&job("after", 3), now_ms()).await.unwrap();
+    eventually(30, "the next job done", || {
+        let store = store.clone();
+        async move {
+            store
+                .job_by_key("after")
+                .await
+                .unwrap()
+                .filter(|j| j.state == "done")
+        }
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let listed = store.list_jobs(&["quarantined"], 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_dies_twice_is_quarantined_and_retry_brings_it_back() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let now = now_ms();
+    let key = "takes-workers-down";
+    store
+        .enqueue(
+            &NewJob {
+                repository_id: Some(5),
+                ..job(key, 8)
+            },
+            now - 10,
+        )
+        .await
+        .unwrap();
+    // First worker dies: the next claim takes the orphan over, counting a crash.
+    store
+        .claim_job("w1", now, now + 100)
+        .await
+        .unwrap()
+        .unwrap();
+    let second = store
+        .claim_job("w2", now + 1_000, now + 1_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.crashes, 1);
+    // The second worker dies too: no third claim; the scheduler tick quarantines it.
+    assert!(store
+        .claim_job("w3", now + 2_000, now + 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    upkeep::jobs::scheduler::tick(&store, now + 2_000)
+        .await
+        .unwrap();
+    let j = store.job_by_key(key).await.unwrap().unwrap();
+    assert_eq!((j.state.as_str(), j.crashes), ("quarantined", 2));
+    assert_eq!(store.quarantined_jobs(5, 10).await.unwrap().len(), 1);
+    // `@upkeep retry` runs it again with a clean slate.
+    let retried = store
+        .retry_last_failed(5, now + 3_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.state.as_str(), retried.crashes), ("queued", 0));
+}

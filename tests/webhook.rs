@@ -569,3 +569,45 @@ async fn a_payload_stored_compressed_reads_back_and_a_corrupt_one_is_an_error() 
         Err(StoreError::CorruptPayload(id)) if id == "d-1"
     ));
 }
+
+#[tokio::test]
+async fn the_intake_stores_deliveries_while_a_worker_holds_the_workers_connection() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    // A worker busy on the workers' one SQLite connection (a long read, a slow step)...
+    let held = store.pool().acquire().await.unwrap();
+    // ...does not hold up the intake, which has its own.
+    let intake = store.for_intake();
+    let stored = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        intake.store_deliveries(
+            &[upkeep::store::deliveries::NewDelivery {
+                delivery_id: "while-busy",
+                event: "ping",
+                action: None,
+                installation_id: None,
+                repository_id: None,
+                repository: None,
+                received_at: upkeep::time::now_ms(),
+                payload: "{}",
+                enqueue: false,
+            }],
+            upkeep::webhook::DELIVERY_JOB,
+        ),
+    )
+    .await
+    .expect("the intake waited for the workers' connection")
+    .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            intake.ping(std::time::Duration::from_secs(1))
+        )
+        .await
+        .is_ok(),
+        "/readyz's probe waited for the workers' connection"
+    );
+    drop(held);
+    assert!(store.delivery("while-busy").await.unwrap().is_some());
+}

@@ -53,7 +53,10 @@ impl Repo<'_> {
     pub async fn runs_on(&self, sha: &str, query: &str) -> Result<Vec<WorkflowRun>, GitHubError> {
         let v: Value = self
             .client
-            .get(&self.path(&format!("/actions/runs?head_sha={sha}{query}")))
+            .get(&self.path(&format!(
+                "/actions/runs?head_sha={}{query}",
+                super::names::query_value(sha)
+            )))
             .await?;
         Ok(v["workflow_runs"]
             .as_array()

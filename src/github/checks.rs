@@ -129,7 +129,10 @@ impl Repo<'_> {
 
     /// A commit's statuses as check runs (none when the permission is not granted yet).
     async fn statuses(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
-        let path = self.path(&format!("/commits/{sha}/status?per_page=100"));
+        let path = self.path(&format!(
+            "/commits/{}/status?per_page=100",
+            super::names::segment(sha)
+        ));
         let v: Value = match self.client.get(&path).await {
             Ok(v) => v,
             Err(GitHubError::Status { status: 403, .. }) => {
@@ -174,7 +177,10 @@ impl Repo<'_> {
     pub async fn check_runs(&self, sha: &str) -> Result<Vec<RunResult>, GitHubError> {
         let v: Value = self
             .client
-            .get(&self.path(&format!("/commits/{sha}/check-runs?per_page=100")))
+            .get(&self.path(&format!(
+                "/commits/{}/check-runs?per_page=100",
+                super::names::segment(sha)
+            )))
             .await?;
         Ok(v["check_runs"]
             .as_array()

@@ -125,6 +125,7 @@ impl Transport {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, GitHubError> {
+        super::names::check_path(path).map_err(GitHubError::InvalidPath)?;
         let bucket = auth.bucket();
         let body = body.map(|b| b.to_string());
         let idempotent = method != Method::POST && method != Method::PATCH;

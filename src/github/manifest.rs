@@ -29,7 +29,7 @@ pub async fn convert(transport: &Transport, code: &str) -> Result<Conversion, Gi
             message: "the code is not a plain token".into(),
         });
     }
-    let path = format!("/app-manifests/{code}/conversions");
+    let path = format!("/app-manifests/{}/conversions", super::names::segment(code));
     transport
         .send_ok(&Auth::None, Method::POST, &path, None)
         .await?

@@ -8,6 +8,7 @@ pub mod blob_cache;
 pub mod checks;
 pub mod client;
 pub mod manifest;
+pub mod names;
 pub mod repo;
 pub mod revert_ops;
 pub mod talk;
@@ -45,6 +46,9 @@ pub enum GitHubError {
     Jwt(String),
     #[error("invalid GitHub API URL: {0}")]
     BaseUrl(String),
+    /// A path built from a name GitHub would never have sent: refused before sending.
+    #[error("refused to send a request to an invalid path: {0}")]
+    InvalidPath(String),
 }
 
 impl GitHubError {
@@ -56,7 +60,10 @@ impl GitHubError {
             GitHubError::RateLimited { .. }
             | GitHubError::Timeout { .. }
             | GitHubError::Transport { .. } => true,
-            GitHubError::Decode { .. } | GitHubError::Jwt(_) | GitHubError::BaseUrl(_) => false,
+            GitHubError::Decode { .. }
+            | GitHubError::Jwt(_)
+            | GitHubError::BaseUrl(_)
+            | GitHubError::InvalidPath(_) => false,
         }
     }
 }

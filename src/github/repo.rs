@@ -77,8 +77,9 @@ impl<'a> Repo<'a> {
         self.full_name
     }
 
+    /// `/repos/{owner}/{name}{rest}`, owner and name encoded (`names::repo_path`).
     pub(super) fn path(&self, rest: &str) -> String {
-        format!("/repos/{}{rest}", self.full_name)
+        super::names::repo_path(self.full_name, rest)
     }
 
     pub async fn info(&self) -> Result<RepoInfo, GitHubError> {
@@ -97,7 +98,10 @@ impl<'a> Repo<'a> {
         }
         let r: Ref = self
             .client
-            .get(&self.path(&format!("/git/ref/heads/{branch}")))
+            .get(&self.path(&format!(
+                "/git/ref/heads/{}",
+                super::names::ref_path(branch)
+            )))
             .await?;
         Ok(r.object.sha)
     }
@@ -121,7 +125,10 @@ impl<'a> Repo<'a> {
         }
         let t: Tree = self
             .client
-            .get(&self.path(&format!("/git/trees/{commit}?recursive=1")))
+            .get(&self.path(&format!(
+                "/git/trees/{}?recursive=1",
+                super::names::segment(commit)
+            )))
             .await?;
         let files = t
             .tree
@@ -147,7 +154,7 @@ impl<'a> Repo<'a> {
             #[serde(default)]
             encoding: String,
         }
-        let path = self.path(&format!("/git/blobs/{sha}"));
+        let path = self.path(&format!("/git/blobs/{}", super::names::segment(sha)));
         let b: Blob = self.client.get(&path).await?;
         let bytes = if b.encoding == "base64" {
             let compact: String = b.content.split_whitespace().collect();
@@ -234,7 +241,7 @@ impl<'a> Repo<'a> {
     pub async fn commit_tree(&self, commit: &str) -> Result<String, GitHubError> {
         let c: Value = self
             .client
-            .get(&self.path(&format!("/git/commits/{commit}")))
+            .get(&self.path(&format!("/git/commits/{}", super::names::segment(commit))))
             .await?;
         Ok(c["tree"]["sha"].as_str().unwrap_or_default().to_owned())
     }
@@ -272,7 +279,10 @@ impl<'a> Repo<'a> {
             self.client
                 .json::<Value>(
                     Method::PATCH,
-                    &self.path(&format!("/git/refs/heads/{branch}")),
+                    &self.path(&format!(
+                        "/git/refs/heads/{}",
+                        super::names::ref_path(branch)
+                    )),
                     Some(&json!({"sha": sha, "force": true})),
                 )
                 .await?;
@@ -285,7 +295,10 @@ impl<'a> Repo<'a> {
             .client
             .send(
                 Method::DELETE,
-                &self.path(&format!("/git/refs/heads/{branch}")),
+                &self.path(&format!(
+                    "/git/refs/heads/{}",
+                    super::names::ref_path(branch)
+                )),
                 None,
             )
             .await?;
@@ -296,7 +309,10 @@ impl<'a> Repo<'a> {
             Err(GitHubError::Status {
                 status: r.status.as_u16(),
                 method: "DELETE".into(),
-                path: self.path(&format!("/git/refs/heads/{branch}")),
+                path: self.path(&format!(
+                    "/git/refs/heads/{}",
+                    super::names::ref_path(branch)
+                )),
                 message: String::new(),
             })
         }
@@ -406,7 +422,11 @@ impl Repo<'_> {
         let owner = self.full_name.split('/').next().unwrap_or_default();
         let list: Vec<Value> = self
             .client
-            .get(&self.path(&format!("/pulls?state=open&head={owner}:{branch}")))
+            .get(&self.path(&format!(
+                "/pulls?state=open&head={}:{}",
+                super::names::query_value(owner),
+                super::names::query_value(branch)
+            )))
             .await?;
         Ok(list.iter().find_map(|v| {
             let labels = v["labels"]

@@ -95,7 +95,7 @@ impl Repo<'_> {
     pub async fn commit(&self, sha: &str) -> Result<CommitInfo, GitHubError> {
         let c: Value = self
             .client
-            .get(&self.path(&format!("/git/commits/{sha}")))
+            .get(&self.path(&format!("/git/commits/{}", super::names::segment(sha))))
             .await?;
         let date = c["committer"]["date"].as_str().unwrap_or_default();
         Ok(CommitInfo {
@@ -118,7 +118,7 @@ impl Repo<'_> {
     pub async fn merged_pull_of(&self, sha: &str) -> Result<Option<MergedPull>, GitHubError> {
         let list: Vec<Value> = self
             .client
-            .get(&self.path(&format!("/commits/{sha}/pulls")))
+            .get(&self.path(&format!("/commits/{}/pulls", super::names::segment(sha))))
             .await?;
         Ok(list
             .iter()

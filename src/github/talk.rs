@@ -62,7 +62,10 @@ impl Repo<'_> {
     pub async fn permission(&self, login: &str) -> Result<String, GitHubError> {
         let v: Value = match self
             .client
-            .get(&self.path(&format!("/collaborators/{login}/permission")))
+            .get(&self.path(&format!(
+                "/collaborators/{}/permission",
+                super::names::segment(login)
+            )))
             .await
         {
             Ok(v) => v,

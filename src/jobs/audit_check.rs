@@ -25,8 +25,13 @@ pub async fn on_pull_request(
     db: &AdvisoryDb,
 ) -> Result<Option<String>, GitHubError> {
     let compare: Value = client
-        .get(&format!(
-            "/repos/{full_name}/compare/{base_sha}...{head_sha}"
+        .get(&crate::github::names::repo_path(
+            full_name,
+            &format!(
+                "/compare/{}...{}",
+                crate::github::names::segment(base_sha),
+                crate::github::names::segment(head_sha)
+            ),
         ))
         .await?;
     let locks: Vec<String> = compare["files"]
@@ -138,7 +143,12 @@ async fn content(
     let r = client
         .send(
             http::Method::GET,
-            &format!("/repos/{full_name}/contents/{path}?ref={sha}"),
+            &format!(
+                "{}/contents/{}?ref={}",
+                crate::github::names::repo_path(full_name, ""),
+                crate::github::names::ref_path(path),
+                crate::github::names::query_value(sha)
+            ),
             None,
         )
         .await?;

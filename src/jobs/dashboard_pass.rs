@@ -114,6 +114,19 @@ impl DepsPass {
             ),
             None => Vec::new(),
         };
+        let quarantined: Vec<(String, String)> = match &self.store {
+            Some(store) => store
+                .quarantined_jobs(g.repository_id, 10)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(repository = g.repository_id, error = %e, "quarantined jobs unreadable");
+                    Vec::new()
+                })
+                .into_iter()
+                .map(|j| (j.kind, j.last_error.unwrap_or_default()))
+                .collect(),
+            None => Vec::new(),
+        };
         let body = dashboard::render(&Dashboard {
             slug: &self.slug,
             open_prs,
@@ -124,6 +137,7 @@ impl DepsPass {
             silenced: &outcome.ignored_advisories,
             config_problems: &outcome.config_messages,
             reverts: &reverts,
+            quarantined: &quarantined,
         });
         match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
             Some(issue) => {

@@ -1,6 +1,9 @@
 //! Worker loop: claim a job with a lease, renew the lease while the handler runs, then record
 //! success, a retry time, or death. A worker that dies mid-job leaves a lease that expires; the
 //! next claim takes the job over, and the dead worker's late writes are refused by lease token.
+//! An attempt that times out or loses its worker is a crash; a job that crashes twice is
+//! quarantined (a poison job must not take the workers down over and over). At shutdown's
+//! deadline a job in hand goes back in line without spending an attempt.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,6 +95,8 @@ pub struct Worker<H> {
     wake: Arc<Notify>,
     name: String,
     priority: Option<Priority>,
+    /// Turns true when shutdown's deadline has passed: a job in hand is put back and dropped.
+    hard_stop: Option<watch::Receiver<bool>>,
 }
 
 impl<H: JobHandler> Worker<H> {
@@ -109,7 +114,14 @@ impl<H: JobHandler> Worker<H> {
             wake,
             name,
             priority: None,
+            hard_stop: None,
         }
+    }
+
+    /// Gives up a job in hand (put back in line, no attempt spent) once `hard_stop` turns true.
+    pub fn stopping_hard_on(mut self, hard_stop: watch::Receiver<bool>) -> Self {
+        self.hard_stop = Some(hard_stop);
+        self
     }
 
     /// Defers to `priority` work: claims wait (briefly) while it is busy.
@@ -172,19 +184,42 @@ impl<H: JobHandler> Worker<H> {
         let handler = Arc::clone(&self.handler);
         let owned = job.clone();
         let mut task = tokio::spawn(async move { handler.handle(&owned).await });
-        let result = match tokio::time::timeout(self.config.job_timeout, &mut task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(e)) if e.is_panic() => Err(JobError::Permanent(format!(
-                "the job panicked: {}",
-                panic_message(e.into_panic())
-            ))),
-            Ok(Err(e)) => Err(JobError::Retry(format!("the job was cancelled: {e}"))),
-            Err(_) => {
+        let mut hard_stop = self.hard_stop.clone();
+        let stopped = async {
+            match hard_stop.as_mut() {
+                Some(rx) => {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let mut crashed = false;
+        let result = tokio::select! {
+            r = tokio::time::timeout(self.config.job_timeout, &mut task) => match r {
+                Ok(Ok(result)) => result,
+                // A panic is a bug in upkeep: no attempt will go better (dead at once, as before).
+                Ok(Err(e)) if e.is_panic() => Err(JobError::Permanent(format!(
+                    "the job panicked: {}",
+                    panic_message(e.into_panic())
+                ))),
+                Ok(Err(e)) => Err(JobError::Retry(format!("the job was cancelled: {e}"))),
+                Err(_) => {
+                    task.abort();
+                    crashed = true;
+                    Err(JobError::Retry(format!(
+                        "timed out after {:?}",
+                        self.config.job_timeout
+                    )))
+                }
+            },
+            _ = stopped => {
+                // Shutdown's deadline: not the job's fault, so no attempt is spent on it.
                 task.abort();
-                Err(JobError::Retry(format!(
-                    "timed out after {:?}",
-                    self.config.job_timeout
-                )))
+                warn!("shutdown deadline passed: the job goes back in line");
+                Err(JobError::Defer {
+                    until_ms: now_ms(),
+                    reason: "upkeep stopped while it ran".into(),
+                })
             }
         };
         heartbeat.abort();
@@ -213,6 +248,34 @@ impl<H: JobHandler> Worker<H> {
                     "store_error"
                 }
             },
+            Err(err) if crashed => {
+                let retry_at = (job.attempts < job.max_attempts)
+                    .then(|| now + ms(backoff(&self.config, job.attempts)));
+                let message = err.to_string();
+                match self
+                    .store
+                    .crash_job(job.id, &token, &message, retry_at, now)
+                    .await
+                {
+                    Ok(Some(state)) if state == "quarantined" => {
+                        error!(error = %message, crashes = job.crashes + 1, "job quarantined: it crashed its attempts; `@upkeep retry` or `upkeep jobs --state quarantined`");
+                        "quarantined"
+                    }
+                    Ok(Some(state)) if state == "dead" => {
+                        error!(error = %message, "job is dead");
+                        "dead"
+                    }
+                    Ok(Some(_)) => {
+                        warn!(error = %message, "job crashed; will retry");
+                        "failed"
+                    }
+                    Ok(None) => "lease_lost",
+                    Err(e) => {
+                        error!(error = %e, "recording a crashed job failed");
+                        "store_error"
+                    }
+                }
+            }
             Err(err) => {
                 let retry_at = match err {
                     JobError::Retry(_) if job.attempts < job.max_attempts => {

@@ -258,7 +258,7 @@ impl Store {
         Ok(())
     }
 
-    /// Queues the repository's most recent failed or dead job again (a fresh set of
+    /// Queues the repository's most recent failed, dead or quarantined job again (a fresh set of
     /// attempts); the job, or `None` when nothing failed.
     pub async fn retry_last_failed(
         &self,
@@ -266,7 +266,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<Job>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, dedupe_key FROM jobs WHERE repository_id = $1 AND state IN ('failed', 'dead') \
+            "SELECT id, dedupe_key FROM jobs WHERE repository_id = $1 \
+             AND state IN ('failed', 'dead', 'quarantined') \
              ORDER BY updated_at DESC, id DESC LIMIT 1",
         )
         .bind(repository_id)
@@ -276,8 +277,9 @@ impl Store {
         let id: i64 = row.try_get(0)?;
         let key: String = row.try_get(1)?;
         let updated = sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, lease_until = NULL, \
-             lease_token = NULL, updated_at = $1 WHERE id = $2 AND state IN ('failed', 'dead')",
+            "UPDATE jobs SET state = 'queued', attempts = 0, crashes = 0, run_at = $1, \
+             lease_until = NULL, lease_token = NULL, updated_at = $1 \
+             WHERE id = $2 AND state IN ('failed', 'dead', 'quarantined')",
         )
         .bind(now)
         .bind(id)

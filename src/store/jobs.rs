@@ -8,8 +8,13 @@ use sqlx::{Any, Executor, Row};
 
 use super::{Dialect, Store, StoreError};
 
-/// Job states as stored. `failed` waits for its retry time; `dead` is final.
-pub const STATES: [&str; 5] = ["queued", "running", "failed", "dead", "done"];
+/// Job states as stored. `failed` waits for its retry time; `dead` is final; `quarantined` is a
+/// job that crashed its attempt (timed out, or its worker died) [`QUARANTINE_AT`]
+/// times: a poison job, kept out of the queue until a person retries it.
+pub const STATES: [&str; 6] = ["queued", "running", "failed", "dead", "quarantined", "done"];
+
+/// Crashed attempts after which a job is quarantined instead of tried again.
+pub const QUARANTINE_AT: i64 = 2;
 
 /// A job to enqueue. The dedupe key is unique over the table: enqueueing an existing key is a
 /// no-op, which makes enqueueing idempotent across retries, restarts and replicas.
@@ -39,10 +44,12 @@ pub struct Job {
     pub last_error: Option<String>,
     pub repository_id: Option<i64>,
     pub updated_at: i64,
+    /// Attempts that crashed (timed out, or lost their worker).
+    pub crashes: i64,
 }
 
 const JOB_COLUMNS: &str = "id, kind, dedupe_key, payload, state, attempts, max_attempts, run_at, \
-                           lease_until, lease_token, last_error, repository_id, updated_at";
+                           lease_until, lease_token, last_error, repository_id, updated_at, crashes";
 
 fn job_from_row(r: &AnyRow) -> Result<Job, sqlx::Error> {
     Ok(Job {
@@ -59,6 +66,7 @@ fn job_from_row(r: &AnyRow) -> Result<Job, sqlx::Error> {
         last_error: r.try_get(10)?,
         repository_id: r.try_get(11)?,
         updated_at: r.try_get(12)?,
+        crashes: r.try_get(13)?,
     })
 }
 
@@ -109,14 +117,17 @@ impl Store {
             "SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND run_at <= $3 \
              AND attempts < max_attempts ORDER BY run_at, id LIMIT 1 {lock}"
         );
+        // A job whose worker died mid-attempt counts a crash; one that would reach
+        // QUARANTINE_AT is left for `release_expired_leases` to quarantine.
         let orphaned = format!(
             "SELECT id FROM jobs WHERE state = 'running' AND lease_until < $3 \
-             AND attempts < max_attempts ORDER BY lease_until LIMIT 1 {lock}"
+             AND attempts < max_attempts AND crashes + 1 < {QUARANTINE_AT} \
+             ORDER BY lease_until LIMIT 1 {lock}"
         );
-        for pick in [due, orphaned] {
+        for (pick, crashed) in [(due, ""), (orphaned, ", crashes = crashes + 1")] {
             let sql = format!(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-                 lease_token = $2, updated_at = $3 WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
+                 lease_token = $2, updated_at = $3{crashed} WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
             );
             let row = sqlx::query(&sql)
                 .bind(lease_until)
@@ -133,12 +144,16 @@ impl Store {
 
     /// Puts jobs whose lease ran out back in line (their worker died), so they run again even
     /// while due jobs keep every worker busy; the scheduler tick calls this.
+    /// A lost worker is a crash: at [`QUARANTINE_AT`] crashes the job is quarantined instead.
     pub async fn release_expired_leases(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE jobs SET state = 'failed', lease_until = NULL, run_at = $1, \
+        Ok(sqlx::query(&format!(
+            "UPDATE jobs SET crashes = crashes + 1, \
+             state = CASE WHEN crashes + 1 >= {QUARANTINE_AT} THEN 'quarantined' ELSE 'failed' END, \
+             lease_until = NULL, run_at = $1, \
              last_error = COALESCE(last_error, 'worker stopped before finishing'), updated_at = $1 \
-             WHERE state = 'running' AND lease_until < $1 AND attempts < max_attempts",
-        )
+             WHERE state = 'running' AND lease_until < $1 AND (attempts < max_attempts \
+             OR crashes + 1 >= {QUARANTINE_AT})"
+        ))
         .bind(now)
         .execute(self.pool())
         .await?
@@ -206,6 +221,35 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Records an attempt that crashed (timed out): like `fail_job`, but counted,
+    /// and at [`QUARANTINE_AT`] crashes the job is quarantined. Its new state, or `None` when
+    /// this worker no longer held it.
+    pub async fn crash_job(
+        &self,
+        id: i64,
+        token: &str,
+        error: &str,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(&format!(
+            "UPDATE jobs SET crashes = crashes + 1, \
+             state = CASE WHEN crashes + 1 >= {QUARANTINE_AT} THEN 'quarantined' \
+             WHEN $1 = 1 THEN 'failed' ELSE 'dead' END, \
+             run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 \
+             WHERE id = $5 AND lease_token = $6 AND state = 'running' RETURNING state"
+        ))
+        .bind(i64::from(retry_at.is_some()))
+        .bind(retry_at.unwrap_or(now))
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .bind(token)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(state,)| state))
+    }
+
     /// Puts a job back for `run_at` without counting this attempt (rate limits are not failures).
     pub async fn defer_job(
         &self,
@@ -267,6 +311,23 @@ impl Store {
             query = query.bind(*s);
         }
         let rows = query.fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(job_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// A repository's quarantined jobs, newest first.
+    pub async fn quarantined_jobs(
+        &self,
+        repository_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Job>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE repository_id = $1 AND state = 'quarantined' \
+             ORDER BY updated_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(repository_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.iter().map(job_from_row).collect::<Result<_, _>>()?)
     }
 

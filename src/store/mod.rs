@@ -55,6 +55,10 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// The webhook intake's own connection (SQLite; PostgreSQL shares the pool, which has ten):
+    /// storing a delivery never waits for a worker to give the workers' connection back, only
+    /// for SQLite's write lock while another write commits.
+    intake: AnyPool,
     dialect: Dialect,
     sqlite_path: Option<PathBuf>,
 }
@@ -82,7 +86,30 @@ impl Store {
             return Err(StoreError::UnsupportedUrl);
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool_options = match dialect {
+        let pool = Self::pool_for(dialect)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await?;
+        let intake = match dialect {
+            // An in-memory database is one per connection: it keeps one.
+            Dialect::Sqlite if sqlite_path.is_some() => {
+                Self::pool_for(dialect)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await?
+            }
+            _ => pool.clone(),
+        };
+        Ok(Store {
+            pool,
+            intake,
+            dialect,
+            sqlite_path,
+        })
+    }
+
+    fn pool_for(dialect: Dialect) -> AnyPoolOptions {
+        match dialect {
             // SQLite has one writer at a time; one pooled connection serialises writes in-process
             // instead of spinning on the file lock, which keeps latency flat under load.
             Dialect::Sqlite => AnyPoolOptions::new()
@@ -101,16 +128,16 @@ impl Store {
                     })
                 }),
             Dialect::Postgres => AnyPoolOptions::new().max_connections(10),
-        };
-        let pool = pool_options
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        Ok(Store {
-            pool,
-            dialect,
-            sqlite_path,
-        })
+        }
+    }
+
+    /// The same database through the intake's own connection: what the webhook path (the
+    /// delivery writer, the readiness probe) uses, so a busy worker cannot make it wait.
+    pub fn for_intake(&self) -> Store {
+        Store {
+            pool: self.intake.clone(),
+            ..self.clone()
+        }
     }
 
     /// Connects and applies every pending migration.
@@ -166,5 +193,6 @@ impl Store {
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.intake.close().await;
     }
 }

@@ -9,7 +9,15 @@ use serde::Deserialize;
 pub struct Envelope {
     pub action: Option<String>,
     pub installation: Option<Id>,
-    pub repository: Option<RepositoryRef>,
+    pub repository: Option<EnvelopeRepository>,
+}
+
+/// The repository as the intake reads it: stored as sent, whatever its name; the job that
+/// processes the delivery checks the name (`RepositoryRef`) and refuses it for good.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct EnvelopeRepository {
+    pub id: i64,
+    pub full_name: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -28,6 +36,8 @@ pub struct Account {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct RepositoryRef {
     pub id: i64,
+    /// `owner/name`, checked against GitHub's rules where the payload is read.
+    #[serde(deserialize_with = "crate::github::names::deserialize_full_name")]
     pub full_name: String,
     #[serde(default)]
     pub private: bool,

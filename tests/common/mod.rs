@@ -15,6 +15,7 @@ use upkeep::settings::{Environment, Settings};
 use upkeep::store::Store;
 
 pub mod bench_artifacts;
+pub mod binary;
 pub mod registry;
 pub mod repo_world;
 
@@ -179,6 +180,7 @@ pub fn fast_background() -> Background {
         },
         scheduler_every: Duration::from_millis(200),
         advisories_every: Duration::from_millis(200),
+        shutdown_deadline: upkeep::server::SHUTDOWN_DEADLINE,
     }
 }
 
