@@ -25,6 +25,9 @@ use crate::time::now_ms;
 /// A setup `state` is good for an hour, once.
 const STATE_TTL_MS: i64 = 3_600_000;
 
+/// Outstanding states at most (a registration needs one; a page reload makes another).
+const MAX_STATES: usize = 256;
+
 /// Outstanding `state` values of the manifest flow.
 #[derive(Default)]
 pub struct SetupStates(Mutex<HashMap<String, i64>>);
@@ -35,9 +38,25 @@ impl SetupStates {
         if let Ok(mut map) = self.0.lock() {
             let now = now_ms();
             map.retain(|_, at| now - *at < STATE_TTL_MS);
+            // Anyone can load the page: the oldest states make room rather than memory growing.
+            while map.len() >= MAX_STATES {
+                let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, at)| **at)
+                    .map(|(k, _)| k.clone())
+                else {
+                    break;
+                };
+                map.remove(&oldest);
+            }
             map.insert(state.clone(), now);
         }
         state
+    }
+
+    #[cfg(test)]
+    fn outstanding(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
     }
 
     fn redeem(&self, state: &str) -> bool {
@@ -257,4 +276,23 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reloading_the_setup_page_cannot_grow_memory_without_bound() {
+        let states = SetupStates::default();
+        let first = states.issue();
+        for _ in 0..10 * MAX_STATES {
+            states.issue();
+        }
+        assert_eq!(states.outstanding(), MAX_STATES);
+        assert!(!states.redeem(&first), "the oldest made room");
+        let last = states.issue();
+        assert!(states.redeem(&last));
+        assert!(!states.redeem(&last), "single use");
+    }
 }

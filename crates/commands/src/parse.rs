@@ -6,7 +6,8 @@
 //! Anyone can comment on a public repository, so the work is linear in the comment and what comes
 //! back is bounded: each line is looked at a fixed number of times, a command's text is kept to
 //! [`MAX_TEXT`] bytes, its arguments to [`MAX_ARGS`] words, its key to a short fixed form, and
-//! only text as long as a known command is compared with the known ones for a suggestion.
+//! only text as long as a known command is compared with the known ones for a suggestion, and
+//! only for the first few unknown commands of a comment.
 
 use std::collections::HashMap;
 
@@ -40,6 +41,7 @@ pub fn parse(body: &str, slug: &str) -> Vec<Found> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut fence: Option<(char, usize)> = None;
     let mut in_html_comment = false;
+    let mut suggestions = 0usize;
     for (i, raw) in body.lines().enumerate() {
         let indent = raw.len() - raw.trim_start_matches([' ', '\t']).len();
         let line = raw.trim();
@@ -77,9 +79,13 @@ pub fn parse(body: &str, slug: &str) -> Vec<Found> {
         let count = seen.entry(normal.clone()).or_insert(0);
         let key = format!("{normal}#{count}");
         *count += 1;
+        let command = command_with(rest, suggestions < MAX_SUGGESTIONS);
+        if matches!(command, Command::Unknown { .. }) {
+            suggestions += 1;
+        }
         out.push(Found {
             line: i + 1,
-            command: command(rest),
+            command,
             key,
             text: cut(rest, MAX_TEXT).to_owned(),
         });
@@ -151,6 +157,15 @@ fn normalise(text: &str) -> String {
 
 /// The command `text` names.
 pub fn command(text: &str) -> Command {
+    command_with(text, true)
+}
+
+/// Unknown commands of a comment that get a suggestion at most: only the first few are ever
+/// acted on, so a comment of thousands of typos costs no more than a few.
+const MAX_SUGGESTIONS: usize = 16;
+
+/// The command `text` names; `suggesting` whether an unknown one looks for the closest known.
+fn command_with(text: &str, suggesting: bool) -> Command {
     let normal = normalise(text);
     let words: Vec<&str> = normal.split(' ').filter(|w| !w.is_empty()).collect();
     // Arguments keep the case they were written in.
@@ -193,7 +208,7 @@ pub fn command(text: &str) -> Command {
         ["bench", ..] => Command::Bench(args_from(1)),
         ["revert", ..] => Command::Revert(args_from(1)),
         _ => Command::Unknown {
-            suggestion: suggest(&normal),
+            suggestion: if suggesting { suggest(&normal) } else { None },
         },
     }
 }
@@ -220,6 +235,17 @@ pub const KNOWN: &[&str] = &[
     "revert",
 ];
 
+/// 1 minus the optimal-string-alignment distance (edits and adjacent transpositions, as
+/// Damerau–Levenshtein counts typos) over the longer length. strsim's OSA needs no hash map,
+/// unlike its full Damerau–Levenshtein: a comment of typos costs a fraction of the time.
+fn similarity(a: &str, b: &str) -> f64 {
+    let longest = a.chars().count().max(b.chars().count());
+    if longest == 0 {
+        return 1.0;
+    }
+    1.0 - strsim::osa_distance(a, b) as f64 / longest as f64
+}
+
 /// The known command closest to `normal`, when one is close enough to be a typo.
 fn suggest(normal: &str) -> Option<String> {
     let first_word = normal.split(' ').next().unwrap_or_default();
@@ -233,7 +259,7 @@ fn suggest(normal: &str) -> Option<String> {
         .map(|k| {
             // Compare a one-word command with the first word only (`unignor serde`).
             let against = if k.contains(' ') { normal } else { first_word };
-            (strsim::normalized_damerau_levenshtein(k, against), *k)
+            (similarity(k, against), *k)
         })
         .filter(|(score, _)| *score >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -405,6 +431,22 @@ mod tests {
         assert_ne!(a[0].key, b[0].key);
         let unknown = parse(&format!("@upkeep {}", "rebase".repeat(10_000)), "upkeep");
         assert_eq!(unknown[0].command, Command::Unknown { suggestion: None });
+    }
+
+    #[test]
+    fn only_the_first_unknown_commands_of_a_comment_look_for_a_suggestion() {
+        let found = parse(&"@upkeep rebsae\n".repeat(100), "upkeep");
+        let suggested = found
+            .iter()
+            .filter(|f| {
+                f.command
+                    == Command::Unknown {
+                        suggestion: Some("rebase".into()),
+                    }
+            })
+            .count();
+        assert_eq!(suggested, MAX_SUGGESTIONS);
+        assert_eq!(found[99].command, Command::Unknown { suggestion: None });
     }
 
     /// The fastest of five parses of `body`.
