@@ -9,17 +9,9 @@ use std::time::Duration;
 
 use common::binary::{kib, start};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_forged_24_mb_bodies_are_refused_within_128_mib_of_memory() {
-    let db = common::TestDb::sqlite();
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db, data.path(), "http://127.0.0.1:9").await;
-    let pid = server.child.id();
-    // Warm the server up with one real delivery, so the baseline includes what any use costs.
-    let http = reqwest::Client::new();
-    let ping = br#"{"zen":"Anything added dilutes everything else.","hook_id":1}"#;
-    let warm = http
-        .post(format!("{}/webhook", server.base))
+/// A `ping` signed with the test secret, as GitHub sends one.
+async fn signed_ping(http: &reqwest::Client, base: &str, ping: &[u8]) -> reqwest::Response {
+    http.post(format!("{base}/webhook"))
         .header("x-github-event", "ping")
         .header("x-github-delivery", common::unique_delivery())
         .header(
@@ -29,7 +21,19 @@ async fn twenty_forged_24_mb_bodies_are_refused_within_128_mib_of_memory() {
         .body(ping.to_vec())
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_forged_24_mb_bodies_are_refused_within_128_mib_of_memory() {
+    let db = common::TestDb::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db, data.path(), "http://127.0.0.1:9").await;
+    let pid = server.child.id();
+    // Warm the server up with one real delivery, so the baseline includes what any use costs.
+    let http = reqwest::Client::new();
+    let ping = br#"{"zen":"Anything added dilutes everything else.","hook_id":1}"#;
+    let warm = signed_ping(&http, &server.base, ping).await;
     assert_eq!(warm.status(), 200);
     let baseline = kib(pid, "VmRSS");
 
@@ -77,18 +81,7 @@ async fn twenty_forged_24_mb_bodies_are_refused_within_128_mib_of_memory() {
     assert!(growth_mib <= 128, "memory grew by {growth_mib} MiB");
 
     // A real delivery still gets in afterwards.
-    let after = http
-        .post(format!("{}/webhook", server.base))
-        .header("x-github-event", "ping")
-        .header("x-github-delivery", common::unique_delivery())
-        .header(
-            "x-hub-signature-256",
-            upkeep::webhook::sign(common::SECRET.as_bytes(), ping),
-        )
-        .body(ping.to_vec())
-        .send()
-        .await
-        .unwrap();
+    let after = signed_ping(&http, &server.base, ping).await;
     assert_eq!(after.status(), 200);
     assert!(db.store().await.count_deliveries().await.unwrap() == 2);
 }
