@@ -54,12 +54,7 @@ const OK_TAIL: &str = "<!-- ok -->";
 
 /// The hidden line that identifies the reply to one set of commands of one comment.
 fn reply_marker(comment_id: i64, keys: &[&str]) -> String {
-    let hash = keys
-        .join("\n")
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = commands::parse::fnv1a(&keys.join("\n"));
     format!("<!-- upkeep:reply {comment_id}/{hash:016x} -->")
 }
 

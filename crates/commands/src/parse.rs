@@ -105,15 +105,21 @@ pub fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// FNV-1a of `text`: a short hash that stays the same across builds and releases (keys and
+/// markers written today are read by later versions).
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The normalised text as a key: itself when short, else its start and a hash of the whole
 /// (FNV-1a, stable across builds and releases, unlike the standard library's hasher).
 fn key_text(normal: &str) -> String {
     if normal.len() <= MAX_KEY_TEXT {
         return normal.to_owned();
     }
-    let hash = normal.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = fnv1a(normal);
     format!("{}~{hash:016x}", cut(normal, MAX_KEY_TEXT - 17))
 }
 
