@@ -191,7 +191,7 @@ impl Reverter<'_> {
     /// Rewrites the dashboard's auto-revert section now rather than at the next daily pass: a
     /// maintainer looking there after a red build sees what upkeep decided. Best effort — the
     /// pass rewrites the section anyway.
-    async fn refresh_dashboard(&self) {
+    pub(crate) async fn refresh_dashboard(&self) {
         let refreshed = super::dashboard_pass::refresh_reverts(
             &self.repo,
             self.store,
@@ -310,11 +310,18 @@ impl Reverter<'_> {
                     .await?
                     .iter()
                     .any(|d| d.decision == "reverted");
-                if !known {
+                if known {
+                    // The crash may have come before the dashboard heard of it.
+                    self.refresh_dashboard().await;
+                } else {
                     let links = (suspect.pr.as_ref().map(|p| p.number), Some(pr.number), None);
                     self.record(sha, cause, "reverted", "confirmed culprit", links)
                         .await?;
                 }
+                // A crash after the PR was created may have left its label and the note to the
+                // author undone: both are find-or-create, so finishing here never doubles them.
+                self.courtesy(&suspect, pr.number, evidence, requested_by)
+                    .await?;
                 return Ok(Acted::AlreadyOpen(pr.number));
             }
         }
@@ -420,7 +427,10 @@ impl Reverter<'_> {
             Some(who) => format!("@{who} asked"),
             None => "confirmed culprit".to_owned(),
         };
-        // Recorded as soon as the PR exists: what follows is courtesy, and a retry finds the PR.
+        // The label and the note before the decision: a crash in between leaves the PR, which
+        // a re-run finds (above) and finishes from, recording the decision then.
+        self.courtesy(&suspect, number, evidence, requested_by)
+            .await?;
         self.record(
             sha,
             cause,
@@ -429,6 +439,21 @@ impl Reverter<'_> {
             (pr_number, Some(number), None),
         )
         .await?;
+        Ok(Acted::Opened(number))
+    }
+
+    /// What follows an open revert PR: its label, and a note to the culprit's author (unless
+    /// the revert was asked for on that PR, where the reply says it). The label is idempotent
+    /// on GitHub and the note carries a hidden marker looked for first, so a re-run after a
+    /// crash completes them without doubling. Failures are logged, not fatal: the PR is what
+    /// matters, and it exists.
+    async fn courtesy(
+        &self,
+        suspect: &Suspect,
+        number: u64,
+        evidence: &Evidence,
+        requested_by: Option<&str>,
+    ) -> Result<(), JobError> {
         if let Err(e) = self
             .repo
             .add_labels(number, &[revert::LABEL.to_owned()])
@@ -436,14 +461,28 @@ impl Reverter<'_> {
         {
             warn!(repo = self.repo.full_name(), pr = number, error = %e, "revert PR not labelled");
         }
-        // Asked for on the PR itself: the reply there says it.
-        if let (Some(pr), None) = (pr_number, requested_by) {
-            let text = report::author_comment(&suspect, number, evidence);
+        let (Some(pr), None) = (suspect.pr.as_ref().map(|p| p.number), requested_by) else {
+            return Ok(());
+        };
+        let marker = report::author_note_marker(&suspect.sha);
+        let told = match self.repo.find_comment(pr, &marker).await {
+            Ok(found) => found.is_some(),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(_) => false,
+        };
+        if !told {
+            let text = format!(
+                "{}\n\n{marker}",
+                report::author_comment(suspect, number, evidence)
+            );
             if let Err(e) = self.repo.comment(pr, &text).await {
+                if e.is_transient() {
+                    return Err(e.into());
+                }
                 warn!(repo = self.repo.full_name(), pr, error = %e, "culprit's author not told");
             }
         }
-        Ok(Acted::Opened(number))
+        Ok(())
     }
 
     /// The revert commit on top of the default branch's tip.

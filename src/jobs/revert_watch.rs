@@ -192,6 +192,8 @@ impl Watch<'_> {
             .iter()
             .any(|d| d.cause == cause && d.decision != "rerun")
         {
+            // A crash may have come between the decision and the dashboard hearing of it.
+            self.r.refresh_dashboard().await;
             return Ok("red commit already handled");
         }
         let history = self.history(run).await?;

@@ -128,6 +128,11 @@ pub fn author_comment(s: &Suspect, revert_pr: u64, evidence: &Evidence) -> Strin
     )
 }
 
+/// The hidden marker of the note to culprit `sha`'s author (looked for before writing it).
+pub fn author_note_marker(sha: &str) -> String {
+    format!("<!-- upkeep:revert-note {} -->", short(sha))
+}
+
 /// Why a person must decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handover {

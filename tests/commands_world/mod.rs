@@ -36,15 +36,30 @@ impl World {
     /// The fixture workspace with `config`, upkeep's PRs opened by a first pass, the app
     /// installed, and `maintainer` (write) and `visitor` (read) on the repository.
     pub async fn new(config: &str) -> Option<World> {
-        Self::start(config, false).await
+        Self::start(config, true, false, |_| ()).await
     }
 
     /// The same world, with a server that `crash_and_restart` can kill dead.
     pub async fn new_killable(config: &str) -> Option<World> {
-        Self::start(config, true).await
+        Self::start(config, true, true, |_| ()).await
     }
 
-    async fn start(config: &str, killable: bool) -> Option<World> {
+    /// The repository with no upkeep PR yet, on a killable server: `before` prepares the fake
+    /// GitHub (a stall, say), then the app is installed and the server's first daily pass
+    /// starts. Returns without waiting for it.
+    pub async fn installing_killable(
+        config: &str,
+        before: impl FnOnce(&FakeGitHub),
+    ) -> Option<World> {
+        Self::start(config, false, true, before).await
+    }
+
+    async fn start(
+        config: &str,
+        pre_pass: bool,
+        killable: bool,
+        before: impl FnOnce(&FakeGitHub),
+    ) -> Option<World> {
         common::shared_dir()?;
         let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
         github.with_world(|w| {
@@ -53,11 +68,13 @@ impl World {
             perms.insert("visitor".into(), "read".into());
         });
         let registry = LoopbackRegistry::start().await;
-        let client = repo_world::installation_client(&github);
-        repo_world::deps_pass(&registry)
-            .run(&client, REPO, &Default::default())
-            .await
-            .unwrap();
+        if pre_pass {
+            let client = repo_world::installation_client(&github);
+            repo_world::deps_pass(&registry)
+                .run(&client, REPO, &Default::default())
+                .await
+                .unwrap();
+        }
         let db = TestDb::sqlite();
         let settings = common::settings(
             &db.url,
@@ -83,6 +100,7 @@ impl World {
             allow_dead: std::cell::Cell::new(false),
         };
         let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+        before(&world.github);
         let d = world
             .github
             .deliver(&world.endpoint(), "installation", "created.payload.json", 7, None, |p| {
@@ -92,7 +110,9 @@ impl World {
             })
             .await;
         assert_eq!(d.status, 202);
-        world.settled().await;
+        if pre_pass {
+            world.settled().await;
+        }
         Some(world)
     }
 

@@ -21,6 +21,8 @@ pub struct World {
     pub store: Store,
     /// Dispatches already answered.
     pub answered: std::cell::Cell<usize>,
+    /// What the server was started with (a crash test starts it again).
+    pub settings: upkeep::settings::Settings,
     pub _db: TestDb,
 }
 
@@ -52,6 +54,15 @@ impl World {
     /// `o/r` with `.github/upkeep.toml` holding `revert` as its `[revert]` table, `src/app.rs`
     /// and a green CI run on the first commit.
     pub async fn new(revert: &str) -> Option<World> {
+        Self::start(revert, false).await
+    }
+
+    /// The same world, with a server that `crash_and_restart` can kill dead.
+    pub async fn new_killable(revert: &str) -> Option<World> {
+        Self::start(revert, true).await
+    }
+
+    async fn start(revert: &str, killable: bool) -> Option<World> {
         common::shared_dir()?;
         let mut files = repo_world::fixture_files(Some(&format!("[revert]\n{revert}\n")));
         files.push(("src/app.rs".into(), LIB.into()));
@@ -62,21 +73,35 @@ impl World {
             r.permissions.insert("reader".into(), "read".into());
         });
         let db = TestDb::sqlite();
-        let server = TestServer::start(common::settings(
-            &db.url,
-            &[("UPKEEP_GITHUB_API_URL", &github.uri())],
-        ))
-        .await;
+        let settings = common::settings(&db.url, &[("UPKEEP_GITHUB_API_URL", &github.uri())]);
+        let server = if killable {
+            TestServer::start_killable(settings.clone(), common::fast_background()).await
+        } else {
+            TestServer::start(settings.clone()).await
+        };
         let store = Store::open(&db.url).await.unwrap();
         let world = World {
             github,
             server,
             store,
             answered: std::cell::Cell::new(0),
+            settings,
             _db: db,
         };
         world.ci(&world.head(), "success").await;
         Some(world)
+    }
+
+    /// Kills the server wherever it is (as SIGKILL would), lets the leases of the jobs it was
+    /// running run out, and starts it again on the same database.
+    pub async fn crash_and_restart(&mut self) {
+        let fresh =
+            TestServer::start_killable(self.settings.clone(), common::fast_background()).await;
+        std::mem::replace(&mut self.server, fresh).kill();
+        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
+            .execute(self.store.pool())
+            .await
+            .unwrap();
     }
 
     pub fn head(&self) -> String {
