@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use upkeep::server::{self, Background};
-use upkeep::settings::Settings;
+use upkeep::server::settings::Settings;
 use upkeep::store::Store;
 
 // mimalloc: webhook intake allocates a few buffers per delivery (body, header map, compressed
@@ -94,7 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => {
             let settings = Settings::from_env()?;
-            upkeep::telemetry::init_logging(settings.log_format);
+            upkeep::server::telemetry::init_logging(settings.log_format);
             server::serve(settings, Background::default(), shutdown_signal()).await?;
             Ok(())
         }

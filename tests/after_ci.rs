@@ -13,7 +13,7 @@ use fake_github::webhooks::Endpoint;
 use fake_github::FakeGitHub;
 use serde_json::json;
 use upkeep::github::InstallationClient;
-use upkeep::jobs::deps_pass::DepsPass;
+use upkeep::deps::pass::DepsPass;
 
 struct World {
     github: FakeGitHub,

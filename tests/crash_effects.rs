@@ -84,7 +84,7 @@ fn comments(github: &FakeGitHub) -> BTreeMap<i64, usize> {
 /// Waits until the server's first daily pass and everything it started are done.
 async fn first_pass_done(world: &commands_world::World) {
     common::eventually(90, "the first daily pass done", || async {
-        (world.jobs_done(upkeep::jobs::scheduler::DAILY_JOB).await > 0).then_some(())
+        (world.jobs_done(upkeep::queue::scheduler::DAILY_JOB).await > 0).then_some(())
     })
     .await;
     world.settled().await;

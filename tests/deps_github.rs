@@ -12,7 +12,7 @@ use common::registry::LoopbackRegistry;
 use common::repo_world::{self, REPO};
 use fake_github::FakeGitHub;
 use upkeep::github::InstallationClient;
-use upkeep::jobs::deps_pass::{DepsPass, PassOutcome};
+use upkeep::deps::pass::{DepsPass, PassOutcome};
 
 struct World {
     github: FakeGitHub,

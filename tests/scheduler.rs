@@ -4,7 +4,7 @@
 mod common;
 
 use common::{eventually, TestDb, TestServer};
-use upkeep::jobs::scheduler::{due_slot, tick};
+use upkeep::queue::scheduler::{due_slot, tick};
 use upkeep::store::repositories::RepositoryRef;
 use upkeep::store::Store;
 use upkeep::time::now_ms;
@@ -149,7 +149,7 @@ async fn a_dependency_pass_is_enqueued_once_when_its_schedule_comes_due() {
 }
 
 async fn old_processed_deliveries_are_deleted_and_nothing_else(db: TestDb) {
-    use upkeep::jobs::scheduler::KEEP_DELIVERIES_MS;
+    use upkeep::queue::scheduler::KEEP_DELIVERIES_MS;
     use upkeep::store::deliveries::{NewDelivery, Stored};
     let store = db.store().await;
     let now = now_ms();

@@ -364,7 +364,7 @@ async fn an_advisory_issue_a_person_closed_is_not_filed_again_until_the_situatio
     });
     // What the server records from the `issues` closed delivery.
     let declined = [(
-        upkeep::jobs::security_pass::declined_issue_key("RUSTSEC-2099-0003"),
+        upkeep::audit::fixes::declined_issue_key("RUSTSEC-2099-0003"),
         state,
     )]
     .into_iter()

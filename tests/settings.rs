@@ -3,7 +3,7 @@
 //! environment, and the slug people mention.
 use std::collections::HashMap;
 
-use upkeep::settings::{Environment, LogFormat, Settings};
+use upkeep::server::settings::{Environment, LogFormat, Settings};
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs

@@ -247,7 +247,7 @@ async fn installation_created_twice_is_processed_once(db: TestDb) {
     assert_eq!(job.attempts, 1, "processed more than once");
     assert_eq!(
         job.max_attempts,
-        upkeep::jobs::DEFAULT_MAX_ATTEMPTS,
+        upkeep::queue::DEFAULT_MAX_ATTEMPTS,
         "the trigger and the code disagree"
     );
     assert_eq!(job.repository_id, None);

@@ -1,11 +1,13 @@
-//! Benchmark baselines (issue 7), so far the pure core: reading criterion results (its
+//! Benchmark baselines (issue 7). The pure core: reading criterion results (its
 //! directory layout, cargo-criterion messages, bencher lines) as per-iteration sample times, the
 //! statistics, and the verdict per benchmark — regressed, improved, unchanged or too noisy to
-//! tell — with criterion's own rule and a fixed ratio alert beside it for comparison.
+//! tell — with criterion's own rule and a fixed ratio alert beside it for comparison. The driver,
+//! `ingest`, reads results from a finished workflow run's artifact and reports the verdict.
 
 pub mod artifact;
 pub mod chart;
 pub mod criterion;
+pub mod ingest;
 pub mod report;
 pub mod stats;
 pub mod verdict;

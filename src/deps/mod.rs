@@ -1,10 +1,15 @@
 //! Dependency updates (issue 4). The pure core: Cargo's own semver rules, the choice of version
 //! (MSRV, yanked, pre-releases, cooldown) that explains every newer version it passes over,
 //! lockfile reading, workspace discovery from a git tree, requirement rewriting and the plan
-//! that decides which pull requests should exist.
+//! that decides which pull requests should exist (pure); and its drivers: the pass that reads a
+//! repository and opens, updates and closes the PRs (`pass`, `files`), and what happens when CI
+//! finishes on one of them (`after_ci`).
 
+pub mod after_ci;
 pub mod body;
+pub(crate) mod files;
 pub mod lockfile;
+pub mod pass;
 pub mod plan;
 pub mod requirement;
 pub mod rewrite;

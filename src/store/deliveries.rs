@@ -97,7 +97,7 @@ impl Store {
                  'queued', 0, {}, received_at, repository_id, received_at, received_at FROM new \
                  WHERE job_kind IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING) \
                  SELECT delivery_id FROM new",
-                crate::jobs::DEFAULT_MAX_ATTEMPTS
+                crate::queue::DEFAULT_MAX_ATTEMPTS
             ),
         };
         let mut query = sqlx::query(&sql);

@@ -6,7 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
-use crate::jobs::Priority;
+use crate::queue::Priority;
 use crate::store::deliveries::{NewDelivery, Stored};
 use crate::store::{Store, StoreError};
 

@@ -19,7 +19,7 @@ pub struct World {
     pub _registry: LoopbackRegistry,
     pub server: TestServer,
     /// What the server was started with (a crash test starts it again).
-    pub settings: upkeep::settings::Settings,
+    pub settings: upkeep::server::settings::Settings,
     pub killable: bool,
     pub store: Store,
     pub _db: TestDb,

@@ -11,7 +11,7 @@ use rand::Rng;
 use sqlx::Connection;
 use tokio::sync::oneshot;
 use upkeep::server::{self, Background};
-use upkeep::settings::{Environment, Settings};
+use upkeep::server::settings::{Environment, Settings};
 use upkeep::store::Store;
 
 pub mod bench_artifacts;
@@ -171,7 +171,7 @@ pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
 /// Background timings short enough for tests.
 pub fn fast_background() -> Background {
     Background {
-        queue: upkeep::jobs::QueueConfig {
+        queue: upkeep::queue::QueueConfig {
             lease: Duration::from_secs(5),
             base_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_millis(500),

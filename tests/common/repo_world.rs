@@ -13,7 +13,7 @@ use upkeep::cargo::Resolver;
 use upkeep::github::{GitHubApp, InstallationClient, RetryPolicy};
 use upkeep::index::registries::Registries;
 use upkeep::index::IndexClient;
-use upkeep::jobs::deps_pass::DepsPass;
+use upkeep::deps::pass::DepsPass;
 
 use super::registry::LoopbackRegistry;
 

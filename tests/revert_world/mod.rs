@@ -22,7 +22,7 @@ pub struct World {
     /// Dispatches already answered.
     pub answered: std::cell::Cell<usize>,
     /// What the server was started with (a crash test starts it again).
-    pub settings: upkeep::settings::Settings,
+    pub settings: upkeep::server::settings::Settings,
     pub _db: TestDb,
 }
 

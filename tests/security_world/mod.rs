@@ -12,7 +12,7 @@ use fake_github::FakeGitHub;
 use serde_json::Value;
 use upkeep::audit::{Advisories, AdvisoryDb};
 use upkeep::github::InstallationClient;
-use upkeep::jobs::deps_pass::{DepsPass, PassOutcome};
+use upkeep::deps::pass::{DepsPass, PassOutcome};
 
 /// The checksum the fixture index gives `name@version` (lockfiles must agree with it).
 pub fn checksum(name: &str, version: &str) -> String {

@@ -1,6 +1,6 @@
 //! The commands people write in comments to upkeep (issue 6), how they are parsed,
 //! who may run them, and the help text. Pure, in its own crate so it can be fuzzed cheaply;
-//! upkeep re-exports it as `upkeep::commands`, and `jobs::commands_run` carries commands out.
+//! upkeep re-exports it as `upkeep::commands`, and `commands::run` carries commands out.
 
 pub mod parse;
 

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use semver::Version;
 
-use super::commands_run::Conversation;
-use super::worker::JobError;
+use crate::commands::run::Conversation;
+use crate::queue::worker::JobError;
 use crate::commands::IgnoreScope;
 use crate::config::edit::{apply_ignores, scope_versions, IgnoreEdit};
 use crate::config::{self, RepoConfig};
@@ -197,7 +197,7 @@ pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobErr
 }
 
 /// The default branch's configuration and its text (empty without a file).
-pub(super) async fn default_config(
+pub(crate) async fn default_config(
     repo: &Repo<'_>,
 ) -> Result<(RepoConfig, (String, String, String)), JobError> {
     let info = repo.info().await?;

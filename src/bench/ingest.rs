@@ -11,7 +11,7 @@
 
 use tracing::{info, warn};
 
-use super::worker::JobError;
+use crate::queue::worker::JobError;
 use crate::bench::artifact::{self, Limits};
 use crate::bench::{compare, from_files, report, Rules, Verdict};
 use crate::github::repo::{CheckRun, Repo};
@@ -299,12 +299,12 @@ async fn ingest(
     }
     let handed = on_default
         && regressed
-        && super::revert_bench::bench_regression(
+        && crate::revert::regression::bench_regression(
             store, client, repository, run, base_sha, &table, slug,
         )
         .await?;
     if on_default && !regressed {
-        super::revert_bench::bench_spike(store, repository.id, run).await?;
+        crate::revert::regression::bench_spike(store, repository.id, run).await?;
     }
     if on_default && regressed && !handed {
         let marker = format!("<!-- upkeep:bench-regression {} -->", run.head_sha);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tracing::warn;
 
-use super::deps_pass::{DepsPass, PassError, PassOutcome};
+use crate::deps::pass::{DepsPass, PassError, PassOutcome};
 use crate::config::{self, RepoConfig};
 use crate::deps::{discover, Discovery, Workspace};
 use crate::github::repo::{CheckRun, Listing, Repo};
@@ -21,7 +21,7 @@ fn problem_line(p: &config::Problem) -> String {
 
 impl DepsPass {
     /// The repository's `.github/upkeep.toml`, its problems reported once per head commit.
-    pub(super) async fn config(
+    pub(crate) async fn config(
         &self,
         repo: &Repo<'_>,
         full_name: &str,
@@ -72,7 +72,7 @@ impl DepsPass {
 
     /// A blob's text: from memory, else the store (shared by replicas, kept across restarts),
     /// else GitHub.
-    pub(super) async fn blob(&self, repo: &Repo<'_>, sha: &str) -> Result<Arc<str>, PassError> {
+    pub(crate) async fn blob(&self, repo: &Repo<'_>, sha: &str) -> Result<Arc<str>, PassError> {
         if let Some(text) = self.blobs.get(sha) {
             return Ok(text);
         }
@@ -98,7 +98,7 @@ impl DepsPass {
     }
 
     /// Discovery, fetching (through the cache) what it asks for, round by round.
-    pub(super) async fn discover(
+    pub(crate) async fn discover(
         &self,
         repo: &Repo<'_>,
         listing: &Listing,

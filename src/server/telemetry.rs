@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-use crate::settings::LogFormat;
+use crate::server::settings::LogFormat;
 
 /// Latency buckets (seconds) for every histogram: sub-millisecond webhook answers to minute-long
 /// jobs.

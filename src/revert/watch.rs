@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use super::after_ci::{failing, pending, RED};
-use super::revert_act::{Acted, Results, Reverter, HISTORY};
-use super::worker::JobError;
+use crate::deps::after_ci::{failing, pending, RED};
+use crate::revert::act::{Acted, Results, Reverter, HISTORY};
+use crate::queue::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::repo::Repo;
 use crate::github::revert_ops::RunInfo;
@@ -24,7 +24,7 @@ use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::{StatusEvent, WorkflowRunEvent};
 
-pub(super) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
+pub(crate) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
     match conclusion {
         Some("success") => Some(Outcome::Green),
         Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
@@ -118,13 +118,13 @@ pub async fn on_workflow_run(
         .map(Some)
 }
 
-pub(super) struct Watch<'a> {
-    pub(super) r: Reverter<'a>,
+pub(crate) struct Watch<'a> {
+    pub(crate) r: Reverter<'a>,
 }
 
 /// A red result on the default branch: the commit, the workflow (or CI app) and its run, and
 /// the last green commit before it.
-pub(super) struct Failure {
+pub(crate) struct Failure {
     pub red: String,
     pub name: String,
     pub url: String,
@@ -332,7 +332,7 @@ impl Watch<'_> {
         }
     }
 
-    pub(super) async fn ambiguous(
+    pub(crate) async fn ambiguous(
         &self,
         f: &Failure,
         left: Vec<String>,
@@ -370,7 +370,7 @@ impl Watch<'_> {
         })
     }
 
-    pub(super) async fn culprit(&self, f: &Failure, sha: &str) -> Result<&'static str, JobError> {
+    pub(crate) async fn culprit(&self, f: &Failure, sha: &str) -> Result<&'static str, JobError> {
         // Findit's "failure still present": a newer green run of the workflow means fixed.
         let newest = match f.workflow_id {
             Some(id) => self
@@ -443,7 +443,7 @@ impl Watch<'_> {
     }
 
     /// CI finished on a revert PR's branch: merged when green, in merge mode, within quota.
-    pub(super) async fn revert_ci(
+    pub(crate) async fn revert_ci(
         &self,
         branch: &str,
         sha: &str,

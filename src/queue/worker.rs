@@ -14,7 +14,7 @@ use rand::Rng;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn, Instrument};
 
-use super::queue::{backoff, QueueConfig};
+use crate::queue::policy::{backoff, QueueConfig};
 use crate::store::jobs::Job;
 use crate::store::Store;
 use crate::time::now_ms;

@@ -15,9 +15,9 @@ use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
 
 use crate::github::{GitHubApp, GitHubError, RetryPolicy};
-use crate::jobs::handlers::AppHandler;
-use crate::jobs::{scheduler, QueueConfig, Worker};
-use crate::settings::{AppCredentials, Settings};
+use crate::queue::dispatch::AppHandler;
+use crate::queue::{scheduler, QueueConfig, Worker};
+use crate::server::settings::{AppCredentials, Settings};
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
 use crate::webhook::{self, Outcome};
@@ -34,7 +34,7 @@ pub struct AppState {
     pub github: crate::github::app::SharedApp,
     /// Wakes idle workers when a job is enqueued.
     pub wake: Arc<Notify>,
-    pub setup: crate::setup::SetupStates,
+    pub setup: crate::server::setup::SetupStates,
     /// Stores deliveries in batches (group commit).
     pub deliveries: webhook::writer::DeliveryWriter,
     /// The RustSec database: a local copy, or fetched and refreshed hourly.
@@ -110,7 +110,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/bench/{repository}/chart.svg", get(bench_chart))
-        .merge(crate::setup::routes())
+        .merge(crate::server::setup::routes())
         .with_state(state)
 }
 
@@ -251,7 +251,7 @@ fn error_response(status: StatusCode, message: &str) -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let readiness = crate::health::readiness(
+    let readiness = crate::server::health::readiness(
         &state.store.for_intake(),
         state.credentials().is_some(),
         &state.advisories.health(ADVISORY_MAX_AGE),
@@ -268,7 +268,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::health::render_metrics(&state.store).await,
+        crate::server::health::render_metrics(&state.store).await,
     )
         .into_response()
 }
@@ -335,7 +335,7 @@ pub async fn serve_on(
     let address = listener.local_addr()?;
     let workers = settings.workers;
     let state = AppState::new(settings, store.clone())?;
-    crate::telemetry::metrics_handle();
+    crate::server::telemetry::metrics_handle();
     if state.credentials().is_none() {
         let open = if address.ip().is_unspecified() {
             format!("http://127.0.0.1:{}/", address.port())
@@ -368,7 +368,7 @@ pub async fn serve_on(
             .collect(),
         ..crate::cargo::Resolver::default()
     };
-    let mut deps = crate::jobs::deps_pass::DepsPass::new(
+    let mut deps = crate::deps::pass::DepsPass::new(
         crate::index::registries::Registries::new(index),
         resolver,
     );
@@ -478,7 +478,7 @@ async fn refresh_advisories(
                 let key = advisories
                     .version()
                     .unwrap_or_else(|| crate::time::now_ms().to_string());
-                match crate::jobs::audit_triggers::audit_after_refresh(
+                match crate::audit::triggers::audit_after_refresh(
                     &store,
                     &packages,
                     &key,

@@ -6,9 +6,9 @@
 //! issue listing them. GitHub Actions' own suites are left to `workflow_run`, and upkeep's own
 //! suite (its `upkeep/*` check runs) is never a reason to revert.
 
-use super::revert_act::{Results, Reverter, HISTORY};
-use super::revert_watch::{outcome, Failure, Watch};
-use super::worker::JobError;
+use crate::revert::act::{Results, Reverter, HISTORY};
+use crate::revert::watch::{outcome, Failure, Watch};
+use crate::queue::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::InstallationClient;
 use crate::revert::{self, suspects, Outcome, Suspects};

@@ -1,10 +1,10 @@
-//! Benchmark regressions on the default branch, handed over by `bench_ingest`: confirmed by
+//! Benchmark regressions on the default branch, handed over by `bench::ingest`: confirmed by
 //! re-running the whole run once (a one-run spike is the commonest false alarm on shared
 //! runners), then reverted with the benchmark table; a regression the re-run does not repeat is
 //! recorded as a spike.
 
-use super::revert_act::Reverter;
-use super::worker::JobError;
+use crate::revert::act::Reverter;
+use crate::queue::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::InstallationClient;
 use crate::revert::report::Evidence;

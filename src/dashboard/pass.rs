@@ -3,8 +3,8 @@
 //! only when its text changed — an unchanged dashboard costs no request. Between passes, an
 //! auto-revert decision rewrites the auto-revert section alone (`refresh_reverts`).
 
-use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
-use super::worker::JobError;
+use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
+use crate::queue::worker::JobError;
 use crate::dashboard::{self, Dashboard, IgnoreLine, RevertLine};
 use crate::github::repo::Repo;
 use crate::store::reverts::Decision;
@@ -16,7 +16,7 @@ const REVERT_LINES: i64 = 10;
 /// Rewrites only the auto-revert section of the repository's dashboard (upkeep's own issue,
 /// by `bot`, when there is one) from the decisions recorded: what an auto-revert decision
 /// changes between passes. A dashboard whose text would not change costs no write.
-pub(super) async fn refresh_reverts(
+pub(crate) async fn refresh_reverts(
     repo: &Repo<'_>,
     store: &Store,
     repository_id: i64,
@@ -58,7 +58,7 @@ fn revert_lines(decisions: Vec<Decision>) -> Vec<RevertLine> {
 }
 
 impl DepsPass {
-    pub(super) async fn dashboard(
+    pub(crate) async fn dashboard(
         &self,
         repo: &Repo<'_>,
         g: &Gathered,

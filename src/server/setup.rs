@@ -19,7 +19,7 @@ use tracing::{error, info};
 
 use crate::github::{manifest, RetryPolicy, Transport};
 use crate::server::AppState;
-use crate::settings::{write_credentials, AppCredentials, StoredCredentials};
+use crate::server::settings::{write_credentials, AppCredentials, StoredCredentials};
 use crate::time::now_ms;
 
 /// A setup `state` is good for an hour, once.

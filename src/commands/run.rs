@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use tracing::info;
 
-use super::deps_pass::{is_upkeep_branch, DepsPass, PassError, PassOptions};
-use super::worker::JobError;
+use crate::deps::pass::{is_upkeep_branch, DepsPass, PassError, PassOptions};
+use crate::queue::worker::JobError;
 use crate::commands::{self, Command, Found, WRITE_LEVELS};
 use crate::deps::body;
 use crate::github::repo::{PullSummary, Repo};
@@ -124,7 +124,7 @@ pub struct Conversation<'a> {
     pub delivery_id: &'a str,
 }
 
-use super::ignore_pr::Reply as Done;
+use crate::commands::ignore_pr::Reply as Done;
 
 fn ok(text: impl Into<String>) -> Done {
     Done {
@@ -417,23 +417,23 @@ impl Conversation<'_> {
                 ok("Reopened; the next pass keeps it current.")
             }
             (Command::Ignore(scope), Some((pr, _))) => {
-                super::ignore_pr::ignore(self, repo, pr, *scope, &e.comment.user.login).await?
+                crate::commands::ignore_pr::ignore(self, repo, pr, *scope, &e.comment.user.login).await?
             }
-            (Command::ShowIgnores, _) => super::ignore_pr::show(self, repo).await?,
+            (Command::ShowIgnores, _) => crate::commands::ignore_pr::show(self, repo).await?,
             (
                 Command::Unignore {
                     dependency,
                     condition,
                 },
                 _,
-            ) => super::ignore_pr::unignore(self, repo, dependency, condition.as_deref()).await?,
+            ) => crate::commands::ignore_pr::unignore(self, repo, dependency, condition.as_deref()).await?,
             (Command::Update, _) => {
-                self.enqueue(super::scheduler::DEPS_JOB, e.comment.id, key)
+                self.enqueue(crate::queue::scheduler::DEPS_JOB, e.comment.id, key)
                     .await?;
                 ok("A dependency pass is queued; its PRs will show up shortly.")
             }
             (Command::Audit, _) => {
-                super::audit_triggers::enqueue_audit(
+                crate::audit::triggers::enqueue_audit(
                     self.store,
                     self.repository_id,
                     &format!("cmd:{}:{key}", e.comment.id),
@@ -464,7 +464,7 @@ impl Conversation<'_> {
                         private: false,
                         default_branch: e.repository.default_branch.clone(),
                     };
-                    let posted = super::bench_ingest::repost(
+                    let posted = crate::bench::ingest::repost(
                         self.store,
                         self.client,
                         &repository,
@@ -485,7 +485,7 @@ impl Conversation<'_> {
             },
             (Command::Revert(_), _) => match any_pr {
                 Some(pr) => {
-                    let asked = super::revert_watch::on_request(
+                    let asked = crate::revert::watch::on_request(
                         self.store,
                         self.client,
                         self.repository_id,
@@ -545,7 +545,7 @@ impl Conversation<'_> {
         if !on {
             return Ok(ok("It will not merge itself."));
         }
-        let outcome = super::after_ci::on_ci_finished(
+        let outcome = crate::deps::after_ci::on_ci_finished(
             self.client,
             self.full_name,
             &pr.head_ref,
@@ -553,15 +553,15 @@ impl Conversation<'_> {
         )
         .await?;
         Ok(match outcome {
-            super::after_ci::AfterCi::Merged(_) => ok("Every check is green: merged."),
-            super::after_ci::AfterCi::Pending => ok("I will merge it once every check is green."),
+            crate::deps::after_ci::AfterCi::Merged(_) => ok("Every check is green: merged."),
+            crate::deps::after_ci::AfterCi::Pending => ok("I will merge it once every check is green."),
             _ => ok("I will merge it once every check is green (some are failing now)."),
         })
     }
 
     /// Queues a job once per command of a comment (a re-run after a crash finds it queued).
     async fn enqueue(&self, kind: &str, comment_id: i64, key: &str) -> Result<(), JobError> {
-        super::audit_triggers::enqueue_pass(
+        crate::audit::triggers::enqueue_pass(
             self.store,
             kind,
             self.repository_id,

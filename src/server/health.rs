@@ -86,5 +86,5 @@ pub async fn render_metrics(store: &Store) -> String {
             metrics::gauge!("upkeep_jobs", "state" => state).set(n as f64);
         }
     }
-    crate::telemetry::metrics_handle().render()
+    crate::server::telemetry::metrics_handle().render()
 }

@@ -41,7 +41,7 @@ pub async fn enqueue_pass(
                 dedupe_key: &key,
                 payload: &payload,
                 run_at: Some(now),
-                max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+                max_attempts: crate::queue::DEFAULT_MAX_ATTEMPTS,
                 repository_id: Some(repository_id),
             },
             now,

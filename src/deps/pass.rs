@@ -102,9 +102,9 @@ pub struct DepsPass {
     /// Where the server is reached from outside (links to its benchmark charts).
     pub public_url: Option<String>,
     /// Heads whose configuration problems were already reported (repository → head).
-    pub(super) reported: Arc<Mutex<BTreeMap<String, String>>>,
+    pub(crate) reported: Arc<Mutex<BTreeMap<String, String>>>,
     /// One lock per repository: passes on the same repository run one after the other.
-    running: super::repo_locks::RepoLocks,
+    running: crate::queue::locks::RepoLocks,
 }
 
 impl DepsPass {
@@ -173,7 +173,7 @@ impl DepsPass {
         match &self.store {
             Some(store) => {
                 let name = format!("pass:{full_name}");
-                super::repo_locks::with_lease(store, &name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS, held)
+                crate::queue::locks::with_lease(store, &name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS, held)
                     .await?
                     .unwrap_or_else(|| Err(PassError::Busy(full_name.to_owned())))
             }
@@ -357,7 +357,7 @@ impl DepsPass {
                     .map(|p| (p.name.clone(), p.version.clone()))
             })
             .collect();
-        for issue in super::after_ci::resolved_migrations(&g.issues, &locked) {
+        for issue in crate::deps::after_ci::resolved_migrations(&g.issues, &locked) {
             repo.comment(
                 issue.number,
                 "The workspace is on this version now: closing.",
@@ -371,7 +371,7 @@ impl DepsPass {
 
     /// Whether the open PR is one of `candidates` and needs no work: built on the current
     /// head, or still merging cleanly (a moved base alone causes no CI churn).
-    pub(super) async fn still_current(
+    pub(crate) async fn still_current(
         &self,
         repo: &Repo<'_>,
         g: &Gathered,
@@ -391,7 +391,7 @@ impl DepsPass {
     }
 
     /// Real cargo applies the planned change; `Err` says why nothing can be proposed.
-    pub(super) async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         ws: &Workspace,
         g: &Gathered,
@@ -417,7 +417,7 @@ impl DepsPass {
     /// Commits what cargo resolved on the PR's branch and opens the PR, or updates the open
     /// one. `preface` goes above the generated body (a security PR's advisories).
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn publish(
+    pub(crate) async fn publish(
         &self,
         repo: &Repo<'_>,
         g: &Gathered,
@@ -570,7 +570,7 @@ impl PassOptions {
 }
 
 /// What a pass reads from GitHub and the index before deciding anything.
-pub(super) struct Gathered {
+pub(crate) struct Gathered {
     pub repository_id: i64,
     pub default_branch: String,
     /// The default branch's head commit.

@@ -10,7 +10,7 @@
 
 use tracing::info;
 
-use super::deps_pass::is_upkeep_branch;
+use crate::deps::pass::is_upkeep_branch;
 use crate::deps::body;
 use crate::github::repo::{Repo, RunResult};
 use crate::github::{GitHubError, InstallationClient};

@@ -95,7 +95,7 @@ pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
             dedupe_key: &key,
             payload: &payload,
             run_at: Some(slot),
-            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+            max_attempts: crate::queue::DEFAULT_MAX_ATTEMPTS,
             repository_id: Some(repo.id),
         };
         if store.enqueue(&job, now).await? {
@@ -115,7 +115,7 @@ pub async fn tick(store: &Store, now: i64) -> Result<usize, StoreError> {
             dedupe_key: &key,
             payload: &payload,
             run_at: Some(due),
-            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+            max_attempts: crate::queue::DEFAULT_MAX_ATTEMPTS,
             repository_id: Some(repo.id),
         };
         if store.enqueue(&job, now).await? {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use tracing::warn;
 
-use super::deps_pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL};
+use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL};
 use crate::audit::plan::BRANCH_PREFIX;
 use crate::audit::report::{self, Place};
 use crate::audit::{audit, security_plan, AdvisoryDb, Finding, SecurityFix, SecurityInput};
@@ -29,7 +29,7 @@ pub fn declined_issue_key(id: &str) -> String {
 }
 
 impl DepsPass {
-    pub(super) async fn security(
+    pub(crate) async fn security(
         &self,
         repo: &Repo<'_>,
         g: &Gathered,

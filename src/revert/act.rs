@@ -10,7 +10,7 @@
 
 use tracing::{info, warn};
 
-use super::worker::JobError;
+use crate::queue::worker::JobError;
 use crate::config::{RevertConfig, RevertMode};
 use crate::github::repo::Repo;
 use crate::github::revert_ops::MergeOutcome;
@@ -51,8 +51,8 @@ const LEASE_MS: i64 = 120_000;
 const LEASE_WAIT_MS: i64 = 30_000;
 
 /// The locks reverts take in this process, one per repository.
-fn reverting() -> &'static super::repo_locks::RepoLocks {
-    static LOCKS: std::sync::OnceLock<super::repo_locks::RepoLocks> = std::sync::OnceLock::new();
+fn reverting() -> &'static crate::queue::locks::RepoLocks {
+    static LOCKS: std::sync::OnceLock<crate::queue::locks::RepoLocks> = std::sync::OnceLock::new();
     LOCKS.get_or_init(Default::default)
 }
 
@@ -91,7 +91,7 @@ impl<'a> Reverter<'a> {
         slug: &'a str,
     ) -> Result<Reverter<'a>, JobError> {
         let repo = Repo::new(client, full_name);
-        let (config, (default_branch, _, _)) = super::ignore_pr::default_config(&repo).await?;
+        let (config, (default_branch, _, _)) = crate::commands::ignore_pr::default_config(&repo).await?;
         Ok(Reverter {
             store,
             repo,
@@ -104,11 +104,11 @@ impl<'a> Reverter<'a> {
 }
 
 /// How far back a red commit's history is read for a green result.
-pub(super) const HISTORY: usize = 30;
+pub(crate) const HISTORY: usize = 30;
 
 /// Where a commit's CI result comes from when reading history.
 #[derive(Clone, Copy)]
-pub(super) enum Results<'a> {
+pub(crate) enum Results<'a> {
     /// An Actions workflow's runs on the default branch: the newest result per commit.
     Runs(&'a std::collections::BTreeMap<&'a str, Option<revert::Outcome>>),
     /// Another CI app's check suite on each commit, asked commit by commit.
@@ -119,7 +119,7 @@ impl Reverter<'_> {
     /// The first-parent ancestors of `from`, newest first, each with its result from `source`,
     /// up to and including the first that has a result (or `HISTORY` commits): what
     /// `revert::suspects` reads, whichever CI answered.
-    pub(super) async fn walk_back(
+    pub(crate) async fn walk_back(
         &self,
         from: &str,
         source: Results<'_>,
@@ -132,7 +132,7 @@ impl Reverter<'_> {
             };
             let result = match source {
                 Results::Runs(runs) => runs.get(parent.as_str()).copied().flatten(),
-                Results::Suites { app_id } => super::revert_watch::outcome(
+                Results::Suites { app_id } => crate::revert::watch::outcome(
                     self.repo
                         .suite_conclusion(&parent, app_id)
                         .await?
@@ -192,7 +192,7 @@ impl Reverter<'_> {
     /// maintainer looking there after a red build sees what upkeep decided. Best effort — the
     /// pass rewrites the section anyway.
     pub(crate) async fn refresh_dashboard(&self) {
-        let refreshed = super::dashboard_pass::refresh_reverts(
+        let refreshed = crate::dashboard::pass::refresh_reverts(
             &self.repo,
             self.store,
             self.repository_id,
@@ -229,7 +229,7 @@ impl Reverter<'_> {
     }
 
     /// The open issue labelled `upkeep:disable-revert` by a writer, if any.
-    pub(super) async fn kill_switch(&self) -> Result<Option<u64>, JobError> {
+    pub(crate) async fn kill_switch(&self) -> Result<Option<u64>, JobError> {
         for number in self.repo.open_issues_labelled(revert::KILL_SWITCH).await? {
             let Some(who) = self
                 .repo
@@ -281,7 +281,7 @@ impl Reverter<'_> {
         let _held = reverting().lock(self.repo.full_name()).await;
         let name = format!("revert:{}", self.repository_id);
         let held = self.revert_held(sha, red, cause, evidence, requested_by);
-        super::repo_locks::with_lease(self.store, &name, LEASE_MS, LEASE_WAIT_MS, held)
+        crate::queue::locks::with_lease(self.store, &name, LEASE_MS, LEASE_WAIT_MS, held)
             .await?
             .unwrap_or_else(|| {
                 Err(JobError::Retry(

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tracing::info;
 
-use super::after_ci::{self, AfterCi};
-use super::deps_pass::{DepsPass, PassError};
+use crate::deps::after_ci::{self, AfterCi};
+use crate::deps::pass::{DepsPass, PassError};
 use crate::github::app::SharedApp;
 use crate::github::GitHubApp;
 
-use super::scheduler::{DAILY_JOB, DEPS_JOB};
-use super::worker::{JobError, JobHandler};
+use crate::queue::scheduler::{DAILY_JOB, DEPS_JOB};
+use crate::queue::worker::{JobError, JobHandler};
 use crate::store::jobs::Job;
 use crate::store::repositories::RepositoryRef;
 use crate::store::{Store, StoreError};
@@ -26,7 +26,7 @@ pub struct AppHandler {
     store: Store,
     github: SharedApp,
     deps: DepsPass,
-    permissions: super::commands_run::PermissionCache,
+    permissions: crate::commands::run::PermissionCache,
 }
 
 impl AppHandler {
@@ -97,7 +97,7 @@ impl AppHandler {
                     return Ok(Some("recorded"));
                 };
                 let client = github.installation(installation.id);
-                let conversation = super::commands_run::Conversation {
+                let conversation = crate::commands::run::Conversation {
                     store: &self.store,
                     client: &client,
                     deps: &self.deps,
@@ -129,7 +129,7 @@ impl AppHandler {
                 &e.repository.full_name,
                 e.installation.as_ref().map(|i| i.id),
                 e.branches.iter().map(|b| b.name.as_str()).find(|b| {
-                    super::deps_pass::is_upkeep_branch(b)
+                    crate::deps::pass::is_upkeep_branch(b)
                         || b.starts_with(crate::revert::BRANCH_PREFIX)
                 }),
                 e.sha.as_str(),
@@ -139,15 +139,15 @@ impl AppHandler {
         let (Some(installation), Some(branch)) = (installation, branch) else {
             return Ok(Some("recorded"));
         };
-        if !super::deps_pass::is_upkeep_branch(branch) {
+        if !crate::deps::pass::is_upkeep_branch(branch) {
             // Anyone's workflow run may carry benchmark results.
             if let (Event::WorkflowRun(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);
                 let reverted =
-                    super::revert_watch::on_workflow_run(&self.store, &client, e, &self.deps.slug)
+                    crate::revert::watch::on_workflow_run(&self.store, &client, e, &self.deps.slug)
                         .await?;
                 // Any run may carry benchmark results, whatever auto-revert made of it.
-                let bench = super::bench_ingest::on_workflow_run(
+                let bench = crate::bench::ingest::on_workflow_run(
                     &self.store,
                     &client,
                     e,
@@ -159,7 +159,7 @@ impl AppHandler {
             }
             if let (Event::Status(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);
-                let reverted = super::revert_watch::on_status(
+                let reverted = crate::revert::watch::on_status(
                     &self.store,
                     &client,
                     e,
@@ -171,7 +171,7 @@ impl AppHandler {
             }
             if let (Event::CheckSuite(e), Some(github)) = (event, self.github()) {
                 let client = github.installation(installation);
-                let reverted = super::revert_suites::on_check_suite(
+                let reverted = crate::revert::suites::on_check_suite(
                     &self.store,
                     &client,
                     e,
@@ -209,7 +209,7 @@ impl AppHandler {
             }
             "reopened" => {
                 self.store.set_dashboard_off(id, false, now_ms()).await?;
-                super::audit_triggers::enqueue_pass(
+                crate::audit::triggers::enqueue_pass(
                     &self.store,
                     DEPS_JOB,
                     id,
@@ -239,7 +239,7 @@ impl AppHandler {
             // Ticks count only from people who may change things, on a dashboard that is on.
             return Ok("dashboard tick ignored");
         }
-        let mut options = super::commands_run::pass_options(&self.store, id).await?;
+        let mut options = crate::commands::run::pass_options(&self.store, id).await?;
         options.deps = true;
         options.dashboard = Some(true);
         for a in actions {
@@ -277,7 +277,7 @@ impl AppHandler {
             return Ok("no advisory database yet");
         };
         let client = github.installation(installation.id);
-        let conclusion = super::audit_check::on_pull_request(
+        let conclusion = crate::audit::check::on_pull_request(
             &client,
             &e.repository.full_name,
             &e.pull_request.base.sha,
@@ -351,7 +351,7 @@ impl AppHandler {
             Event::PullRequest(e)
                 if e.action == "closed"
                     && e.pull_request.user.login == self.deps.bot_login()
-                    && e.pull_request.head.git_ref == super::ignore_pr::IGNORE_BRANCH =>
+                    && e.pull_request.head.git_ref == crate::commands::ignore_pr::IGNORE_BRANCH =>
             {
                 // Merged: the file says it now; closed: a person said no. Either way the
                 // pending changes are done.
@@ -362,7 +362,7 @@ impl AppHandler {
                 if e.action == "closed"
                     && e.pull_request.merged != Some(true)
                     && e.pull_request.user.login == self.deps.bot_login()
-                    && super::deps_pass::is_upkeep_branch(&e.pull_request.head.git_ref)
+                    && crate::deps::pass::is_upkeep_branch(&e.pull_request.head.git_ref)
                     && e.sender.kind != "Bot" =>
             {
                 // A person closed upkeep's PR unmerged: do not propose the same update again.
@@ -382,8 +382,8 @@ impl AppHandler {
                     None => Ok("recorded"),
                 }
             }
-            Event::Push(e) if super::audit_triggers::push_changes_lockfile(&e) => {
-                super::audit_triggers::enqueue_audit(
+            Event::Push(e) if crate::audit::triggers::push_changes_lockfile(&e) => {
+                crate::audit::triggers::enqueue_audit(
                     &self.store,
                     e.repository.id,
                     &format!("push:{}", e.after),
@@ -404,7 +404,7 @@ impl AppHandler {
                         self.store
                             .record_declined(
                                 e.repository.id,
-                                &super::security_pass::declined_issue_key(id),
+                                &crate::audit::fixes::declined_issue_key(id),
                                 state,
                                 now,
                             )
@@ -465,7 +465,7 @@ impl AppHandler {
         };
         let client = github.installation(repository.installation_id);
         info!(repo = %repository.full_name, installation = repository.installation_id, deps, "pass");
-        let mut options = super::commands_run::pass_options(&self.store, repository_id).await?;
+        let mut options = crate::commands::run::pass_options(&self.store, repository_id).await?;
         options.deps = deps;
         let result = self
             .deps
@@ -499,7 +499,7 @@ impl JobHandler for AppHandler {
             DELIVERY_JOB => self.delivery(job).await,
             DAILY_JOB => self.daily(job).await,
             DEPS_JOB => self.pass(job, true).await,
-            super::audit_triggers::AUDIT_JOB => self.pass(job, false).await,
+            crate::audit::triggers::AUDIT_JOB => self.pass(job, false).await,
             other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         }
     }

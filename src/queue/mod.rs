@@ -1,0 +1,17 @@
+//! The queue and nothing else: the durable job queue on the store (`policy`: back-off and
+//! timings), its workers (`worker`), the daily scheduler (`scheduler`), leases and in-process
+//! locks (`locks`), and the one table from job kind to capability driver (`dispatch`). A small table-based
+//! queue rather than a crate: none of the queue crates (mid-2026) runs on both SQLite and
+//! PostgreSQL with replica-safe scheduling (see docs/ARCHITECTURE.md).
+
+pub mod dispatch;
+pub mod locks;
+pub mod policy;
+pub mod scheduler;
+pub mod worker;
+
+pub use policy::{backoff, QueueConfig};
+pub use worker::{JobError, JobHandler, Priority, Worker};
+
+/// Attempts before a job is declared dead.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
