@@ -13,6 +13,7 @@ pub mod config;
 pub mod dashboard;
 pub mod deps;
 pub mod github;
+pub mod handles;
 pub mod index;
 pub mod queue;
 pub mod revert;

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use upkeep::server::{self, Background};
 use upkeep::server::settings::Settings;
+use upkeep::server::{self, Background};
 use upkeep::store::Store;
 
 // mimalloc: webhook intake allocates a few buffers per delivery (body, header map, compressed

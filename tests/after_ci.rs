@@ -12,8 +12,8 @@ use common::{eventually, TestDb, TestServer};
 use fake_github::webhooks::Endpoint;
 use fake_github::FakeGitHub;
 use serde_json::json;
-use upkeep::github::InstallationClient;
 use upkeep::deps::pass::DepsPass;
+use upkeep::github::InstallationClient;
 
 struct World {
     github: FakeGitHub,

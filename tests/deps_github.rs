@@ -11,8 +11,8 @@ use std::sync::Arc;
 use common::registry::LoopbackRegistry;
 use common::repo_world::{self, REPO};
 use fake_github::FakeGitHub;
-use upkeep::github::InstallationClient;
 use upkeep::deps::pass::{DepsPass, PassOutcome};
+use upkeep::github::InstallationClient;
 
 struct World {
     github: FakeGitHub,

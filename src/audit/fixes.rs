@@ -12,11 +12,11 @@ use std::fmt::Write as _;
 
 use tracing::warn;
 
-use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL};
 use crate::audit::plan::BRANCH_PREFIX;
 use crate::audit::report::{self, Place};
 use crate::audit::{audit, security_plan, AdvisoryDb, Finding, SecurityFix, SecurityInput};
 use crate::dashboard::AdvisoryLine;
+use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL};
 use crate::deps::{body, PlannedPr, Workspace};
 use crate::github::repo::{PullSummary, Repo};
 

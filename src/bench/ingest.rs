@@ -11,11 +11,11 @@
 
 use tracing::{info, warn};
 
-use crate::queue::worker::JobError;
 use crate::bench::artifact::{self, Limits};
 use crate::bench::{compare, from_files, report, Rules, Verdict};
 use crate::github::repo::{CheckRun, Repo};
 use crate::github::InstallationClient;
+use crate::queue::worker::JobError;
 use crate::store::bench::{levels, ResultKey};
 use crate::store::Store;
 use crate::time::now_ms;

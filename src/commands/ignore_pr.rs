@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 use semver::Version;
 
 use crate::commands::run::Conversation;
-use crate::queue::worker::JobError;
 use crate::commands::IgnoreScope;
 use crate::config::edit::{apply_ignores, scope_versions, IgnoreEdit};
 use crate::config::{self, RepoConfig};
 use crate::deps::body;
 use crate::github::repo::{NewFile, PullSummary, Repo};
+use crate::queue::worker::JobError;
 use crate::store::commands::PendingIgnore;
 use crate::time::now_ms;
 

@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 
 use tracing::info;
 
-use crate::deps::pass::{is_upkeep_branch, DepsPass, PassError, PassOptions};
-use crate::queue::worker::JobError;
 use crate::commands::{self, Command, Found, WRITE_LEVELS};
 use crate::deps::body;
+use crate::deps::pass::{is_upkeep_branch, DepsPass, PassError, PassOptions};
 use crate::github::repo::{PullSummary, Repo};
 use crate::github::talk::Reaction;
 use crate::github::InstallationClient;
+use crate::queue::worker::JobError;
 use crate::store::commands::Claim;
 use crate::store::Store;
 use crate::time::now_ms;
@@ -417,7 +417,8 @@ impl Conversation<'_> {
                 ok("Reopened; the next pass keeps it current.")
             }
             (Command::Ignore(scope), Some((pr, _))) => {
-                crate::commands::ignore_pr::ignore(self, repo, pr, *scope, &e.comment.user.login).await?
+                crate::commands::ignore_pr::ignore(self, repo, pr, *scope, &e.comment.user.login)
+                    .await?
             }
             (Command::ShowIgnores, _) => crate::commands::ignore_pr::show(self, repo).await?,
             (
@@ -426,7 +427,10 @@ impl Conversation<'_> {
                     condition,
                 },
                 _,
-            ) => crate::commands::ignore_pr::unignore(self, repo, dependency, condition.as_deref()).await?,
+            ) => {
+                crate::commands::ignore_pr::unignore(self, repo, dependency, condition.as_deref())
+                    .await?
+            }
             (Command::Update, _) => {
                 self.enqueue(crate::queue::scheduler::DEPS_JOB, e.comment.id, key)
                     .await?;
@@ -554,7 +558,9 @@ impl Conversation<'_> {
         .await?;
         Ok(match outcome {
             crate::deps::after_ci::AfterCi::Merged(_) => ok("Every check is green: merged."),
-            crate::deps::after_ci::AfterCi::Pending => ok("I will merge it once every check is green."),
+            crate::deps::after_ci::AfterCi::Pending => {
+                ok("I will merge it once every check is green.")
+            }
             _ => ok("I will merge it once every check is green (some are failing now)."),
         })
     }

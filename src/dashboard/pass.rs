@@ -3,10 +3,10 @@
 //! only when its text changed — an unchanged dashboard costs no request. Between passes, an
 //! auto-revert decision rewrites the auto-revert section alone (`refresh_reverts`).
 
-use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
-use crate::queue::worker::JobError;
 use crate::dashboard::{self, Dashboard, IgnoreLine, RevertLine};
+use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome};
 use crate::github::repo::Repo;
+use crate::queue::worker::JobError;
 use crate::store::reverts::Decision;
 use crate::store::Store;
 

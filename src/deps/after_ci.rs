@@ -10,8 +10,8 @@
 
 use tracing::info;
 
-use crate::deps::pass::is_upkeep_branch;
 use crate::deps::body;
+use crate::deps::pass::is_upkeep_branch;
 use crate::github::repo::{Repo, RunResult};
 use crate::github::{GitHubError, InstallationClient};
 

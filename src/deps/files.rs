@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tracing::warn;
 
-use crate::deps::pass::{DepsPass, PassError, PassOutcome};
 use crate::config::{self, RepoConfig};
+use crate::deps::pass::{DepsPass, PassError, PassOutcome};
 use crate::deps::{discover, Discovery, Workspace};
 use crate::github::repo::{CheckRun, Listing, Repo};
 

@@ -7,6 +7,7 @@
 
 pub mod after_ci;
 pub mod body;
+pub mod daily;
 pub(crate) mod files;
 pub mod lockfile;
 pub mod pass;

@@ -173,9 +173,15 @@ impl DepsPass {
         match &self.store {
             Some(store) => {
                 let name = format!("pass:{full_name}");
-                crate::queue::locks::with_lease(store, &name, PASS_LEASE_MS, PASS_LEASE_WAIT_MS, held)
-                    .await?
-                    .unwrap_or_else(|| Err(PassError::Busy(full_name.to_owned())))
+                crate::queue::locks::with_lease(
+                    store,
+                    &name,
+                    PASS_LEASE_MS,
+                    PASS_LEASE_WAIT_MS,
+                    held,
+                )
+                .await?
+                .unwrap_or_else(|| Err(PassError::Busy(full_name.to_owned())))
             }
             None => held.await,
         }

@@ -10,10 +10,10 @@
 
 use tracing::{info, warn};
 
-use crate::queue::worker::JobError;
 use crate::config::{RevertConfig, RevertMode};
 use crate::github::repo::Repo;
 use crate::github::revert_ops::MergeOutcome;
+use crate::queue::worker::JobError;
 use crate::revert::report::{self, Evidence, Handover};
 use crate::revert::{self, Refusal, Situation, Suspect, SuspectPr};
 use crate::store::reverts::Decision;
@@ -91,7 +91,8 @@ impl<'a> Reverter<'a> {
         slug: &'a str,
     ) -> Result<Reverter<'a>, JobError> {
         let repo = Repo::new(client, full_name);
-        let (config, (default_branch, _, _)) = crate::commands::ignore_pr::default_config(&repo).await?;
+        let (config, (default_branch, _, _)) =
+            crate::commands::ignore_pr::default_config(&repo).await?;
         Ok(Reverter {
             store,
             repo,

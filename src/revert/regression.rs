@@ -3,10 +3,10 @@
 //! runners), then reverted with the benchmark table; a regression the re-run does not repeat is
 //! recorded as a spike.
 
-use crate::revert::act::Reverter;
-use crate::queue::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::InstallationClient;
+use crate::queue::worker::JobError;
+use crate::revert::act::Reverter;
 use crate::revert::report::Evidence;
 use crate::store::Store;
 use crate::time::now_ms;

@@ -6,11 +6,11 @@
 //! issue listing them. GitHub Actions' own suites are left to `workflow_run`, and upkeep's own
 //! suite (its `upkeep/*` check runs) is never a reason to revert.
 
-use crate::revert::act::{Results, Reverter, HISTORY};
-use crate::revert::watch::{outcome, Failure, Watch};
-use crate::queue::worker::JobError;
 use crate::config::RevertMode;
 use crate::github::InstallationClient;
+use crate::queue::worker::JobError;
+use crate::revert::act::{Results, Reverter, HISTORY};
+use crate::revert::watch::{outcome, Failure, Watch};
 use crate::revert::{self, suspects, Outcome, Suspects};
 use crate::store::Store;
 use crate::webhook::events::CheckSuiteEvent;

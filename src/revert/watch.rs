@@ -10,13 +10,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::deps::after_ci::{failing, pending, RED};
-use crate::revert::act::{Acted, Results, Reverter, HISTORY};
-use crate::queue::worker::JobError;
 use crate::config::RevertMode;
+use crate::deps::after_ci::{failing, pending, RED};
 use crate::github::repo::Repo;
 use crate::github::revert_ops::RunInfo;
 use crate::github::InstallationClient;
+use crate::queue::worker::JobError;
+use crate::revert::act::{Acted, Results, Reverter, HISTORY};
 use crate::revert::report::{Evidence, Handover};
 use crate::revert::{self, next_step, suspects, Outcome, Step, Suspects};
 use crate::store::reverts::Bisection;

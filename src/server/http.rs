@@ -15,6 +15,7 @@ use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
 
 use crate::github::{GitHubApp, GitHubError, RetryPolicy};
+use crate::handles::Handles;
 use crate::queue::dispatch::AppHandler;
 use crate::queue::{scheduler, QueueConfig, Worker};
 use crate::server::settings::{AppCredentials, Settings};
@@ -376,11 +377,11 @@ pub async fn serve_on(
     deps.advisories = Some(Arc::clone(&state.advisories));
     deps.slug = state.settings.slug.clone();
     deps.public_url = state.settings.public_url.as_ref().map(ToString::to_string);
-    let handler = Arc::new(AppHandler::new(
+    let handler = Arc::new(AppHandler(Handles::new(
         store.clone(),
         Arc::clone(&state.github),
         deps,
-    ));
+    )));
     let mut tasks = Vec::new();
     for i in 0..workers {
         let worker = Worker::new(

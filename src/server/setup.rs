@@ -18,8 +18,8 @@ use serde::Deserialize;
 use tracing::{error, info};
 
 use crate::github::{manifest, RetryPolicy, Transport};
-use crate::server::AppState;
 use crate::server::settings::{write_credentials, AppCredentials, StoredCredentials};
+use crate::server::AppState;
 use crate::time::now_ms;
 
 /// A setup `state` is good for an hour, once.

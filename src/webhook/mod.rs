@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod events;
+pub mod route;
 pub mod signature;
 pub mod writer;
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use rand::Rng;
 use sqlx::Connection;
 use tokio::sync::oneshot;
-use upkeep::server::{self, Background};
 use upkeep::server::settings::{Environment, Settings};
+use upkeep::server::{self, Background};
 use upkeep::store::Store;
 
 pub mod bench_artifacts;

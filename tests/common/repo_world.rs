@@ -10,10 +10,10 @@ use fake_github::git::Object;
 use fake_github::FakeGitHub;
 use secrecy::SecretString;
 use upkeep::cargo::Resolver;
+use upkeep::deps::pass::DepsPass;
 use upkeep::github::{GitHubApp, InstallationClient, RetryPolicy};
 use upkeep::index::registries::Registries;
 use upkeep::index::IndexClient;
-use upkeep::deps::pass::DepsPass;
 
 use super::registry::LoopbackRegistry;
 

@@ -11,8 +11,8 @@ use crate::common::repo_world::{self, REPO};
 use fake_github::FakeGitHub;
 use serde_json::Value;
 use upkeep::audit::{Advisories, AdvisoryDb};
-use upkeep::github::InstallationClient;
 use upkeep::deps::pass::{DepsPass, PassOutcome};
+use upkeep::github::InstallationClient;
 
 /// The checksum the fixture index gives `name@version` (lockfiles must agree with it).
 pub fn checksum(name: &str, version: &str) -> String {
