@@ -3,7 +3,9 @@
 
 use chrono::{NaiveTime, Weekday};
 use semver::Version;
-use upkeep::config::{parse, BreakingStrategy, CompatibleStrategy, Interval};
+use upkeep::config::{
+    parse, BreakingStrategy, CompatibleStrategy, Interval, RevertConfig, RevertMode,
+};
 use upkeep::deps::Level;
 
 fn v(s: &str) -> Version {
@@ -265,4 +267,26 @@ reason = "x"
         c.ignore.is_empty(),
         "advisory entries are not dependency ignores"
     );
+}
+
+#[test]
+fn the_revert_table_is_read_and_its_mistakes_reported() {
+    let parsed = parse(
+        "[revert]\nmode = \"merge\"\nmax_age_hours = 48\nskip_authors = [\"bot\"]\nmax_bisect_run = 3\n",
+    );
+    let r = &parsed.config.revert;
+    assert_eq!(r.mode, RevertMode::Merge);
+    assert_eq!(r.max_age_hours, 48);
+    assert_eq!(r.skip_authors, ["bot"]);
+    assert_eq!(r.max_bisect_runs, 6, "the misspelt key keeps the default");
+    assert_eq!(parsed.problems.len(), 1);
+    assert!(parsed.problems[0]
+        .message
+        .contains("did you mean `max_bisect_runs`"));
+    assert_eq!(parsed.problems[0].line, Some(5));
+
+    let bad = parse("[revert]\nmode = \"merg\"\nreruns = 9\n");
+    assert_eq!(bad.config.revert, RevertConfig::default());
+    assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
+    assert!(bad.problems[0].message.contains("did you mean `merge`"));
 }

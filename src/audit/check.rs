@@ -10,7 +10,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::audit::{audit, AdvisoryDb, Finding};
-use crate::github::repo::{CheckRun, Repo};
+use crate::github::checks::CheckRun;
+use crate::github::repo::Repo;
 use crate::github::{GitHubError, InstallationClient};
 
 /// The check run's name.

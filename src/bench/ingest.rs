@@ -13,7 +13,8 @@ use tracing::{info, warn};
 
 use crate::bench::artifact::{self, Limits};
 use crate::bench::{compare, from_files, report, Rules, Verdict};
-use crate::github::repo::{CheckRun, Repo};
+use crate::github::checks::CheckRun;
+use crate::github::repo::Repo;
 use crate::github::InstallationClient;
 use crate::queue::worker::JobError;
 use crate::store::bench::{levels, ResultKey};

@@ -22,7 +22,8 @@ use tracing::info;
 
 use crate::commands::{self, Command, Found, WRITE_LEVELS};
 use crate::deps::body;
-use crate::deps::pass::{is_upkeep_branch, DepsPass, PassError, PassOptions};
+use crate::deps::is_upkeep_branch;
+use crate::deps::pass::{DepsPass, PassError, PassOptions};
 use crate::github::repo::{PullSummary, Repo};
 use crate::github::talk::Reaction;
 use crate::github::InstallationClient;

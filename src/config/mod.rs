@@ -4,11 +4,13 @@
 
 pub mod edit;
 pub mod parse;
+mod reader;
 pub mod repo;
 pub mod revert;
 pub mod suggest;
 
-pub use parse::{parse, Parsed, Problem};
+pub use parse::{parse, Parsed};
+pub use reader::Problem;
 pub use repo::{
     AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval,
     RepoConfig, Schedule,

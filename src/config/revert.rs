@@ -3,7 +3,7 @@
 
 use toml_edit::{Item, Table};
 
-use super::parse::Cx;
+use super::reader::Cx;
 
 /// What auto-revert does with a confirmed culprit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -117,28 +117,6 @@ impl Cx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_revert_table_is_read_and_its_mistakes_reported() {
-        let parsed = crate::config::parse(
-            "[revert]\nmode = \"merge\"\nmax_age_hours = 48\nskip_authors = [\"bot\"]\nmax_bisect_run = 3\n",
-        );
-        let r = &parsed.config.revert;
-        assert_eq!(r.mode, RevertMode::Merge);
-        assert_eq!(r.max_age_hours, 48);
-        assert_eq!(r.skip_authors, ["bot"]);
-        assert_eq!(r.max_bisect_runs, 6, "the misspelt key keeps the default");
-        assert_eq!(parsed.problems.len(), 1);
-        assert!(parsed.problems[0]
-            .message
-            .contains("did you mean `max_bisect_runs`"));
-        assert_eq!(parsed.problems[0].line, Some(5));
-
-        let bad = crate::config::parse("[revert]\nmode = \"merg\"\nreruns = 9\n");
-        assert_eq!(bad.config.revert, RevertConfig::default());
-        assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
-        assert!(bad.problems[0].message.contains("did you mean `merge`"));
-    }
 
     #[test]
     fn every_push_workflow_counts_unless_some_are_named() {

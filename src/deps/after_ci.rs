@@ -11,8 +11,9 @@
 use tracing::info;
 
 use crate::deps::body;
-use crate::deps::pass::is_upkeep_branch;
-use crate::github::repo::{Repo, RunResult};
+use crate::deps::is_upkeep_branch;
+use crate::github::checks::RunResult;
+use crate::github::repo::Repo;
 use crate::github::{GitHubError, InstallationClient};
 
 /// The label on a PR or issue that needs a person.

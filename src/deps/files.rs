@@ -10,7 +10,8 @@ use tracing::warn;
 use crate::config::{self, RepoConfig};
 use crate::deps::pass::{DepsPass, PassError, PassOutcome};
 use crate::deps::{discover, Discovery, Workspace};
-use crate::github::repo::{CheckRun, Listing, Repo};
+use crate::github::checks::CheckRun;
+use crate::github::repo::{Listing, Repo};
 
 /// A configuration problem as one line: the key (or the file), the line, the message.
 fn problem_line(p: &config::Problem) -> String {

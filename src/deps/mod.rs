@@ -7,6 +7,7 @@
 
 pub mod after_ci;
 pub mod body;
+pub mod branches;
 pub mod daily;
 pub(crate) mod files;
 pub mod lockfile;
@@ -18,6 +19,7 @@ pub mod select;
 pub mod semver_rules;
 pub mod workspace;
 
+pub use branches::{is_upkeep_branch, BRANCH_PREFIX};
 pub use plan::{
     plan, Held, OpenPr, Plan, PlanInput, PlannedPr, PrKind, RequirementEdit, Update, Waiting,
 };

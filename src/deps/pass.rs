@@ -22,8 +22,7 @@ use crate::github::{GitHubError, InstallationClient};
 use crate::index::meta::MetaClient;
 use crate::index::registries::Registries;
 
-/// Branches of dependency PRs start with this.
-pub const BRANCH_PREFIX: &str = "upkeep/cargo/";
+use super::branches::{is_upkeep_branch, BRANCH_PREFIX};
 
 /// The label every security PR and advisory issue carries.
 pub const SECURITY_LABEL: &str = "security";
@@ -590,9 +589,4 @@ pub(crate) struct Gathered {
     pub open: Vec<PullSummary>,
     pub issues: Vec<IssueSummary>,
     pub versions: BTreeMap<String, Vec<Candidate>>,
-}
-
-/// Whether a branch is one of upkeep's PR branches (dependency or security).
-pub fn is_upkeep_branch(branch: &str) -> bool {
-    branch.starts_with(BRANCH_PREFIX) || branch.starts_with(crate::audit::plan::BRANCH_PREFIX)
 }

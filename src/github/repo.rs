@@ -9,7 +9,6 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub use super::checks::{CheckRun, RunResult};
 use super::{GitHubError, InstallationClient};
 
 /// What upkeep needs to know about a repository.

@@ -99,8 +99,7 @@ pub async fn act_on_github(
             &e.repository.full_name,
             e.installation.as_ref().map(|i| i.id),
             e.branches.iter().map(|b| b.name.as_str()).find(|b| {
-                crate::deps::pass::is_upkeep_branch(b)
-                    || b.starts_with(crate::revert::BRANCH_PREFIX)
+                crate::deps::is_upkeep_branch(b) || b.starts_with(crate::revert::BRANCH_PREFIX)
             }),
             e.sha.as_str(),
         ),
@@ -109,7 +108,7 @@ pub async fn act_on_github(
     let (Some(installation), Some(branch)) = (installation, branch) else {
         return Ok(Some("recorded"));
     };
-    if !crate::deps::pass::is_upkeep_branch(branch) {
+    if !crate::deps::is_upkeep_branch(branch) {
         // Anyone's workflow run may carry benchmark results.
         if let (Event::WorkflowRun(e), Some(github)) = (event, h.github()) {
             let client = github.installation(installation);
@@ -258,7 +257,7 @@ pub async fn act(h: &Handles, event: Event) -> Result<&'static str, StoreError> 
             if e.action == "closed"
                 && e.pull_request.merged != Some(true)
                 && e.pull_request.user.login == h.deps.bot_login()
-                && crate::deps::pass::is_upkeep_branch(&e.pull_request.head.git_ref)
+                && crate::deps::is_upkeep_branch(&e.pull_request.head.git_ref)
                 && e.sender.kind != "Bot" =>
         {
             // A person closed upkeep's PR unmerged: do not propose the same update again.
