@@ -11,14 +11,25 @@
 use tracing::{info, warn};
 
 use crate::config::{RevertConfig, RevertMode};
+use crate::deps::after_ci::RED;
 use crate::github::repo::Repo;
 use crate::github::revert_ops::MergeOutcome;
 use crate::queue::worker::JobError;
 use crate::revert::report::{self, Evidence, Handover};
-use crate::revert::{self, Refusal, Situation, Suspect, SuspectPr};
+use crate::revert::{self, Outcome, Refusal, Situation, Suspect, SuspectPr};
 use crate::store::reverts::Decision;
 use crate::store::Store;
 use crate::time::now_ms;
+
+/// What a finished run or suite says of its commit: green, red (a cancelled run says nothing),
+/// or nothing yet.
+pub fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
+    match conclusion {
+        Some("success") => Some(Outcome::Green),
+        Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
+        _ => None,
+    }
+}
 
 /// What reverting led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +144,7 @@ impl Reverter<'_> {
             };
             let result = match source {
                 Results::Runs(runs) => runs.get(parent.as_str()).copied().flatten(),
-                Results::Suites { app_id } => crate::revert::watch::outcome(
+                Results::Suites { app_id } => outcome(
                     self.repo
                         .suite_conclusion(&parent, app_id)
                         .await?

@@ -9,8 +9,9 @@
 use crate::config::RevertMode;
 use crate::github::InstallationClient;
 use crate::queue::worker::JobError;
+use crate::revert::act::outcome;
 use crate::revert::act::{Results, Reverter, HISTORY};
-use crate::revert::watch::{outcome, Failure, Watch};
+use crate::revert::watch::{Failure, Watch};
 use crate::revert::{self, suspects, Outcome, Suspects};
 use crate::store::Store;
 use crate::webhook::events::CheckSuiteEvent;

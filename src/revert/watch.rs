@@ -11,26 +11,18 @@
 use std::collections::BTreeMap;
 
 use crate::config::RevertMode;
-use crate::deps::after_ci::{failing, pending, RED};
+use crate::deps::after_ci::{failing, pending};
 use crate::github::repo::Repo;
 use crate::github::revert_ops::RunInfo;
 use crate::github::InstallationClient;
 use crate::queue::worker::JobError;
-use crate::revert::act::{Acted, Results, Reverter, HISTORY};
+use crate::revert::act::{outcome, Acted, Results, Reverter, HISTORY};
 use crate::revert::report::{Evidence, Handover};
 use crate::revert::{self, next_step, suspects, Outcome, Step, Suspects};
 use crate::store::reverts::Bisection;
 use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::{StatusEvent, WorkflowRunEvent};
-
-pub(crate) fn outcome(conclusion: Option<&str>) -> Option<Outcome> {
-    match conclusion {
-        Some("success") => Some(Outcome::Green),
-        Some(c) if RED.contains(&c) && c != "cancelled" => Some(Outcome::Red),
-        _ => None,
-    }
-}
 
 /// A commit status settled on `branch`: a revert PR there may merge now. `None` for any other
 /// branch.

@@ -2,7 +2,7 @@
 //! scheduler and graceful shutdown, bounded by a deadline even with a stuck worker.
 
 use std::future::IntoFuture;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -11,97 +11,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use crate::github::{GitHubApp, GitHubError, RetryPolicy};
+use crate::github::GitHubError;
 use crate::handles::Handles;
 use crate::queue::dispatch::AppHandler;
 use crate::queue::{scheduler, QueueConfig, Worker};
-use crate::server::settings::{AppCredentials, Settings};
+use crate::server::settings::Settings;
+use crate::server::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
 use crate::webhook::{self, Outcome};
 
 /// GitHub caps webhook payloads at 25 MB.
 pub use crate::webhook::body::MAX_BODY as MAX_WEBHOOK_BODY;
-
-/// State shared by every request.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Store,
-    /// `None` until the App is registered (first-run setup); then set once.
-    pub credentials: RwLock<Option<Arc<AppCredentials>>>,
-    pub github: crate::github::app::SharedApp,
-    /// Wakes idle workers when a job is enqueued.
-    pub wake: Arc<Notify>,
-    pub setup: crate::server::setup::SetupStates,
-    /// Stores deliveries in batches (group commit).
-    pub deliveries: webhook::writer::DeliveryWriter,
-    /// The RustSec database: a local copy, or fetched and refreshed hourly.
-    pub advisories: Arc<crate::audit::Advisories>,
-    /// The bytes of webhook bodies held at once before their signature is known.
-    pub intake_budget: webhook::body::Budget,
-}
-
-/// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
-/// fetched from `UPKEEP_ADVISORY_DB_URL` into the data directory.
-fn advisories_for(settings: &Settings) -> crate::audit::Advisories {
-    if let Some(dir) = &settings.advisory_db {
-        match crate::audit::AdvisoryDb::open(dir) {
-            Ok(db) => return crate::audit::Advisories::local(db),
-            Err(e) => tracing::warn!(error = %e, "UPKEEP_ADVISORY_DB does not open"),
-        }
-    }
-    crate::audit::Advisories::remote(crate::audit::AdvisorySource::new(
-        &settings.advisory_db_url,
-        &settings.data_dir,
-    ))
-}
-
-impl AppState {
-    pub fn new(settings: Settings, store: Store) -> Result<Arc<Self>, GitHubError> {
-        let state = Arc::new(AppState {
-            credentials: RwLock::new(None),
-            github: Arc::new(RwLock::new(None)),
-            wake: Arc::new(Notify::new()),
-            setup: Default::default(),
-            deliveries: webhook::writer::DeliveryWriter::start(
-                store.for_intake(),
-                webhook::DELIVERY_JOB,
-            ),
-            store,
-            advisories: Arc::new(advisories_for(&settings)),
-            intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),
-            settings: settings.clone(),
-        });
-        if let Some(creds) = settings.app {
-            state.install_credentials(creds)?;
-        }
-        Ok(state)
-    }
-
-    /// Starts using App credentials (at start-up, or when the setup flow returns them).
-    pub fn install_credentials(&self, creds: AppCredentials) -> Result<(), GitHubError> {
-        let github = GitHubApp::new(
-            creds.app_id,
-            &creds.private_key,
-            &self.settings.github_api_url,
-            RetryPolicy::default(),
-        )?;
-        if let Ok(mut g) = self.github.write() {
-            *g = Some(Arc::new(github));
-        }
-        if let Ok(mut c) = self.credentials.write() {
-            *c = Some(Arc::new(creds));
-        }
-        Ok(())
-    }
-
-    pub fn credentials(&self) -> Option<Arc<AppCredentials>> {
-        self.credentials.read().ok().and_then(|c| c.clone())
-    }
-}
 
 /// Every route the server answers.
 pub fn router(state: Arc<AppState>) -> Router {

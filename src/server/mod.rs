@@ -1,11 +1,14 @@
 //! The process edge: the HTTP server and the process that runs it (`http`), first-run setup
-//! (`setup`), health checks (`health`), settings from the environment (`settings`) and logging
-//! and metrics (`telemetry`).
+//! (`setup`), health checks (`health`), settings from the environment (`settings`) logging
+//! and metrics (`telemetry`), and the state the server and setup share (`state`, `setup_states`).
 
 pub mod health;
 pub mod http;
 pub mod settings;
 pub mod setup;
+mod setup_states;
+pub mod state;
 pub mod telemetry;
 
 pub use http::*;
+pub use state::AppState;

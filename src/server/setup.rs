@@ -4,69 +4,20 @@
 //! state is checked (single use, one hour), the code exchanged for the App's id, key and webhook
 //! secret, those written to the data directory with mode 0600, and the server goes on with them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use rand::Rng;
 use secrecy::SecretString;
 use serde::Deserialize;
 use tracing::{error, info};
 
 use crate::github::{manifest, RetryPolicy, Transport};
 use crate::server::settings::{write_credentials, AppCredentials, StoredCredentials};
-use crate::server::AppState;
-use crate::time::now_ms;
-
-/// A setup `state` is good for an hour, once.
-const STATE_TTL_MS: i64 = 3_600_000;
-
-/// Outstanding states at most (a registration needs one; a page reload makes another).
-const MAX_STATES: usize = 256;
-
-/// Outstanding `state` values of the manifest flow.
-#[derive(Default)]
-pub struct SetupStates(Mutex<HashMap<String, i64>>);
-
-impl SetupStates {
-    fn issue(&self) -> String {
-        let state = format!("{:032x}", rand::rng().random::<u128>());
-        if let Ok(mut map) = self.0.lock() {
-            let now = now_ms();
-            map.retain(|_, at| now - *at < STATE_TTL_MS);
-            // Anyone can load the page: the oldest states make room rather than memory growing.
-            while map.len() >= MAX_STATES {
-                let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, at)| **at)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                map.remove(&oldest);
-            }
-            map.insert(state.clone(), now);
-        }
-        state
-    }
-
-    #[cfg(test)]
-    fn outstanding(&self) -> usize {
-        self.0.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    fn redeem(&self, state: &str) -> bool {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut map| map.remove(state))
-            .is_some_and(|at| now_ms() - at < STATE_TTL_MS)
-    }
-}
+use crate::server::state::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -276,23 +227,4 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reloading_the_setup_page_cannot_grow_memory_without_bound() {
-        let states = SetupStates::default();
-        let first = states.issue();
-        for _ in 0..10 * MAX_STATES {
-            states.issue();
-        }
-        assert_eq!(states.outstanding(), MAX_STATES);
-        assert!(!states.redeem(&first), "the oldest made room");
-        let last = states.issue();
-        assert!(states.redeem(&last));
-        assert!(!states.redeem(&last), "single use");
-    }
 }

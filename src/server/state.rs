@@ -1,0 +1,89 @@
+//! The state every request and the first-run setup share: settings, the store, the App's
+//! credentials once they exist, the delivery writer, the advisory database and the intake's
+//! byte budget.
+
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Notify;
+
+use crate::github::{GitHubApp, GitHubError, RetryPolicy};
+use crate::server::settings::{AppCredentials, Settings};
+use crate::store::Store;
+use crate::webhook;
+
+/// State shared by every request.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    /// `None` until the App is registered (first-run setup); then set once.
+    pub credentials: RwLock<Option<Arc<AppCredentials>>>,
+    pub github: crate::github::app::SharedApp,
+    /// Wakes idle workers when a job is enqueued.
+    pub wake: Arc<Notify>,
+    pub setup: super::setup_states::SetupStates,
+    /// Stores deliveries in batches (group commit).
+    pub deliveries: webhook::writer::DeliveryWriter,
+    /// The RustSec database: a local copy, or fetched and refreshed hourly.
+    pub advisories: Arc<crate::audit::Advisories>,
+    /// The bytes of webhook bodies held at once before their signature is known.
+    pub intake_budget: webhook::body::Budget,
+}
+
+/// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
+/// fetched from `UPKEEP_ADVISORY_DB_URL` into the data directory.
+fn advisories_for(settings: &Settings) -> crate::audit::Advisories {
+    if let Some(dir) = &settings.advisory_db {
+        match crate::audit::AdvisoryDb::open(dir) {
+            Ok(db) => return crate::audit::Advisories::local(db),
+            Err(e) => tracing::warn!(error = %e, "UPKEEP_ADVISORY_DB does not open"),
+        }
+    }
+    crate::audit::Advisories::remote(crate::audit::AdvisorySource::new(
+        &settings.advisory_db_url,
+        &settings.data_dir,
+    ))
+}
+
+impl AppState {
+    pub fn new(settings: Settings, store: Store) -> Result<Arc<Self>, GitHubError> {
+        let state = Arc::new(AppState {
+            credentials: RwLock::new(None),
+            github: Arc::new(RwLock::new(None)),
+            wake: Arc::new(Notify::new()),
+            setup: Default::default(),
+            deliveries: webhook::writer::DeliveryWriter::start(
+                store.for_intake(),
+                webhook::DELIVERY_JOB,
+            ),
+            store,
+            advisories: Arc::new(advisories_for(&settings)),
+            intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),
+            settings: settings.clone(),
+        });
+        if let Some(creds) = settings.app {
+            state.install_credentials(creds)?;
+        }
+        Ok(state)
+    }
+
+    /// Starts using App credentials (at start-up, or when the setup flow returns them).
+    pub fn install_credentials(&self, creds: AppCredentials) -> Result<(), GitHubError> {
+        let github = GitHubApp::new(
+            creds.app_id,
+            &creds.private_key,
+            &self.settings.github_api_url,
+            RetryPolicy::default(),
+        )?;
+        if let Ok(mut g) = self.github.write() {
+            *g = Some(Arc::new(github));
+        }
+        if let Ok(mut c) = self.credentials.write() {
+            *c = Some(Arc::new(creds));
+        }
+        Ok(())
+    }
+
+    pub fn credentials(&self) -> Option<Arc<AppCredentials>> {
+        self.credentials.read().ok().and_then(|c| c.clone())
+    }
+}
