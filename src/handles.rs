@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::commands::run::PermissionCache;
+use crate::commands::conversation::PermissionCache;
 use crate::deps::pass::DepsPass;
 use crate::github::app::SharedApp;
 use crate::github::GitHubApp;

@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 
 use semver::Version;
 
-use crate::commands::run::Conversation;
+use crate::commands::conversation::Conversation;
 use crate::commands::IgnoreScope;
 use crate::config::edit::{apply_ignores, scope_versions, IgnoreEdit};
-use crate::config::{self, RepoConfig};
+use crate::config::{self};
 use crate::deps::body;
 use crate::github::repo::{NewFile, PullSummary, Repo};
 use crate::queue::worker::JobError;
@@ -107,7 +107,7 @@ pub async fn unignore(
             });
         }
     }
-    let (config, _) = default_config(repo).await?;
+    let (config, _) = crate::config::fetch::default_config(repo).await?;
     let pending = c.store.pending_ignores(c.repository_id).await?;
     let in_file = config
         .ignore
@@ -147,7 +147,7 @@ pub async fn unignore(
 
 /// `show ignore conditions`: the file's ignores and those pending.
 pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobError> {
-    let (config, _) = default_config(repo).await?;
+    let (config, _) = crate::config::fetch::default_config(repo).await?;
     let pending = c.store.pending_ignores(c.repository_id).await?;
     let mut s = String::new();
     if config.ignore.is_empty() && pending.is_empty() && config.ignore_advisories.is_empty() {
@@ -196,23 +196,6 @@ pub async fn show(c: &Conversation<'_>, repo: &Repo<'_>) -> Result<Reply, JobErr
     Ok(Reply { ok: true, text: s })
 }
 
-/// The default branch's configuration and its text (empty without a file).
-pub(crate) async fn default_config(
-    repo: &Repo<'_>,
-) -> Result<(RepoConfig, (String, String, String)), JobError> {
-    let info = repo.info().await?;
-    let head = repo.branch_head(&info.default_branch).await?;
-    let listing = repo.files(&head).await?;
-    let text = match listing.files.iter().find(|f| f.path == config::repo::PATH) {
-        Some(f) => repo.blob(&f.sha).await?,
-        None => String::new(),
-    };
-    Ok((
-        config::parse(&text).config,
-        (info.default_branch, head, text),
-    ))
-}
-
 /// Writes every pending change into `.github/upkeep.toml` on the ignore PR (opened or
 /// updated); says what happened, for the reply.
 async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<String, JobError> {
@@ -225,7 +208,7 @@ async fn write_pr(c: &Conversation<'_>, repo: &Repo<'_>, why: &str) -> Result<St
             add: p.op == "add",
         })
         .collect();
-    let (_, (base, head, text)) = default_config(repo).await?;
+    let (_, (base, head, text)) = crate::config::fetch::default_config(repo).await?;
     let new = match apply_ignores(&text, &edits) {
         Ok(t) => t,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! `run` carries commands out (claims, replies, rate limits) and `ignore_pr` keeps the
 //! configuration PR that `@upkeep ignore` asks for.
 
+pub mod conversation;
 pub mod ignore_pr;
 pub mod run;
 

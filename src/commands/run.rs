@@ -14,24 +14,23 @@
 //! reply (and only closes the exchange) or runs the commands again, whose effects are
 //! find-or-create (queued jobs by a key per command, PRs by branch, reverts by their lease).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tracing::info;
 
 use crate::commands::{self, Command, Found, WRITE_LEVELS};
 use crate::deps::body;
 use crate::deps::is_upkeep_branch;
-use crate::deps::pass::{DepsPass, PassError, PassOptions};
+use crate::deps::pass::{PassError, PassOptions};
 use crate::github::repo::{PullSummary, Repo};
 use crate::github::talk::Reaction;
-use crate::github::InstallationClient;
 use crate::queue::worker::JobError;
 use crate::store::commands::Claim;
 use crate::store::Store;
 use crate::time::now_ms;
 use crate::webhook::events::IssueCommentEvent;
+
+use super::conversation::Conversation;
 
 /// Commands run from one comment at most; the rest are answered in one line.
 pub const MAX_COMMANDS: usize = 5;
@@ -82,47 +81,6 @@ async fn parse_off_the_runtime(body: String, slug: String) -> Result<Vec<Found>,
             "parsing the comment took over {PARSE_BUDGET:?}"
         ))),
     }
-}
-
-/// How long a person's permission is trusted before GitHub is asked again.
-const PERMISSION_TTL: Duration = Duration::from_secs(60);
-
-/// Permissions recently asked, by `(repository, login)`.
-#[derive(Default)]
-pub struct PermissionCache(Mutex<HashMap<(String, String), (String, Instant)>>);
-
-impl PermissionCache {
-    pub async fn level(
-        &self,
-        repo: &Repo<'_>,
-        full_name: &str,
-        login: &str,
-    ) -> Result<String, JobError> {
-        let key = (full_name.to_owned(), login.to_lowercase());
-        if let Some((level, at)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            if at.elapsed() < PERMISSION_TTL {
-                return Ok(level.clone());
-            }
-        }
-        let level = repo.permission(login).await.map_err(JobError::from)?;
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, (level.clone(), Instant::now()));
-        Ok(level)
-    }
-}
-
-/// Everything a command may need.
-pub struct Conversation<'a> {
-    pub store: &'a Store,
-    pub client: &'a InstallationClient,
-    pub deps: &'a DepsPass,
-    pub permissions: &'a PermissionCache,
-    pub repository_id: i64,
-    pub full_name: &'a str,
-    /// The delivery being acted on: it owns the commands it claims until their reply exists.
-    pub delivery_id: &'a str,
 }
 
 use crate::commands::ignore_pr::Reply as Done;

@@ -1,8 +1,10 @@
 //! A repository's own configuration, `.github/upkeep.toml` (issue 4): the typed settings with
 //! their defaults, a forgiving parser that reports every problem with its line and a
-//! did-you-mean while the valid rest applies, and the questions the plan asks of it. Pure.
+//! did-you-mean while the valid rest applies, and the questions the plan asks of it — all pure — and `fetch`, which reads the file from a
+//! repository.
 
 pub mod edit;
+pub mod fetch;
 pub mod parse;
 mod reader;
 pub mod repo;

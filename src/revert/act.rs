@@ -103,7 +103,7 @@ impl<'a> Reverter<'a> {
     ) -> Result<Reverter<'a>, JobError> {
         let repo = Repo::new(client, full_name);
         let (config, (default_branch, _, _)) =
-            crate::commands::ignore_pr::default_config(&repo).await?;
+            crate::config::fetch::default_config(&repo).await?;
         Ok(Reverter {
             store,
             repo,

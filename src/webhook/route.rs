@@ -69,7 +69,7 @@ pub async fn act_on_github(
                 return Ok(Some("recorded"));
             };
             let client = github.installation(installation.id);
-            let conversation = crate::commands::run::Conversation {
+            let conversation = crate::commands::conversation::Conversation {
                 store: &h.store,
                 client: &client,
                 deps: &h.deps,
