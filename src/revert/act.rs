@@ -102,8 +102,7 @@ impl<'a> Reverter<'a> {
         slug: &'a str,
     ) -> Result<Reverter<'a>, JobError> {
         let repo = Repo::new(client, full_name);
-        let (config, (default_branch, _, _)) =
-            crate::config::fetch::default_config(&repo).await?;
+        let (config, (default_branch, _, _)) = crate::config::fetch::default_config(&repo).await?;
         Ok(Reverter {
             store,
             repo,

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::routes::{Ctx, Reply};
+use crate::exchange::{Ctx, Reply};
 use crate::world::{Repository, World};
 
 pub(crate) const OPS: [&str; 8] = [
@@ -34,7 +34,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     if !OPS.contains(&op) && !EXTRA.contains(&op) {
         return None;
     }
-    let name = match crate::routes::authorised_repository(world, ctx) {
+    let name = match crate::exchange::authorised_repository(world, ctx) {
         Ok(n) => n,
         Err(r) => return Some(r),
     };

@@ -4,8 +4,8 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::exchange::{Ctx, Reply};
 use crate::git::{Commit, Object, TreeEntry};
-use crate::routes::{Ctx, Reply};
 use crate::world::{Repository, World};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -30,7 +30,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     if !OPS.contains(&op) {
         return None;
     }
-    let repo = match crate::routes::authorised_repository(world, ctx) {
+    let repo = match crate::exchange::authorised_repository(world, ctx) {
         Ok(name) => name,
         Err(reply) => return Some(reply),
     };
@@ -133,7 +133,7 @@ fn update_ref(repo: &mut Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
 }
 
 fn commit_json(api: &str, sha: &str, c: &Commit) -> Value {
-    let date = crate::routes::rfc3339_secs(c.time);
+    let date = crate::exchange::rfc3339_secs(c.time);
     let person = json!({ "name": "Octocat", "email": "octocat@github.com", "date": date });
     json!({
         "sha": sha,
@@ -186,7 +186,7 @@ fn create_commit(repo: &mut Repository, api: &str, ctx: &Ctx<'_>) -> Reply {
         parents,
         message: message.to_owned(),
         author: "upkeep[bot] <upkeep[bot]@users.noreply.github.com>".into(),
-        time: crate::routes::now_secs(),
+        time: crate::exchange::now_secs(),
     };
     let sha = repo.objects.commit(commit.clone());
     Reply::json(201, commit_json(api, &sha, &commit))

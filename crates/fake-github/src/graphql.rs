@@ -6,8 +6,8 @@
 
 use serde_json::{json, Value};
 
+use crate::exchange::now_secs;
 use crate::git::{Commit, Object};
-use crate::routes::now_secs;
 use crate::world::World;
 
 /// Answers one GraphQL request: the body's `query` and `variables`. `Err` is a violation.
@@ -47,7 +47,7 @@ pub(crate) fn answer(
         let number = pr["number"].clone();
         return Ok(
             json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": {
-            "id": id, "number": number, "autoMergeRequest": { "mergeMethod": method, "enabledAt": crate::routes::rfc3339_secs(now_secs()) }
+            "id": id, "number": number, "autoMergeRequest": { "mergeMethod": method, "enabledAt": crate::exchange::rfc3339_secs(now_secs()) }
         } } } }),
         );
     }

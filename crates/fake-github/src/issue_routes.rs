@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::exchange::{now_secs, rfc3339_secs, Ctx, Reply};
 use crate::git::{Commit, Object};
-use crate::routes::{now_secs, rfc3339_secs, Ctx, Reply};
 use crate::world::{Repository, World};
 
 /// The login the App acts as.
@@ -34,7 +34,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     if !OPS.contains(&op) {
         return None;
     }
-    let name = match crate::routes::authorised_repository(world, ctx) {
+    let name = match crate::exchange::authorised_repository(world, ctx) {
         Ok(n) => n,
         Err(r) => return Some(r),
     };
@@ -432,7 +432,7 @@ fn list_issues(repo: &Repository, ctx: &Ctx<'_>) -> Reply {
     let wanted: Vec<String> = ctx
         .param("labels")
         .map(|l| {
-            crate::routes::decode(l)
+            crate::exchange::decode(l)
                 .split(',')
                 .map(str::to_owned)
                 .collect()

@@ -10,6 +10,7 @@
 //! ```
 
 mod actions_routes;
+mod exchange;
 mod front;
 pub mod git;
 mod git_routes;
@@ -30,6 +31,7 @@ use openapi::{Spec, Violation};
 use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub use exchange::Fault;
 pub use world::{Artifact, Installation, Repository, World};
 
 /// Every operation the fake models (REST operation ids, and `graphql`).
@@ -53,96 +55,6 @@ pub struct Call {
     pub operation: Option<String>,
     pub status: u16,
     pub body: Option<Value>,
-}
-
-/// A fault injected into the next calls of one operation.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Value,
-    pub delay: Option<Duration>,
-    pub times: usize,
-}
-
-impl Fault {
-    /// A server error (500, 502, 503…).
-    pub fn server_error(status: u16) -> Fault {
-        Fault {
-            status,
-            headers: vec![],
-            body: serde_json::json!({ "message": "Server Error" }),
-            delay: None,
-            times: 1,
-        }
-    }
-
-    /// A secondary rate limit: 403 with `Retry-After`.
-    pub fn secondary_rate_limit(retry_after_secs: u64) -> Fault {
-        Fault {
-            status: 403,
-            headers: vec![("retry-after".into(), retry_after_secs.to_string())],
-            body: serde_json::json!({
-                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            }),
-            delay: None,
-            times: 1,
-        }
-    }
-
-    /// The primary limit spent: 403, `x-ratelimit-remaining: 0`, reset `reset_in` from now.
-    pub fn primary_rate_limit(reset_in: Duration) -> Fault {
-        let reset = (chrono_now_secs() + reset_in.as_secs_f64().ceil() as i64).to_string();
-        Fault {
-            status: 403,
-            headers: vec![
-                ("x-ratelimit-remaining".into(), "0".into()),
-                ("x-ratelimit-reset".into(), reset),
-            ],
-            body: serde_json::json!({
-                "message": "API rate limit exceeded for installation.",
-                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            }),
-            delay: None,
-            times: 1,
-        }
-    }
-
-    /// The answer arrives only after `delay` (a hanging GitHub).
-    pub fn timeout(delay: Duration) -> Fault {
-        Fault {
-            status: 504,
-            headers: vec![],
-            body: serde_json::json!({ "message": "Gateway Timeout" }),
-            delay: Some(delay),
-            times: 1,
-        }
-    }
-
-    /// GitHub's own refusals: 409 (merge conflict, ref exists…) or 422 (validation failed).
-    pub fn refusal(status: u16, message: &str) -> Fault {
-        Fault {
-            status,
-            headers: vec![],
-            body: serde_json::json!({ "message": message, "documentation_url": "https://docs.github.com/rest" }),
-            delay: None,
-            times: 1,
-        }
-    }
-
-    /// Applies to this many calls in a row.
-    pub fn times(mut self, n: usize) -> Fault {
-        self.times = n;
-        self
-    }
-}
-
-fn chrono_now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// What the fake holds between calls.
@@ -199,7 +111,7 @@ impl Builder {
             .iter()
             .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
             .collect();
-        let now = chrono_now_secs();
+        let now = exchange::now_secs();
         if let Some(repo) = self.world.repositories.get_mut(full_name) {
             repo.commit_files(&files, "Initial commit", now);
         }
@@ -552,9 +464,9 @@ impl Respond for Dispatcher {
             return ResponseTemplate::new(504).set_delay(STALL);
         }
         let reply = match take_fault(&mut state.faults, &op.id) {
-            Some(fault) => routes::Reply::fault(fault),
+            Some(fault) => exchange::Reply::fault(fault),
             None => {
-                let ctx = routes::Ctx {
+                let ctx = exchange::Ctx {
                     method: &method,
                     path: &path,
                     query: request.url.query().unwrap_or(""),
@@ -569,7 +481,7 @@ impl Respond for Dispatcher {
                             operation: op.id.clone(),
                             message: format!("{method} {path} is not modelled by the fake GitHub (add a route: docs/TESTING.md)"),
                         });
-                        routes::Reply::json(
+                        exchange::Reply::json(
                             501,
                             serde_json::json!({ "message": "not modelled by the fake" }),
                         )
@@ -588,7 +500,7 @@ impl Respond for Dispatcher {
                 });
             }
         }
-        let installation = routes::installation_of(&state.world, &request.headers);
+        let installation = exchange::installation_of(&state.world, &request.headers);
         let remaining = state.world.spend_rate_limit(installation);
         state.calls.push(Call {
             at: Instant::now(),
@@ -630,7 +542,7 @@ impl Dispatcher {
     fn graphql(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let installation = routes::installation_of(&state.world, &request.headers);
+        let installation = exchange::installation_of(&state.world, &request.headers);
         let (status, answer) =
             match graphql::answer(&mut state.world, self.spec, installation, &body) {
                 Ok(a) if a.get("message").is_some() => (401, a),

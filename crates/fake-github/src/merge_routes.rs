@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{json, Value};
 
+use crate::exchange::{Ctx, Reply};
 use crate::git::{Commit, Object, Objects};
-use crate::routes::{Ctx, Reply};
 use crate::world::World;
 
 pub(crate) const OPS: [&str; 2] = ["repos/merge", "issues/list-events"];
@@ -17,7 +17,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     if !OPS.contains(&op) {
         return None;
     }
-    let name = match crate::routes::authorised_repository(world, ctx) {
+    let name = match crate::exchange::authorised_repository(world, ctx) {
         Ok(n) => n,
         Err(r) => return Some(r),
     };
@@ -53,7 +53,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
                         parents: vec![base_sha, head_sha],
                         message: message.clone(),
                         author: "GitHub <noreply@github.com>".into(),
-                        time: crate::routes::now_secs(),
+                        time: crate::exchange::now_secs(),
                     };
                     let sha = repo.objects.commit(commit.clone());
                     repo.refs.insert(format!("heads/{base}"), sha.clone());

@@ -33,7 +33,7 @@ impl FakeGitHub {
             }
             let number = r.next_number();
             let tree = r.objects.tree_from_files(&all);
-            let now = crate::routes::now_secs();
+            let now = crate::exchange::now_secs();
             let head = r.objects.commit(Commit {
                 tree: tree.clone(),
                 parents: vec![base.clone()],
@@ -52,7 +52,7 @@ impl FakeGitHub {
             r.refs
                 .insert(format!("heads/{}", r.default_branch), merged.clone());
             let api = format!("https://api.github.com/repos/{repo}");
-            let at = crate::routes::rfc3339_secs(now);
+            let at = crate::exchange::rfc3339_secs(now);
             let mut pr = spec.example("pull-request").unwrap_or_else(|| json!({}));
             pr["id"] = json!(id);
             pr["node_id"] = json!(format!("PR_{id}"));
