@@ -120,13 +120,9 @@ impl World {
     /// running run out (the clock moved on), and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
         assert!(self.killable, "World::new_killable for crash tests");
-        let fresh =
-            TestServer::start_killable(self.settings.clone(), common::fast_background()).await;
-        std::mem::replace(&mut self.server, fresh).kill();
-        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
-            .execute(self.store.pool())
-            .await
-            .unwrap();
+        self.server
+            .crash_and_restart(&self.settings, &self.store)
+            .await;
     }
 
     /// `login` comments `body` on `number` and GitHub delivers it; upkeep has stored it (202)

@@ -258,6 +258,17 @@ impl TestServer {
         server
     }
 
+    /// Kills this server wherever it is (as SIGKILL would), lets the leases of the jobs it was
+    /// running run out (the clock moved on), and starts a killable one on the same database.
+    pub async fn crash_and_restart(&mut self, settings: &Settings, store: &Store) {
+        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
+        std::mem::replace(self, fresh).kill();
+        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
     /// Stops a killable server at once, wherever its tasks are.
     pub fn kill(mut self) {
         if let Some(runtime) = self.runtime.take() {

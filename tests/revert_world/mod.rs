@@ -95,13 +95,9 @@ impl World {
     /// Kills the server wherever it is (as SIGKILL would), lets the leases of the jobs it was
     /// running run out, and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
-        let fresh =
-            TestServer::start_killable(self.settings.clone(), common::fast_background()).await;
-        std::mem::replace(&mut self.server, fresh).kill();
-        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
-            .execute(self.store.pool())
-            .await
-            .unwrap();
+        self.server
+            .crash_and_restart(&self.settings, &self.store)
+            .await;
     }
 
     pub fn head(&self) -> String {
