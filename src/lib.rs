@@ -1,7 +1,8 @@
 //! upkeep: a GitHub App that keeps Rust repositories healthy.
 //!
 //! The library holds everything; `main.rs` is a thin command-line edge. See
-//! `docs/ARCHITECTURE.md` for one paragraph per module.
+//! `docs/ARCHITECTURE.md` for the map: one folder per capability (pure core and drivers), the
+//! queue, the webhook intake and the process edge.
 
 pub mod app_manifest;
 pub mod audit;

@@ -1,8 +1,11 @@
 //! The queue and nothing else: the durable job queue on the store (`policy`: back-off and
 //! timings), its workers (`worker`), the daily scheduler (`scheduler`), leases and in-process
-//! locks (`locks`), and the one table from job kind to capability driver (`dispatch`). A small table-based
-//! queue rather than a crate: none of the queue crates (mid-2026) runs on both SQLite and
-//! PostgreSQL with replica-safe scheduling (see docs/ARCHITECTURE.md).
+//! locks (`locks`), and the one table from job kind to capability driver (`dispatch`).
+//!
+//! A table queue rather than a crate: no queue crate (mid-2026) runs on both SQLite and
+//! PostgreSQL with replica-safe scheduling — graphile_worker is PostgreSQL-only, apalis fires
+//! cron once per replica. A unique `dedupe_key` makes enqueueing idempotent, which is all the
+//! scheduler needs to be leaderless. No capability's code lives here.
 
 pub mod dispatch;
 pub mod locks;
