@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod deps;
 pub mod github;
 pub mod handles;
+pub mod heal;
 pub mod index;
 pub mod queue;
 pub mod revert;

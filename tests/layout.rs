@@ -48,6 +48,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/daily.rs",
     "src/deps/files.rs",
     "src/deps/pass.rs",
+    "src/heal/sweep.rs",
     "src/revert/act.rs",
     "src/revert/regression.rs",
     "src/revert/suites.rs",
@@ -62,6 +63,7 @@ const FOLDERS: &[&str] = &[
     "commands",
     "dashboard",
     "config",
+    "heal",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

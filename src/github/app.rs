@@ -32,7 +32,13 @@ pub struct GitHubApp {
     key: EncodingKey,
     transport: Transport,
     tokens: std::sync::Mutex<HashMap<i64, Arc<Mutex<Option<CachedToken>>>>>,
+    /// The last JWT and when it was signed: an RS256 signature is the costliest step of an
+    /// App-level request, and a JWT is good for nine minutes.
+    jwt: std::sync::Mutex<Option<(SecretString, std::time::Instant)>>,
 }
+
+/// A signed JWT is reused this long (it expires after nine minutes).
+const JWT_REUSE: Duration = Duration::from_secs(300);
 
 impl GitHubApp {
     pub fn new(
@@ -48,6 +54,7 @@ impl GitHubApp {
             key,
             transport: Transport::new(base_url, policy)?,
             tokens: std::sync::Mutex::new(HashMap::new()),
+            jwt: std::sync::Mutex::new(None),
         })
     }
 
@@ -59,11 +66,22 @@ impl GitHubApp {
         &self.transport
     }
 
-    /// A fresh JWT authenticating as the App.
+    /// A JWT authenticating as the App: signed afresh at most every five minutes.
     pub fn jwt(&self) -> Result<SecretString, GitHubError> {
-        octocrab::auth::create_jwt(octocrab::models::AppId(self.app_id), &self.key)
+        if let Ok(cached) = self.jwt.lock() {
+            if let Some((token, signed)) = cached.as_ref() {
+                if signed.elapsed() < JWT_REUSE {
+                    return Ok(token.clone());
+                }
+            }
+        }
+        let token = octocrab::auth::create_jwt(octocrab::models::AppId(self.app_id), &self.key)
             .map(SecretString::from)
-            .map_err(|e| GitHubError::Jwt(e.to_string()))
+            .map_err(|e| GitHubError::Jwt(e.to_string()))?;
+        if let Ok(mut cached) = self.jwt.lock() {
+            *cached = Some((token.clone(), std::time::Instant::now()));
+        }
+        Ok(token)
     }
 
     /// An installation token, from the cache while it has more than five minutes left.

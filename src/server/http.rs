@@ -223,6 +223,9 @@ pub struct Background {
     /// After the shutdown signal, how long requests and jobs in hand may take to finish; past
     /// it, jobs go back in line and the process stops anyway (Fly.io's kill timeout is 10 s).
     pub shutdown_deadline: Duration,
+    /// How often GitHub's delivery log is swept for missed deliveries; `None`: by whether
+    /// GitHub can reach the public URL (`heal::reach::sweep_every`).
+    pub delivery_sweep_every: Option<Duration>,
 }
 
 impl Default for Background {
@@ -232,6 +235,7 @@ impl Default for Background {
             scheduler_every: Duration::from_secs(60),
             advisories_every: Duration::from_secs(3600),
             shutdown_deadline: SHUTDOWN_DEADLINE,
+            delivery_sweep_every: None,
         }
     }
 }
@@ -330,6 +334,31 @@ pub async fn serve_on(
         store.clone(),
         background.scheduler_every,
         Arc::clone(&state.wake),
+        stop_rx.clone(),
+    )));
+
+    let sweep_every = background
+        .delivery_sweep_every
+        .unwrap_or_else(|| crate::heal::reach::sweep_every(state.settings.public_url.as_ref()));
+    info!(
+        every_s = sweep_every.as_secs(),
+        "GitHub's delivery log is swept for missed deliveries"
+    );
+    tasks.push(tokio::spawn(crate::heal::sweep::run(
+        crate::heal::sweep::DeliverySweep {
+            store: store.clone(),
+            github: Arc::clone(&state.github),
+            writer: state.deliveries.clone(),
+            wake: Arc::clone(&state.wake),
+            // Unique per server, even with several in one process.
+            holder: format!(
+                "{}-{}-{:08x}",
+                hostname(),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+        },
+        sweep_every,
         stop_rx.clone(),
     )));
 

@@ -49,6 +49,10 @@ fn describe() {
         "upkeep_webhook_deliveries_total",
         "Webhook deliveries by event and outcome."
     );
+    metrics::describe_counter!(
+        "upkeep_deliveries_recovered_total",
+        "Webhook deliveries GitHub failed to make, fetched back from its delivery log."
+    );
     metrics::describe_histogram!(
         "upkeep_webhook_duration_seconds",
         "Time to verify, store and answer a delivery."

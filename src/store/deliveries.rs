@@ -204,6 +204,29 @@ impl Store {
         .rows_affected())
     }
 
+    /// Which of `ids` are stored (whatever became of them).
+    pub async fn known_deliveries(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT delivery_id FROM deliveries WHERE delivery_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                known.insert(row.try_get::<String, _>(0)?);
+            }
+        }
+        Ok(known)
+    }
+
     /// How many deliveries are stored.
     pub async fn count_deliveries(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM deliveries")

@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod jobs;
 pub mod leases;
 pub mod locked;
+pub mod marks;
 pub mod repositories;
 pub mod reverts;
 

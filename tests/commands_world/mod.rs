@@ -129,9 +129,27 @@ impl World {
     /// but may not have acted yet.
     pub async fn say_without_waiting(&self, number: i64, login: &str, body: &str) -> i64 {
         let (id, payload) = self.comment_delivery(number, login, body);
-        let d = fake_github::webhooks::send(&self.endpoint(), "issue_comment", payload).await;
+        let d = self
+            .github
+            .send(&self.endpoint(), "issue_comment", payload)
+            .await;
         assert_eq!(d.status, 202);
         id
+    }
+
+    /// `login` comments `body` on `number`, and GitHub's delivery of it fails with
+    /// `status_code` (0: timed out) before it reaches upkeep; GitHub logs the failed attempt.
+    /// The comment's id and the delivery's id.
+    pub fn lose_comment(
+        &self,
+        number: i64,
+        login: &str,
+        body: &str,
+        status_code: u16,
+    ) -> (i64, String) {
+        let (id, payload) = self.comment_delivery(number, login, body);
+        let guid = self.github.lose(status_code, "issue_comment", payload);
+        (id, guid)
     }
 
     /// `login` comments `body` on `number` (as GitHub records it): the comment's id and the

@@ -181,6 +181,7 @@ pub fn fast_background() -> Background {
         scheduler_every: Duration::from_millis(200),
         advisories_every: Duration::from_millis(200),
         shutdown_deadline: upkeep::server::SHUTDOWN_DEADLINE,
+        delivery_sweep_every: None,
     }
 }
 

@@ -15,6 +15,7 @@ mod front;
 pub mod git;
 mod git_routes;
 mod graphql;
+mod hook_routes;
 mod issue_routes;
 pub mod merge_routes;
 mod mergeable;
@@ -32,7 +33,7 @@ use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use exchange::Fault;
-pub use world::{Artifact, Installation, Repository, World};
+pub use world::{Artifact, HookDelivery, Installation, Repository, World};
 
 /// Every operation the fake models (REST operation ids, and `graphql`).
 pub fn modelled_operations() -> Vec<&'static str> {
@@ -42,6 +43,7 @@ pub fn modelled_operations() -> Vec<&'static str> {
     ops.extend(actions_routes::OPS);
     ops.extend(actions_routes::EXTRA);
     ops.extend(merge_routes::OPS);
+    ops.extend(hook_routes::OPS);
     ops.push("graphql");
     ops
 }
@@ -291,7 +293,73 @@ impl FakeGitHub {
         let mut payload = webhooks::sample(event, file);
         self.with(|s| webhooks::fill(&s.world, &mut payload, installation, repository));
         edit(&mut payload);
-        webhooks::send(to, event, payload).await
+        self.send(to, event, payload).await
+    }
+
+    /// GitHub sends `payload` as event `event` to `to` and logs the attempt with the app's
+    /// answer (0 when it could not connect), as `GET /app/hook/deliveries` lists it.
+    pub async fn send(
+        &self,
+        to: &webhooks::Endpoint,
+        event: &str,
+        payload: Value,
+    ) -> webhooks::Delivery {
+        let d = webhooks::send(to, event, payload).await;
+        self.with(|s| s.world.log_delivery(&d.id, &d.event, &d.payload, d.status));
+        d
+    }
+
+    /// GitHub tried to deliver the shared sample `<event>/<file>` (filled in and changed as by
+    /// `deliver`) but the app never saw it: a proxy answered `status_code`, or 0 for a time-out.
+    /// Logged as a failed attempt; nothing is sent.
+    pub fn lose_delivery(
+        &self,
+        status_code: u16,
+        event: &str,
+        file: &str,
+        installation: i64,
+        repository: Option<&str>,
+        edit: impl FnOnce(&mut Value),
+    ) -> String {
+        let mut payload = webhooks::sample(event, file);
+        self.with(|s| webhooks::fill(&s.world, &mut payload, installation, repository));
+        edit(&mut payload);
+        self.lose(status_code, event, payload)
+    }
+
+    /// Logs `payload` as a delivery attempt that failed with `status_code`; its delivery id.
+    pub fn lose(&self, status_code: u16, event: &str, payload: Value) -> String {
+        let guid = webhooks::new_guid();
+        self.with(|s| s.world.log_delivery(&guid, event, &payload, status_code));
+        guid
+    }
+
+    /// Someone presses "Redeliver" on delivery `guid` in the App's settings: GitHub sends its
+    /// payload again under the same delivery id and logs the new attempt.
+    pub async fn redeliver(&self, to: &webhooks::Endpoint, guid: &str) -> webhooks::Delivery {
+        let (event, payload) = self
+            .with(|s| {
+                s.world
+                    .hook_deliveries
+                    .iter()
+                    .find(|d| d.guid == guid)
+                    .map(|d| (d.event.clone(), d.payload.clone()))
+            })
+            .unwrap_or_else(|| panic!("no delivery {guid} to redeliver"));
+        let d = webhooks::send_as(to, &event, payload, guid.to_owned()).await;
+        self.with(|s| s.world.log_delivery(&d.id, &d.event, &d.payload, d.status));
+        d
+    }
+
+    /// The delivery log: (delivery id, event, status code) of every attempt, oldest first.
+    pub fn delivery_log(&self) -> Vec<(String, String, u16)> {
+        self.with(|s| {
+            s.world
+                .hook_deliveries
+                .iter()
+                .map(|d| (d.guid.clone(), d.event.clone(), d.status_code))
+                .collect()
+        })
     }
 
     /// Sends `workflow_run` completed for run `id` of `repo` as the world has it now (its id,
@@ -449,7 +517,11 @@ impl Respond for Dispatcher {
         if let Err(v) = self.spec.check_request(op, body.as_ref()) {
             state.violations.push(v);
         }
+        // The delivery log is read by upkeep's background sweep, whenever it likes: a stall
+        // counts the calls of the work under test, not those.
+        let background = hook_routes::OPS.contains(&op.id.as_str());
         let stall = match state.stall.as_mut() {
+            _ if background => None,
             Some(st) if st.stalled.is_none() && st.countdown == 0 => {
                 st.stalled = Some(op.id.clone());
                 Some(st.after_effect)

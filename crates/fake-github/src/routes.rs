@@ -33,7 +33,8 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
             return crate::git_routes::route(op, world, ctx)
                 .or_else(|| crate::issue_routes::route(op, world, ctx))
                 .or_else(|| crate::actions_routes::route(op, world, ctx))
-                .or_else(|| crate::merge_routes::route(op, world, ctx));
+                .or_else(|| crate::merge_routes::route(op, world, ctx))
+                .or_else(|| crate::hook_routes::route(op, world, ctx));
         }
     })
 }

@@ -85,15 +85,25 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Sends one signed delivery.
-pub async fn send(endpoint: &Endpoint, event: &str, payload: Value) -> Delivery {
-    let id = format!(
+/// A fresh delivery id in GitHub's shape (a UUID).
+pub fn new_guid() -> String {
+    format!(
         "{:08x}-{:04x}-11ef-{:04x}-{:012x}",
         rand::rng().random::<u32>(),
         rand::rng().random::<u16>(),
         rand::rng().random::<u16>(),
         rand::rng().random::<u64>() & 0xffff_ffff_ffff
-    );
+    )
+}
+
+/// Sends one signed delivery (not logged: a forged or hand-made request; `FakeGitHub::send`
+/// is GitHub sending it).
+pub async fn send(endpoint: &Endpoint, event: &str, payload: Value) -> Delivery {
+    send_as(endpoint, event, payload, new_guid()).await
+}
+
+/// Sends one signed delivery with delivery id `id`.
+pub async fn send_as(endpoint: &Endpoint, event: &str, payload: Value, id: String) -> Delivery {
     let body = serde_json::to_vec(&payload).unwrap_or_default();
     let response = reqwest::Client::new()
         .post(&endpoint.url)

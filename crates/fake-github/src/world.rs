@@ -128,6 +128,24 @@ impl Repository {
     }
 }
 
+/// One attempt at delivering a webhook, as GitHub logs it for `GET /app/hook/deliveries`.
+#[derive(Debug, Clone)]
+pub struct HookDelivery {
+    /// The attempt's id (each attempt has its own).
+    pub id: i64,
+    /// The event's id, `X-GitHub-Delivery`: shared by every attempt at the same event.
+    pub guid: String,
+    pub delivered_at: SystemTime,
+    pub redelivery: bool,
+    /// What the App answered; 0 when it could not be reached or did not answer in time.
+    pub status_code: u16,
+    pub event: String,
+    pub action: Option<String>,
+    pub installation_id: Option<i64>,
+    pub repository_id: Option<i64>,
+    pub payload: Value,
+}
+
 /// Everything the fake GitHub knows.
 #[derive(Debug)]
 pub struct World {
@@ -141,6 +159,8 @@ pub struct World {
     pub token_lifetime: Duration,
     /// The fake's own base URL (artifact downloads redirect to it).
     pub base_url: String,
+    /// Every webhook delivery attempt GitHub made to the App, oldest first (its delivery log).
+    pub hook_deliveries: Vec<HookDelivery>,
     /// Requests left this hour, per installation (`None`: the App or anonymous).
     rate_remaining: HashMap<Option<i64>, u32>,
     next_id: i64,
@@ -160,6 +180,7 @@ impl Default for World {
             manifest_codes: HashMap::new(),
             token_lifetime: Duration::from_secs(3600),
             base_url: String::new(),
+            hook_deliveries: Vec::new(),
             rate_remaining: HashMap::new(),
             next_id: 1_000,
         }
@@ -403,6 +424,25 @@ impl World {
     pub fn next_id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// Logs one delivery attempt of `payload` (event `event`, id `guid`) that the App answered
+    /// with `status_code` (0: not reached).
+    pub fn log_delivery(&mut self, guid: &str, event: &str, payload: &Value, status_code: u16) {
+        let id = self.hook_deliveries.len() as i64 + 1;
+        let redelivery = self.hook_deliveries.iter().any(|d| d.guid == guid);
+        self.hook_deliveries.push(HookDelivery {
+            id,
+            guid: guid.to_owned(),
+            delivered_at: SystemTime::now(),
+            redelivery,
+            status_code,
+            event: event.to_owned(),
+            action: payload["action"].as_str().map(str::to_owned),
+            installation_id: payload["installation"]["id"].as_i64(),
+            repository_id: payload["repository"]["id"].as_i64(),
+            payload: payload.clone(),
+        });
     }
 
     /// The installation a token belongs to, if the token is live.
