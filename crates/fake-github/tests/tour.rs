@@ -85,6 +85,28 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         201
     );
     assert_eq!(t.go("GET", "/repos/o/r", None).await.0, 200);
+    // The App's delivery log (App JWT): one failed attempt, listed, then read whole.
+    t.github.lose(
+        502,
+        "ping",
+        json!({ "zen": "Keep it logically awesome.", "hook_id": 1 }),
+    );
+    let app_get = |path: String| {
+        let request = t
+            .http
+            .get(format!("{}{path}", t.github.uri()))
+            .header("authorization", format!("Bearer {}", jwt()));
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, log) = app_get("/app/hook/deliveries?per_page=100".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(log[0]["status_code"], 502);
+    let (status, one) = app_get(format!("/app/hook/deliveries/{}", log[0]["id"])).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["request"]["payload"]["hook_id"], 1);
     // Git data and contents.
     let (_, main) = t.go("GET", "/repos/o/r/git/ref/heads/main", None).await;
     let head = main["object"]["sha"].as_str().unwrap().to_owned();
