@@ -60,10 +60,12 @@ async fn a_repository_name_github_would_not_send_is_refused_for_good_and_reaches
             "{error}"
         );
     }
-    assert!(
-        github.calls().is_empty(),
-        "requests were sent: {:#?}",
-        github.calls()
-    );
+    // Only the background sweep of the App's delivery log, which names no repository.
+    let sent: Vec<_> = github
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation.as_deref() != Some("apps/list-webhook-deliveries"))
+        .collect();
+    assert!(sent.is_empty(), "requests were sent: {sent:#?}");
     server.stop().await;
 }
