@@ -29,6 +29,6 @@ impl Handles {
 
     /// The GitHub App, once its credentials exist (first-run setup writes them).
     pub fn github(&self) -> Option<Arc<GitHubApp>> {
-        self.github.read().ok().and_then(|g| g.clone())
+        crate::github::app::registered(&self.github)
     }
 }

@@ -87,15 +87,7 @@ async fn metrics_carry_deliveries_jobs_and_latency() {
     let text = eventually(10, "metrics with a finished job", || {
         let server = &server;
         async move {
-            let text = server
-                .http
-                .get(server.url("/metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let text = server.text("/metrics").await;
             text.contains("upkeep_jobs{state=\"done\"} 1")
                 .then_some(text)
         }

@@ -15,16 +15,10 @@ const HELP: &str = "@upkeep help";
 
 /// `upkeep_deliveries_recovered_total` as `/metrics` shows it (0 before the first recovery).
 async fn recovered_total(server: &TestServer) -> f64 {
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
+    server
+        .text("/metrics")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("upkeep_deliveries_recovered_total "))
         .map_or(0.0, |v| v.trim().parse().unwrap())
 }

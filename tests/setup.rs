@@ -56,15 +56,7 @@ async fn registering_through_the_manifest_flow_saves_credentials_and_starts_serv
         503
     );
 
-    let page = server
-        .http
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = server.text("/").await;
     assert!(page.contains("Register GitHub App"));
     assert!(page.contains("https://github.com/settings/apps/new?state="));
     assert!(
@@ -150,15 +142,7 @@ async fn the_organization_form_targets_the_organizations_page() {
     }
     let github = FakeGitHub::builder().start().await;
     let (_db, server, _) = unconfigured(&github).await;
-    let page = server
-        .http
-        .get(server.url("/setup/org?name=rust-lang"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = server.text("/setup/org?name=rust-lang").await;
     assert!(page.contains("https://github.com/organizations/rust-lang/settings/apps/new?state="));
     let bad = server
         .http

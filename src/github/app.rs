@@ -147,6 +147,11 @@ impl GitHubApp {
 /// setup; set once when credentials arrive).
 pub type SharedApp = Arc<std::sync::RwLock<Option<Arc<GitHubApp>>>>;
 
+/// The App in `shared`, once its credentials exist.
+pub fn registered(shared: &SharedApp) -> Option<Arc<GitHubApp>> {
+    shared.read().ok().and_then(|g| g.clone())
+}
+
 /// Requests made as one installation.
 #[derive(Clone)]
 pub struct InstallationClient {

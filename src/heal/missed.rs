@@ -33,8 +33,6 @@ pub struct Attempt {
     /// What upkeep (or whatever stood in front of it) answered; 0 when nothing did.
     pub status_code: u16,
     pub event: String,
-    #[serde(default)]
-    pub action: Option<String>,
 }
 
 impl Attempt {
@@ -143,7 +141,6 @@ mod tests {
             delivered_at: DateTime::from_timestamp_millis(NOW - minutes_ago * 60_000).unwrap(),
             status_code: status,
             event: "issue_comment".into(),
-            action: Some("created".into()),
         }
     }
 
@@ -223,6 +220,6 @@ mod tests {
         let attempts: Vec<Attempt> = serde_json::from_str(json).unwrap();
         assert_eq!(attempts[0].id, 42);
         assert!(!attempts[0].succeeded());
-        assert_eq!(attempts[0].action, None);
+        assert_eq!(attempts[0].event, "issues");
     }
 }

@@ -82,8 +82,7 @@ pub struct DeliverySweep {
 impl DeliverySweep {
     /// One sweep, when the App is registered and no other replica is sweeping (else `None`).
     pub async fn once(&self) -> Result<Option<Swept>, SweepError> {
-        let app = self.github.read().ok().and_then(|g| g.clone());
-        let Some(app) = app else {
+        let Some(app) = crate::github::app::registered(&self.github) else {
             return Ok(None);
         };
         let now = now_ms();
@@ -216,7 +215,7 @@ impl DeliverySweep {
             }
         }
         let outcome = ingest_verified(&self.writer, &headers, Bytes::from(body), now_ms()).await;
-        metrics::counter!("upkeep_webhook_deliveries_total", "event" => outcome.event_label().to_owned(), "outcome" => outcome.label()).increment(1);
+        outcome.count();
         Ok(match outcome {
             Outcome::Accepted { .. } | Outcome::Ignored { .. } | Outcome::Ping => Recovered::Stored,
             Outcome::Duplicate { .. } => Recovered::AlreadyStored,

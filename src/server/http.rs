@@ -130,7 +130,7 @@ async fn receive_webhook(
     let outcome =
         webhook::ingest_verified(&state.deliveries, &headers, body.bytes.clone(), now_ms()).await;
     drop(body);
-    metrics::counter!("upkeep_webhook_deliveries_total", "event" => outcome.event_label().to_owned(), "outcome" => outcome.label()).increment(1);
+    outcome.count();
     metrics::histogram!("upkeep_webhook_duration_seconds").record(started.elapsed().as_secs_f64());
     let delivery = delivery.as_str();
     match outcome {

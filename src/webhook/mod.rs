@@ -60,6 +60,12 @@ impl Outcome {
         }
     }
 
+    /// Counts this outcome in `upkeep_webhook_deliveries_total`, whichever way the delivery came
+    /// (pushed by GitHub, or recovered from its delivery log).
+    pub fn count(&self) {
+        metrics::counter!("upkeep_webhook_deliveries_total", "event" => self.event_label().to_owned(), "outcome" => self.label()).increment(1);
+    }
+
     /// The `event` label: only names GitHub sends reach the metric, never arbitrary header text.
     pub fn event_label(&self) -> &str {
         let event = match self {

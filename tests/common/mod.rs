@@ -296,6 +296,18 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The body of `GET path`, whatever its status.
+    pub async fn text(&self, path: &str) -> String {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a delivery signed with the test secret.
     pub async fn deliver(&self, event: &str, delivery: &str, body: &[u8]) -> reqwest::Response {
         self.post_webhook(

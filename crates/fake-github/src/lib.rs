@@ -304,27 +304,20 @@ impl FakeGitHub {
         event: &str,
         payload: Value,
     ) -> webhooks::Delivery {
-        let d = webhooks::send(to, event, payload).await;
-        self.with(|s| s.world.log_delivery(&d.id, &d.event, &d.payload, d.status));
-        d
+        self.send_logged(to, event, payload, webhooks::new_guid())
+            .await
     }
 
-    /// GitHub tried to deliver the shared sample `<event>/<file>` (filled in and changed as by
-    /// `deliver`) but the app never saw it: a proxy answered `status_code`, or 0 for a time-out.
-    /// Logged as a failed attempt; nothing is sent.
-    pub fn lose_delivery(
+    async fn send_logged(
         &self,
-        status_code: u16,
+        to: &webhooks::Endpoint,
         event: &str,
-        file: &str,
-        installation: i64,
-        repository: Option<&str>,
-        edit: impl FnOnce(&mut Value),
-    ) -> String {
-        let mut payload = webhooks::sample(event, file);
-        self.with(|s| webhooks::fill(&s.world, &mut payload, installation, repository));
-        edit(&mut payload);
-        self.lose(status_code, event, payload)
+        payload: Value,
+        guid: String,
+    ) -> webhooks::Delivery {
+        let d = webhooks::send_as(to, event, payload, guid).await;
+        self.with(|s| s.world.log_delivery(&d.id, &d.event, &d.payload, d.status));
+        d
     }
 
     /// Logs `payload` as a delivery attempt that failed with `status_code`; its delivery id.
@@ -346,20 +339,7 @@ impl FakeGitHub {
                     .map(|d| (d.event.clone(), d.payload.clone()))
             })
             .unwrap_or_else(|| panic!("no delivery {guid} to redeliver"));
-        let d = webhooks::send_as(to, &event, payload, guid.to_owned()).await;
-        self.with(|s| s.world.log_delivery(&d.id, &d.event, &d.payload, d.status));
-        d
-    }
-
-    /// The delivery log: (delivery id, event, status code) of every attempt, oldest first.
-    pub fn delivery_log(&self) -> Vec<(String, String, u16)> {
-        self.with(|s| {
-            s.world
-                .hook_deliveries
-                .iter()
-                .map(|d| (d.guid.clone(), d.event.clone(), d.status_code))
-                .collect()
-        })
+        self.send_logged(to, &event, payload, guid.to_owned()).await
     }
 
     /// Sends `workflow_run` completed for run `id` of `repo` as the world has it now (its id,
