@@ -13,7 +13,8 @@ use chrono::Utc;
 use fake_github::{FakeGitHub, Fault};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use upkeep::github::{GitHubApp, GitHubError, RetryPolicy};
+use upkeep::github::{GitHubApp, GitHubError, RetryPolicy, Transport};
+use upkeep::heal::breaker::BreakerPolicy;
 
 const TOKENS: &str = "apps/create-installation-access-token";
 
@@ -162,6 +163,78 @@ async fn it_gives_up_after_its_budget_with_a_clear_error() {
     assert!(err.is_transient());
     // Four attempts, the budget, and not one more.
     assert_eq!(github.calls_to("repos/get"), 4);
+}
+
+#[tokio::test]
+async fn an_open_breaker_sends_nothing_until_its_probe_and_one_installation_does_not_stop_another()
+{
+    if common::shared_dir().is_none() {
+        return;
+    }
+    let github = FakeGitHub::builder()
+        .app(common::APP_ID, &common::public_key_pem())
+        .installation(7, "o")
+        .repository(7, "o/r")
+        .installation(8, "p")
+        .repository(8, "p/q")
+        .start()
+        .await;
+    github.fault("repos/get", Fault::server_error(503).times(100));
+    let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
+    let url = url::Url::parse(&github.uri()).unwrap();
+    let breaker = BreakerPolicy {
+        open_base: Duration::from_millis(400),
+        open_max: Duration::from_millis(400),
+        jitter: 0.0,
+        ..BreakerPolicy::default()
+    };
+    let transport = Transport::with_breaker(&url, policy(), breaker).unwrap();
+    let app = Arc::new(GitHubApp::with_transport(common::APP_ID, &key, transport).unwrap());
+    let client = app.installation(7);
+
+    // Four failed attempts (its retry budget), then the fifth failure opens the breaker: the
+    // call that saw it is told GitHub is unavailable, not given a 503 to retry.
+    let first = client.get::<Value>("/repos/o/r").await.unwrap_err();
+    assert!(
+        matches!(first, GitHubError::Status { status: 503, .. }),
+        "{first}"
+    );
+    let second = client.get::<Value>("/repos/o/r").await.unwrap_err();
+    assert!(
+        matches!(second, GitHubError::Unavailable { .. }),
+        "{second}"
+    );
+    assert_eq!(github.calls_to("repos/get"), 5);
+    // While it is open nothing is sent, and the caller learns when to come back.
+    for _ in 0..10 {
+        match client.get::<Value>("/repos/o/r").await.unwrap_err() {
+            GitHubError::Unavailable { until_ms } => assert!(until_ms > upkeep::time::now_ms()),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(github.calls_to("repos/get"), 5);
+    // Another installation's calls still go.
+    let other: Result<Value, _> = app
+        .installation(8)
+        .json(
+            http::Method::POST,
+            "/repos/p/q/issues",
+            Some(&json!({ "title": "still here" })),
+        )
+        .await;
+    assert!(other.is_ok(), "{other:?}");
+
+    // GitHub is back; after the open period one probe goes, and closes it.
+    github.clear_faults();
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let repo: Value = client.get("/repos/o/r").await.unwrap();
+    assert_eq!(repo["full_name"], "o/r");
+    assert_eq!(github.calls_to("repos/get"), 6);
+    let states = app.transport().breakers().states();
+    assert!(
+        states.iter().all(|s| s.state.name() == "closed"),
+        "{states:?}"
+    );
 }
 
 #[tokio::test]

@@ -47,12 +47,21 @@ impl GitHubApp {
         base_url: &url::Url,
         policy: RetryPolicy,
     ) -> Result<Self, GitHubError> {
+        Self::with_transport(app_id, private_key, Transport::new(base_url, policy)?)
+    }
+
+    /// The App over a transport the caller built (with its own breaker policy, say).
+    pub fn with_transport(
+        app_id: u64,
+        private_key: &SecretString,
+        transport: Transport,
+    ) -> Result<Self, GitHubError> {
         let key = EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
             .map_err(|e| GitHubError::Jwt(e.to_string()))?;
         Ok(GitHubApp {
             app_id,
             key,
-            transport: Transport::new(base_url, policy)?,
+            transport,
             tokens: std::sync::Mutex::new(HashMap::new()),
             jwt: std::sync::Mutex::new(None),
         })

@@ -5,6 +5,12 @@
 //! retrying 5xx with exponential back-off and jitter, a budget after which it gives up with a
 //! clear error, and metrics. A wait longer than the policy allows becomes `RateLimited`, which the
 //! job queue turns into a deferred job rather than a failure.
+//!
+//! Every answer also feeds a circuit breaker per auth scope (`app`, `installation:<id>`; see
+//! `heal::breaker`): a 5xx, a timeout or a dropped connection is a failure, any other answer
+//! is GitHub being up. While a scope's breaker is open, calls in it fail at once with
+//! `Unavailable` (a job is deferred to the breaker's next probe, spending no attempt), so an
+//! outage costs GitHub one probe per installation per period instead of every job's retries.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +25,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::{debug, warn};
 
 use super::GitHubError;
+use crate::heal::breaker::{Admission, BreakerPolicy};
+use crate::heal::breakers::Breakers;
 use crate::time::now_ms;
 
 /// How hard to try.
@@ -91,10 +99,21 @@ pub struct Transport {
     policy: RetryPolicy,
     /// Per auth bucket: no request before this time (ms), learned from rate-limit headers.
     blocked_until: Mutex<HashMap<String, i64>>,
+    /// Per auth bucket: is GitHub answering at all.
+    breakers: Breakers,
 }
 
 impl Transport {
     pub fn new(base_url: &url::Url, policy: RetryPolicy) -> Result<Self, GitHubError> {
+        Self::with_breaker(base_url, policy, BreakerPolicy::default())
+    }
+
+    /// A transport whose breakers follow `breaker` (tests shorten the open period).
+    pub fn with_breaker(
+        base_url: &url::Url,
+        policy: RetryPolicy,
+        breaker: BreakerPolicy,
+    ) -> Result<Self, GitHubError> {
         let octocrab = Octocrab::builder()
             .base_uri(base_url.as_str())
             .map_err(|e| GitHubError::BaseUrl(e.to_string()))?
@@ -109,11 +128,17 @@ impl Transport {
             octocrab,
             policy,
             blocked_until: Mutex::new(HashMap::new()),
+            breakers: Breakers::new("github", breaker),
         })
     }
 
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
+    }
+
+    /// The breakers of GitHub's scopes, for the status page.
+    pub fn breakers(&self) -> &Breakers {
+        &self.breakers
     }
 
     /// Sends one logical request, retrying and waiting as the policy allows. Returns any
@@ -133,13 +158,18 @@ impl Transport {
         loop {
             attempt += 1;
             self.wait_for_bucket(&bucket).await?;
+            if let Admission::Wait { until_ms } = self.breakers.admit(&bucket) {
+                return Err(GitHubError::Unavailable { until_ms });
+            }
             let result = self.send_once(auth, &method, path, body.clone()).await;
             let last = attempt >= self.policy.max_attempts;
+            self.breakers.record(&bucket, failure_kind(&result));
             let response = match result {
                 Ok(r) => r,
                 Err(e @ (GitHubError::Timeout { .. } | GitHubError::Transport { .. })) => {
                     // A POST that timed out may have been applied: only retry what is safe to
                     // repeat. Creation is made idempotent by its callers (find, then create).
+                    self.unless_open(&bucket)?;
                     if last || !idempotent {
                         return Err(e);
                     }
@@ -161,6 +191,9 @@ impl Transport {
                 self.block(&bucket, now_ms() + millis(wait));
                 warn!(%method, path, status = status.as_u16(), wait_ms = wait.as_millis() as u64, "rate limited by GitHub; waiting");
                 continue;
+            }
+            if status.is_server_error() {
+                self.unless_open(&bucket)?;
             }
             if status.is_server_error() && !last {
                 let wait = self.backoff(attempt);
@@ -265,6 +298,14 @@ impl Transport {
         result
     }
 
+    /// `Unavailable` once the bucket's breaker is open: no retry is worth sending then.
+    fn unless_open(&self, bucket: &str) -> Result<(), GitHubError> {
+        match self.breakers.blocked_until(bucket) {
+            Some(until_ms) => Err(GitHubError::Unavailable { until_ms }),
+            None => Ok(()),
+        }
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let full = self
             .policy
@@ -332,6 +373,18 @@ pub fn rate_limit_wait(status: StatusCode, headers: &HeaderMap, now_ms: i64) -> 
         return Some(Duration::from_secs(60));
     }
     None
+}
+
+/// What an attempt says about GitHub being up: a 5xx, a timeout or a connection that failed is a
+/// failure; any other answer (a 404, a 403, a rate limit) is GitHub answering.
+fn failure_kind(result: &Result<Response, GitHubError>) -> Option<&'static str> {
+    match result {
+        Ok(r) if r.status.is_server_error() => Some("5xx"),
+        Ok(_) => None,
+        Err(GitHubError::Timeout { .. }) => Some("timeout"),
+        Err(GitHubError::Transport { .. }) => Some("connection"),
+        Err(_) => None,
+    }
 }
 
 fn header_i64(headers: &HeaderMap, name: &str) -> Option<i64> {

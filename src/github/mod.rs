@@ -28,6 +28,10 @@ pub enum GitHubError {
     },
     #[error("rate limited by GitHub until {until_ms} (ms since epoch)")]
     RateLimited { until_ms: i64 },
+    /// GitHub is failing for this installation (or the App): its circuit breaker is open and
+    /// the call was not sent.
+    #[error("GitHub is unavailable (circuit open) until {until_ms} (ms since epoch)")]
+    Unavailable { until_ms: i64 },
     #[error("{method} {path} did not finish within {seconds} s")]
     Timeout {
         method: String,
@@ -58,6 +62,7 @@ impl GitHubError {
         match self {
             GitHubError::Status { status, .. } => *status >= 500 || *status == 429,
             GitHubError::RateLimited { .. }
+            | GitHubError::Unavailable { .. }
             | GitHubError::Timeout { .. }
             | GitHubError::Transport { .. } => true,
             GitHubError::Decode { .. }
@@ -65,5 +70,12 @@ impl GitHubError {
             | GitHubError::BaseUrl(_)
             | GitHubError::InvalidPath(_) => false,
         }
+    }
+
+    /// A 403 saying the App lacks a permission on this installation ("Resource not accessible
+    /// by integration"): not an outage and not worth a retry; a person must grant it.
+    pub fn is_missing_permission(&self) -> bool {
+        matches!(self, GitHubError::Status { status: 403, message, .. }
+            if message.contains("Resource not accessible by integration"))
     }
 }

@@ -47,6 +47,14 @@ impl From<crate::github::GitHubError> for JobError {
                 until_ms,
                 reason: "GitHub rate limit".into(),
             },
+            // An outage is nobody's fault and no attempt's: wait for the breaker's next probe.
+            crate::github::GitHubError::Unavailable { until_ms } => JobError::Defer {
+                until_ms,
+                reason: "GitHub unavailable (circuit open)".into(),
+            },
+            e if e.is_missing_permission() => JobError::Permanent(format!(
+                "the App lacks a permission on this installation (grant it in the installation's settings, then `@upkeep retry`): {e}"
+            )),
             e if e.is_transient() => JobError::Retry(e.to_string()),
             e => JobError::Permanent(e.to_string()),
         }

@@ -231,6 +231,13 @@ pub(crate) fn installation_of(world: &World, headers: &http::HeaderMap) -> Optio
     world.token_installation(token)
 }
 
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

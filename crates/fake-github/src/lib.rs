@@ -52,6 +52,10 @@ pub fn modelled_operations() -> Vec<&'static str> {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub at: Instant,
+    /// When it arrived on the fake's clock (ms since the epoch, moved by `skip_ahead`).
+    pub at_ms: i64,
+    /// The installation whose token it carried (`None`: the App's JWT, or nothing).
+    pub installation: Option<i64>,
     pub method: String,
     pub path: String,
     pub operation: Option<String>,
@@ -66,6 +70,38 @@ pub(crate) struct State {
     pub violations: Vec<Violation>,
     pub faults: Vec<(String, Fault)>,
     pub stall: Option<Stall>,
+    /// While set, every API call is answered with this status (`FakeGitHub::outage`).
+    pub outage: Option<u16>,
+    /// How far `skip_ahead` moved the fake's clock (ms).
+    pub skipped_ms: i64,
+}
+
+impl State {
+    /// Records a call, stamped with the fake's clock.
+    fn record(&mut self, call: Call) {
+        self.calls.push(call);
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        operation: Option<String>,
+        status: u16,
+        body: Option<Value>,
+        installation: Option<i64>,
+    ) -> Call {
+        Call {
+            at: Instant::now(),
+            at_ms: exchange::now_ms() + self.skipped_ms,
+            installation,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            operation,
+            status,
+            body,
+        }
+    }
 }
 
 /// The call that never gets its answer (`FakeGitHub::stall`).
@@ -163,6 +199,8 @@ impl Builder {
             calls: Vec::new(),
             violations: Vec::new(),
             faults: Vec::new(),
+            outage: None,
+            skipped_ms: 0,
             stall: None,
         }));
         Mock::given(wiremock::matchers::any())
@@ -214,6 +252,11 @@ impl FakeGitHub {
         self.with(|s| s.faults.push((operation.to_owned(), fault)));
     }
 
+    /// Drops the faults not yet used up.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
     /// The REST call `n` calls from now (0: the next) gets no answer for an hour, as if the
     /// connection hung or the app died waiting: with `after_effect`, GitHub has applied it
     /// first (a comment posted, a PR opened), else it never saw it. Crash tests kill the app
@@ -236,6 +279,28 @@ impl FakeGitHub {
     /// Lets calls through again after `stall`.
     pub fn unstall(&self) {
         self.with(|s| s.stall = None);
+    }
+
+    /// GitHub goes down: from now on every API call is answered with `status` (a 503, a 502)
+    /// until `recover`.
+    pub fn outage(&self, status: u16) {
+        self.with(|s| s.outage = Some(status));
+    }
+
+    /// GitHub answers again after `outage`.
+    pub fn recover(&self) {
+        self.with(|s| s.outage = None);
+    }
+
+    /// Moves the clock calls are stamped with (`Call::at_ms`) forward, in step with upkeep's
+    /// simulated clock (`upkeep::time::skip_ahead`); tokens and the delivery log keep real time.
+    pub fn skip_ahead(&self, by: Duration) {
+        self.with(|s| s.skipped_ms += by.as_millis() as i64);
+    }
+
+    /// Now on the clock calls are stamped with.
+    pub fn now_ms(&self) -> i64 {
+        self.with(|s| exchange::now_ms() + s.skipped_ms)
     }
 
     /// Every call made so far.
@@ -497,6 +562,19 @@ impl Respond for Dispatcher {
         if let Err(v) = self.spec.check_request(op, body.as_ref()) {
             state.violations.push(v);
         }
+        if let Some(status) = state.outage {
+            let installation = exchange::installation_of(&state.world, &request.headers);
+            let call = state.call(
+                &method,
+                &path,
+                Some(op.id.clone()),
+                status,
+                body,
+                installation,
+            );
+            state.record(call);
+            return outage_answer(status);
+        }
         // The delivery log is read by upkeep's background sweep, whenever it likes: a stall
         // counts the calls of the work under test, not those.
         let background = hook_routes::OPS.contains(&op.id.as_str());
@@ -554,14 +632,15 @@ impl Respond for Dispatcher {
         }
         let installation = exchange::installation_of(&state.world, &request.headers);
         let remaining = state.world.spend_rate_limit(installation);
-        state.calls.push(Call {
-            at: Instant::now(),
-            method,
-            path,
-            operation: Some(op.id.clone()),
-            status: reply.status,
+        let call = state.call(
+            &method,
+            &path,
+            Some(op.id.clone()),
+            reply.status,
             body,
-        });
+            installation,
+        );
+        state.record(call);
         let template = reply.into_template(remaining);
         if stall == Some(true) {
             return template.set_delay(STALL);
@@ -576,14 +655,8 @@ impl Dispatcher {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let body = actions_routes::blob(&state.world, path);
         let status = if body.is_some() { 200 } else { 404 };
-        state.calls.push(Call {
-            at: Instant::now(),
-            method: method.to_owned(),
-            path: path.to_owned(),
-            operation: None,
-            status,
-            body: None,
-        });
+        let call = state.call(method, path, None, status, None, None);
+        state.record(call);
         match body {
             Some(zip) => ResponseTemplate::new(200).set_body_raw(zip, "application/zip"),
             None => ResponseTemplate::new(404),
@@ -595,6 +668,18 @@ impl Dispatcher {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let installation = exchange::installation_of(&state.world, &request.headers);
+        if let Some(status) = state.outage {
+            let call = state.call(
+                "POST",
+                "/graphql",
+                Some("graphql".into()),
+                status,
+                Some(body),
+                installation,
+            );
+            state.record(call);
+            return outage_answer(status);
+        }
         let (status, answer) =
             match graphql::answer(&mut state.world, self.spec, installation, &body) {
                 Ok(a) if a.get("message").is_some() => (401, a),
@@ -610,14 +695,15 @@ impl Dispatcher {
                     )
                 }
             };
-        state.calls.push(Call {
-            at: Instant::now(),
-            method: "POST".into(),
-            path: "/graphql".into(),
-            operation: Some("graphql".into()),
+        let call = state.call(
+            "POST",
+            "/graphql",
+            Some("graphql".into()),
             status,
-            body: Some(body),
-        });
+            Some(body),
+            installation,
+        );
+        state.record(call);
         ResponseTemplate::new(status).set_body_json(answer)
     }
 
@@ -634,16 +720,16 @@ impl Dispatcher {
             operation: format!("{method} {path}"),
             message: message.clone(),
         });
-        state.calls.push(Call {
-            at: Instant::now(),
-            method: method.to_owned(),
-            path: path.to_owned(),
-            operation: op,
-            status: 404,
-            body,
-        });
+        let call = state.call(method, path, op, 404, body, None);
+        state.record(call);
         ResponseTemplate::new(404).set_body_json(serde_json::json!({ "message": message }))
     }
+}
+
+/// GitHub's answer while it is down (its unicorn page is HTML; the status is what matters).
+fn outage_answer(status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .set_body_json(serde_json::json!({ "message": "Service Unavailable" }))
 }
 
 fn take_fault(faults: &mut Vec<(String, Fault)>, op: &str) -> Option<Fault> {
