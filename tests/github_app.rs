@@ -165,20 +165,73 @@ async fn it_gives_up_after_its_budget_with_a_clear_error() {
     assert_eq!(github.calls_to("repos/get"), 4);
 }
 
+/// Installation 7 with `o/r` and installation 8 with `p/q`.
+async fn two_installations() -> Option<FakeGitHub> {
+    common::shared_dir()?;
+    Some(
+        FakeGitHub::builder()
+            .app(common::APP_ID, &common::public_key_pem())
+            .installation(7, "o")
+            .repository(7, "o/r")
+            .installation(8, "p")
+            .repository(8, "p/q")
+            .start()
+            .await,
+    )
+}
+
+#[tokio::test]
+async fn a_rate_limit_storm_on_one_installation_does_not_slow_another() {
+    let Some(github) = two_installations().await else {
+        return;
+    };
+    let storm = Fault {
+        status: 429,
+        headers: vec![("retry-after".into(), "3".into())],
+        body: json!({ "message": "You have exceeded a secondary rate limit." }),
+        delay: None,
+        times: 100,
+    };
+    github.fault("issues/create", storm);
+    let app = app_for(&github.uri(), policy());
+    let flooded = Arc::clone(&app);
+    let waiting = tokio::spawn(async move {
+        flooded
+            .installation(7)
+            .json::<Value>(
+                http::Method::POST,
+                "/repos/o/r/issues",
+                Some(&json!({ "title": "x" })),
+            )
+            .await
+    });
+    common::eventually(10, "installation 7 is told to wait", || async {
+        (github.calls_to("issues/create") > 0).then_some(())
+    })
+    .await;
+    let started = Instant::now();
+    for _ in 0..5 {
+        let repo: Value = app.installation(8).get("/repos/p/q").await.unwrap();
+        assert_eq!(repo["full_name"], "p/q");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "installation 8 waited {:?} behind installation 7's limit",
+        started.elapsed()
+    );
+    assert!(
+        !waiting.is_finished(),
+        "installation 7 still waits out its Retry-After"
+    );
+    waiting.abort();
+}
+
 #[tokio::test]
 async fn an_open_breaker_sends_nothing_until_its_probe_and_one_installation_does_not_stop_another()
 {
-    if common::shared_dir().is_none() {
+    let Some(github) = two_installations().await else {
         return;
-    }
-    let github = FakeGitHub::builder()
-        .app(common::APP_ID, &common::public_key_pem())
-        .installation(7, "o")
-        .repository(7, "o/r")
-        .installation(8, "p")
-        .repository(8, "p/q")
-        .start()
-        .await;
+    };
     github.fault("repos/get", Fault::server_error(503).times(100));
     let key = SecretString::from(std::fs::read_to_string(common::private_key_path()).unwrap());
     let url = url::Url::parse(&github.uri()).unwrap();

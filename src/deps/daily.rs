@@ -50,6 +50,19 @@ pub async fn pass(h: &Handles, job: &Job, deps: bool) -> Result<(), JobError> {
         });
     };
     let client = github.installation(repository.installation_id);
+    if crate::queue::scheduler::is_scheduled(&job.kind, &job.dedupe_key) {
+        let budget = github.transport().budget(repository.installation_id);
+        if let Some(until_ms) = budget
+            .as_ref()
+            .and_then(|b| b.scheduled_wait(now_ms(), crate::heal::budget::DEFAULT_RESERVE))
+        {
+            info!(repo = %repository.full_name, installation = repository.installation_id, remaining = budget.as_ref().map(|b| b.remaining), until_ms, "the API budget is below its reserve: the scheduled pass waits for the reset");
+            return Err(JobError::Defer {
+                until_ms,
+                reason: "the installation's API budget is below its 20% reserve; scheduled work waits for the reset".into(),
+            });
+        }
+    }
     info!(repo = %repository.full_name, installation = repository.installation_id, deps, "pass");
     let mut options = crate::commands::run::pass_options(&h.store, repository_id).await?;
     options.deps = deps;

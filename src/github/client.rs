@@ -27,6 +27,7 @@ use tracing::{debug, warn};
 use super::GitHubError;
 use crate::heal::breaker::{Admission, BreakerPolicy};
 use crate::heal::breakers::Breakers;
+use crate::heal::budget::Budget;
 use crate::time::now_ms;
 
 /// How hard to try.
@@ -101,6 +102,8 @@ pub struct Transport {
     blocked_until: Mutex<HashMap<String, i64>>,
     /// Per auth bucket: is GitHub answering at all.
     breakers: Breakers,
+    /// Per auth bucket: the primary budget as the last answer reported it.
+    budgets: Mutex<HashMap<String, Budget>>,
 }
 
 impl Transport {
@@ -129,11 +132,18 @@ impl Transport {
             policy,
             blocked_until: Mutex::new(HashMap::new()),
             breakers: Breakers::new("github", breaker),
+            budgets: Mutex::new(HashMap::new()),
         })
     }
 
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
+    }
+
+    /// An installation's primary budget as GitHub last reported it.
+    pub fn budget(&self, installation_id: i64) -> Option<Budget> {
+        let bucket = format!("installation:{installation_id}");
+        self.budgets.lock().ok()?.get(&bucket).cloned()
     }
 
     /// The breakers of GitHub's scopes, for the status page.
@@ -320,6 +330,21 @@ impl Transport {
     fn learn_limits(&self, bucket: &str, headers: &HeaderMap) {
         let remaining = header_i64(headers, "x-ratelimit-remaining");
         let reset = header_i64(headers, "x-ratelimit-reset");
+        let limit = header_i64(headers, "x-ratelimit-limit");
+        if let (Some(limit), Some(left), Some(reset), Ok(mut budgets)) =
+            (limit, remaining, reset, self.budgets.lock())
+        {
+            let limit = u32::try_from(limit.max(0)).unwrap_or(u32::MAX);
+            let left = u32::try_from(left.max(0)).unwrap_or(u32::MAX);
+            let next = Budget::observe(
+                budgets.get(bucket),
+                now_ms(),
+                limit,
+                left,
+                reset.saturating_mul(1000),
+            );
+            budgets.insert(bucket.to_owned(), next);
+        }
         if let (Some(0), Some(reset)) = (remaining, reset) {
             self.block(bucket, reset.saturating_mul(1000));
         }

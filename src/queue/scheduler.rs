@@ -20,6 +20,22 @@ use crate::time::{now_ms, DAY_MS};
 pub const DAILY_JOB: &str = "daily";
 /// The job kind of a repository's dependency pass, when its own schedule says so.
 pub const DEPS_JOB: &str = "deps";
+
+/// Whether a job is scheduled work (a daily slot, or a dependency pass the schedule queued)
+/// rather than one a person or an event asked for: only scheduled work waits for a budget's
+/// reset. The scheduler's dependency keys are `deps:<repository>:<due ms>`; a command's and the
+/// dashboard's name their cause instead.
+pub fn is_scheduled(kind: &str, dedupe_key: &str) -> bool {
+    match kind {
+        DAILY_JOB => true,
+        DEPS_JOB => {
+            let mut parts = dedupe_key.splitn(3, ':');
+            let due = parts.nth(2).unwrap_or_default();
+            !due.is_empty() && due.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
 /// Finished jobs are kept this long, for `upkeep jobs` and debugging.
 const KEEP_DONE_MS: i64 = 7 * DAY_MS;
 /// Cached blob texts unused this long are dropped.
@@ -178,5 +194,17 @@ mod tests {
         assert_ne!(key, key_before);
         let (later, key_later) = due_slot(repo, day + offset + DAY_MS - 1);
         assert_eq!((later, key_later), (slot, key));
+    }
+
+    #[test]
+    fn only_the_schedule_s_own_passes_count_as_scheduled() {
+        assert!(is_scheduled(DAILY_JOB, "daily:7:2026-12-06"));
+        assert!(is_scheduled(DEPS_JOB, "deps:7:1796520698479"));
+        // `@upkeep update`, the dashboard, an advisory refresh: someone asked for these.
+        assert!(!is_scheduled(DEPS_JOB, "deps:7:cmd:1018:update"));
+        assert!(!is_scheduled(DEPS_JOB, "deps:7:dashboard:1796520698479"));
+        assert!(!is_scheduled(DEPS_JOB, "deps:7:"));
+        assert!(!is_scheduled("audit", "audit:7:1796520698479"));
+        assert!(!is_scheduled("delivery", "delivery:abc"));
     }
 }

@@ -451,6 +451,11 @@ impl World {
         (SystemTime::now() < *expiry).then_some(*installation)
     }
 
+    /// Sets what is left of an installation's hourly budget (`None`: the App's own).
+    pub fn set_rate_remaining(&mut self, installation: Option<i64>, left: u32) {
+        self.rate_remaining.insert(installation, left);
+    }
+
     /// Counts one request against its budget; what is left.
     pub fn spend_rate_limit(&mut self, installation: Option<i64>) -> u32 {
         let left = self
