@@ -48,6 +48,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/daily.rs",
     "src/deps/files.rs",
     "src/deps/pass.rs",
+    "src/heal/database.rs",
     "src/heal/sweep.rs",
     "src/revert/act.rs",
     "src/revert/regression.rs",

@@ -5,10 +5,14 @@
 //! is the circuit breaker of one dependency, `breakers` holds them per scope for the transports
 //! (GitHub's today): while one is open, work waits for its probe instead of failing. `budget`
 //! (pure) reads an installation's rate-limit budget: below its reserve, scheduled work waits.
+//! `database` (driver) checks the SQLite file at start, restores a corrupt one from the newest
+//! good backup and takes the daily backups; `backups` (pure) decides which to keep.
 
+pub mod backups;
 pub mod breaker;
 pub mod breakers;
 pub mod budget;
+pub mod database;
 pub mod missed;
 pub mod reach;
 pub mod sweep;

@@ -260,6 +260,12 @@ pub async fn serve_on(
     background: Background,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // A corrupt SQLite file is moved aside and the newest good backup put in its place before
+    // anything opens it: a broken file must not become a crash loop.
+    match crate::heal::database::check_at_start(&settings.database_url, &settings.data_dir).await {
+        Ok(check) => info!(?check, "database checked"),
+        Err(e) => error!(error = %e, "the database check at start failed; opening it anyway"),
+    }
     let store = Store::open(&settings.database_url).await?;
     let address = listener.local_addr()?;
     let workers = settings.workers;
@@ -334,6 +340,13 @@ pub async fn serve_on(
         store.clone(),
         background.scheduler_every,
         Arc::clone(&state.wake),
+        stop_rx.clone(),
+    )));
+
+    tasks.push(tokio::spawn(crate::heal::database::run_backups(
+        store.clone(),
+        state.settings.data_dir.clone(),
+        Duration::from_secs(3600),
         stop_rx.clone(),
     )));
 

@@ -64,13 +64,24 @@ pub struct Store {
     sqlite_path: Option<PathBuf>,
 }
 
+/// The file a `sqlite:` URL names (`None` for PostgreSQL or an in-memory database).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path_only = rest.trim_start_matches("//").split('?').next()?;
+    (!path_only.is_empty() && path_only != ":memory:").then(|| PathBuf::from(path_only))
+}
+
 impl Store {
+    /// The SQLite file this store works on, if it is one.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
+    }
+
     /// Connects (creating a SQLite file if needed) without running migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (dialect, sqlite_path, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path_part = rest.trim_start_matches("//");
-            let path_only = path_part.split('?').next().unwrap_or_default();
             let url = if path_part.contains("mode=") {
                 url.to_owned()
             } else if path_part.contains('?') {
@@ -78,9 +89,7 @@ impl Store {
             } else {
                 format!("{url}?mode=rwc")
             };
-            let path = (!path_only.is_empty() && path_only != ":memory:")
-                .then(|| PathBuf::from(path_only));
-            (Dialect::Sqlite, path, url)
+            (Dialect::Sqlite, sqlite_file(&url), url)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, None, url.to_owned())
         } else {
