@@ -49,6 +49,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/files.rs",
     "src/deps/pass.rs",
     "src/heal/database.rs",
+    "src/heal/prune.rs",
     "src/heal/sweep.rs",
     "src/revert/act.rs",
     "src/revert/regression.rs",

@@ -7,6 +7,8 @@
 //! (pure) reads an installation's rate-limit budget: below its reserve, scheduled work waits.
 //! `database` (driver) checks the SQLite file at start, restores a corrupt one from the newest
 //! good backup and takes the daily backups; `backups` (pure) decides which to keep.
+//! `retention` (pure) says how long each growing table keeps its rows, `prune` (driver) applies
+//! it hourly in small batches.
 
 pub mod backups;
 pub mod breaker;
@@ -14,5 +16,7 @@ pub mod breakers;
 pub mod budget;
 pub mod database;
 pub mod missed;
+pub mod prune;
 pub mod reach;
+pub mod retention;
 pub mod sweep;

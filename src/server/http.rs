@@ -350,6 +350,12 @@ pub async fn serve_on(
         stop_rx.clone(),
     )));
 
+    tasks.push(tokio::spawn(crate::heal::prune::run(
+        store.clone(),
+        Duration::from_secs(3600),
+        stop_rx.clone(),
+    )));
+
     let sweep_every = background
         .delivery_sweep_every
         .unwrap_or_else(|| crate::heal::reach::sweep_every(state.settings.public_url.as_ref()));

@@ -13,6 +13,7 @@ pub mod leases;
 pub mod locked;
 pub mod marks;
 pub mod repositories;
+pub mod retention;
 pub mod reverts;
 
 use std::path::PathBuf;
