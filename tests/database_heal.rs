@@ -38,15 +38,6 @@ fn files_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn restored_total(server: &TestServer) -> f64 {
-    server
-        .text("/metrics")
-        .await
-        .lines()
-        .find_map(|l| l.strip_prefix("upkeep_database_restored_total "))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
 #[tokio::test]
 async fn a_corrupt_database_is_restored_from_the_newest_backup_at_start() {
     let db = TestDb::sqlite();
@@ -85,7 +76,7 @@ async fn a_corrupt_database_is_restored_from_the_newest_backup_at_start() {
         "the corrupt file is kept for inspection: {:?}",
         files_in(dir)
     );
-    assert!(restored_total(&server).await >= 1.0);
+    assert!(server.metric("upkeep_database_restored_total").await >= 1.0);
     assert!(database::quick_check(&path).await.is_ok());
     // And it keeps working: a new delivery is stored and processed.
     let answer = server

@@ -34,17 +34,18 @@ fn app_for(uri: &str, policy: RetryPolicy) -> Arc<GitHubApp> {
     Arc::new(GitHubApp::new(common::APP_ID, &key, &url, policy).unwrap())
 }
 
+/// The App, installation 7 on `o`, and repository `o/r`, before the fake starts.
+fn world() -> fake_github::Builder {
+    FakeGitHub::builder()
+        .app(common::APP_ID, &common::public_key_pem())
+        .installation(7, "o")
+        .repository(7, "o/r")
+}
+
 /// A world with the App, installation 7 on `o`, and repository `o/r`.
 async fn github() -> Option<FakeGitHub> {
     common::shared_dir()?;
-    Some(
-        FakeGitHub::builder()
-            .app(common::APP_ID, &common::public_key_pem())
-            .installation(7, "o")
-            .repository(7, "o/r")
-            .start()
-            .await,
-    )
+    Some(world().start().await)
 }
 
 #[tokio::test]
@@ -169,10 +170,7 @@ async fn it_gives_up_after_its_budget_with_a_clear_error() {
 async fn two_installations() -> Option<FakeGitHub> {
     common::shared_dir()?;
     Some(
-        FakeGitHub::builder()
-            .app(common::APP_ID, &common::public_key_pem())
-            .installation(7, "o")
-            .repository(7, "o/r")
+        world()
             .installation(8, "p")
             .repository(8, "p/q")
             .start()

@@ -15,12 +15,7 @@ const HELP: &str = "@upkeep help";
 
 /// `upkeep_deliveries_recovered_total` as `/metrics` shows it (0 before the first recovery).
 async fn recovered_total(server: &TestServer) -> f64 {
-    server
-        .text("/metrics")
-        .await
-        .lines()
-        .find_map(|l| l.strip_prefix("upkeep_deliveries_recovered_total "))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
+    server.metric("upkeep_deliveries_recovered_total").await
 }
 
 /// How many times each stored delivery id is stored (it is the primary key: at most once).

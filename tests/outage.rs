@@ -45,18 +45,7 @@ async fn a_thirty_second_outage_costs_github_few_requests_and_loses_no_command()
     // No job died of the outage (settled fails on a dead job).
     world.settled().await;
 
-    assert_eq!(
-        world.replies(pr).len(),
-        answered_before + 40,
-        "each command answered exactly once"
-    );
-    for comment in &comments {
-        assert_eq!(
-            world.reactions(*comment),
-            ["eyes", "+1"],
-            "comment {comment}"
-        );
-    }
+    world.assert_each_answered_once(pr, answered_before, &comments);
     assert!(
         during.len() <= 15,
         "{} requests during the 30 s outage:\n{}",

@@ -190,6 +190,23 @@ impl World {
         );
     }
 
+    /// Each of `comments` on `number` got exactly one answer (`before` replies were there
+    /// first) and was acknowledged and done (👀 then 👍).
+    pub fn assert_each_answered_once(&self, number: i64, before: usize, comments: &[i64]) {
+        assert_eq!(
+            self.replies(number).len(),
+            before + comments.len(),
+            "each command answered exactly once"
+        );
+        for comment in comments {
+            assert_eq!(
+                self.reactions(*comment),
+                ["eyes", "+1"],
+                "comment {comment}"
+            );
+        }
+    }
+
     /// The open PR on `branch`.
     pub fn pr(&self, branch: &str) -> Value {
         self.github.with_world(|w| {

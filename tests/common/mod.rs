@@ -308,6 +308,16 @@ impl TestServer {
             .unwrap()
     }
 
+    /// A metric without labels as `/metrics` shows it (0 before it is first counted).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let prefix = format!("{name} ");
+        self.text("/metrics")
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+
     /// POSTs a delivery signed with the test secret.
     pub async fn deliver(&self, event: &str, delivery: &str, body: &[u8]) -> reqwest::Response {
         self.post_webhook(
