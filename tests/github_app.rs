@@ -225,6 +225,41 @@ async fn a_rate_limit_storm_on_one_installation_does_not_slow_another() {
 }
 
 #[tokio::test]
+async fn a_secondary_limit_on_a_write_pauses_that_installation_s_writes_not_its_reads() {
+    let Some(github) = github().await else { return };
+    github.fault("issues/create", Fault::secondary_rate_limit(3).times(100));
+    let app = app_for(&github.uri(), policy());
+    let writer = Arc::clone(&app);
+    let waiting = tokio::spawn(async move {
+        writer
+            .installation(7)
+            .json::<Value>(
+                http::Method::POST,
+                "/repos/o/r/issues",
+                Some(&json!({ "title": "x" })),
+            )
+            .await
+    });
+    common::eventually(10, "the write is told to wait", || async {
+        (github.calls_to("issues/create") > 0).then_some(())
+    })
+    .await;
+    let started = Instant::now();
+    let repo: Value = app.installation(7).get("/repos/o/r").await.unwrap();
+    assert_eq!(repo["full_name"], "o/r");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the read waited {:?} behind the write's limit",
+        started.elapsed()
+    );
+    assert!(
+        !waiting.is_finished(),
+        "the write still waits out its Retry-After"
+    );
+    waiting.abort();
+}
+
+#[tokio::test]
 async fn an_open_breaker_sends_nothing_until_its_probe_and_one_installation_does_not_stop_another()
 {
     let Some(github) = two_installations().await else {

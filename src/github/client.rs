@@ -167,7 +167,7 @@ impl Transport {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.wait_for_bucket(&bucket).await?;
+            self.wait_for_bucket(&bucket, idempotent).await?;
             if let Admission::Wait { until_ms } = self.breakers.admit(&bucket) {
                 return Err(GitHubError::Unavailable { until_ms });
             }
@@ -198,7 +198,15 @@ impl Transport {
                         until_ms: now_ms() + millis(wait),
                     });
                 }
-                self.block(&bucket, now_ms() + millis(wait));
+                // A secondary limit met by a write pauses that installation's writes only (reads
+                // go on); one met by a read, or the primary budget spent, pauses all of it.
+                let primary = header_i64(&response.headers, "x-ratelimit-remaining") == Some(0);
+                let scope = if idempotent || primary {
+                    bucket.clone()
+                } else {
+                    writes(&bucket)
+                };
+                self.block(&scope, now_ms() + millis(wait));
                 warn!(%method, path, status = status.as_u16(), wait_ms = wait.as_millis() as u64, "rate limited by GitHub; waiting");
                 continue;
             }
@@ -357,12 +365,20 @@ impl Transport {
         }
     }
 
-    async fn wait_for_bucket(&self, bucket: &str) -> Result<(), GitHubError> {
+    /// Waits while `bucket` is blocked (and, for a write, while its writes are).
+    async fn wait_for_bucket(&self, bucket: &str, idempotent: bool) -> Result<(), GitHubError> {
         let until = self
             .blocked_until
             .lock()
             .ok()
-            .and_then(|m| m.get(bucket).copied())
+            .map(|m| {
+                let all = m.get(bucket).copied().unwrap_or(0);
+                let writes = (!idempotent)
+                    .then(|| m.get(&writes(bucket)).copied())
+                    .flatten()
+                    .unwrap_or(0);
+                all.max(writes)
+            })
             .unwrap_or(0);
         let now = now_ms();
         if until <= now {
@@ -398,6 +414,11 @@ pub fn rate_limit_wait(status: StatusCode, headers: &HeaderMap, now_ms: i64) -> 
         return Some(Duration::from_secs(60));
     }
     None
+}
+
+/// The key under which a bucket's writes alone are blocked.
+fn writes(bucket: &str) -> String {
+    format!("{bucket}:writes")
 }
 
 /// What an attempt says about GitHub being up: a 5xx, a timeout or a connection that failed is a
