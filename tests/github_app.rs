@@ -178,6 +178,30 @@ async fn two_installations() -> Option<FakeGitHub> {
     )
 }
 
+/// Installation 7 creates an issue in the background; returns once GitHub has told it to wait
+/// (a limit is injected on `issues/create`), with the write still waiting.
+async fn a_write_told_to_wait(
+    github: &FakeGitHub,
+    app: &Arc<GitHubApp>,
+) -> tokio::task::JoinHandle<Result<Value, GitHubError>> {
+    let writer = Arc::clone(app);
+    let waiting = tokio::spawn(async move {
+        writer
+            .installation(7)
+            .json::<Value>(
+                http::Method::POST,
+                "/repos/o/r/issues",
+                Some(&json!({ "title": "x" })),
+            )
+            .await
+    });
+    common::eventually(10, "the write is told to wait", || async {
+        (github.calls_to("issues/create") > 0).then_some(())
+    })
+    .await;
+    waiting
+}
+
 #[tokio::test]
 async fn a_rate_limit_storm_on_one_installation_does_not_slow_another() {
     let Some(github) = two_installations().await else {
@@ -192,21 +216,7 @@ async fn a_rate_limit_storm_on_one_installation_does_not_slow_another() {
     };
     github.fault("issues/create", storm);
     let app = app_for(&github.uri(), policy());
-    let flooded = Arc::clone(&app);
-    let waiting = tokio::spawn(async move {
-        flooded
-            .installation(7)
-            .json::<Value>(
-                http::Method::POST,
-                "/repos/o/r/issues",
-                Some(&json!({ "title": "x" })),
-            )
-            .await
-    });
-    common::eventually(10, "installation 7 is told to wait", || async {
-        (github.calls_to("issues/create") > 0).then_some(())
-    })
-    .await;
+    let waiting = a_write_told_to_wait(&github, &app).await;
     let started = Instant::now();
     for _ in 0..5 {
         let repo: Value = app.installation(8).get("/repos/p/q").await.unwrap();
@@ -229,21 +239,7 @@ async fn a_secondary_limit_on_a_write_pauses_that_installation_s_writes_not_its_
     let Some(github) = github().await else { return };
     github.fault("issues/create", Fault::secondary_rate_limit(3).times(100));
     let app = app_for(&github.uri(), policy());
-    let writer = Arc::clone(&app);
-    let waiting = tokio::spawn(async move {
-        writer
-            .installation(7)
-            .json::<Value>(
-                http::Method::POST,
-                "/repos/o/r/issues",
-                Some(&json!({ "title": "x" })),
-            )
-            .await
-    });
-    common::eventually(10, "the write is told to wait", || async {
-        (github.calls_to("issues/create") > 0).then_some(())
-    })
-    .await;
+    let waiting = a_write_told_to_wait(&github, &app).await;
     let started = Instant::now();
     let repo: Value = app.installation(7).get("/repos/o/r").await.unwrap();
     assert_eq!(repo["full_name"], "o/r");

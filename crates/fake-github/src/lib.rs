@@ -77,9 +77,30 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Records a call, stamped with the fake's clock.
-    fn record(&mut self, call: Call) {
+    /// While GitHub is down (`FakeGitHub::outage`): records the call and gives the outage's
+    /// answer.
+    fn answer_outage(
+        &mut self,
+        method: &str,
+        path: &str,
+        operation: &str,
+        body: Option<Value>,
+        installation: Option<i64>,
+    ) -> Option<ResponseTemplate> {
+        let status = self.outage?;
+        let call = self.call(
+            method,
+            path,
+            Some(operation.to_owned()),
+            status,
+            body,
+            installation,
+        );
         self.calls.push(call);
+        Some(
+            ResponseTemplate::new(status)
+                .set_body_json(serde_json::json!({ "message": "Service Unavailable" })),
+        )
     }
 
     fn call(
@@ -562,18 +583,9 @@ impl Respond for Dispatcher {
         if let Err(v) = self.spec.check_request(op, body.as_ref()) {
             state.violations.push(v);
         }
-        if let Some(status) = state.outage {
-            let installation = exchange::installation_of(&state.world, &request.headers);
-            let call = state.call(
-                &method,
-                &path,
-                Some(op.id.clone()),
-                status,
-                body,
-                installation,
-            );
-            state.record(call);
-            return outage_answer(status);
+        let caller = exchange::installation_of(&state.world, &request.headers);
+        if let Some(down) = state.answer_outage(&method, &path, &op.id, body.clone(), caller) {
+            return down;
         }
         // The delivery log is read by upkeep's background sweep, whenever it likes: a stall
         // counts the calls of the work under test, not those.
@@ -640,7 +652,7 @@ impl Respond for Dispatcher {
             body,
             installation,
         );
-        state.record(call);
+        state.calls.push(call);
         let template = reply.into_template(remaining);
         if stall == Some(true) {
             return template.set_delay(STALL);
@@ -656,7 +668,7 @@ impl Dispatcher {
         let body = actions_routes::blob(&state.world, path);
         let status = if body.is_some() { 200 } else { 404 };
         let call = state.call(method, path, None, status, None, None);
-        state.record(call);
+        state.calls.push(call);
         match body {
             Some(zip) => ResponseTemplate::new(200).set_body_raw(zip, "application/zip"),
             None => ResponseTemplate::new(404),
@@ -668,17 +680,14 @@ impl Dispatcher {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let installation = exchange::installation_of(&state.world, &request.headers);
-        if let Some(status) = state.outage {
-            let call = state.call(
-                "POST",
-                "/graphql",
-                Some("graphql".into()),
-                status,
-                Some(body),
-                installation,
-            );
-            state.record(call);
-            return outage_answer(status);
+        if let Some(down) = state.answer_outage(
+            "POST",
+            "/graphql",
+            "graphql",
+            Some(body.clone()),
+            installation,
+        ) {
+            return down;
         }
         let (status, answer) =
             match graphql::answer(&mut state.world, self.spec, installation, &body) {
@@ -703,7 +712,7 @@ impl Dispatcher {
             Some(body),
             installation,
         );
-        state.record(call);
+        state.calls.push(call);
         ResponseTemplate::new(status).set_body_json(answer)
     }
 
@@ -721,15 +730,9 @@ impl Dispatcher {
             message: message.clone(),
         });
         let call = state.call(method, path, op, 404, body, None);
-        state.record(call);
+        state.calls.push(call);
         ResponseTemplate::new(404).set_body_json(serde_json::json!({ "message": message }))
     }
-}
-
-/// GitHub's answer while it is down (its unicorn page is HTML; the status is what matters).
-fn outage_answer(status: u16) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .set_body_json(serde_json::json!({ "message": "Service Unavailable" }))
 }
 
 fn take_fault(faults: &mut Vec<(String, Fault)>, op: &str) -> Option<Fault> {
