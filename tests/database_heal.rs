@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,22 +11,6 @@ use common::{eventually, unique_delivery, TestDb, TestServer};
 use upkeep::heal::database;
 
 const INSTALLED: &[u8] = br#"{"action":"created","installation":{"id":77,"account":{"id":5,"login":"octo-org","type":"Organization"}},"repositories":[{"id":901,"full_name":"octo-org/lib","private":false}],"sender":{"id":5,"login":"octo-org","type":"Organization"}}"#;
-
-/// Overwrites the file's first page, header included, as a failing disk or a bad copy would,
-/// and drops its write-ahead log (which could otherwise still hold a good copy of that page).
-/// The killed server's database connections live on their own threads for a moment after its
-/// runtime is gone (a real SIGKILL takes them at once), and the last to close checkpoints the
-/// log into the file: let them finish first.
-async fn corrupt(path: &Path) {
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-    file.seek(SeekFrom::Start(0)).unwrap();
-    file.write_all(&[0xA5; 4096]).unwrap();
-    file.sync_all().unwrap();
-}
 
 fn files_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -60,7 +43,7 @@ async fn a_corrupt_database_is_restored_from_the_newest_backup_at_start() {
     server.kill();
 
     let path = db.sqlite_path();
-    corrupt(&path).await;
+    common::corrupt_sqlite(&path).await;
     assert!(database::quick_check(&path).await.is_err());
 
     let server = TestServer::start_killable(settings.clone(), common::fast_background()).await;
@@ -104,9 +87,9 @@ async fn with_no_good_backup_upkeep_starts_empty_instead_of_failing_for_good() {
     server.kill();
     // The only backup is corrupt too.
     for name in files_in(&backups) {
-        corrupt(&backups.join(name)).await;
+        common::corrupt_sqlite(&backups.join(name)).await;
     }
-    corrupt(&db.sqlite_path()).await;
+    common::corrupt_sqlite(&db.sqlite_path()).await;
 
     let server = TestServer::start_killable(settings.clone(), common::fast_background()).await;
     let ready = server.http.get(server.url("/readyz")).send().await.unwrap();

@@ -50,6 +50,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/pass.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
+    "src/heal/resync.rs",
     "src/heal/sweep.rs",
     "src/revert/act.rs",
     "src/revert/regression.rs",

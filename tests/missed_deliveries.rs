@@ -164,3 +164,52 @@ async fn without_a_public_url_the_sweep_is_how_events_arrive() {
     assert_eq!(world.reactions(comment), ["eyes", "+1"]);
     world.github.assert_conformant();
 }
+
+#[tokio::test]
+async fn events_taken_after_the_newest_backup_come_back_after_a_restore_and_are_answered_once() {
+    let Some(mut world) = World::new_killable(CONFIG).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    world.settled().await;
+    upkeep::heal::database::backup(&world.store, &world.settings.data_dir)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // Taken and answered after the backup: GitHub's log says these were delivered fine.
+    let before = world.replies(pr).len();
+    let mut comments = Vec::new();
+    for i in 0..5 {
+        comments.push(world.say(pr, &format!("person{i}"), HELP).await);
+    }
+    world.assert_each_answered_once(pr, before, &comments);
+    let fetched_before = world.github.calls_to("apps/get-webhook-delivery");
+
+    // The disk fails under upkeep: the file is corrupt when it comes back.
+    world.server.go_down(&world.store).await;
+    world.store.close().await;
+    common::corrupt_sqlite(&world._db.sqlite_path()).await;
+    world.server.come_back(&world.settings).await;
+    world.store = upkeep::store::Store::open(&world._db.url).await.unwrap();
+
+    // The restored store forgot the five; the log brings them back, and the replies already on
+    // GitHub keep them from being answered twice.
+    common::eventually(60, "the five deliveries stored again", || async {
+        (world.github.calls_to("apps/get-webhook-delivery") >= fetched_before + 5).then_some(())
+    })
+    .await;
+    world.settled().await;
+    world.assert_each_answered_once(pr, before, &comments);
+    assert_eq!(
+        world.github.calls_to("apps/get-webhook-delivery") - fetched_before,
+        5,
+        "only what the restored store lost is fetched"
+    );
+    assert!(recovered_total(&world.server).await >= 5.0);
+    assert_eq!(
+        world.store.mark(upkeep::heal::sweep::LOST).await.unwrap(),
+        Some(i64::MAX),
+        "once all is back, succeeded deliveries are left alone again"
+    );
+    world.github.assert_conformant();
+}

@@ -126,7 +126,6 @@ impl Conversation<'_> {
         let left_alone = found.len().saturating_sub(MAX_COMMANDS);
         let mut fresh: Vec<Found> = Vec::new();
         let mut new = 0usize;
-        let mut resumed = false;
         for f in found.into_iter().take(MAX_COMMANDS) {
             match self
                 .store
@@ -143,10 +142,7 @@ impl Conversation<'_> {
                     new += 1;
                     fresh.push(f);
                 }
-                Claim::Resumed => {
-                    resumed = true;
-                    fresh.push(f);
-                }
+                Claim::Resumed => fresh.push(f),
                 Claim::Done | Claim::Elsewhere => {}
             }
         }
@@ -202,16 +198,16 @@ impl Conversation<'_> {
         let keys: Vec<&str> = fresh.iter().map(|f| f.key.as_str()).collect();
         let marker = reply_marker(e.comment.id, &keys);
         let repo = Repo::new(self.client, self.full_name);
-        if resumed {
-            // A crash after the reply was posted: the commands ran; finish without repeating.
-            if let Some((_, reply)) = repo.find_comment(e.issue.number as u64, &marker).await? {
-                let all_ok = reply.contains(&format!("{marker}{OK_TAIL}"));
-                self.close_exchange(&repo, e.comment.id, all_ok).await?;
-                self.store
-                    .finish_commands(e.comment.id, &keys, now_ms())
-                    .await?;
-                return Ok("commands resumed after a crash");
-            }
+        // A crash after the reply was posted (the claim resumed), or a store restored from a
+        // backup that forgot the claim (the delivery came back from GitHub's log): the
+        // commands ran; finish without repeating. The reply on GitHub is the truth.
+        if let Some((_, reply)) = repo.find_comment(e.issue.number as u64, &marker).await? {
+            let all_ok = reply.contains(&format!("{marker}{OK_TAIL}"));
+            self.close_exchange(&repo, e.comment.id, all_ok).await?;
+            self.store
+                .finish_commands(e.comment.id, &keys, now_ms())
+                .await?;
+            return Ok("commands resumed after a crash");
         }
         let mut extra = Vec::new();
         if left_alone > 0 {
@@ -261,10 +257,18 @@ impl Conversation<'_> {
             let done = if f.command.changes_state()
                 && !{
                     if level.is_none() {
+                        // The weakest level among the people involved (an unknown name
+                        // ranks lowest).
+                        let rank = |l: &str| {
+                            ["none", "read", "triage", "write", "maintain", "admin"]
+                                .iter()
+                                .position(|x| *x == l)
+                                .unwrap_or(0)
+                        };
                         let mut weakest = "admin".to_owned();
                         for person in &people {
                             let l = self.permissions.level(repo, self.full_name, person).await?;
-                            if !WRITE_LEVELS.contains(&l.as_str()) {
+                            if rank(&l) < rank(&weakest) {
                                 weakest = l;
                             }
                         }
@@ -275,6 +279,12 @@ impl Conversation<'_> {
                 refused(format!(
                     "Sorry @{login}, this changes things, which needs write, maintain or admin \
                      permission on {}; you have `{}`.",
+                    self.full_name,
+                    level.as_deref().unwrap_or("none")
+                ))
+            } else if f.command.needs_admin() && level.as_deref() != Some("admin") {
+                refused(format!(
+                    "Sorry @{login}, this needs admin permission on {}; you have `{}`.",
                     self.full_name,
                     level.as_deref().unwrap_or("none")
                 ))
@@ -418,6 +428,17 @@ impl Conversation<'_> {
                     )),
                     None => ok("Nothing failed recently; there is nothing to retry."),
                 }
+            }
+            (Command::Sync, _) => {
+                let done = crate::heal::resync::repository(
+                    self.store,
+                    self.client,
+                    self.deps,
+                    self.repository_id,
+                    self.full_name,
+                )
+                .await?;
+                ok(done.summary())
             }
             (Command::Bench(_), _) => match any_pr {
                 Some(pr) => {

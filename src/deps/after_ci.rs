@@ -40,6 +40,20 @@ pub enum AfterCi {
     RedLeftOpen(u64),
 }
 
+impl AfterCi {
+    /// What it led to, as a job's outcome says it.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AfterCi::NotOurs => "recorded",
+            AfterCi::Pending => "ci pending",
+            AfterCi::Merged(_) => "merged",
+            AfterCi::GreenLeftOpen(_) => "green",
+            AfterCi::NeedsHuman { .. } => "needs a person",
+            AfterCi::RedLeftOpen(_) => "red",
+        }
+    }
+}
+
 pub const RED: &[&str] = &[
     "failure",
     "timed_out",

@@ -49,6 +49,14 @@ pub async fn pass(h: &Handles, job: &Job, deps: bool) -> Result<(), JobError> {
             reason: "the GitHub App is not registered yet".into(),
         });
     };
+    let granted = h
+        .store
+        .granted_repositories(repository.installation_id)
+        .await?;
+    if !granted.iter().any(|(id, _, _)| *id == repository_id) {
+        info!(repo = %repository.full_name, "no longer granted: nothing to do");
+        return Ok(());
+    }
     let client = github.installation(repository.installation_id);
     if crate::queue::scheduler::is_scheduled(&job.kind, &job.dedupe_key) {
         let budget = github.transport().budget(repository.installation_id);
@@ -72,6 +80,23 @@ pub async fn pass(h: &Handles, job: &Job, deps: bool) -> Result<(), JobError> {
         .await;
     let outcome = match result {
         Ok(o) => o,
+        Err(PassError::GitHub(crate::github::GitHubError::Status {
+            status: 404, path, ..
+        })) if path == crate::github::names::repo_path(&repository.full_name, "") => {
+            // Renamed, transferred or removed while nobody listened: reconciling the
+            // installation finds out which, and the next attempt uses what it found.
+            crate::heal::resync::enqueue_installation(
+                &h.store,
+                repository.installation_id,
+                &format!("missing:{repository_id}:{}", now_ms() / 3_600_000),
+                now_ms(),
+            )
+            .await?;
+            return Err(JobError::Retry(format!(
+                "{} is not found under that name: reconciling its installation",
+                repository.full_name
+            )));
+        }
         Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
         Err(e) => return Err(JobError::Retry(e.to_string())),
     };

@@ -173,6 +173,11 @@ impl InstallationClient {
         self.installation_id
     }
 
+    /// The App's id.
+    pub fn app_id(&self) -> u64 {
+        self.app.app_id()
+    }
+
     /// Sends a request; any status comes back (4xx included) for the caller to judge.
     pub async fn send(
         &self,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod blob_cache;
 pub mod checks;
 pub mod client;
+pub mod listings;
 pub mod manifest;
 pub mod names;
 pub mod repo;

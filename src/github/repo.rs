@@ -21,6 +21,8 @@ pub struct RepoInfo {
     #[serde(default)]
     pub archived: bool,
     #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
     pub html_url: String,
 }
 

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use super::backups;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::time::now_ms;
 
 /// How long the integrity check of one file may take.
@@ -121,6 +121,25 @@ pub async fn check_at_start(url: &str, data_dir: &Path) -> Result<StartCheck, Da
     }
     error!(database = %path.display(), aside = %aside.display(), "no good backup: starting on an empty database (repositories are learnt again from GitHub's events; the corrupt file is kept)");
     Ok(StartCheck::Replaced { aside })
+}
+
+/// After a restore (or an empty start), what the store lost is fetched back: the delivery
+/// sweep recovers every event GitHub logged since the backup was taken (`sweep::LOST`), and
+/// every installation is reconciled, for what is older than GitHub's log.
+pub async fn after_restore(store: &Store, check: &StartCheck) -> Result<(), StoreError> {
+    let now = now_ms();
+    let lost_since = match check {
+        StartCheck::Restored { from, .. } => from
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(backups::taken_at)
+            .unwrap_or(now - super::missed::KEPT_MS),
+        StartCheck::Replaced { .. } => now - super::missed::KEPT_MS,
+        _ => return Ok(()),
+    };
+    store.set_mark(super::sweep::LOST, lost_since).await?;
+    super::resync::enqueue_everything(store, &format!("restored:{now}"), now).await?;
+    Ok(())
 }
 
 /// The file names in the backups folder (none when it does not exist).

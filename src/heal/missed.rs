@@ -46,11 +46,15 @@ impl Attempt {
 #[derive(Debug)]
 pub struct Reading {
     since_ms: i64,
+    /// The oldest attempt GitHub still lists.
+    floor_ms: i64,
     gap: bool,
     seen: HashSet<String>,
     failed: Vec<Attempt>,
     newest_ms: Option<i64>,
     read: usize,
+    /// Events from this time on count as missed even when GitHub's attempt succeeded.
+    lost_since: Option<i64>,
 }
 
 impl Reading {
@@ -61,12 +65,25 @@ impl Reading {
         let since = mark_ms.map_or(floor, |m| (m - OVERLAP_MS).max(floor));
         Reading {
             since_ms: since,
+            floor_ms: floor,
             gap: mark_ms.is_some_and(|m| m < floor),
             seen: HashSet::new(),
             failed: Vec::new(),
             newest_ms: None,
             read: 0,
+            lost_since: None,
         }
+    }
+
+    /// The store lost what it took from `lost_ms` on (it was restored from a backup taken
+    /// then, or started empty): every event from then on is a candidate, whatever GitHub's
+    /// attempt answered, and the reading goes back that far (never past what GitHub keeps).
+    /// The driver still skips those the store holds.
+    pub fn lost_since(mut self, lost_ms: i64) -> Reading {
+        let from = lost_ms - OVERLAP_MS;
+        self.since_ms = self.since_ms.min(from.max(self.floor_ms));
+        self.lost_since = Some(from);
+        self
     }
 
     /// Takes one page of attempts, newest first; whether older pages are still worth reading.
@@ -78,7 +95,8 @@ impl Reading {
             }
             self.read += 1;
             self.newest_ms = Some(self.newest_ms.map_or(at, |n| n.max(at)));
-            if self.seen.insert(attempt.guid.clone()) && !attempt.succeeded() {
+            let lost = self.lost_since.is_some_and(|l| at >= l);
+            if self.seen.insert(attempt.guid.clone()) && (lost || !attempt.succeeded()) {
                 self.failed.push(attempt.clone());
             }
         }
@@ -146,6 +164,25 @@ mod tests {
 
     fn guids(r: &Reading) -> Vec<&str> {
         r.failed().iter().map(|a| a.guid.as_str()).collect()
+    }
+
+    #[test]
+    fn after_a_restore_even_succeeded_events_since_the_backup_are_candidates() {
+        // Restored from a backup taken two hours ago; the restored mark says one hour.
+        let mut r = Reading::new(Some(NOW - 60 * 60_000), NOW).lost_since(NOW - 120 * 60_000);
+        r.page(&[
+            attempt(4, "new-ok", 1, 200),
+            attempt(3, "after-backup-ok", 119, 202),
+            attempt(2, "after-backup-failed", 121, 502),
+            attempt(1, "long-before-ok", 200, 200),
+        ]);
+        assert_eq!(
+            guids(&r),
+            vec!["after-backup-failed", "after-backup-ok", "new-ok"]
+        );
+        // Never further back than GitHub keeps, whatever the backup's age.
+        let old = Reading::new(None, NOW).lost_since(NOW - 10 * KEPT_MS);
+        assert_eq!(old.since_ms, NOW - KEPT_MS);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! `database` (driver) checks the SQLite file at start, restores a corrupt one from the newest
 //! good backup and takes the daily backups; `backups` (pure) decides which to keep.
 //! `retention` (pure) says how long each growing table keeps its rows, `prune` (driver) applies
-//! it hourly in small batches.
+//! it hourly in small batches. `reconcile` (pure) decides what to act on when the events that
+//! would have said so are gone, `resync` (driver) reads GitHub and acts through the events' paths.
 
 pub mod backups;
 pub mod breaker;
@@ -18,5 +19,7 @@ pub mod database;
 pub mod missed;
 pub mod prune;
 pub mod reach;
+pub mod reconcile;
+pub mod resync;
 pub mod retention;
 pub mod sweep;

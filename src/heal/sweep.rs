@@ -12,6 +12,11 @@
 //! once-per-GUID storage with its processing job, so an event pushed and recovered at once is
 //! stored once.
 //!
+//! After the database was restored from a backup (or started empty), the store has lost events
+//! it had acknowledged: GitHub logged them as delivered, so from the backup's time on (the
+//! `LOST` mark) every event the store does not hold is recovered too. A mark older than
+//! GitHub's three days (a gap) queues a reconcile of everything (`heal::resync`).
+//!
 //! One replica sweeps at a time (a lease on the store). The mark (how far back the next sweep
 //! reads) only moves once every failed event this sweep found is stored, so a sweep cut short
 //! by an outage is simply read again; a GUID is stored once whatever happens.
@@ -36,6 +41,11 @@ use crate::webhook::{ingest_verified, Outcome};
 pub const LEASE: &str = "delivery-sweep";
 /// The mark: the newest attempt the last complete sweep read (ms since the epoch).
 pub const MARK: &str = "delivery-sweep";
+/// Set when the store lost deliveries it had taken (restored from a backup, or started empty):
+/// from this time on (ms), events count as missed whatever GitHub's attempt answered.
+pub const LOST: &str = "deliveries-lost-since";
+/// `LOST` once a sweep brought back everything lost (marks never move back).
+const NOTHING_LOST: i64 = i64::MAX;
 /// How long a sweep may hold the lease before another replica may take over.
 const LEASE_MS: i64 = 5 * 60_000;
 /// Attempts per page (GitHub's most).
@@ -102,6 +112,10 @@ impl DeliverySweep {
 
     async fn sweep(&self, app: &GitHubApp, now: i64) -> Result<Swept, SweepError> {
         let mut reading = Reading::new(self.store.mark(MARK).await?, now);
+        let lost = self.store.mark(LOST).await?.filter(|l| *l != NOTHING_LOST);
+        if let Some(lost) = lost {
+            reading = reading.lost_since(lost);
+        }
         let mut path = format!("/app/hook/deliveries?per_page={PER_PAGE}");
         for page in 1..=MAX_PAGES {
             let response = app.app_request(Method::GET, &path, None).await?;
@@ -138,7 +152,8 @@ impl DeliverySweep {
             ..Swept::default()
         };
         if swept.gap {
-            warn!("upkeep was away longer than GitHub keeps webhook deliveries (three days): events before that are gone from the log");
+            warn!("upkeep was away longer than GitHub keeps webhook deliveries (three days): events before that are gone from the log, so every repository is reconciled");
+            super::resync::enqueue_everything(&self.store, &format!("gap:{now}"), now).await?;
         }
         let failed = reading.failed();
         let guids: Vec<String> = failed.iter().map(|a| a.guid.clone()).collect();
@@ -166,6 +181,10 @@ impl DeliverySweep {
         }
         if let Some(mark) = reading.next_mark() {
             self.store.advance_mark(MARK, mark).await?;
+        }
+        if lost.is_some() {
+            // Everything the store lost and GitHub still lists is back.
+            self.store.advance_mark(LOST, NOTHING_LOST).await?;
         }
         Ok(swept)
     }

@@ -36,11 +36,35 @@ pub async fn on_status(
     if !branch.starts_with(revert::BRANCH_PREFIX) {
         return Ok(None);
     }
-    let r = Reverter::for_repository(store, client, &e.repository, slug).await?;
+    on_revert_pr(
+        store,
+        client,
+        &e.repository.full_name,
+        e.repository.id,
+        branch,
+        &e.sha,
+        slug,
+    )
+    .await
+    .map(Some)
+}
+
+/// CI on a revert PR's `branch` at `sha` may have finished: merged when green, in merge mode,
+/// within the day's quota (a status settled, or reconciling found the PR open).
+pub async fn on_revert_pr(
+    store: &Store,
+    client: &InstallationClient,
+    full_name: &str,
+    repository_id: i64,
+    branch: &str,
+    sha: &str,
+    slug: &str,
+) -> Result<&'static str, JobError> {
+    let r = Reverter::load(store, client, full_name, repository_id, slug).await?;
     if r.config.mode == RevertMode::Off {
-        return Ok(Some("auto-revert is off"));
+        return Ok("auto-revert is off");
     }
-    Watch { r }.revert_ci(branch, &e.sha).await.map(Some)
+    Watch { r }.revert_ci(branch, sha).await
 }
 
 /// Acts on a completed workflow run; `None` when auto-revert has nothing to do with it.

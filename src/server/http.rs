@@ -262,11 +262,23 @@ pub async fn serve_on(
 ) -> Result<(), ServeError> {
     // A corrupt SQLite file is moved aside and the newest good backup put in its place before
     // anything opens it: a broken file must not become a crash loop.
-    match crate::heal::database::check_at_start(&settings.database_url, &settings.data_dir).await {
-        Ok(check) => info!(?check, "database checked"),
-        Err(e) => error!(error = %e, "the database check at start failed; opening it anyway"),
-    }
+    let check =
+        match crate::heal::database::check_at_start(&settings.database_url, &settings.data_dir)
+            .await
+        {
+            Ok(check) => {
+                info!(?check, "database checked");
+                Some(check)
+            }
+            Err(e) => {
+                error!(error = %e, "the database check at start failed; opening it anyway");
+                None
+            }
+        };
     let store = Store::open(&settings.database_url).await?;
+    if let Some(check) = &check {
+        crate::heal::database::after_restore(&store, check).await?;
+    }
     let address = listener.local_addr()?;
     let workers = settings.workers;
     let state = AppState::new(settings, store.clone())?;

@@ -61,6 +61,22 @@ impl Store {
         Ok(())
     }
 
+    /// Whether any benchmark result of `commit_sha` is stored (its run was read already).
+    pub async fn has_bench_results(
+        &self,
+        repository_id: i64,
+        commit_sha: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM bench_results WHERE repository_id = $1 AND commit_sha = $2 LIMIT 1",
+        )
+        .bind(repository_id)
+        .bind(commit_sha)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// The newest `commits` default-branch result sets on a runner class, oldest first, each
     /// `(commit, results)`; `except` is left out (the commit being judged).
     pub async fn bench_history(

@@ -26,4 +26,17 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Sets the mark `name` to `value`, whatever it was.
+    pub async fn set_mark(&self, name: &str, value: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO marks (name, value) VALUES ($1, $2) ON CONFLICT (name) \
+             DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
 }

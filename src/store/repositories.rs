@@ -208,6 +208,94 @@ impl Store {
 }
 
 impl Store {
+    /// Installations neither deleted nor suspended, by id.
+    pub async fn live_installations(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM installations WHERE deleted_at IS NULL AND suspended_at IS NULL ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The repositories an installation grants, as stored: (id, full name, default branch).
+    pub async fn granted_repositories(
+        &self,
+        installation_id: i64,
+    ) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, full_name, default_branch FROM repositories \
+             WHERE installation_id = $1 AND removed_at IS NULL ORDER BY id",
+        )
+        .bind(installation_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// A repository's new name after a rename or a transfer (`repository` renamed or
+    /// transferred, or what reconciling found).
+    pub async fn rename_repository(
+        &self,
+        id: i64,
+        full_name: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE repositories SET full_name = $1, updated_at = $2 WHERE id = $3")
+            .bind(full_name)
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records a repository's default branch; the one recorded before. When it changed, the
+    /// benchmark history recorded under the old name moves with it: it is the default branch's
+    /// history, the baseline the next comparison needs, whatever the branch is called now.
+    pub async fn set_default_branch(
+        &self,
+        id: i64,
+        branch: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let before: Option<String> =
+            sqlx::query("SELECT default_branch FROM repositories WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .flatten();
+        sqlx::query("UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3")
+            .bind(branch)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(old) = before.as_deref().filter(|old| *old != branch) {
+            sqlx::query(
+                "UPDATE bench_results SET branch = $1 WHERE repository_id = $2 AND branch = $3",
+            )
+            .bind(branch)
+            .bind(id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(before)
+    }
+}
+
+impl Store {
     /// Records when the repository's dependency pass is next due.
     pub async fn set_deps_next_at(
         &self,

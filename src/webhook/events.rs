@@ -280,6 +280,17 @@ pub struct WorkflowRunEvent {
     pub installation: Option<Id>,
 }
 
+/// A repository was renamed, transferred or edited (its default branch, among others).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepositoryEvent {
+    pub action: String,
+    pub repository: RepositoryRef,
+    pub installation: Option<Id>,
+    /// What an `edited` changed; upkeep reads only whether `default_branch` is among it.
+    #[serde(default)]
+    pub changes: Option<serde_json::Value>,
+}
+
 /// A delivery turned into the event upkeep understands.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -294,12 +305,13 @@ pub enum Event {
     CheckRun(CheckRunEvent),
     WorkflowRun(Box<WorkflowRunEvent>),
     Status(Box<StatusEvent>),
+    Repository(Box<RepositoryEvent>),
     /// Stored and acknowledged, not acted on.
     Ignored(String),
 }
 
 /// Event names upkeep acts on; everything else is stored and ignored.
-pub const HANDLED_EVENTS: [&str; 10] = [
+pub const HANDLED_EVENTS: [&str; 11] = [
     "installation",
     "installation_repositories",
     "push",
@@ -310,6 +322,7 @@ pub const HANDLED_EVENTS: [&str; 10] = [
     "check_run",
     "workflow_run",
     "status",
+    "repository",
 ];
 
 /// Whether deliveries of this event get a processing job.
@@ -334,6 +347,7 @@ impl Event {
             "check_run" => Event::CheckRun(serde_json::from_slice(payload)?),
             "workflow_run" => Event::WorkflowRun(Box::new(serde_json::from_slice(payload)?)),
             "status" => Event::Status(Box::new(serde_json::from_slice(payload)?)),
+            "repository" => Event::Repository(Box::new(serde_json::from_slice(payload)?)),
             other => Event::Ignored(other.to_owned()),
         })
     }

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use tracing::info;
 
-use crate::deps::after_ci::{self, AfterCi};
+use crate::deps::after_ci;
 use crate::handles::Handles;
 use crate::queue::worker::JobError;
 use crate::store::jobs::Job;
@@ -150,14 +150,7 @@ pub async fn act_on_github(
     };
     let client = github.installation(installation);
     let outcome = after_ci::on_ci_finished(&client, repo, branch, sha).await?;
-    Ok(Some(match outcome {
-        AfterCi::NotOurs => "recorded",
-        AfterCi::Pending => "ci pending",
-        AfterCi::Merged(_) => "merged",
-        AfterCi::GreenLeftOpen(_) => "green",
-        AfterCi::NeedsHuman { .. } => "needs a person",
-        AfterCi::RedLeftOpen(_) => "red",
-    }))
+    Ok(Some(outcome.outcome()))
 }
 
 /// The `upkeep/audit` check on a PR that changes a lockfile.
@@ -307,6 +300,29 @@ pub async fn act(h: &Handles, event: Event) -> Result<&'static str, StoreError> 
                     Ok("advisory issue closed by a person")
                 }
                 None => Ok("recorded"),
+            }
+        }
+        Event::Repository(e) => {
+            let r = &e.repository;
+            match e.action.as_str() {
+                "renamed" | "transferred" => {
+                    h.store.rename_repository(r.id, &r.full_name, now).await?;
+                    Ok("repository renamed")
+                }
+                "edited"
+                    if e.changes
+                        .as_ref()
+                        .is_some_and(|c| c.get("default_branch").is_some()) =>
+                {
+                    match r.default_branch.as_deref() {
+                        Some(branch) => {
+                            h.store.set_default_branch(r.id, branch, now).await?;
+                            Ok("default branch recorded")
+                        }
+                        None => Ok("recorded"),
+                    }
+                }
+                _ => Ok("ignored action"),
             }
         }
         Event::Ping | Event::Ignored(_) => Ok("ignored"),

@@ -270,6 +270,25 @@ impl TestServer {
             .unwrap();
     }
 
+    /// Kills a killable server in place (as SIGKILL would) and lets the leases of the jobs it
+    /// was running run out: upkeep is away until `come_back`.
+    pub async fn go_down(&mut self, store: &Store) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        self.task.take();
+        self.stop.take();
+        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    /// Starts a server that `go_down` stopped again, on the same database.
+    pub async fn come_back(&mut self, settings: &Settings) {
+        *self = TestServer::start_killable(settings.clone(), fast_background()).await;
+    }
+
     /// Stops a killable server at once, wherever its tasks are.
     pub fn kill(mut self) {
         if let Some(runtime) = self.runtime.take() {
@@ -412,4 +431,20 @@ pub async fn jobs_settled(store: &Store) {
         }
     })
     .await;
+}
+
+/// Overwrites the file's first page, header included, as a failing disk or a bad copy would,
+/// and drops its write-ahead log (which could otherwise still hold a good copy of that page).
+/// The killed server's database connections live on their own threads for a moment after its
+/// runtime is gone (a real SIGKILL takes them at once), and the last to close checkpoints the
+/// log into the file: let them finish first.
+pub async fn corrupt_sqlite(path: &std::path::Path) {
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).unwrap();
+    std::io::Write::write_all(&mut file, &[0xA5; 4096]).unwrap();
+    file.sync_all().unwrap();
 }

@@ -35,6 +35,7 @@ pub enum Command {
     Update,
     Audit,
     Retry,
+    Sync,
     Bench(Vec<String>),
     Revert(Vec<String>),
     Unknown {
@@ -49,6 +50,11 @@ impl Command {
             self,
             Command::Help | Command::ShowIgnores | Command::Unknown { .. }
         )
+    }
+
+    /// Whether only a repository admin may run it.
+    pub fn needs_admin(&self) -> bool {
+        matches!(self, Command::Sync)
     }
 
     /// Whether it only makes sense on one of upkeep's own PRs.
@@ -86,6 +92,8 @@ pub fn help(slug: &str) -> String {
          - `@{slug} update` — run the dependency pass now\n\
          - `@{slug} audit` — audit the lockfiles now\n\
          - `@{slug} retry` — run the last failed job again\n\
+         - `@{slug} sync` — (admins) look at GitHub again: decide upkeep's open PRs whose CI finished unheard, \
+         pass the default branch's latest CI through auto-revert, pick up a rename or a new default branch\n\
          - `@{slug} bench` — on a pull request: post its benchmark comparison\n\
          - `@{slug} revert` — on a merged pull request: open a PR that reverts it\n\n\
          Commands that change something need write, maintain or admin permission on the repository."

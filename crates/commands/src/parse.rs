@@ -211,6 +211,7 @@ fn command_with(text: &str, suggesting: bool) -> Command {
         ["update"] => Command::Update,
         ["audit"] => Command::Audit,
         ["retry"] => Command::Retry,
+        ["sync"] => Command::Sync,
         ["bench", ..] => Command::Bench(args_from(1)),
         ["revert", ..] => Command::Revert(args_from(1)),
         _ => Command::Unknown {
@@ -237,6 +238,7 @@ pub const KNOWN: &[&str] = &[
     "update",
     "audit",
     "retry",
+    "sync",
     "bench",
     "revert",
 ];

@@ -95,6 +95,7 @@ impl Spec {
             .as_object()
             .cloned()
             .unwrap_or_default();
+        either_of_titled(&mut components);
         draft4(&mut components);
         let mut operations = Vec::new();
         let paths = doc
@@ -253,6 +254,7 @@ impl Spec {
             return Ok(Arc::clone(v));
         }
         let mut schema = schema.clone();
+        either_of_titled(&mut schema);
         draft4(&mut schema);
         absolute_refs(&mut schema);
         let validator = jsonschema::options()
@@ -406,6 +408,29 @@ fn draft4(value: &mut Value) {
                         "anyOf".into(),
                         Value::Array(vec![inner, serde_json::json!({ "type": "null" })]),
                     );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// GitHub's description says an installation's `account` is `allOf [Simple User, Enterprise]`
+/// where it means either one (no account is both: a user has no `slug`, an enterprise no
+/// `login`), so no answer GitHub gives could pass. An `allOf` of whole, titled schemas becomes
+/// the `anyOf` it means; an `allOf` that extends one schema with untitled properties stays.
+fn either_of_titled(value: &mut Value) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(either_of_titled),
+        Value::Object(map) => {
+            map.values_mut().for_each(either_of_titled);
+            let titled = map
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|all| all.len() > 1 && all.iter().all(|s| s.get("title").is_some()));
+            if titled {
+                if let Some(all) = map.remove("allOf") {
+                    map.insert("anyOf".into(), all);
                 }
             }
         }

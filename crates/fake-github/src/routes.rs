@@ -13,7 +13,9 @@ use crate::exchange::{
 use crate::world::World;
 
 /// Operations answered in this file.
-pub(crate) const OPS: [&str; 5] = [
+pub(crate) const OPS: [&str; 7] = [
+    "apps/list-installations",
+    "apps/list-repos-accessible-to-installation",
     "apps/create-installation-access-token",
     "apps/create-from-manifest",
     "repos/get",
@@ -24,6 +26,8 @@ pub(crate) const OPS: [&str; 5] = [
 /// Runs the route for an operation; `None` when the fake does not model it.
 pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply> {
     Some(match op {
+        "apps/list-installations" => list_installations(world, ctx),
+        "apps/list-repos-accessible-to-installation" => list_installation_repositories(world, ctx),
         "apps/create-installation-access-token" => create_installation_token(world, ctx),
         "apps/create-from-manifest" => convert_manifest(world, ctx),
         "repos/get" => get_repository(world, ctx),
@@ -37,6 +41,85 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
                 .or_else(|| crate::hook_routes::route(op, world, ctx));
         }
     })
+}
+
+/// `page` and `per_page` of a list request (GitHub's defaults: 1 and 30, at most 100).
+fn page_of(ctx: &Ctx<'_>) -> (usize, usize) {
+    let page = ctx
+        .param("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let per_page = ctx
+        .param("per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    (page, per_page)
+}
+
+fn list_installations(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    if let Err(r) = check_app_jwt(world, ctx) {
+        return r;
+    }
+    let (page, per_page) = page_of(ctx);
+    let items: Vec<Value> = world
+        .installations
+        .values()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|i| {
+            let mut item = ctx
+                .spec
+                .example("base-installation-items")
+                .and_then(|list| list.get(0).cloned())
+                .unwrap_or_else(|| json!({}));
+            item["id"] = json!(i.id);
+            item["account"]["login"] = json!(i.account);
+            item["app_id"] = json!(world.app_id);
+            item["suspended_at"] = Value::Null;
+            item["suspended_by"] = Value::Null;
+            item
+        })
+        .collect();
+    Reply::json(200, Value::Array(items))
+}
+
+fn list_installation_repositories(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let installation = match installation_auth(world, ctx) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let (page, per_page) = page_of(ctx);
+    let granted: Vec<&crate::world::Repository> = world
+        .repositories
+        .values()
+        .filter(|r| r.installation == installation)
+        .collect();
+    let items: Vec<Value> = granted
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|r| {
+            let (owner, short) = r.full_name.split_once('/').unwrap_or(("", &r.full_name));
+            let mut item = ctx
+                .spec
+                .example("repository-paginated-2")
+                .and_then(|page| page["repositories"].get(0).cloned())
+                .unwrap_or_else(|| json!({}));
+            item["id"] = json!(r.id);
+            item["name"] = json!(short);
+            item["full_name"] = json!(r.full_name);
+            item["owner"] = crate::world::simple_user(owner, "Organization");
+            item["private"] = json!(r.private);
+            item["default_branch"] = json!(r.default_branch);
+            item
+        })
+        .collect();
+    Reply::json(
+        200,
+        json!({ "total_count": granted.len(), "repositories": items }),
+    )
 }
 
 fn create_installation_token(world: &mut World, ctx: &Ctx<'_>) -> Reply {

@@ -228,6 +228,15 @@ impl World {
         );
     }
 
+    /// Renames (or transfers) a repository: GitHub then knows it only by its new name (the
+    /// fake does not redirect the old one).
+    pub fn rename_repository(&mut self, from: &str, to: &str) {
+        if let Some(mut repo) = self.repositories.remove(from) {
+            repo.full_name = to.to_owned();
+            self.repositories.insert(to.to_owned(), repo);
+        }
+    }
+
     /// Adds a completed workflow run; its id.
     pub fn add_workflow_run(
         &mut self,
