@@ -107,6 +107,19 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
     let (status, one) = app_get(format!("/app/hook/deliveries/{}", log[0]["id"])).await;
     assert_eq!(status, 200);
     assert_eq!(one["request"]["payload"]["hook_id"], 1);
+    // What reconciling reads: the App's installations (JWT), an installation's repositories.
+    let (status, installations) = app_get("/app/installations?per_page=100&page=1".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(installations[0]["id"], 7);
+    let (status, granted) = t
+        .go(
+            "GET",
+            "/installation/repositories?per_page=100&page=1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(granted["repositories"][0]["full_name"], "o/r");
     // Git data and contents.
     let (_, main) = t.go("GET", "/repos/o/r/git/ref/heads/main", None).await;
     let head = main["object"]["sha"].as_str().unwrap().to_owned();
