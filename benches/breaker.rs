@@ -1,15 +1,18 @@
-//! What the circuit breaker costs a pass. A pass is GitHub requests; the breaker adds one
-//! `admit` and one `record` to each. Measured: that pair alone (with 1,000 installations'
+//! What the circuit breaker and the adaptive limiter cost a pass. A pass is GitHub requests;
+//! the breaker adds one `admit` and one `record` to each, the limiter one `record` of the
+//! answer (and each job one pass through the gate). Measured: that pair alone (with 1,000 installations'
 //! breakers in the map, as a large deployment holds), and one whole request through the
 //! transport to a loopback server, the cheapest request a pass can ever make (GitHub's own take
 //! 50–300 ms). The ratio of the two bounds the breaker's share of a pass from above.
-//! Run: `cargo bench --bench breaker`. Target (issue 21): < 2% of a pass.
+//! Run: `cargo bench --bench breaker`. Target (issue 21): both together < 2% of a pass.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::Method;
 use upkeep::github::{Auth, RetryPolicy, Transport};
+use upkeep::heal::aimd::AimdPolicy;
 use upkeep::heal::breaker::BreakerPolicy;
 use upkeep::heal::breakers::Breakers;
+use upkeep::heal::workers::WorkerLimit;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -27,6 +30,16 @@ fn breaker(c: &mut Criterion) {
             let admission = breakers.admit(scope);
             breakers.record(scope, None);
             admission
+        })
+    });
+
+    // The limiter: each answer feeds the adaptive limit, each job passes the gate.
+    let limit = WorkerLimit::new(8, AimdPolicy::default());
+    let gate = limit.gate();
+    c.bench_function("limiter/record_and_gate", |b| {
+        b.iter(|| {
+            limit.record(std::time::Duration::from_millis(120), false);
+            gate.try_enter().is_some()
         })
     });
 

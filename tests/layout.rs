@@ -52,6 +52,7 @@ const DRIVERS: &[&str] = &[
     "src/heal/prune.rs",
     "src/heal/resync.rs",
     "src/heal/sweep.rs",
+    "src/heal/workers.rs",
     "src/revert/act.rs",
     "src/revert/regression.rs",
     "src/revert/suites.rs",

@@ -13,7 +13,7 @@
 //! outage costs GitHub one probe per installation per period instead of every job's retries.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,6 +28,7 @@ use super::GitHubError;
 use crate::heal::breaker::{Admission, BreakerPolicy};
 use crate::heal::breakers::Breakers;
 use crate::heal::budget::Budget;
+use crate::heal::workers::WorkerLimit;
 use crate::time::now_ms;
 
 /// How hard to try.
@@ -104,6 +105,8 @@ pub struct Transport {
     breakers: Breakers,
     /// Per auth bucket: the primary budget as the last answer reported it.
     budgets: Mutex<HashMap<String, Budget>>,
+    /// The adaptive worker limit every answer feeds (`None`: no queue listens).
+    limit: Option<Arc<WorkerLimit>>,
 }
 
 impl Transport {
@@ -133,7 +136,14 @@ impl Transport {
             blocked_until: Mutex::new(HashMap::new()),
             breakers: Breakers::new("github", breaker),
             budgets: Mutex::new(HashMap::new()),
+            limit: None,
         })
+    }
+
+    /// Feeds every answer's latency and failure to `limit` (the server's workers follow it).
+    pub fn with_limit(mut self, limit: Arc<WorkerLimit>) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     pub fn policy(&self) -> &RetryPolicy {
@@ -171,9 +181,19 @@ impl Transport {
             if let Admission::Wait { until_ms } = self.breakers.admit(&bucket) {
                 return Err(GitHubError::Unavailable { until_ms });
             }
+            let started = Instant::now();
             let result = self.send_once(auth, &method, path, body.clone()).await;
             let last = attempt >= self.policy.max_attempts;
             self.breakers.record(&bucket, failure_kind(&result));
+            if let Some(limit) = &self.limit {
+                let limited = result
+                    .as_ref()
+                    .is_ok_and(|r| rate_limit_wait(r.status, &r.headers, now_ms()).is_some());
+                limit.record(
+                    started.elapsed(),
+                    failure_kind(&result).is_some() || limited,
+                );
+            }
             let response = match result {
                 Ok(r) => r,
                 Err(e @ (GitHubError::Timeout { .. } | GitHubError::Transport { .. })) => {

@@ -9,8 +9,10 @@
 //! good backup and takes the daily backups; `backups` (pure) decides which to keep.
 //! `retention` (pure) says how long each growing table keeps its rows, `prune` (driver) applies
 //! it hourly in small batches. `reconcile` (pure) decides what to act on when the events that
-//! would have said so are gone, `resync` (driver) reads GitHub and acts through the events' paths.
+//! would have said so are gone, `resync` (driver) reads GitHub and acts through the events' paths. `aimd` (pure) is the adaptive
+//! concurrency limit, `workers` feeds it GitHub's answers and sets the queue's gate.
 
+pub mod aimd;
 pub mod backups;
 pub mod breaker;
 pub mod breakers;
@@ -23,3 +25,4 @@ pub mod reconcile;
 pub mod resync;
 pub mod retention;
 pub mod sweep;
+pub mod workers;

@@ -1,5 +1,5 @@
 //! The queue and nothing else: the durable job queue on the store (`policy`: back-off and
-//! timings), its workers (`worker`), the daily scheduler (`scheduler`), leases and in-process
+//! timings), its workers (`worker`) and the gate that says how many may run at once (`gate`), the daily scheduler (`scheduler`), leases and in-process
 //! locks (`locks`), and the one table from job kind to capability driver (`dispatch`).
 //!
 //! A table queue rather than a crate: no queue crate (mid-2026) runs on both SQLite and
@@ -8,6 +8,7 @@
 //! scheduler needs to be leaderless. No capability's code lives here.
 
 pub mod dispatch;
+pub mod gate;
 pub mod locks;
 pub mod policy;
 pub mod scheduler;

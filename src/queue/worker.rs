@@ -14,6 +14,7 @@ use rand::Rng;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn, Instrument};
 
+use crate::queue::gate::Gate;
 use crate::queue::policy::{backoff, QueueConfig};
 use crate::store::jobs::Job;
 use crate::store::Store;
@@ -105,6 +106,8 @@ pub struct Worker<H> {
     priority: Option<Priority>,
     /// Turns true when shutdown's deadline has passed: a job in hand is put back and dropped.
     hard_stop: Option<watch::Receiver<bool>>,
+    /// How many workers may run a job at once (`None`: every worker).
+    gate: Option<Arc<Gate>>,
 }
 
 impl<H: JobHandler> Worker<H> {
@@ -123,7 +126,15 @@ impl<H: JobHandler> Worker<H> {
             name,
             priority: None,
             hard_stop: None,
+            gate: None,
         }
+    }
+
+    /// Claims only while `gate` has room: the adaptive limit may let fewer jobs run at once
+    /// than there are workers.
+    pub fn limited_by(mut self, gate: Arc<Gate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Gives up a job in hand (put back in line, no attempt spent) once `hard_stop` turns true.
@@ -170,6 +181,14 @@ impl<H: JobHandler> Worker<H> {
     /// Claims one due job and runs it; false when none was due.
     pub async fn run_one(&self) -> Result<bool, crate::store::StoreError> {
         self.defer_to_priority().await;
+        // Held while the job runs; without room, this worker waits like an idle one.
+        let _place = match &self.gate {
+            Some(gate) => match gate.try_enter() {
+                Some(place) => Some(place),
+                None => return Ok(false),
+            },
+            None => None,
+        };
         let token = format!("{}:{:016x}", self.name, rand::rng().random::<u64>());
         let now = now_ms();
         let Some(job) = self

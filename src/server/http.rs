@@ -226,6 +226,8 @@ pub struct Background {
     /// How often GitHub's delivery log is swept for missed deliveries; `None`: by whether
     /// GitHub can reach the public URL (`heal::reach::sweep_every`).
     pub delivery_sweep_every: Option<Duration>,
+    /// How the number of jobs at once follows GitHub's latency and errors.
+    pub concurrency: crate::heal::aimd::AimdPolicy,
 }
 
 impl Default for Background {
@@ -236,6 +238,7 @@ impl Default for Background {
             advisories_every: Duration::from_secs(3600),
             shutdown_deadline: SHUTDOWN_DEADLINE,
             delivery_sweep_every: None,
+            concurrency: Default::default(),
         }
     }
 }
@@ -281,8 +284,10 @@ pub async fn serve_on(
     }
     let address = listener.local_addr()?;
     let workers = settings.workers;
-    let state = AppState::new(settings, store.clone())?;
     crate::server::telemetry::metrics_handle();
+    let worker_limit =
+        crate::heal::workers::WorkerLimit::new(workers, background.concurrency.clone());
+    let state = AppState::new(settings, store.clone(), Arc::clone(&worker_limit))?;
     if state.credentials().is_none() {
         let open = if address.ip().is_unspecified() {
             format!("http://127.0.0.1:{}/", address.port())
@@ -338,6 +343,7 @@ pub async fn serve_on(
             format!("{}-{}-{i}", hostname(), std::process::id()),
         )
         .yielding_to(state.deliveries.priority())
+        .limited_by(worker_limit.gate())
         .stopping_hard_on(hard_stop_rx.clone());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }

@@ -240,7 +240,7 @@ impl Settings {
         };
 
         let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
-            None => Ok(4),
+            None => Ok(super::cpus::default_workers()),
             Some(w) => match w.parse::<usize>() {
                 Ok(n) if (1..=256).contains(&n) => Ok(n),
                 _ => Err(problem(

@@ -1,12 +1,13 @@
 //! The state every request and the first-run setup share: settings, the store, the App's
 //! credentials once they exist, the delivery writer, the advisory database and the intake's
-//! byte budget.
+//! byte budget, and the adaptive worker limit the GitHub transport feeds.
 
 use std::sync::{Arc, RwLock};
 
 use tokio::sync::Notify;
 
-use crate::github::{GitHubApp, GitHubError, RetryPolicy};
+use crate::github::{GitHubApp, GitHubError, RetryPolicy, Transport};
+use crate::heal::workers::WorkerLimit;
 use crate::server::settings::{AppCredentials, Settings};
 use crate::store::Store;
 use crate::webhook;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub advisories: Arc<crate::audit::Advisories>,
     /// The bytes of webhook bodies held at once before their signature is known.
     pub intake_budget: webhook::body::Budget,
+    /// How many jobs may run at once, moved by GitHub's answers.
+    pub worker_limit: Arc<WorkerLimit>,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -45,8 +48,13 @@ fn advisories_for(settings: &Settings) -> crate::audit::Advisories {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, store: Store) -> Result<Arc<Self>, GitHubError> {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        worker_limit: Arc<WorkerLimit>,
+    ) -> Result<Arc<Self>, GitHubError> {
         let state = Arc::new(AppState {
+            worker_limit,
             credentials: RwLock::new(None),
             github: Arc::new(RwLock::new(None)),
             wake: Arc::new(Notify::new()),
@@ -68,12 +76,9 @@ impl AppState {
 
     /// Starts using App credentials (at start-up, or when the setup flow returns them).
     pub fn install_credentials(&self, creds: AppCredentials) -> Result<(), GitHubError> {
-        let github = GitHubApp::new(
-            creds.app_id,
-            &creds.private_key,
-            &self.settings.github_api_url,
-            RetryPolicy::default(),
-        )?;
+        let transport = Transport::new(&self.settings.github_api_url, RetryPolicy::default())?
+            .with_limit(Arc::clone(&self.worker_limit));
+        let github = GitHubApp::with_transport(creds.app_id, &creds.private_key, transport)?;
         if let Ok(mut g) = self.github.write() {
             *g = Some(Arc::new(github));
         }

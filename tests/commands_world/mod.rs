@@ -44,6 +44,14 @@ impl World {
         Self::start(config, true, true, |_| ()).await
     }
 
+    /// A killable world whose server runs its background work by `background`.
+    pub async fn with_background(
+        config: &str,
+        background: upkeep::server::Background,
+    ) -> Option<World> {
+        Self::starting(config, true, Some(background), |_| ()).await
+    }
+
     /// The repository with no upkeep PR yet, on a killable server: `before` prepares the fake
     /// GitHub (a stall, say), then the app is installed and the server's first daily pass
     /// starts. Returns without waiting for it.
@@ -60,6 +68,18 @@ impl World {
         killable: bool,
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
+        let background = killable.then(common::fast_background);
+        Self::starting(config, pre_pass, background, before).await
+    }
+
+    /// `background`: a killable server with it; `None`: a plain one.
+    async fn starting(
+        config: &str,
+        pre_pass: bool,
+        background: Option<upkeep::server::Background>,
+        before: impl FnOnce(&FakeGitHub),
+    ) -> Option<World> {
+        let killable = background.is_some();
         common::shared_dir()?;
         let github = repo_world::github_with(&repo_world::fixture_files(Some(config))).await;
         github.with_world(|w| {
@@ -83,10 +103,9 @@ impl World {
                 ("UPKEEP_INDEX_URL", &registry.url()),
             ],
         );
-        let server = if killable {
-            TestServer::start_killable(settings.clone(), common::fast_background()).await
-        } else {
-            TestServer::start(settings.clone()).await
+        let server = match background {
+            Some(background) => TestServer::start_killable(settings.clone(), background).await,
+            None => TestServer::start(settings.clone()).await,
         };
         let store = Store::open(&db.url).await.unwrap();
         let world = World {

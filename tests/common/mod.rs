@@ -182,6 +182,7 @@ pub fn fast_background() -> Background {
         advisories_every: Duration::from_millis(200),
         shutdown_deadline: upkeep::server::SHUTDOWN_DEADLINE,
         delivery_sweep_every: None,
+        concurrency: Default::default(),
     }
 }
 

@@ -72,6 +72,8 @@ pub(crate) struct State {
     pub stall: Option<Stall>,
     /// While set, every API call is answered with this status (`FakeGitHub::outage`).
     pub outage: Option<u16>,
+    /// Every answer arrives this late (a struggling GitHub), until `fast`.
+    pub slow: Option<Duration>,
     /// How far `skip_ahead` moved the fake's clock (ms).
     pub skipped_ms: i64,
 }
@@ -221,6 +223,7 @@ impl Builder {
             violations: Vec::new(),
             faults: Vec::new(),
             outage: None,
+            slow: None,
             skipped_ms: 0,
             stall: None,
         }));
@@ -306,6 +309,16 @@ impl FakeGitHub {
     /// until `recover`.
     pub fn outage(&self, status: u16) {
         self.with(|s| s.outage = Some(status));
+    }
+
+    /// Every answer from now on arrives `delay` late (GitHub slow but up), until `fast`.
+    pub fn slow(&self, delay: Duration) {
+        self.with(|s| s.slow = Some(delay));
+    }
+
+    /// Answers arrive at once again after `slow`.
+    pub fn fast(&self) {
+        self.with(|s| s.slow = None);
     }
 
     /// GitHub answers again after `outage`.
@@ -657,7 +670,10 @@ impl Respond for Dispatcher {
         if stall == Some(true) {
             return template.set_delay(STALL);
         }
-        template
+        match state.slow {
+            Some(delay) => template.set_delay(delay),
+            None => template,
+        }
     }
 }
 
