@@ -15,6 +15,7 @@ mod revert_world;
 
 use std::collections::BTreeMap;
 
+use commands_world::{dashboards, prs_by_branch};
 use common::repo_world::REPO;
 use fake_github::FakeGitHub;
 
@@ -39,31 +40,6 @@ async fn stalled_or_done(github: &FakeGitHub, done: impl Fn() -> bool) -> Option
     .await
 }
 
-/// Every PR's head branch, with how many PRs (open or closed) it has.
-fn prs_by_branch(github: &FakeGitHub) -> BTreeMap<String, (usize, usize)> {
-    github.with_world(|w| {
-        let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for p in &w.repositories[REPO].pulls {
-            let e = by
-                .entry(p["head"]["ref"].as_str().unwrap().to_owned())
-                .or_default();
-            e.0 += 1;
-            if p["state"] == "open" {
-                e.1 += 1;
-            }
-        }
-        by
-    })
-}
-
-fn dashboards(github: &FakeGitHub) -> usize {
-    github.with_world(|w| {
-        w.repositories[REPO]
-            .issues_containing("<!-- upkeep:dashboard -->")
-            .len()
-    })
-}
-
 /// Every issue and PR with the number of comments on it.
 fn comments(github: &FakeGitHub) -> BTreeMap<i64, usize> {
     github.with_world(|w| {
@@ -81,15 +57,6 @@ fn comments(github: &FakeGitHub) -> BTreeMap<i64, usize> {
     })
 }
 
-/// Waits until the server's first daily pass and everything it started are done.
-async fn first_pass_done(world: &commands_world::World) {
-    common::eventually(90, "the first daily pass done", || async {
-        (world.jobs_done(upkeep::queue::scheduler::DAILY_JOB).await > 0).then_some(())
-    })
-    .await;
-    world.settled().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_write_of_the_first_daily_pass_leaves_one_pr_per_branch() {
     use commands_world::{World, CONFIG};
@@ -98,7 +65,7 @@ async fn a_crash_at_any_write_of_the_first_daily_pass_leaves_one_pr_per_branch()
     }
     // A clean first pass: what it leaves, and where its writes are.
     let clean = World::installing_killable(CONFIG, |_| ()).await.unwrap();
-    first_pass_done(&clean).await;
+    clean.daily_done().await;
     let expected = prs_by_branch(&clean.github);
     assert!(expected.len() >= 2, "the pass opens PRs: {expected:?}");
     assert!(expected.values().all(|&(all, open)| all == 1 && open == 1));
@@ -124,7 +91,7 @@ async fn a_crash_at_any_write_of_the_first_daily_pass_leaves_one_pr_per_branch()
             };
             crashed += 1;
             world.crash_and_restart().await;
-            first_pass_done(&world).await;
+            world.daily_done().await;
             let case = format!("killed at call {n} ({stalled}, applied: {after_effect})");
             assert_eq!(prs_by_branch(&world.github), expected, "{case}");
             assert_eq!(dashboards(&world.github), 1, "{case}");

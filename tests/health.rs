@@ -106,25 +106,6 @@ async fn metrics_carry_deliveries_jobs_and_latency() {
     server.stop().await;
 }
 
-fn pg_cluster(action: &str) {
-    let version = std::fs::read_dir("/etc/postgresql")
-        .expect("PostgreSQL's cluster configuration under /etc/postgresql")
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let status = std::process::Command::new("pg_ctlcluster")
-        .args([
-            "--skip-systemctl-redirect",
-            version.to_str().unwrap(),
-            "main",
-            action,
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "pg_ctlcluster {action} failed");
-}
-
 /// Stops the machine's PostgreSQL server: .ci/run runs it alone, after every other test.
 #[tokio::test]
 #[ignore = "stops the shared PostgreSQL server; .ci/run runs it on its own at the end"]
@@ -134,7 +115,7 @@ async fn readyz_turns_503_while_postgres_is_stopped_and_recovers_without_restart
         .expect("PostgreSQL is required for this test");
     let server = TestServer::start(common::settings(&db.url, &[])).await;
     assert_eq!(readiness(&server).await.0, 200);
-    pg_cluster("stop");
+    common::pg_cluster("stop");
     let result = tokio::spawn({
         let addr = server.url("/readyz");
         async move {
@@ -153,7 +134,7 @@ async fn readyz_turns_503_while_postgres_is_stopped_and_recovers_without_restart
     })
     .await
     .unwrap();
-    pg_cluster("start");
+    common::pg_cluster("start");
     assert!(
         result,
         "/readyz never turned 503 while PostgreSQL was stopped"

@@ -24,11 +24,7 @@ async fn away_longer_than_the_log(
 ) {
     // The day's pass ran first (the scheduler queues it once the installation is known), so
     // nothing is half done when upkeep goes away.
-    common::eventually(60, "the daily pass done", || async {
-        (world.jobs_done("daily").await >= 1).then_some(())
-    })
-    .await;
-    world.settled().await;
+    world.daily_done().await;
     world.server.go_down(&world.store).await;
     away(world);
     world

@@ -21,7 +21,7 @@ use tracing::info;
 use crate::commands::{self, Command, Found, WRITE_LEVELS};
 use crate::deps::body;
 use crate::deps::is_upkeep_branch;
-use crate::deps::pass::{PassError, PassOptions};
+use crate::deps::pass::PassOptions;
 use crate::github::repo::{PullSummary, Repo};
 use crate::github::talk::Reaction;
 use crate::queue::worker::JobError;
@@ -501,8 +501,7 @@ impl Conversation<'_> {
             .await
         {
             Ok(o) => o,
-            Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
-            Err(e) => return Err(JobError::Retry(e.to_string())),
+            Err(e) => return Err(JobError::from(e)),
         };
         Ok(if outcome.updated.contains(&pr.number) {
             ok("Rebuilt on the default branch.")

@@ -2,7 +2,6 @@
 //! rebase one), and the dependency pass does it and unticks it; closing the issue turns the
 //! dashboard off, reopening turns it on again.
 
-use crate::deps::pass::PassError;
 use crate::handles::Handles;
 use crate::queue::scheduler::DEPS_JOB;
 use crate::queue::worker::JobError;
@@ -71,7 +70,6 @@ pub async fn on_dashboard(h: &Handles, e: &events::IssuesEvent) -> Result<&'stat
         .await
     {
         Ok(_) => Ok("dashboard actions done"),
-        Err(PassError::GitHub(e)) => Err(JobError::from(e)),
-        Err(e) => Err(JobError::Retry(e.to_string())),
+        Err(e) => Err(JobError::from(e)),
     }
 }

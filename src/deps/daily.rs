@@ -97,8 +97,7 @@ pub async fn pass(h: &Handles, job: &Job, deps: bool) -> Result<(), JobError> {
                 repository.full_name
             )));
         }
-        Err(PassError::GitHub(e)) => return Err(JobError::from(e)),
-        Err(e) => return Err(JobError::Retry(e.to_string())),
+        Err(e) => return Err(JobError::from(e)),
     };
     h.store
         .set_locked_crates(repository_id, &outcome.locked_crates)

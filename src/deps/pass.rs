@@ -39,6 +39,18 @@ pub enum PassError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// A pass's failure as a job's: GitHub's and the store's as their own (an outage defers, no
+/// attempt spent), anything else worth another attempt.
+impl From<PassError> for crate::queue::worker::JobError {
+    fn from(e: PassError) -> Self {
+        match e {
+            PassError::GitHub(e) => e.into(),
+            PassError::Store(e) => e.into(),
+            e => crate::queue::worker::JobError::Retry(e.to_string()),
+        }
+    }
+}
+
 /// How long a replica holds a repository's pass lease at most: a pass resolves a lockfile per
 /// PR with real cargo, so it can take minutes; a replica that dies holding the lease holds the
 /// others' passes on that repository back this long.

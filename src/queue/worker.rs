@@ -34,12 +34,28 @@ pub enum JobError {
     Defer { until_ms: i64, reason: String },
 }
 
-/// The store failing (busy, unreachable, a lost connection) is worth another attempt.
+/// The database out of reach (a lost connection, a restart, SQLite busy) is an outage, not the
+/// job's fault: it runs again shortly without spending an attempt. Any other store error is
+/// worth another attempt.
 impl From<crate::store::StoreError> for JobError {
     fn from(e: crate::store::StoreError) -> Self {
-        JobError::Retry(e.to_string())
+        if e.is_unavailable() {
+            JobError::Defer {
+                until_ms: now_ms() + DATABASE_WAIT_MS,
+                reason: format!("the database is unreachable: {e}"),
+            }
+        } else {
+            JobError::Retry(e.to_string())
+        }
     }
 }
+
+/// How long a job waits when the database was out of reach.
+const DATABASE_WAIT_MS: i64 = 5_000;
+/// How often a finished job's outcome is recorded again while the database is out of reach.
+const RECORD_RETRY: Duration = Duration::from_secs(1);
+/// How long a finished job's outcome is retried before the lease is left to run out.
+const RECORD_PATIENCE: Duration = Duration::from_secs(15 * 60);
 
 impl From<crate::github::GitHubError> for JobError {
     fn from(e: crate::github::GitHubError) -> Self {
@@ -249,20 +265,56 @@ impl<H: JobHandler> Worker<H> {
                 })
             }
         };
+        // The outcome is recorded even through a database outage: while the database is out
+        // of reach the heartbeat keeps the lease and the recording is tried again, so a job
+        // that finished is not run again and one that waits spends no attempt.
+        let since = Instant::now();
+        let outcome = loop {
+            match self.record(&job, &token, &result, crashed).await {
+                Ok(outcome) => break outcome,
+                Err(e) if e.is_unavailable() && since.elapsed() < RECORD_PATIENCE => {
+                    warn!(error = %e, "the database is out of reach; recording the job's outcome again shortly");
+                    tokio::time::sleep(RECORD_RETRY).await;
+                }
+                Err(e) => {
+                    error!(error = %e, "recording the job's outcome failed; its lease runs out and it runs again");
+                    break "store_error";
+                }
+            }
+        };
         heartbeat.abort();
+        if outcome == "lease_lost" {
+            warn!("another worker took this job over; its result here is discarded");
+        } else if outcome == "done" {
+            info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "job done"
+            );
+        }
+        metrics::counter!("upkeep_jobs_finished_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
+        metrics::histogram!("upkeep_job_duration_seconds", "kind" => job.kind.clone())
+            .record(started.elapsed().as_secs_f64());
+    }
+
+    /// Records a finished job's outcome: done, deferred, failed (with its retry), crashed or
+    /// dead; `lease_lost` when another worker took it over.
+    async fn record(
+        &self,
+        job: &Job,
+        token: &str,
+        result: &Result<(), JobError>,
+        crashed: bool,
+    ) -> Result<&'static str, crate::store::StoreError> {
         let now = now_ms();
-        let outcome = match &result {
-            Ok(()) => match self.store.complete_job(job.id, &token, now).await {
+        Ok(match &result {
+            Ok(()) => match self.store.complete_job(job.id, token, now).await {
                 Ok(true) => "done",
                 Ok(false) => "lease_lost",
-                Err(e) => {
-                    error!(error = %e, "recording a finished job failed; it will run again");
-                    "store_error"
-                }
+                Err(e) => return Err(e),
             },
             Err(JobError::Defer { until_ms, reason }) => match self
                 .store
-                .defer_job(job.id, &token, *until_ms, reason, now)
+                .defer_job(job.id, token, *until_ms, reason, now)
                 .await
             {
                 Ok(true) => {
@@ -270,10 +322,7 @@ impl<H: JobHandler> Worker<H> {
                     "deferred"
                 }
                 Ok(false) => "lease_lost",
-                Err(e) => {
-                    error!(error = %e, "recording a deferred job failed");
-                    "store_error"
-                }
+                Err(e) => return Err(e),
             },
             Err(err) if crashed => {
                 let retry_at = (job.attempts < job.max_attempts)
@@ -281,7 +330,7 @@ impl<H: JobHandler> Worker<H> {
                 let message = err.to_string();
                 match self
                     .store
-                    .crash_job(job.id, &token, &message, retry_at, now)
+                    .crash_job(job.id, token, &message, retry_at, now)
                     .await
                 {
                     Ok(Some(state)) if state == "quarantined" => {
@@ -297,10 +346,7 @@ impl<H: JobHandler> Worker<H> {
                         "failed"
                     }
                     Ok(None) => "lease_lost",
-                    Err(e) => {
-                        error!(error = %e, "recording a crashed job failed");
-                        "store_error"
-                    }
+                    Err(e) => return Err(e),
                 }
             }
             Err(err) => {
@@ -313,7 +359,7 @@ impl<H: JobHandler> Worker<H> {
                 let message = err.to_string();
                 match self
                     .store
-                    .fail_job(job.id, &token, &message, retry_at, now)
+                    .fail_job(job.id, token, &message, retry_at, now)
                     .await
                 {
                     Ok(true) if retry_at.is_some() => {
@@ -325,24 +371,10 @@ impl<H: JobHandler> Worker<H> {
                         "dead"
                     }
                     Ok(false) => "lease_lost",
-                    Err(e) => {
-                        error!(error = %e, "recording a failed job failed");
-                        "store_error"
-                    }
+                    Err(e) => return Err(e),
                 }
             }
-        };
-        if outcome == "lease_lost" {
-            warn!("another worker took this job over; its result here is discarded");
-        } else if outcome == "done" {
-            info!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "job done"
-            );
-        }
-        metrics::counter!("upkeep_jobs_finished_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
-        metrics::histogram!("upkeep_job_duration_seconds", "kind" => job.kind.clone())
-            .record(started.elapsed().as_secs_f64());
+        })
     }
 
     fn spawn_heartbeat(&self, id: i64, token: String) -> tokio::task::JoinHandle<()> {

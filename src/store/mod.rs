@@ -50,6 +50,34 @@ pub enum StoreError {
     Batch(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (a lost or refused connection, a pool that
+    /// timed out, PostgreSQL shutting down or starting, SQLite busy past its timeout), as
+    /// opposed to a query it refused. Such an error is an outage: worth waiting out, and no
+    /// job's fault.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Timeout(_) => true,
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    // PostgreSQL: connection exceptions (08…), shutdown and start-up (57P…);
+                    // SQLite: busy (5) and locked (6).
+                    code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "6"
+                }),
+                _ => false,
+            },
+            StoreError::Batch(message) => message.contains("connection"),
+            _ => false,
+        }
+    }
+}
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 

@@ -44,12 +44,24 @@ impl World {
         Self::start(config, true, true, |_| ()).await
     }
 
+    /// The repository with no upkeep PR yet, on a killable server over `db` (PostgreSQL, say)
+    /// running its background work by `background`: `before` prepares the fake GitHub, then the app is installed and the first daily pass
+    /// starts. Returns without waiting for it.
+    pub async fn installing_on(
+        db: TestDb,
+        background: upkeep::server::Background,
+        config: &str,
+        before: impl FnOnce(&FakeGitHub),
+    ) -> Option<World> {
+        Self::starting(config, false, Some(background), db, before).await
+    }
+
     /// A killable world whose server runs its background work by `background`.
     pub async fn with_background(
         config: &str,
         background: upkeep::server::Background,
     ) -> Option<World> {
-        Self::starting(config, true, Some(background), |_| ()).await
+        Self::starting(config, true, Some(background), TestDb::sqlite(), |_| ()).await
     }
 
     /// The repository with no upkeep PR yet, on a killable server: `before` prepares the fake
@@ -69,7 +81,7 @@ impl World {
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
         let background = killable.then(common::fast_background);
-        Self::starting(config, pre_pass, background, before).await
+        Self::starting(config, pre_pass, background, TestDb::sqlite(), before).await
     }
 
     /// `background`: a killable server with it; `None`: a plain one.
@@ -77,6 +89,7 @@ impl World {
         config: &str,
         pre_pass: bool,
         background: Option<upkeep::server::Background>,
+        db: TestDb,
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
         let killable = background.is_some();
@@ -95,7 +108,6 @@ impl World {
                 .await
                 .unwrap();
         }
-        let db = TestDb::sqlite();
         let settings = common::settings(
             &db.url,
             &[
@@ -357,6 +369,16 @@ impl World {
         })
     }
 
+    /// Waits until the server's first daily pass (queued by the scheduler once the installation
+    /// is known) and everything it started are done, so a test's next step does not race it.
+    pub async fn daily_done(&self) {
+        common::eventually(90, "the first daily pass done", || async {
+            (self.jobs_done(upkeep::queue::scheduler::DAILY_JOB).await > 0).then_some(())
+        })
+        .await;
+        self.settled().await;
+    }
+
     pub async fn jobs_done(&self, kind: &str) -> usize {
         self.store
             .list_jobs(&["done"], 500)
@@ -399,5 +421,31 @@ pub fn dashboard(world: &World) -> Option<Value> {
             .issues_containing("<!-- upkeep:dashboard -->")
             .first()
             .map(|i| (*i).clone())
+    })
+}
+
+/// Every PR's head branch, with how many PRs (open or closed) it has.
+pub fn prs_by_branch(github: &FakeGitHub) -> std::collections::BTreeMap<String, (usize, usize)> {
+    github.with_world(|w| {
+        let mut by: std::collections::BTreeMap<String, (usize, usize)> =
+            std::collections::BTreeMap::new();
+        for p in &w.repositories[REPO].pulls {
+            let e = by
+                .entry(p["head"]["ref"].as_str().unwrap().to_owned())
+                .or_default();
+            e.0 += 1;
+            if p["state"] == "open" {
+                e.1 += 1;
+            }
+        }
+        by
+    })
+}
+
+pub fn dashboards(github: &FakeGitHub) -> usize {
+    github.with_world(|w| {
+        w.repositories[REPO]
+            .issues_containing("<!-- upkeep:dashboard -->")
+            .len()
     })
 }

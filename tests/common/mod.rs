@@ -449,3 +449,24 @@ pub async fn corrupt_sqlite(path: &std::path::Path) {
     std::io::Write::write_all(&mut file, &[0xA5; 4096]).unwrap();
     file.sync_all().unwrap();
 }
+
+/// Stops or starts the machine's PostgreSQL server (`pg_ctlcluster`): only for tests .ci/run
+/// runs on their own, at the end.
+pub fn pg_cluster(action: &str) {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .expect("PostgreSQL's cluster configuration under /etc/postgresql")
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let status = std::process::Command::new("pg_ctlcluster")
+        .args([
+            "--skip-systemctl-redirect",
+            version.to_str().unwrap(),
+            "main",
+            action,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "pg_ctlcluster {action} failed");
+}
