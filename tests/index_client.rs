@@ -136,3 +136,45 @@ async fn a_server_error_is_an_error_naming_the_url() {
     assert!(err.to_string().contains("500"), "{err}");
     assert!(IndexClient::new("ftp://x", Duration::from_secs(1), Duration::ZERO).is_err());
 }
+
+#[tokio::test]
+async fn a_registry_that_keeps_failing_opens_its_breaker_and_is_left_alone_until_the_probe() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let policy = upkeep::heal::breaker::BreakerPolicy {
+        open_base: Duration::from_millis(300),
+        open_max: Duration::from_millis(300),
+        jitter: 0.0,
+        ..Default::default()
+    };
+    let client = IndexClient::new(&server.uri(), Duration::from_secs(5), Duration::ZERO)
+        .unwrap()
+        .with_breaker(policy);
+    let names = [
+        "tokio", "serde", "rand", "log", "syn", "quote", "regex", "libc",
+    ];
+    let mut unavailable = 0;
+    for name in names {
+        if let Err(e) = client.versions(name).await {
+            if e.unavailable_until().is_some() {
+                unavailable += 1;
+            }
+        }
+    }
+    // Five failures in a row open it; the three lookups after that send nothing.
+    assert_eq!(requests(&server).await.len(), 5);
+    assert_eq!(unavailable, 3);
+    // The registry is back: after the open period one probe goes through, and it closes.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(client.versions("tokio").await.is_ok());
+    assert!(client.versions("serde").await.is_ok());
+    assert_eq!(requests(&server).await.len(), 2);
+}

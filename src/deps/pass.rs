@@ -37,6 +37,8 @@ pub enum PassError {
     Busy(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("a registry the pass needs is unavailable (circuit open) until {until_ms}")]
+    IndexUnavailable { until_ms: i64 },
 }
 
 /// A pass's failure as a job's: GitHub's and the store's as their own (an outage defers, no
@@ -46,6 +48,11 @@ impl From<PassError> for crate::queue::worker::JobError {
         match e {
             PassError::GitHub(e) => e.into(),
             PassError::Store(e) => e.into(),
+            // An outage is no attempt's fault: wait for the breaker's probe.
+            PassError::IndexUnavailable { until_ms } => crate::queue::worker::JobError::Defer {
+                until_ms,
+                reason: "a package registry is unavailable (circuit open)".into(),
+            },
             e => crate::queue::worker::JobError::Retry(e.to_string()),
         }
     }
@@ -260,6 +267,11 @@ impl DepsPass {
             .filter(|i| i.author == bot)
             .collect();
         let (versions, problems) = self.index.candidates(&workspaces).await;
+        // A registry that is down (its breaker open) would leave its crates out of the plan:
+        // the pass waits for it instead.
+        if let Some(until_ms) = problems.iter().filter_map(|p| p.unavailable_until).max() {
+            return Err(PassError::IndexUnavailable { until_ms });
+        }
         for p in &problems {
             warn!(repo = full_name, registry = %p.registry, problem = %p.message, "index lookup failed; crates left out of the plan");
         }

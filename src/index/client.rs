@@ -3,7 +3,10 @@
 //! `If-Modified-Since` (a 304 costs no body), and not asked for at all while it is fresh
 //! (`Cache-Control: max-age`, at least the client's own freshness window), so two hundred
 //! repositories depending on `serde` cost one request per window, not two hundred. Every request
-//! has a timeout; a 404 means the registry has no such crate.
+//! has a timeout; a 404 means the registry has no such crate. A registry that keeps failing
+//! (5xx, 429, timeouts, refused connections) opens its circuit breaker (`heal::breakers`): while
+//! it is open no request is sent and a lookup says `Unavailable`, so the pass waits for the
+//! breaker's probe instead of hammering a registry that is down.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -17,6 +20,8 @@ use super::entry::{parse_index_file, IndexEntry};
 use super::path::index_path;
 use crate::deps::workspace::parse_rust_version;
 use crate::deps::Candidate;
+use crate::heal::breaker::{Admission, BreakerPolicy};
+use crate::heal::breakers::Breakers;
 
 /// crates.io's sparse index.
 pub const CRATES_IO: &str = "https://index.crates.io/";
@@ -37,6 +42,19 @@ pub enum IndexFetchError {
     Status { url: String, status: u16 },
     #[error(transparent)]
     Parse(#[from] super::entry::IndexError),
+    /// The registry is failing: its circuit breaker is open and the request was not sent.
+    #[error("{url} is unavailable (circuit open) until {until_ms} (ms since epoch)")]
+    Unavailable { url: String, until_ms: i64 },
+}
+
+impl IndexFetchError {
+    /// When the registry's breaker lets a request through again, if it is open.
+    pub fn unavailable_until(&self) -> Option<i64> {
+        match self {
+            IndexFetchError::Unavailable { until_ms, .. } => Some(*until_ms),
+            _ => None,
+        }
+    }
 }
 
 struct Cached {
@@ -66,6 +84,8 @@ pub struct IndexClient {
     base: Url,
     freshness: Duration,
     cache: Arc<Mutex<HashMap<String, Cached>>>,
+    /// Is the registry answering at all (one breaker, scoped by the index's URL).
+    breakers: Arc<Breakers>,
 }
 
 impl IndexClient {
@@ -100,7 +120,19 @@ impl IndexClient {
             base,
             freshness,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            breakers: Arc::new(Breakers::new("index", BreakerPolicy::default())),
         })
+    }
+
+    /// The same client with its breaker following `policy` (tests shorten the open period).
+    pub fn with_breaker(mut self, policy: BreakerPolicy) -> Self {
+        self.breakers = Arc::new(Breakers::new("index", policy));
+        self
+    }
+
+    /// The registry's breaker, for the status page.
+    pub fn breakers(&self) -> &Breakers {
+        &self.breakers
     }
 
     pub fn base(&self) -> &Url {
@@ -132,6 +164,14 @@ impl IndexClient {
             .base
             .join(&path)
             .map_err(|_| IndexFetchError::BadUrl(self.base.to_string()))?;
+        let scope = self.base.as_str();
+        if let Admission::Wait { until_ms } = self.breakers.admit(scope) {
+            record("unavailable");
+            return Err(IndexFetchError::Unavailable {
+                url: self.base.to_string(),
+                until_ms,
+            });
+        }
         let mut req = self.http.get(url.clone());
         if cached.is_some() {
             if let Some(e) = &etag {
@@ -143,12 +183,20 @@ impl IndexClient {
         }
         let resp = req.send().await.map_err(|source| {
             record("error");
+            let kind = if source.is_timeout() {
+                "timeout"
+            } else {
+                "connection"
+            };
+            self.breakers.record(scope, Some(kind));
             IndexFetchError::Http {
                 url: url.to_string(),
                 source,
             }
         })?;
         let status = resp.status();
+        let failing = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+        self.breakers.record(scope, failing.then_some("5xx"));
         let fresh_until = Instant::now()
             + max_age(resp.headers())
                 .unwrap_or_default()

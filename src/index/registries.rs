@@ -27,6 +27,8 @@ pub struct Registries {
 pub struct LookupProblem {
     pub registry: String,
     pub message: String,
+    /// The registry's breaker is open until then (ms): it is down, not just missing a crate.
+    pub unavailable_until: Option<i64>,
 }
 
 impl Registries {
@@ -114,6 +116,7 @@ impl Registries {
                         problems.push(LookupProblem {
                             registry: source.clone(),
                             message,
+                            unavailable_until: None,
                         });
                         continue;
                     }
@@ -127,6 +130,7 @@ impl Registries {
                         .clone()
                         .unwrap_or_else(|| client.base().to_string()),
                     message: e.to_string(),
+                    unavailable_until: e.unavailable_until(),
                 }
             }));
         }
