@@ -130,3 +130,52 @@ async fn a_broken_upstream_never_replaces_a_good_copy() {
         vec!["RUSTSEC-2099-0001"]
     );
 }
+
+/// The line of `/metrics` for `name` with `labels`, as a number (0 when absent).
+async fn labelled(server: &common::TestServer, name: &str, labels: &str) -> f64 {
+    let prefix = format!("{name}{{{labels}}} ");
+    server
+        .text("/metrics")
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_fetch_that_keeps_failing_backs_off_instead_of_running_every_period() {
+    let db = common::TestDb::sqlite();
+    let tmp = tempfile::tempdir().unwrap();
+    // An upstream that does not exist: every fetch fails.
+    let missing = tmp.path().join("no-such-advisory-db");
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_ADVISORY_DB", ""),
+            ("UPKEEP_ADVISORY_DB_URL", missing.to_str().unwrap()),
+        ],
+    );
+    let mut background = common::fast_background();
+    background.advisories_every = Duration::from_millis(100);
+    let server = common::TestServer::start_killable(settings, background).await;
+    common::eventually(20, "the fetch's breaker opens", || async {
+        (labelled(
+            &server,
+            "upkeep_circuit_opened_total",
+            "dependency=\"advisory_db\"",
+        )
+        .await
+            >= 1.0)
+            .then_some(())
+    })
+    .await;
+    // Open: the fetch waits two periods, then four, … instead of running every 100 ms.
+    let state = labelled(
+        &server,
+        "upkeep_circuit_state",
+        "dependency=\"advisory_db\",scope=\"fetch\"",
+    )
+    .await;
+    assert!(state >= 1.0, "open or probing: {state}");
+    server.kill();
+}

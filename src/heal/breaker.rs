@@ -97,6 +97,27 @@ pub enum Admission {
     Wait { until_ms: i64 },
 }
 
+impl BreakerPolicy {
+    /// For a dependency called once every `every` rather than many times a minute (the
+    /// advisory database fetch, hourly): the window holds a day of calls, three failures of the
+    /// last five open it, and it stays open two periods, doubling up to twelve. A 60 s window
+    /// would never see two such calls, and a failing fetch would simply be tried every period.
+    pub fn for_period(every: Duration) -> BreakerPolicy {
+        BreakerPolicy {
+            window: every * 24,
+            window_calls: 5,
+            min_calls: 3,
+            failure_ratio: 0.5,
+            open_base: every * 2,
+            open_growth: 2.0,
+            open_max: every * 12,
+            jitter: 0.1,
+            probe_wait: every,
+            probe_timeout: every * 4,
+        }
+    }
+}
+
 /// One dependency's breaker.
 #[derive(Debug, Clone)]
 pub struct Breaker {
@@ -260,6 +281,25 @@ mod tests {
 
     fn breaker() -> Breaker {
         Breaker::new(BreakerPolicy::default(), 0)
+    }
+
+    #[test]
+    fn an_hourly_fetch_opens_after_three_failures_and_backs_off_two_hours_then_longer() {
+        const HOUR: i64 = 3_600_000;
+        let mut b = Breaker::new(BreakerPolicy::for_period(Duration::from_secs(3600)), 0);
+        b.record(0, FAIL, 0.0);
+        b.record(HOUR, FAIL, 0.0);
+        assert_eq!(
+            b.state(),
+            State::Closed,
+            "two failed fetches are not an outage"
+        );
+        b.record(2 * HOUR, FAIL, 0.0);
+        assert_eq!(b.state(), State::Open { until_ms: 4 * HOUR });
+        assert_eq!(b.admit(3 * HOUR), Admission::Wait { until_ms: 4 * HOUR });
+        assert_eq!(b.admit(4 * HOUR), Admission::Probe);
+        b.record(4 * HOUR, FAIL, 0.0);
+        assert_eq!(b.state(), State::Open { until_ms: 8 * HOUR });
     }
 
     #[test]

@@ -462,8 +462,24 @@ async fn refresh_advisories(
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // A fetch that keeps failing backs off (two periods, doubling up to twelve) instead of
+    // being tried every period; the last good copy stays in use meanwhile.
+    let breakers = crate::heal::breakers::Breakers::new(
+        "advisory_db",
+        crate::heal::breaker::BreakerPolicy::for_period(every),
+    );
     loop {
-        match advisories.update().await {
+        if let crate::heal::breaker::Admission::Wait { until_ms } = breakers.admit("fetch") {
+            tracing::debug!(until_ms, "the advisory database fetch is backing off");
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => return,
+            }
+            continue;
+        }
+        let update = advisories.update().await;
+        breakers.record("fetch", update.as_ref().err().map(|_| "fetch"));
+        match update {
             Ok(Some(packages)) => {
                 info!(crates = packages.len(), "advisory database updated");
                 let key = advisories
