@@ -111,7 +111,8 @@ impl DeliverySweep {
     }
 
     async fn sweep(&self, app: &GitHubApp, now: i64) -> Result<Swept, SweepError> {
-        let mut reading = Reading::new(self.store.mark(MARK).await?, now);
+        let mark = self.store.mark(MARK).await?;
+        let mut reading = Reading::new(mark, now);
         let lost = self.store.mark(LOST).await?.filter(|l| *l != NOTHING_LOST);
         if let Some(lost) = lost {
             reading = reading.lost_since(lost);
@@ -153,7 +154,9 @@ impl DeliverySweep {
         };
         if swept.gap {
             warn!("upkeep was away longer than GitHub keeps webhook deliveries (three days): events before that are gone from the log, so every repository is reconciled");
-            super::resync::enqueue_everything(&self.store, &format!("gap:{now}"), now).await?;
+            // Keyed by the mark: a sweep cut short and read again queues no second reconcile.
+            let cause = format!("gap:{}", mark.unwrap_or_default());
+            super::resync::enqueue_everything(&self.store, &cause, now).await?;
         }
         let failed = reading.failed();
         let guids: Vec<String> = failed.iter().map(|a| a.guid.clone()).collect();
