@@ -49,11 +49,7 @@ pub async fn pass(h: &Handles, job: &Job, deps: bool) -> Result<(), JobError> {
             reason: "the GitHub App is not registered yet".into(),
         });
     };
-    let granted = h
-        .store
-        .granted_repositories(repository.installation_id)
-        .await?;
-    if !granted.iter().any(|(id, _, _)| *id == repository_id) {
+    if !h.store.is_granted(repository_id).await? {
         info!(repo = %repository.full_name, "no longer granted: nothing to do");
         return Ok(());
     }

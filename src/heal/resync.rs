@@ -27,7 +27,7 @@ use crate::store::jobs::{Job, NewJob};
 use crate::store::repositories::RepositoryRef;
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
-use crate::webhook::events::Event;
+use crate::webhook::events::{CheckSuiteEvent, WorkflowRunEvent};
 
 /// Lists the App's installations and fans out to each.
 pub const APP_JOB: &str = "reconcile-app";
@@ -333,9 +333,7 @@ pub async fn repository(
             "repository": repository,
             "installation": installation_ref,
         });
-        let Ok(Event::WorkflowRun(e)) =
-            Event::parse("workflow_run", payload.to_string().as_bytes())
-        else {
+        let Ok(e) = serde_json::from_value::<WorkflowRunEvent>(payload) else {
             continue;
         };
         let reverted = crate::revert::watch::on_workflow_run(store, client, &e, slug).await?;
@@ -397,8 +395,7 @@ pub async fn repository(
             "repository": repository,
             "installation": installation_ref,
         });
-        let Ok(Event::CheckSuite(e)) = Event::parse("check_suite", payload.to_string().as_bytes())
-        else {
+        let Ok(e) = serde_json::from_value::<CheckSuiteEvent>(payload) else {
             continue;
         };
         let reverted =

@@ -221,6 +221,18 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Whether a repository is still granted to a live installation.
+    pub async fn is_granted(&self, id: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM repositories r JOIN installations i ON i.id = r.installation_id \
+             WHERE r.id = $1 AND r.removed_at IS NULL AND i.deleted_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// The repositories an installation grants, as stored: (id, full name, default branch).
     pub async fn granted_repositories(
         &self,
