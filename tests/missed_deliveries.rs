@@ -161,6 +161,8 @@ async fn without_a_public_url_the_sweep_is_how_events_arrive() {
     )
     .await;
     assert!(started.elapsed() <= std::time::Duration::from_secs(40));
+    // The 👍 follows the reply: wait for the command's job to finish before reading it.
+    world.settled().await;
     assert_eq!(world.reactions(comment), ["eyes", "+1"]);
     world.github.assert_conformant();
 }
