@@ -191,7 +191,7 @@ impl DepsPass {
                     "a person closed the pull request that fixed it".to_owned()
                 ));
             }
-            let resolved = match self.resolve(ws, g, attempt).await {
+            let resolved = match self.resolve(ws, g, attempt).await? {
                 Ok(r) => r,
                 Err(why) => {
                     tried.push(format!("- {}: {}", describe(attempt), last_lines(&why)));

@@ -6,11 +6,13 @@
 //! refresh, `cargo update --workspace` after requirement edits. The resulting `Cargo.lock` and
 //! what moved in it come back.
 
+pub mod failure;
 pub mod sanitize;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use semver::Version;
@@ -18,6 +20,8 @@ use semver::Version;
 use crate::deps::lockfile::{self, Source};
 use crate::deps::rewrite::{self, RewriteFileError};
 use crate::deps::{RequirementEdit, Workspace};
+use crate::heal::breaker::Admission;
+use crate::heal::breakers::Breakers;
 pub use sanitize::SanitizeError;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,8 @@ pub enum ResolveError {
     Cargo { args: String, stderr: String },
     #[error("the new Cargo.lock does not parse: {0}")]
     Lockfile(#[from] lockfile::LockfileError),
+    #[error("git host {host} is unreachable (circuit open) until {until_ms}")]
+    GitHostUnavailable { host: String, until_ms: i64 },
 }
 
 /// How cargo is run.
@@ -51,6 +57,9 @@ pub struct Resolver {
     pub allowed_git_hosts: Vec<String>,
     /// Resolve with `incompatible-rust-versions = "fallback"` (respect the MSRV).
     pub msrv_aware: bool,
+    /// One breaker per git host (`None`: none kept, as for `upkeep check`): a host that keeps
+    /// failing is not asked again, each try costing a time-out, until its probe.
+    pub git_breakers: Option<Arc<Breakers>>,
 }
 
 impl Default for Resolver {
@@ -63,6 +72,7 @@ impl Default for Resolver {
             index: None,
             allowed_git_hosts: vec!["github.com".to_owned()],
             msrv_aware: true,
+            git_breakers: None,
         }
     }
 }
@@ -128,6 +138,7 @@ impl Resolver {
             manifests.push(root_manifest);
         }
         let mut out_files = BTreeMap::new();
+        let mut git_hosts = BTreeSet::new();
         for path in &manifests {
             let text = files
                 .get(path)
@@ -141,12 +152,13 @@ impl Resolver {
             if edited != *text {
                 out_files.insert(path.clone(), edited.clone());
             }
-            let (clean, is_package) = sanitize::sanitize(path, &edited, &self.allowed_git_hosts)?;
+            let clean = sanitize::sanitize(path, &edited, &self.allowed_git_hosts)?;
+            git_hosts.extend(clean.git_hosts);
             let local = root.join(relative(&ws.root, path));
             let dir = local.parent().unwrap_or(&root).to_path_buf();
             std::fs::create_dir_all(dir.join("src"))?;
-            std::fs::write(&local, clean)?;
-            if is_package {
+            std::fs::write(&local, clean.text)?;
+            if clean.is_package {
                 std::fs::write(dir.join("src/lib.rs"), "")?;
             }
         }
@@ -156,28 +168,21 @@ impl Resolver {
                 .get(lock)
                 .ok_or_else(|| ResolveError::MissingFile(lock.clone()))?;
             std::fs::write(root.join("Cargo.lock"), text)?;
+            // Git sources locked through another git dependency are fetched too.
+            git_hosts.extend(lockfile::parse(text).iter().flat_map(locked_git_hosts));
         }
+        let git_hosts: Vec<String> = git_hosts.into_iter().collect();
+        self.admit_git_hosts(&git_hosts)?;
         if !ws.registries.is_empty() {
             std::fs::create_dir_all(root.join(".cargo"))?;
             std::fs::write(root.join(".cargo/config.toml"), registries_config(ws))?;
         }
 
-        for (name, from, to) in change.precise {
-            let spec = format!("{name}@{from}");
-            self.cargo(
-                &root,
-                &home,
-                &["update", "-p", &spec, "--precise", &to.to_string()],
-            )
-            .await?;
-        }
-        if change.refresh {
-            self.cargo(&root, &home, &["update"]).await?;
-        } else if !change.edits.is_empty() {
-            self.cargo(&root, &home, &["update", "--workspace"]).await?;
-        } else if lock_rel.is_none() {
-            self.cargo(&root, &home, &["generate-lockfile"]).await?;
-        }
+        let ran = self
+            .run_change(&root, &home, change, lock_rel.is_none())
+            .await;
+        self.record_git_hosts(&git_hosts, &ran)?;
+        ran?;
 
         let new_lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
         let old = match &lock_rel {
@@ -194,6 +199,95 @@ impl Resolver {
             files: out_files,
             changes,
         })
+    }
+
+    /// The cargo commands `change` takes, in order.
+    async fn run_change(
+        &self,
+        root: &Path,
+        home: &Path,
+        change: &Change<'_>,
+        no_lockfile: bool,
+    ) -> Result<(), ResolveError> {
+        for (name, from, to) in change.precise {
+            let spec = format!("{name}@{from}");
+            self.cargo(
+                root,
+                home,
+                &["update", "-p", &spec, "--precise", &to.to_string()],
+            )
+            .await?;
+        }
+        if change.refresh {
+            self.cargo(root, home, &["update"]).await?;
+        } else if !change.edits.is_empty() {
+            self.cargo(root, home, &["update", "--workspace"]).await?;
+        } else if no_lockfile {
+            self.cargo(root, home, &["generate-lockfile"]).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses to run cargo while a git host it would fetch from has its breaker open.
+    fn admit_git_hosts(&self, hosts: &[String]) -> Result<(), ResolveError> {
+        let Some(breakers) = &self.git_breakers else {
+            return Ok(());
+        };
+        // Every host is asked before any probe is taken, so a probe is not left unanswered
+        // because another host was still open.
+        if let Some((host, until_ms)) = hosts
+            .iter()
+            .find_map(|h| breakers.blocked_until(h).map(|t| (h, t)))
+        {
+            return Err(ResolveError::GitHostUnavailable {
+                host: host.clone(),
+                until_ms,
+            });
+        }
+        for host in hosts {
+            if let Admission::Wait { until_ms } = breakers.admit(host) {
+                return Err(ResolveError::GitHostUnavailable {
+                    host: host.clone(),
+                    until_ms,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells each host's breaker how the run went: a fetch cargo blames on the network or the
+    /// host is that host's failure, and once its breaker opens the run's error becomes
+    /// `GitHostUnavailable` (the work waits for the probe instead of giving up on the
+    /// update); any other outcome but a time-out means the fetches went through. A time-out
+    /// says nothing about which host was slow.
+    fn record_git_hosts(
+        &self,
+        hosts: &[String],
+        ran: &Result<(), ResolveError>,
+    ) -> Result<(), ResolveError> {
+        let Some(breakers) = &self.git_breakers else {
+            return Ok(());
+        };
+        let blamed = match ran {
+            Err(ResolveError::Cargo { stderr, .. }) => failure::unreachable_git_host(stderr)
+                .filter(|h| hosts.iter().any(|known| known == h)),
+            Err(ResolveError::Timeout { .. }) => return Ok(()),
+            _ => None,
+        };
+        match blamed {
+            Some(host) => {
+                breakers.record(&host, Some("unreachable"));
+                if let Some(until_ms) = breakers.blocked_until(&host) {
+                    return Err(ResolveError::GitHostUnavailable { host, until_ms });
+                }
+            }
+            None => {
+                for host in hosts {
+                    breakers.record(host, None);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `CARGO_HOME/config.toml`: sparse protocol, bounded network, and the index replacement.
@@ -256,6 +350,21 @@ impl Resolver {
         }
         Ok(())
     }
+}
+
+/// The hosts of a lockfile's git sources (`https://host/o/r?rev=…#…`).
+fn locked_git_hosts(locked: &lockfile::Locked) -> Vec<String> {
+    locked
+        .packages
+        .iter()
+        .filter_map(|p| match &p.source {
+            Source::Git { url } => url::Url::parse(url)
+                .ok()?
+                .host_str()
+                .map(str::to_ascii_lowercase),
+            _ => None,
+        })
+        .collect()
 }
 
 fn rustup_home() -> Option<PathBuf> {

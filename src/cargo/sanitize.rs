@@ -29,20 +29,32 @@ const AUTO: &[&str] = &[
     "autolib",
 ];
 
-/// The manifest with targets and build script removed and git hosts checked. Returns the text
-/// and whether it is a package (which then needs a placeholder `src/lib.rs`).
+/// A manifest made safe to resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sanitized {
+    pub text: String,
+    /// A package (which then needs a placeholder `src/lib.rs`), not only a workspace root.
+    pub is_package: bool,
+    /// The hosts its git dependencies come from (lower case, sorted, each once).
+    pub git_hosts: Vec<String>,
+}
+
+/// The manifest with targets and build script removed and git hosts checked.
 pub fn sanitize(
     manifest: &str,
     text: &str,
     allowed_git_hosts: &[String],
-) -> Result<(String, bool), SanitizeError> {
+) -> Result<Sanitized, SanitizeError> {
     let mut doc: DocumentMut =
         text.parse()
             .map_err(|e: toml_edit::TomlError| SanitizeError::Parse {
                 manifest: manifest.to_owned(),
                 message: e.message().to_owned(),
             })?;
-    check_git(manifest, doc.as_table(), allowed_git_hosts)?;
+    let mut git_hosts = Vec::new();
+    check_git(manifest, doc.as_table(), allowed_git_hosts, &mut git_hosts)?;
+    git_hosts.sort();
+    git_hosts.dedup();
     for t in TARGETS {
         doc.remove(t);
     }
@@ -62,17 +74,27 @@ pub fn sanitize(
         lib.insert("path", toml_edit::value("src/lib.rs"));
         doc.insert("lib", Item::Table(lib));
     }
-    Ok((doc.to_string(), is_package))
+    Ok(Sanitized {
+        text: doc.to_string(),
+        is_package,
+        git_hosts,
+    })
 }
 
 /// Every `git = "…"` anywhere in the manifest (dependencies, target tables, `[patch]`,
-/// `[workspace.dependencies]`) must name an allowed host.
-fn check_git(manifest: &str, table: &Table, allowed: &[String]) -> Result<(), SanitizeError> {
+/// `[workspace.dependencies]`) must name an allowed host; the hosts go into `hosts`.
+fn check_git(
+    manifest: &str,
+    table: &Table,
+    allowed: &[String],
+    hosts: &mut Vec<String>,
+) -> Result<(), SanitizeError> {
     fn walk(
         manifest: &str,
         name: &str,
         item: &Item,
         allowed: &[String],
+        hosts: &mut Vec<String>,
     ) -> Result<(), SanitizeError> {
         let Some(t) = item.as_table_like() else {
             return Ok(());
@@ -92,14 +114,15 @@ fn check_git(manifest: &str, table: &Table, allowed: &[String]) -> Result<(), Sa
                     allowed: allowed.join(", "),
                 });
             }
+            hosts.extend(host);
         }
         for (key, child) in t.iter() {
-            walk(manifest, key, child, allowed)?;
+            walk(manifest, key, child, allowed, hosts)?;
         }
         Ok(())
     }
     for (key, item) in table.iter() {
-        walk(manifest, key, item, allowed)?;
+        walk(manifest, key, item, allowed, hosts)?;
     }
     Ok(())
 }
@@ -111,8 +134,13 @@ mod tests {
     #[test]
     fn targets_and_build_scripts_go_and_dependencies_stay() {
         let text = "[package]\nname = \"x\"\nversion = \"0.1.0\"\nbuild = \"build.rs\"\nlinks = \"z\"\n\n[lib]\npath = \"weird/lib.rs\"\n\n[[bin]]\nname = \"x\"\npath = \"main.rs\"\n\n[dependencies]\nserde = \"1\" # kept\n";
-        let (out, package) = sanitize("Cargo.toml", text, &[]).unwrap();
-        assert!(package);
+        let Sanitized {
+            text: out,
+            is_package,
+            git_hosts,
+        } = sanitize("Cargo.toml", text, &[]).unwrap();
+        assert!(is_package);
+        assert!(git_hosts.is_empty());
         assert!(!out.contains("build.rs"), "{out}");
         assert!(!out.contains("[[bin]]"), "{out}");
         assert!(!out.contains("weird"), "{out}");
@@ -124,8 +152,11 @@ mod tests {
     #[test]
     fn a_git_dependency_from_an_unlisted_host_is_refused() {
         let allowed = vec!["github.com".to_owned()];
-        let ok = "[dependencies]\na = { git = \"https://github.com/o/a\" }\n";
-        assert!(sanitize("Cargo.toml", ok, &allowed).is_ok());
+        let ok = "[dependencies]\na = { git = \"https://GitHub.com/o/a\" }\nb = { git = \"https://github.com/o/b\" }\n";
+        assert_eq!(
+            sanitize("Cargo.toml", ok, &allowed).unwrap().git_hosts,
+            ["github.com"]
+        );
         let bad = "[patch.crates-io]\nb = { git = \"http://169.254.169.254/latest\" }\n";
         let err = sanitize("Cargo.toml", bad, &allowed).unwrap_err();
         assert!(err.to_string().contains("169.254.169.254"), "{err}");

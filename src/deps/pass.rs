@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use tracing::{info, warn};
 
-use crate::cargo::{Change, Resolved, Resolver};
+use crate::cargo::{Change, ResolveError, Resolved, Resolver};
 use crate::config::RepoConfig;
 use crate::deps::body;
 use crate::deps::{plan, Candidate, OpenPr, PlanInput, PlannedPr, PrKind, Workspace};
@@ -39,6 +39,8 @@ pub enum PassError {
     Store(#[from] crate::store::StoreError),
     #[error("a registry the pass needs is unavailable (circuit open) until {until_ms}")]
     IndexUnavailable { until_ms: i64 },
+    #[error("git host {host} is unreachable (circuit open) until {until_ms}")]
+    GitHostUnavailable { host: String, until_ms: i64 },
 }
 
 /// A pass's failure as a job's: GitHub's and the store's as their own (an outage defers, no
@@ -53,6 +55,12 @@ impl From<PassError> for crate::queue::worker::JobError {
                 until_ms,
                 reason: "a package registry is unavailable (circuit open)".into(),
             },
+            PassError::GitHostUnavailable { host, until_ms } => {
+                crate::queue::worker::JobError::Defer {
+                    until_ms,
+                    reason: format!("git host {host} is unreachable (circuit open)"),
+                }
+            }
             e => crate::queue::worker::JobError::Retry(e.to_string()),
         }
     }
@@ -366,7 +374,7 @@ impl DepsPass {
                         continue;
                     }
                 }
-                match self.resolve(ws, g, pr).await {
+                match self.resolve(ws, g, pr).await? {
                     Ok(resolved) => {
                         self.publish(repo, g, ws, pr, resolved, existing, "", outcome)
                             .await?;
@@ -419,28 +427,36 @@ impl DepsPass {
         Ok(repo.mergeable(open.number).await? != Some(false))
     }
 
-    /// Real cargo applies the planned change; `Err` says why nothing can be proposed.
+    /// Real cargo applies the planned change; the inner `Err` says why nothing can be
+    /// proposed. A git host that is down fails the pass instead (it is deferred until the
+    /// host's breaker lets a probe through): giving up on each of its updates would report
+    /// them as impossible when they only have to wait.
     pub(crate) async fn resolve(
         &self,
         ws: &Workspace,
         g: &Gathered,
         pr: &PlannedPr,
-    ) -> Result<Resolved, String> {
+    ) -> Result<Result<Resolved, String>, PassError> {
         let resolver = Resolver {
             msrv_aware: g.config.msrv,
             ..self.resolver.clone()
         };
-        match resolver.resolve(ws, &g.files, &Change::for_pr(pr)).await {
-            Ok(r) if r.files.is_empty() || r.changes.is_empty() && pr.edits.is_empty() => {
-                Err("cargo changes nothing".to_owned())
-            }
-            Ok(r) => Ok(r),
-            Err(e) => {
-                // Not worth failing the pass: the other PRs still go ahead.
-                warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
-                Err(e.to_string())
-            }
-        }
+        Ok(
+            match resolver.resolve(ws, &g.files, &Change::for_pr(pr)).await {
+                Ok(r) if r.files.is_empty() || r.changes.is_empty() && pr.edits.is_empty() => {
+                    Err("cargo changes nothing".to_owned())
+                }
+                Ok(r) => Ok(r),
+                Err(ResolveError::GitHostUnavailable { host, until_ms }) => {
+                    return Err(PassError::GitHostUnavailable { host, until_ms })
+                }
+                Err(e) => {
+                    // Not worth failing the pass: the other PRs still go ahead.
+                    warn!(branch = %pr.branch, error = %e, "cannot resolve this update");
+                    Err(e.to_string())
+                }
+            },
+        )
     }
 
     /// Commits what cargo resolved on the PR's branch and opens the PR, or updates the open

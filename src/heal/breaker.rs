@@ -116,6 +116,25 @@ impl BreakerPolicy {
             probe_timeout: every * 4,
         }
     }
+
+    /// A git host's: cargo fetches from it a few times a pass, each failure costing up to a
+    /// network time-out, so two failures in half an hour are enough; the host is asked again
+    /// after 5 minutes, then 10, 20, up to an hour. A probe is a whole cargo run, so it may
+    /// take the resolver's two minutes before it reports.
+    pub fn for_git_host() -> BreakerPolicy {
+        BreakerPolicy {
+            window: Duration::from_secs(30 * 60),
+            window_calls: 6,
+            min_calls: 2,
+            failure_ratio: 0.5,
+            open_base: Duration::from_secs(5 * 60),
+            open_growth: 2.0,
+            open_max: Duration::from_secs(60 * 60),
+            jitter: 0.1,
+            probe_wait: Duration::from_secs(60),
+            probe_timeout: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// One dependency's breaker.

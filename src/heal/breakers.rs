@@ -47,11 +47,11 @@ impl Breakers {
     /// When a call in `scope` could go, if not now; unlike `admit` it never takes the probe.
     pub fn blocked_until(&self, scope: &str) -> Option<i64> {
         let now = now_ms();
+        // Open and not yet due, or half-open with the probe out: wait. Open past its period
+        // is not blocked: the next `admit` sends the probe.
         self.with(scope, |b| match b.state() {
             State::Closed => None,
-            State::Open { until_ms } => Some(until_ms.max(now)),
-            // Its own probe just failed (it would be open) or another is out: wait for it.
-            State::HalfOpen { .. } => match b.clone().admit(now) {
+            _ => match b.clone().admit(now) {
                 Admission::Wait { until_ms } => Some(until_ms),
                 _ => None,
             },

@@ -318,6 +318,10 @@ pub async fn serve_on(
             .into_iter()
             .chain(state.settings.git_hosts.iter().cloned())
             .collect(),
+        git_breakers: Some(Arc::new(crate::heal::breakers::Breakers::new(
+            "git",
+            crate::heal::breaker::BreakerPolicy::for_git_host(),
+        ))),
         ..crate::cargo::Resolver::default()
     };
     let mut deps = crate::deps::pass::DepsPass::new(
