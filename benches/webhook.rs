@@ -43,8 +43,14 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = runtime.block_on(Store::open(&url)).unwrap();
-    let writer =
-        runtime.block_on(async { DeliveryWriter::start(store.clone(), webhook::DELIVERY_JOB) });
+    let writer = runtime.block_on(async {
+        DeliveryWriter::start(
+            store.clone(),
+            webhook::DELIVERY_JOB,
+            upkeep::heal::dependencies::Dependencies::new(std::time::Duration::from_secs(3600))
+                .database,
+        )
+    });
     let body = Bytes::from(body);
     let counter = AtomicU64::new(0);
     let one = |writer: DeliveryWriter, body: Bytes, n: u64| {

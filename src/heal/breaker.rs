@@ -117,6 +117,24 @@ impl BreakerPolicy {
         }
     }
 
+    /// The database's: every worker polls it each second or so, so a few failures in half a
+    /// minute are enough to stop them all asking; it is asked again after 2 s, doubling up to
+    /// 15 s, so work resumes within seconds of the database's return.
+    pub fn for_database() -> BreakerPolicy {
+        BreakerPolicy {
+            window: Duration::from_secs(30),
+            window_calls: 10,
+            min_calls: 3,
+            failure_ratio: 0.5,
+            open_base: Duration::from_secs(2),
+            open_growth: 2.0,
+            open_max: Duration::from_secs(15),
+            jitter: 0.2,
+            probe_wait: Duration::from_millis(500),
+            probe_timeout: Duration::from_secs(30),
+        }
+    }
+
     /// A git host's: cargo fetches from it a few times a pass, each failure costing up to a
     /// network time-out, so two failures in half an hour are enough; the host is asked again
     /// after 5 minutes, then 10, 20, up to an hour. A probe is a whole cargo run, so it may

@@ -2,8 +2,10 @@
 //! the missed-delivery sweep: `missed` (pure) decides from GitHub's delivery log which events
 //! never reached upkeep, `reach` (pure) whether GitHub can reach upkeep at all and so how often
 //! to sweep, and `sweep` (the driver) reads the log and stores what was missed. `breaker` (pure)
-//! is the circuit breaker of one dependency, `breakers` holds them per scope for the transports
-//! (GitHub's today): while one is open, work waits for its probe instead of failing. `budget`
+//! is the circuit breaker of one dependency, `breakers` holds them per scope, and
+//! `dependencies` holds the breakers of the registries, the advisory fetch, the git hosts and
+//! the database (GitHub's live in its transport): while one is open, work waits for its probe
+//! instead of failing. `budget`
 //! (pure) reads an installation's rate-limit budget: below its reserve, scheduled work waits.
 //! `database` (driver) checks the SQLite file at start, restores a corrupt one from the newest
 //! good backup and takes the daily backups; `backups` (pure) decides which to keep.
@@ -18,6 +20,7 @@ pub mod breaker;
 pub mod breakers;
 pub mod budget;
 pub mod database;
+pub mod dependencies;
 pub mod missed;
 pub mod prune;
 pub mod reach;

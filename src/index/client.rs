@@ -130,6 +130,12 @@ impl IndexClient {
         self
     }
 
+    /// The same client recording into `breakers` (the process's, which the status page reads).
+    pub fn sharing_breakers(mut self, breakers: Arc<Breakers>) -> Self {
+        self.breakers = breakers;
+        self
+    }
+
     /// The registry's breaker, for the status page.
     pub fn breakers(&self) -> &Breakers {
         &self.breakers

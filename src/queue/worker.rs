@@ -14,6 +14,9 @@ use rand::Rng;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn, Instrument};
 
+use crate::heal::breaker::Admission;
+use crate::heal::breakers::Breakers;
+use crate::heal::dependencies::DATABASE;
 use crate::queue::gate::Gate;
 use crate::queue::policy::{backoff, QueueConfig};
 use crate::store::jobs::Job;
@@ -124,6 +127,8 @@ pub struct Worker<H> {
     hard_stop: Option<watch::Receiver<bool>>,
     /// How many workers may run a job at once (`None`: every worker).
     gate: Option<Arc<Gate>>,
+    /// The database's breaker: while it is open, no claim is sent (`None`: always claim).
+    database: Option<Arc<Breakers>>,
 }
 
 impl<H: JobHandler> Worker<H> {
@@ -143,7 +148,16 @@ impl<H: JobHandler> Worker<H> {
             priority: None,
             hard_stop: None,
             gate: None,
+            database: None,
         }
+    }
+
+    /// Claims only while the database's breaker lets calls through, and tells it how each
+    /// claim went: a database that is down is asked once per open period by one worker, not
+    /// every poll by all of them.
+    pub fn guarded_by(mut self, database: Arc<Breakers>) -> Self {
+        self.database = Some(database);
+        self
     }
 
     /// Claims only while `gate` has room: the adaptive limit may let fewer jobs run at once
@@ -205,13 +219,25 @@ impl<H: JobHandler> Worker<H> {
             },
             None => None,
         };
+        if let Some(database) = &self.database {
+            if let Admission::Wait { .. } = database.admit(DATABASE) {
+                return Ok(false);
+            }
+        }
         let token = format!("{}:{:016x}", self.name, rand::rng().random::<u64>());
         let now = now_ms();
-        let Some(job) = self
+        let claimed = self
             .store
             .claim_job(&token, now, now + ms(self.config.lease))
-            .await?
-        else {
+            .await;
+        if let Some(database) = &self.database {
+            let failure = match &claimed {
+                Err(e) if e.is_unavailable() => Some("unreachable"),
+                _ => None,
+            };
+            database.record(DATABASE, failure);
+        }
+        let Some(job) = claimed? else {
             return Ok(false);
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, repository_id = job.repository_id);

@@ -287,7 +287,13 @@ pub async fn serve_on(
     crate::server::telemetry::metrics_handle();
     let worker_limit =
         crate::heal::workers::WorkerLimit::new(workers, background.concurrency.clone());
-    let state = AppState::new(settings, store.clone(), Arc::clone(&worker_limit))?;
+    let dependencies = crate::heal::dependencies::Dependencies::new(background.advisories_every);
+    let state = AppState::new(
+        settings,
+        store.clone(),
+        Arc::clone(&worker_limit),
+        dependencies,
+    )?;
     if state.credentials().is_none() {
         let open = if address.ip().is_unspecified() {
             format!("http://127.0.0.1:{}/", address.port())
@@ -305,7 +311,8 @@ pub async fn serve_on(
         std::time::Duration::from_secs(30),
         std::time::Duration::from_secs(300),
     )
-    .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
+    .sharing_breakers(Arc::clone(&state.dependencies.index));
     let resolver = crate::cargo::Resolver {
         index: (state.settings.index_url.as_str() != crate::index::CRATES_IO)
             .then(|| state.settings.index_url.to_string()),
@@ -318,10 +325,7 @@ pub async fn serve_on(
             .into_iter()
             .chain(state.settings.git_hosts.iter().cloned())
             .collect(),
-        git_breakers: Some(Arc::new(crate::heal::breakers::Breakers::new(
-            "git",
-            crate::heal::breaker::BreakerPolicy::for_git_host(),
-        ))),
+        git_breakers: Some(Arc::clone(&state.dependencies.git)),
         ..crate::cargo::Resolver::default()
     };
     let mut deps = crate::deps::pass::DepsPass::new(
@@ -348,11 +352,13 @@ pub async fn serve_on(
         )
         .yielding_to(state.deliveries.priority())
         .limited_by(worker_limit.gate())
+        .guarded_by(Arc::clone(&state.dependencies.database))
         .stopping_hard_on(hard_stop_rx.clone());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
     tasks.push(tokio::spawn(refresh_advisories(
         Arc::clone(&state.advisories),
+        Arc::clone(&state.dependencies.advisory_db),
         store.clone(),
         Arc::clone(&state.wake),
         background.advisories_every,
@@ -461,6 +467,7 @@ const ADVISORY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(2 *
 /// changed advisories get the repositories that lock their crates audited right away.
 async fn refresh_advisories(
     advisories: Arc<crate::audit::Advisories>,
+    breakers: Arc<crate::heal::breakers::Breakers>,
     store: Store,
     wake: Arc<tokio::sync::Notify>,
     every: Duration,
@@ -468,10 +475,6 @@ async fn refresh_advisories(
 ) {
     // A fetch that keeps failing backs off (two periods, doubling up to twelve) instead of
     // being tried every period; the last good copy stays in use meanwhile.
-    let breakers = crate::heal::breakers::Breakers::new(
-        "advisory_db",
-        crate::heal::breaker::BreakerPolicy::for_period(every),
-    );
     loop {
         if let crate::heal::breaker::Admission::Wait { until_ms } = breakers.admit("fetch") {
             tracing::debug!(until_ms, "the advisory database fetch is backing off");

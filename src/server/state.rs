@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 
 use crate::github::{GitHubApp, GitHubError, RetryPolicy, Transport};
+use crate::heal::dependencies::Dependencies;
 use crate::heal::workers::WorkerLimit;
 use crate::server::settings::{AppCredentials, Settings};
 use crate::store::Store;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub intake_budget: webhook::body::Budget,
     /// How many jobs may run at once, moved by GitHub's answers.
     pub worker_limit: Arc<WorkerLimit>,
+    /// The breakers of every dependency but GitHub (whose are in its transport).
+    pub dependencies: Dependencies,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -52,6 +55,7 @@ impl AppState {
         settings: Settings,
         store: Store,
         worker_limit: Arc<WorkerLimit>,
+        dependencies: Dependencies,
     ) -> Result<Arc<Self>, GitHubError> {
         let state = Arc::new(AppState {
             worker_limit,
@@ -62,7 +66,9 @@ impl AppState {
             deliveries: webhook::writer::DeliveryWriter::start(
                 store.for_intake(),
                 webhook::DELIVERY_JOB,
+                Arc::clone(&dependencies.database),
             ),
+            dependencies,
             store,
             advisories: Arc::new(advisories_for(&settings)),
             intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),

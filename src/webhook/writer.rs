@@ -3,9 +3,14 @@
 //! included, in one statement, then answers each request. Under a burst, per-delivery
 //! database work shrinks to a share of one commit; alone, a delivery is stored at once.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
+use crate::heal::breaker::Admission;
+use crate::heal::breakers::Breakers;
+use crate::heal::dependencies::DATABASE;
 use crate::queue::Priority;
 use crate::store::deliveries::{NewDelivery, Stored};
 use crate::store::{Store, StoreError};
@@ -45,10 +50,12 @@ pub struct DeliveryWriter {
 }
 
 impl DeliveryWriter {
-    /// Starts the writer task on `store`; it stops when every handle is dropped.
-    pub fn start(store: Store, job_kind: &'static str) -> Self {
+    /// Starts the writer task on `store`; it stops when every handle is dropped. While the
+    /// database's breaker is open a delivery is refused at once (GitHub logs the failure and
+    /// the missed-delivery sweep brings it back) instead of waiting out a connection time-out.
+    pub fn start(store: Store, job_kind: &'static str, database: Arc<Breakers>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, job_kind, rx));
+        tokio::spawn(run(store, job_kind, database, rx));
         DeliveryWriter {
             tx,
             priority: Priority::default(),
@@ -74,7 +81,12 @@ impl DeliveryWriter {
     }
 }
 
-async fn run(store: Store, job_kind: &'static str, mut rx: mpsc::Receiver<Request>) {
+async fn run(
+    store: Store,
+    job_kind: &'static str,
+    database: Arc<Breakers>,
+    mut rx: mpsc::Receiver<Request>,
+) {
     while let Some(first) = rx.recv().await {
         let mut bytes = first.delivery.payload.len();
         let mut batch = vec![first];
@@ -86,6 +98,14 @@ async fn run(store: Store, job_kind: &'static str, mut rx: mpsc::Receiver<Reques
                 }
                 Err(_) => break,
             }
+        }
+        if let Admission::Wait { .. } = database.admit(DATABASE) {
+            for request in batch {
+                let _ = request.reply.send(Err(StoreError::Batch(
+                    "the database is unreachable (circuit open)".into(),
+                )));
+            }
+            continue;
         }
         let result = {
             let rows: Vec<NewDelivery<'_>> = batch
@@ -107,6 +127,11 @@ async fn run(store: Store, job_kind: &'static str, mut rx: mpsc::Receiver<Reques
                 .collect();
             store.store_deliveries(&rows, job_kind).await
         };
+        let failure = match &result {
+            Err(e) if e.is_unavailable() => Some("unreachable"),
+            _ => None,
+        };
+        database.record(DATABASE, failure);
         match result {
             Ok(stored) => {
                 for (request, stored) in batch.into_iter().zip(stored) {
