@@ -20,6 +20,7 @@ pub mod index;
 pub mod queue;
 pub mod revert;
 pub mod server;
+pub mod status;
 pub mod store;
 pub mod time;
 pub mod webhook;

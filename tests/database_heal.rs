@@ -60,6 +60,19 @@ async fn a_corrupt_database_is_restored_from_the_newest_backup_at_start() {
         files_in(dir)
     );
     assert!(server.metric("upkeep_database_restored_total").await >= 1.0);
+    // The operator sees it as an open alert on the status page, with what to check.
+    let status: serde_json::Value =
+        serde_json::from_str(&server.text("/status.json").await).unwrap();
+    let alerts = status["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["signal"], "database_restored");
+    assert_eq!(alerts[0]["state"], "open");
+    assert!(alerts[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Check the disk"));
+    let page = server.text("/status").await;
+    assert!(page.contains("1 open alert"), "{page}");
     assert!(database::quick_check(&path).await.is_ok());
     // And it keeps working: a new delivery is stored and processed.
     let answer = server
@@ -94,6 +107,12 @@ async fn with_no_good_backup_upkeep_starts_empty_instead_of_failing_for_good() {
     let server = TestServer::start_killable(settings.clone(), common::fast_background()).await;
     let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
+    let status: serde_json::Value =
+        serde_json::from_str(&server.text("/status.json").await).unwrap();
+    assert_eq!(
+        status["alerts"][0]["signal"], "database_replaced",
+        "{status}"
+    );
     let answer = server
         .deliver("installation", &unique_delivery(), INSTALLED)
         .await;

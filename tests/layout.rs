@@ -57,6 +57,7 @@ const DRIVERS: &[&str] = &[
     "src/revert/regression.rs",
     "src/revert/suites.rs",
     "src/revert/watch.rs",
+    "src/status/gather.rs",
 ];
 /// The capability folders under `src/`: their files are pure unless listed in `DRIVERS`.
 const FOLDERS: &[&str] = &[
@@ -68,6 +69,7 @@ const FOLDERS: &[&str] = &[
     "dashboard",
     "config",
     "heal",
+    "status",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

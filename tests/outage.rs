@@ -12,6 +12,23 @@ use commands_world::*;
 
 const HELP: &str = "@upkeep help";
 
+/// The state `/status.json` shows for GitHub's breakers, and its installations' states.
+async fn github_on_status_page(world: &World) -> (String, serde_json::Value) {
+    let status: serde_json::Value =
+        serde_json::from_str(&world.server.text("/status.json").await).unwrap();
+    let github = status["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "github")
+        .cloned()
+        .unwrap();
+    (
+        github["state"].as_str().unwrap().to_owned(),
+        github["installations"].clone(),
+    )
+}
+
 #[tokio::test]
 async fn a_thirty_second_outage_costs_github_few_requests_and_loses_no_command() {
     let Some(world) = World::new(CONFIG).await else {
@@ -29,6 +46,12 @@ async fn a_thirty_second_outage_costs_github_few_requests_and_loses_no_command()
         let person = format!("person{}", i % 10);
         comments.push(world.say_without_waiting(pr, &person, HELP).await);
     }
+    // The operator sees it: GitHub's breaker open on the status page within 20 seconds.
+    common::eventually(20, "the status page shows GitHub open", || async {
+        (github_on_status_page(&world).await.0 == "open").then_some(())
+    })
+    .await;
+    let shown_open_after = down.elapsed();
     tokio::time::sleep_until((down + Duration::from_secs(30)).into()).await;
     let during: Vec<_> = world.github.calls()[calls_before..]
         .iter()
@@ -46,6 +69,13 @@ async fn a_thirty_second_outage_costs_github_few_requests_and_loses_no_command()
     world.settled().await;
 
     world.assert_each_answered_once(pr, answered_before, &comments);
+    let (state, installations) = github_on_status_page(&world).await;
+    assert_eq!(
+        state, "closed",
+        "closed again after the recovery: {installations}"
+    );
+    assert!(shown_open_after <= Duration::from_secs(20));
+    println!("status page showed GitHub open {shown_open_after:?} into the outage");
     assert!(
         during.len() <= 15,
         "{} requests during the 30 s outage:\n{}",

@@ -156,6 +156,22 @@ impl Transport {
         self.budgets.lock().ok()?.get(&bucket).cloned()
     }
 
+    /// Every installation's primary budget as GitHub last reported it, by installation id.
+    pub fn budgets(&self) -> Vec<(i64, Budget)> {
+        let Ok(budgets) = self.budgets.lock() else {
+            return Vec::new();
+        };
+        let mut all: Vec<(i64, Budget)> = budgets
+            .iter()
+            .filter_map(|(bucket, b)| {
+                let id = bucket.strip_prefix("installation:")?.parse().ok()?;
+                Some((id, b.clone()))
+            })
+            .collect();
+        all.sort_by_key(|(id, _)| *id);
+        all
+    }
+
     /// The breakers of GitHub's scopes, for the status page.
     pub fn breakers(&self) -> &Breakers {
         &self.breakers

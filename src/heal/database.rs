@@ -123,6 +123,13 @@ pub async fn check_at_start(url: &str, data_dir: &Path) -> Result<StartCheck, Da
     Ok(StartCheck::Replaced { aside })
 }
 
+/// The mark: when the last restore (or empty start) happened (ms).
+pub const RESTORED_AT: &str = "database-restored-at";
+/// The mark: when the backup that restore used was taken (ms), or `NO_BACKUP`.
+pub const RESTORED_FROM: &str = "database-restored-from";
+/// `RESTORED_FROM` when no backup passed the check and upkeep started on an empty database.
+pub const NO_BACKUP: i64 = 0;
+
 /// After a restore (or an empty start), what the store lost is fetched back: the delivery
 /// sweep recovers every event GitHub logged since the backup was taken (`sweep::LOST`), and
 /// every installation is reconciled, for what is older than GitHub's log.
@@ -138,6 +145,17 @@ pub async fn after_restore(store: &Store, check: &StartCheck) -> Result<(), Stor
         _ => return Ok(()),
     };
     store.set_mark(super::sweep::LOST, lost_since).await?;
+    // The status page shows the restore as an alert for a day.
+    store.set_mark(RESTORED_AT, now).await?;
+    store
+        .set_mark(
+            RESTORED_FROM,
+            match check {
+                StartCheck::Restored { .. } => lost_since,
+                _ => NO_BACKUP,
+            },
+        )
+        .await?;
     super::resync::enqueue_everything(store, &format!("restored:{now}"), now).await?;
     Ok(())
 }

@@ -21,6 +21,7 @@
 //! reads) only moves once every failed event this sweep found is stored, so a sweep cut short
 //! by an outage is simply read again; a GUID is stored once whatever happens.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,14 @@ pub const MARK: &str = "delivery-sweep";
 pub const LOST: &str = "deliveries-lost-since";
 /// `LOST` once a sweep brought back everything lost (marks never move back).
 const NOTHING_LOST: i64 = i64::MAX;
+/// Deliveries this process recovered (`upkeep_deliveries_recovered_total`, for the status page).
+static RECOVERED: AtomicU64 = AtomicU64::new(0);
+
+/// How many deliveries this process has recovered since it started.
+pub fn recovered_total() -> u64 {
+    RECOVERED.load(Ordering::Relaxed)
+}
+
 /// How long a sweep may hold the lease before another replica may take over.
 const LEASE_MS: i64 = 5 * 60_000;
 /// Attempts per page (GitHub's most).
@@ -170,6 +179,7 @@ impl DeliverySweep {
                 Recovered::Stored => {
                     swept.recovered += 1;
                     metrics::counter!("upkeep_deliveries_recovered_total").increment(1);
+                    RECOVERED.fetch_add(1, Ordering::Relaxed);
                     info!(delivery = %attempt.guid, event = %attempt.event, "recovered a delivery GitHub failed to make");
                 }
                 Recovered::AlreadyStored => swept.already_stored += 1,

@@ -34,6 +34,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/status", get(status_page))
+        .route("/status.json", get(status_json))
         .route("/bench/{repository}/chart.svg", get(bench_chart))
         .merge(crate::server::setup::routes())
         .with_state(state)
@@ -188,6 +190,28 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(readiness)).into_response()
+}
+
+/// The operator's page: aggregates only, open to anyone who can reach the server.
+async fn status_page(State(state): State<Arc<AppState>>) -> Response {
+    let status = crate::status::gather::gather(&state).await;
+    (
+        [
+            (http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (http::header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::status::render::html(&status),
+    )
+        .into_response()
+}
+
+async fn status_json(State(state): State<Arc<AppState>>) -> Response {
+    let status = crate::status::gather::gather(&state).await;
+    (
+        [(http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(status),
+    )
+        .into_response()
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

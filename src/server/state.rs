@@ -33,6 +33,8 @@ pub struct AppState {
     pub worker_limit: Arc<WorkerLimit>,
     /// The breakers of every dependency but GitHub (whose are in its transport).
     pub dependencies: Dependencies,
+    /// When this process started (ms since the epoch).
+    pub started_at_ms: i64,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -69,6 +71,7 @@ impl AppState {
                 Arc::clone(&dependencies.database),
             ),
             dependencies,
+            started_at_ms: crate::time::now_ms(),
             store,
             advisories: Arc::new(advisories_for(&settings)),
             intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),

@@ -227,6 +227,14 @@ impl Store {
         Ok(known)
     }
 
+    /// When the newest stored delivery arrived (`None`: none yet).
+    pub async fn last_delivery_at(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(received_at) FROM deliveries")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?)
+    }
+
     /// How many deliveries are stored.
     pub async fn count_deliveries(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM deliveries")

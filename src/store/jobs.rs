@@ -342,6 +342,18 @@ impl Store {
         Ok(row.as_ref().map(job_from_row).transpose()?)
     }
 
+    /// When the longest-waiting job that is due and not running became due (`None`: none
+    /// waits): the queue's lag is `now` minus this.
+    pub async fn oldest_due_job(&self, now: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(run_at) FROM jobs WHERE state IN ('queued', 'failed') AND run_at <= $1",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?)
+    }
+
     /// How many jobs are in each state.
     pub async fn job_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state")

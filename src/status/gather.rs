@@ -1,0 +1,72 @@
+//! Reads what the status page shows: the breakers from the GitHub transport and the process's
+//! dependencies, the queue and the deliveries from the store (each read bounded by a time-out:
+//! a database that does not answer leaves those figures empty, and its breaker says why), the
+//! budgets the transport last saw, and the alerts. Driver.
+
+use std::time::Duration;
+
+use super::model::{self, Status};
+use crate::heal::database::{NO_BACKUP, RESTORED_AT, RESTORED_FROM};
+use crate::server::state::AppState;
+use crate::store::StoreError;
+use crate::time::now_ms;
+
+/// How long the page waits for each store read.
+const STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn bounded<T>(read: impl std::future::Future<Output = Result<T, StoreError>>) -> Option<T> {
+    match tokio::time::timeout(STORE_TIMEOUT, read).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "a status reading failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The status now.
+pub async fn gather(state: &AppState) -> Status {
+    let now = now_ms();
+    let store = state.store.for_intake();
+    let app = crate::github::app::registered(&state.github);
+    let github_scopes = app
+        .as_ref()
+        .map(|a| a.transport().breakers().states())
+        .unwrap_or_default();
+    let deps = &state.dependencies;
+    let dependencies = vec![
+        model::dependency("github", &github_scopes, true),
+        model::dependency("index", &deps.index.states(), false),
+        model::dependency("advisory_db", &deps.advisory_db.states(), false),
+        model::dependency("git", &deps.git.states(), false),
+        model::dependency("database", &deps.database.states(), false),
+    ];
+    let counts = bounded(store.job_counts()).await.unwrap_or_default();
+    let oldest = bounded(store.oldest_due_job(now)).await.flatten();
+    let last = bounded(store.last_delivery_at()).await.flatten();
+    let restored_at = bounded(store.mark(RESTORED_AT)).await.flatten();
+    let restored_from = bounded(store.mark(RESTORED_FROM))
+        .await
+        .flatten()
+        .filter(|t| *t != NO_BACKUP);
+    let budgets = app
+        .as_ref()
+        .map(|a| a.transport().budgets())
+        .unwrap_or_default();
+    Status {
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: model::rfc3339(state.started_at_ms),
+        dependencies,
+        queue: model::queue(&counts, oldest, now),
+        deliveries: model::Deliveries {
+            last_received_at: last.map(model::rfc3339),
+            recovered_total: crate::heal::sweep::recovered_total(),
+        },
+        rate_limit: model::rate_limits(&budgets),
+        drift: Vec::new(),
+        alerts: model::restore_alert(restored_at, restored_from, now)
+            .into_iter()
+            .collect(),
+    }
+}
