@@ -1,5 +1,6 @@
-//! The App's identity: RS256 JWTs (octocrab's `create_jwt`: issued 60 s in the past, expiring
-//! in 9 minutes) and installation tokens, cached per installation and refreshed five minutes
+//! The App's identity: RS256 JWTs (issued 60 s in the past and expiring 9 minutes ahead, both
+//! by GitHub's clock as its answers tell it, so a host whose clock is off still signs tokens
+//! GitHub takes; one refused is signed again and sent once more) and installation tokens, cached per installation and refreshed five minutes
 //! before they expire. One exchange at a time per installation, so a burst of jobs for the same
 //! installation costs one token request.
 
@@ -13,6 +14,7 @@ use jsonwebtoken::EncodingKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
+use tracing::warn;
 
 use super::client::{Auth, Response, RetryPolicy, Transport};
 use super::GitHubError;
@@ -75,7 +77,8 @@ impl GitHubApp {
         &self.transport
     }
 
-    /// A JWT authenticating as the App: signed afresh at most every five minutes.
+    /// A JWT authenticating as the App: signed afresh at most every five minutes, by GitHub's
+    /// clock.
     pub fn jwt(&self) -> Result<SecretString, GitHubError> {
         if let Ok(cached) = self.jwt.lock() {
             if let Some((token, signed)) = cached.as_ref() {
@@ -84,13 +87,62 @@ impl GitHubApp {
                 }
             }
         }
-        let token = octocrab::auth::create_jwt(octocrab::models::AppId(self.app_id), &self.key)
-            .map(SecretString::from)
-            .map_err(|e| GitHubError::Jwt(e.to_string()))?;
+        #[derive(serde::Serialize)]
+        struct Claims {
+            iat: i64,
+            exp: i64,
+            iss: u64,
+        }
+        let now_s = self.transport.clock().now_ms() / 1000;
+        let claims = Claims {
+            iat: now_s - 60,
+            exp: now_s + 9 * 60,
+            iss: self.app_id,
+        };
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+            &claims,
+            &self.key,
+        )
+        .map(SecretString::from)
+        .map_err(|e| GitHubError::Jwt(e.to_string()))?;
         if let Ok(mut cached) = self.jwt.lock() {
             *cached = Some((token.clone(), std::time::Instant::now()));
         }
         Ok(token)
+    }
+
+    /// Sends as the App. A 401 means GitHub refused the JWT: most often a clock GitHub's
+    /// answer (this one's `Date`) has just corrected; it is signed again and sent once more.
+    async fn as_app(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, GitHubError> {
+        let response = self
+            .transport
+            .send(&Auth::App(self.jwt()?), method.clone(), path, body)
+            .await?;
+        if response.status.as_u16() == 401 {
+            if let Ok(mut cached) = self.jwt.lock() {
+                *cached = None;
+            }
+            warn!(
+                path,
+                skew_s = self.transport.clock().skew_ms() / 1000,
+                "GitHub refused the App's JWT; signing a new one by GitHub's clock"
+            );
+            return self
+                .transport
+                .send_ok(&Auth::App(self.jwt()?), method, path, body)
+                .await;
+        }
+        if response.status.is_success() {
+            Ok(response)
+        } else {
+            Err(super::client::status_error(&method, path, &response))
+        }
     }
 
     /// An installation token, from the cache while it has more than five minutes left.
@@ -118,10 +170,7 @@ impl GitHubApp {
             expires_at: DateTime<Utc>,
         }
         let path = format!("/app/installations/{installation_id}/access_tokens");
-        let response = self
-            .transport
-            .send_ok(&Auth::App(self.jwt()?), Method::POST, &path, None)
-            .await?;
+        let response = self.as_app(Method::POST, &path, None).await?;
         let fresh: AccessToken = response.json(&path)?;
         let token = SecretString::from(fresh.token);
         *cached = Some(CachedToken {
@@ -146,9 +195,7 @@ impl GitHubApp {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, GitHubError> {
-        self.transport
-            .send_ok(&Auth::App(self.jwt()?), method, path, body)
-            .await
+        self.as_app(method, path, body).await
     }
 }
 

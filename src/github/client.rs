@@ -107,6 +107,8 @@ pub struct Transport {
     budgets: Mutex<HashMap<String, Budget>>,
     /// The adaptive worker limit every answer feeds (`None`: no queue listens).
     limit: Option<Arc<WorkerLimit>>,
+    /// GitHub's time, from every answer's `Date`.
+    clock: super::clock::GitHubClock,
 }
 
 impl Transport {
@@ -137,6 +139,7 @@ impl Transport {
             breakers: Breakers::new("github", breaker),
             budgets: Mutex::new(HashMap::new()),
             limit: None,
+            clock: Default::default(),
         })
     }
 
@@ -170,6 +173,11 @@ impl Transport {
             .collect();
         all.sort_by_key(|(id, _)| *id);
         all
+    }
+
+    /// GitHub's clock, as its answers tell it.
+    pub fn clock(&self) -> &super::clock::GitHubClock {
+        &self.clock
     }
 
     /// The breakers of GitHub's scopes, for the status page.
@@ -226,6 +234,7 @@ impl Transport {
                 }
                 Err(e) => return Err(e),
             };
+            self.clock.learn(&response.headers);
             self.learn_limits(&bucket, &response.headers);
             let status = response.status;
             if let Some(wait) = rate_limit_wait(status, &response.headers, now_ms()) {
@@ -485,7 +494,7 @@ fn transport(method: &Method, path: &str, message: String) -> GitHubError {
     }
 }
 
-fn status_error(method: &Method, path: &str, response: &Response) -> GitHubError {
+pub(crate) fn status_error(method: &Method, path: &str, response: &Response) -> GitHubError {
     #[derive(serde::Deserialize)]
     struct Message {
         message: String,

@@ -1,12 +1,14 @@
 //! GitHub access. `app` authenticates as the App (RS256 JWT) and caches installation tokens;
 //! `client` sends every request through one path with a timeout, rate-limit waits, retries with
-//! back-off and metrics; `manifest` exchanges the setup flow's code for the App's credentials.
+//! back-off and metrics; `clock` keeps GitHub's time from its `Date` headers (JWTs are signed
+//! by it); `manifest` exchanges the setup flow's code for the App's credentials.
 
 pub mod actions;
 pub mod app;
 pub mod blob_cache;
 pub mod checks;
 pub mod client;
+pub mod clock;
 pub mod listings;
 pub mod manifest;
 pub mod names;
