@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod deps;
+pub mod drift;
 pub mod github;
 pub mod handles;
 pub mod heal;

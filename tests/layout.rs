@@ -48,6 +48,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/daily.rs",
     "src/deps/files.rs",
     "src/deps/pass.rs",
+    "src/drift/hook_watch.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
     "src/heal/resync.rs",
@@ -70,6 +71,7 @@ const FOLDERS: &[&str] = &[
     "config",
     "heal",
     "status",
+    "drift",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

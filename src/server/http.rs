@@ -252,6 +252,8 @@ pub struct Background {
     pub delivery_sweep_every: Option<Duration>,
     /// How the number of jobs at once follows GitHub's latency and errors.
     pub concurrency: crate::heal::aimd::AimdPolicy,
+    /// How often the App's webhook configuration is checked for drift (hourly).
+    pub hook_check_every: Duration,
 }
 
 impl Default for Background {
@@ -263,6 +265,7 @@ impl Default for Background {
             shutdown_deadline: SHUTDOWN_DEADLINE,
             delivery_sweep_every: None,
             concurrency: Default::default(),
+            hook_check_every: Duration::from_secs(3600),
         }
     }
 }
@@ -430,6 +433,21 @@ pub async fn serve_on(
             ),
         },
         sweep_every,
+        stop_rx.clone(),
+    )));
+
+    tasks.push(tokio::spawn(crate::drift::hook_watch::run(
+        crate::drift::hook_watch::HookWatch {
+            public_url: state.settings.public_url.clone(),
+            settings_page: format!(
+                "{}/settings/apps/{}",
+                state.settings.github_web_url.as_str().trim_end_matches('/'),
+                state.settings.slug
+            ),
+            board: state.drift.clone(),
+        },
+        Arc::clone(&state.github),
+        background.hook_check_every,
         stop_rx.clone(),
     )));
 

@@ -35,6 +35,8 @@ pub struct AppState {
     pub dependencies: Dependencies,
     /// When this process started (ms since the epoch).
     pub started_at_ms: i64,
+    /// What the drift checks last found (the App's webhook, its permissions).
+    pub drift: crate::drift::finding::DriftBoard,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -72,6 +74,7 @@ impl AppState {
             ),
             dependencies,
             started_at_ms: crate::time::now_ms(),
+            drift: Default::default(),
             store,
             advisories: Arc::new(advisories_for(&settings)),
             intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),

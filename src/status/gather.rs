@@ -64,7 +64,7 @@ pub async fn gather(state: &AppState) -> Status {
             recovered_total: crate::heal::sweep::recovered_total(),
         },
         rate_limit: model::rate_limits(&budgets),
-        drift: Vec::new(),
+        drift: state.drift.all(),
         alerts: model::restore_alert(restored_at, restored_from, now)
             .into_iter()
             .collect(),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+pub use crate::drift::finding::Drift;
 use crate::heal::breaker::State;
 use crate::heal::breakers::ScopeState;
 use crate::heal::budget::Budget;
@@ -65,13 +66,6 @@ pub struct RateLimit {
     pub reset_at: String,
     /// When the budget runs out at the current burn, if before the reset.
     pub forecast_exhausted_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Drift {
-    pub kind: String,
-    pub detail: String,
-    pub fix: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

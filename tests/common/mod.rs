@@ -183,6 +183,7 @@ pub fn fast_background() -> Background {
         shutdown_deadline: upkeep::server::SHUTDOWN_DEADLINE,
         delivery_sweep_every: None,
         concurrency: Default::default(),
+        hook_check_every: Duration::from_secs(3600),
     }
 }
 

@@ -1,17 +1,23 @@
 //! The App's webhook delivery log: `GET /app/hook/deliveries` (newest attempt first, cursor
 //! pagination through the `Link` header, the last three days only) and
-//! `GET /app/hook/deliveries/{id}` (one attempt with the request GitHub sent). Both need the
-//! App's JWT, as on GitHub.
+//! `GET /app/hook/deliveries/{id}` (one attempt with the request GitHub sent); and the App's
+//! webhook configuration, `GET`/`PATCH /app/hook/config` (the secret never shown: `********`).
+//! All need the App's JWT, as on GitHub.
 
 use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 
 use crate::exchange::{check_app_jwt, rfc3339, Ctx, Reply};
-use crate::world::{HookDelivery, World};
+use crate::world::{HookConfig, HookDelivery, World};
 
 /// Operations answered in this file.
-pub(crate) const OPS: [&str; 2] = ["apps/list-webhook-deliveries", "apps/get-webhook-delivery"];
+pub(crate) const OPS: [&str; 4] = [
+    "apps/list-webhook-deliveries",
+    "apps/get-webhook-delivery",
+    "apps/get-webhook-config-for-app",
+    "apps/update-webhook-config-for-app",
+];
 
 /// How long GitHub keeps deliveries listed.
 const KEPT: Duration = Duration::from_secs(3 * 24 * 3600);
@@ -20,6 +26,8 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
     Some(match op {
         "apps/list-webhook-deliveries" => list(world, ctx),
         "apps/get-webhook-delivery" => get(world, ctx),
+        "apps/get-webhook-config-for-app" => get_config(world, ctx),
+        "apps/update-webhook-config-for-app" => update_config(world, ctx),
         _ => return None,
     })
 }
@@ -126,4 +134,63 @@ fn item(d: &HookDelivery) -> Value {
         "repository_id": d.repository_id,
         "throttled_at": Value::Null,
     })
+}
+
+/// The configuration as GitHub shows it (`webhook-config`).
+fn config_body(c: &HookConfig) -> Value {
+    let mut body = json!({
+        "url": c.url,
+        "content_type": c.content_type,
+        "insecure_ssl": c.insecure_ssl,
+    });
+    if c.secret.is_some() {
+        body["secret"] = json!("********");
+    }
+    body
+}
+
+fn get_config(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    if let Err(r) = check_app_jwt(world, ctx) {
+        return r;
+    }
+    Reply::json(200, config_body(&world.hook_config))
+}
+
+fn update_config(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    if let Err(r) = check_app_jwt(world, ctx) {
+        return r;
+    }
+    let Some(body) = ctx.body else {
+        return Reply::message(400, "Problems parsing JSON");
+    };
+    let mut next = world.hook_config.clone();
+    if let Some(url) = body.get("url") {
+        match url.as_str() {
+            Some(u)
+                if (u.starts_with("https://") || u.starts_with("http://"))
+                    && !u.contains(char::is_whitespace) =>
+            {
+                next.url = u.to_owned()
+            }
+            _ => return Reply::message(422, "Validation Failed: url is not a valid URL"),
+        }
+    }
+    if let Some(ct) = body.get("content_type") {
+        match ct.as_str() {
+            Some(ct @ ("json" | "form")) => next.content_type = ct.to_owned(),
+            _ => return Reply::message(422, "Validation Failed: content_type"),
+        }
+    }
+    if let Some(insecure) = body.get("insecure_ssl") {
+        next.insecure_ssl = match insecure {
+            Value::String(s) if s == "0" || s == "1" => s.clone(),
+            Value::Number(n) if n.as_u64() == Some(0) || n.as_u64() == Some(1) => n.to_string(),
+            _ => return Reply::message(422, "Validation Failed: insecure_ssl"),
+        };
+    }
+    if let Some(secret) = body.get("secret") {
+        next.secret = secret.as_str().map(str::to_owned);
+    }
+    world.hook_config = next;
+    Reply::json(200, config_body(&world.hook_config))
 }

@@ -33,7 +33,7 @@ use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use exchange::Fault;
-pub use world::{Artifact, HookDelivery, Installation, Repository, World};
+pub use world::{Artifact, HookConfig, HookDelivery, Installation, Repository, World};
 
 /// Every operation the fake models (REST operation ids, and `graphql`).
 pub fn modelled_operations() -> Vec<&'static str> {

@@ -146,6 +146,26 @@ pub struct HookDelivery {
     pub payload: Value,
 }
 
+/// The App's webhook configuration (`GET`/`PATCH /app/hook/config`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookConfig {
+    pub url: String,
+    pub content_type: String,
+    pub insecure_ssl: String,
+    pub secret: Option<String>,
+}
+
+impl Default for HookConfig {
+    fn default() -> Self {
+        HookConfig {
+            url: "https://upkeep.example/webhook".into(),
+            content_type: "json".into(),
+            insecure_ssl: "0".into(),
+            secret: Some("whsec".into()),
+        }
+    }
+}
+
 /// Everything the fake GitHub knows.
 #[derive(Debug)]
 pub struct World {
@@ -161,6 +181,8 @@ pub struct World {
     pub base_url: String,
     /// Every webhook delivery attempt GitHub made to the App, oldest first (its delivery log).
     pub hook_deliveries: Vec<HookDelivery>,
+    /// Where GitHub sends the App's webhooks, and how.
+    pub hook_config: HookConfig,
     /// Requests left this hour, per installation (`None`: the App or anonymous).
     rate_remaining: HashMap<Option<i64>, u32>,
     next_id: i64,
@@ -181,6 +203,7 @@ impl Default for World {
             token_lifetime: Duration::from_secs(3600),
             base_url: String::new(),
             hook_deliveries: Vec::new(),
+            hook_config: HookConfig::default(),
             rate_remaining: HashMap::new(),
             next_id: 1_000,
         }

@@ -107,6 +107,21 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
     let (status, one) = app_get(format!("/app/hook/deliveries/{}", log[0]["id"])).await;
     assert_eq!(status, 200);
     assert_eq!(one["request"]["payload"]["hook_id"], 1);
+    // The App's webhook configuration (JWT): read, then put back where it belongs.
+    let (status, config) = app_get("/app/hook/config".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(config["secret"], "********");
+    let patched = t
+        .http
+        .patch(format!("{}/app/hook/config", t.github.uri()))
+        .header("authorization", format!("Bearer {}", jwt()))
+        .json(&json!({ "url": "https://moved.example/webhook", "content_type": "json", "insecure_ssl": "0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status().as_u16(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["url"], "https://moved.example/webhook");
     // What reconciling reads: the App's installations (JWT), an installation's repositories.
     let (status, installations) = app_get("/app/installations?per_page=100&page=1".into()).await;
     assert_eq!(status, 200);
