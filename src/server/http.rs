@@ -109,7 +109,7 @@ async fn receive_webhook(
     let body = match webhook::body::read_signed(
         body,
         &headers,
-        creds.webhook_secret_bytes(),
+        &creds.webhook_secrets(),
         &state.intake_budget,
         &webhook::body::Limits::default(),
     )
@@ -129,6 +129,14 @@ async fn receive_webhook(
             return response;
         }
     };
+    if body.matched > 0 {
+        // Each time, so the operator sees when the old secret stops being used and can go.
+        warn!(
+            delivery,
+            "a delivery was signed with UPKEEP_WEBHOOK_SECRET_PREVIOUS; remove it once GitHub uses the new secret"
+        );
+        metrics::counter!("upkeep_webhook_previous_secret_total").increment(1);
+    }
     let outcome =
         webhook::ingest_verified(&state.deliveries, &headers, body.bytes.clone(), now_ms()).await;
     drop(body);

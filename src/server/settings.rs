@@ -47,6 +47,9 @@ pub struct AppCredentials {
     pub app_id: u64,
     pub private_key: SecretString,
     pub webhook_secret: SecretString,
+    /// The secret being rotated out (`UPKEEP_WEBHOOK_SECRET_PREVIOUS`): accepted as well
+    /// until it is removed.
+    pub webhook_secret_previous: Option<SecretString>,
 }
 
 impl fmt::Debug for AppCredentials {
@@ -55,6 +58,10 @@ impl fmt::Debug for AppCredentials {
             .field("app_id", &self.app_id)
             .field("private_key", &"[redacted]")
             .field("webhook_secret", &"[redacted]")
+            .field(
+                "webhook_secret_previous",
+                &self.webhook_secret_previous.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -99,6 +106,7 @@ struct FileSettings {
     private_key: Option<String>,
     private_key_path: Option<String>,
     webhook_secret: Option<String>,
+    webhook_secret_previous: Option<String>,
     github_api_url: Option<String>,
     github_web_url: Option<String>,
     public_url: Option<String>,
@@ -463,6 +471,20 @@ fn load_app(
             None
         }
     };
+    let webhook_secret_previous = match get(
+        "UPKEEP_WEBHOOK_SECRET_PREVIOUS",
+        &file.webhook_secret_previous,
+    ) {
+        Some(s) if s.len() >= 16 => Some(SecretString::from(s)),
+        Some(_) => {
+            problems.push(problem(
+                "UPKEEP_WEBHOOK_SECRET_PREVIOUS",
+                "must be at least 16 characters".into(),
+            ));
+            None
+        }
+        None => None,
+    };
     if problems.len() > before {
         return None;
     }
@@ -470,6 +492,7 @@ fn load_app(
         app_id: app_id?,
         private_key: private_key?,
         webhook_secret: webhook_secret?,
+        webhook_secret_previous,
     })
 }
 
@@ -507,6 +530,7 @@ fn load_stored_credentials(path: &Path, problems: &mut Vec<Problem>) -> Option<A
             app_id: stored.app_id,
             private_key: check_pem("UPKEEP_DATA_DIR", stored.pem, problems)?,
             webhook_secret: SecretString::from(stored.webhook_secret),
+            webhook_secret_previous: None,
         }),
         Err(e) => {
             problems.push(problem(
@@ -538,5 +562,16 @@ impl AppCredentials {
     /// The webhook secret's bytes, for the HMAC check only.
     pub fn webhook_secret_bytes(&self) -> &[u8] {
         self.webhook_secret.expose_secret().as_bytes()
+    }
+
+    /// The secrets a delivery may be signed with: the current one, then the previous one.
+    pub fn webhook_secrets(&self) -> Vec<&[u8]> {
+        std::iter::once(self.webhook_secret_bytes())
+            .chain(
+                self.webhook_secret_previous
+                    .as_ref()
+                    .map(|s| s.expose_secret().as_bytes()),
+            )
+            .collect()
     }
 }

@@ -188,6 +188,7 @@ async fn callback(State(state): State<Arc<AppState>>, Query(q): Query<Callback>)
         app_id: stored.app_id,
         private_key: SecretString::from(stored.pem),
         webhook_secret: SecretString::from(stored.webhook_secret),
+        webhook_secret_previous: None,
     };
     if let Err(e) = state.install_credentials(creds) {
         error!(error = %e, "the returned key is unusable");

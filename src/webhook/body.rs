@@ -137,22 +137,25 @@ impl BodyError {
 /// A body whose signature matched, with its share of the budget (released when dropped).
 pub struct SignedBody {
     pub bytes: Bytes,
+    /// Which of the secrets signed it: 0 the current one, 1 the previous one.
+    pub matched: usize,
     _room: OwnedSemaphorePermit,
 }
 
-/// Reads `body` within `limits` and `budget`, checking its HMAC under `secret` as it arrives.
+/// Reads `body` within `limits` and `budget`, checking its HMAC under `secrets` (the current
+/// secret, then the previous one during a rotation) as it arrives.
 pub async fn read_signed<B>(
     body: B,
     headers: &HeaderMap,
-    secret: &[u8],
+    secrets: &[&[u8]],
     budget: &Budget,
     limits: &Limits,
 ) -> Result<SignedBody, BodyError>
 where
     B: axum::body::HttpBody<Data = Bytes> + Unpin,
 {
-    let mut verifier = Verifier::new(
-        secret,
+    let mut verifier = Verifier::any_of(
+        secrets,
         headers.get("x-hub-signature-256").map(|v| v.as_bytes()),
     )?;
     let declared = headers
@@ -189,13 +192,17 @@ where
         if buffer.len() < declared {
             return Err(BodyError::ShorterThanDeclared);
         }
-        verifier.finish()?;
-        Ok(buffer.freeze())
+        let matched = verifier.finish_matching()?;
+        Ok((buffer.freeze(), matched))
     };
-    let bytes = tokio::time::timeout(limits.read_timeout, read)
+    let (bytes, matched) = tokio::time::timeout(limits.read_timeout, read)
         .await
         .map_err(|_| BodyError::Slow(limits.read_timeout))??;
-    Ok(SignedBody { bytes, _room: room })
+    Ok(SignedBody {
+        bytes,
+        matched,
+        _room: room,
+    })
 }
 
 #[cfg(test)]
@@ -222,7 +229,7 @@ mod tests {
         read_signed(
             Full::new(Bytes::from_static(body)),
             h,
-            b"secret",
+            &[b"secret"],
             budget,
             &Limits {
                 budget_wait: Duration::from_millis(20),

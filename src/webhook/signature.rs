@@ -24,14 +24,20 @@ pub fn verify(secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(), S
 
 /// The HMAC of a body computed as its pieces arrive, so a body never has to be read whole
 /// before it can be refused. The header is checked first: a missing or malformed signature
-/// is refused before any of the body is read.
+/// is refused before any of the body is read. During a secret rotation it computes one HMAC
+/// per secret (the current one first) and says which matched.
 pub struct Verifier {
-    mac: Hmac<Sha256>,
+    macs: Vec<Hmac<Sha256>>,
     expected: [u8; 32],
 }
 
 impl Verifier {
     pub fn new(secret: &[u8], header: Option<&[u8]>) -> Result<Self, SignatureError> {
+        Self::any_of(&[secret], header)
+    }
+
+    /// A verifier that accepts a signature under any of `secrets`.
+    pub fn any_of(secrets: &[&[u8]], header: Option<&[u8]>) -> Result<Self, SignatureError> {
         let header = header.ok_or(SignatureError::Missing)?;
         let hex_digest = header
             .strip_prefix(b"sha256=")
@@ -42,20 +48,29 @@ impl Verifier {
         let mut expected = [0u8; 32];
         hex::decode_to_slice(hex_digest, &mut expected).map_err(|_| SignatureError::Malformed)?;
         Ok(Verifier {
-            mac: mac(secret),
+            macs: secrets.iter().map(|s| mac(s)).collect(),
             expected,
         })
     }
 
     pub fn update(&mut self, piece: &[u8]) {
-        self.mac.update(piece);
+        for mac in &mut self.macs {
+            mac.update(piece);
+        }
     }
 
     /// Whether everything fed in matches the header (constant-time comparison).
     pub fn finish(self) -> Result<(), SignatureError> {
-        self.mac
-            .verify_slice(&self.expected)
-            .map_err(|_| SignatureError::Mismatch)
+        self.finish_matching().map(|_| ())
+    }
+
+    /// Which secret (its index) the header matches; each compared in constant time.
+    pub fn finish_matching(self) -> Result<usize, SignatureError> {
+        let expected = self.expected;
+        self.macs
+            .into_iter()
+            .position(|mac| mac.verify_slice(&expected).is_ok())
+            .ok_or(SignatureError::Mismatch)
     }
 }
 
@@ -129,6 +144,25 @@ mod tests {
         );
         assert_eq!(
             verify(b"secret", b"{ }", Some(good.as_bytes())),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn during_a_rotation_either_secret_verifies_and_the_match_is_named() {
+        let body = b"{\"zen\":1}";
+        let old = sign(b"old-secret", body);
+        let new = sign(b"new-secret", body);
+        let check = |header: &str| {
+            let mut v =
+                Verifier::any_of(&[b"new-secret", b"old-secret"], Some(header.as_bytes())).unwrap();
+            v.update(body);
+            v.finish_matching()
+        };
+        assert_eq!(check(&new), Ok(0));
+        assert_eq!(check(&old), Ok(1));
+        assert_eq!(
+            check(&sign(b"someone-else", body)),
             Err(SignatureError::Mismatch)
         );
     }
