@@ -262,6 +262,8 @@ pub struct Background {
     pub concurrency: crate::heal::aimd::AimdPolicy,
     /// How often the App's webhook configuration is checked for drift (hourly).
     pub hook_check_every: Duration,
+    /// How often the `UPKEEP_CONFIG` file is looked at for changes.
+    pub config_check_every: Duration,
 }
 
 impl Default for Background {
@@ -274,6 +276,7 @@ impl Default for Background {
             delivery_sweep_every: None,
             concurrency: Default::default(),
             hook_check_every: Duration::from_secs(3600),
+            config_check_every: Duration::from_secs(2),
         }
     }
 }
@@ -456,6 +459,12 @@ pub async fn serve_on(
         },
         Arc::clone(&state.github),
         background.hook_check_every,
+        stop_rx.clone(),
+    )));
+
+    tasks.push(tokio::spawn(crate::server::reload::run(
+        Arc::clone(&state),
+        background.config_check_every,
         stop_rx.clone(),
     )));
 

@@ -1,10 +1,11 @@
 //! The process edge: the HTTP server and the process that runs it (`http`), first-run setup
-//! (`setup`), health checks (`health`), the CPUs the process may use (`cpus`), settings from the environment (`settings`) logging
+//! (`setup`), health checks (`health`), the CPUs the process may use (`cpus`), settings from the environment (`settings`) and their hot reload (`reload`), logging
 //! and metrics (`telemetry`), and the state the server and setup share (`state`, `setup_states`).
 
 pub mod cpus;
 pub mod health;
 pub mod http;
+pub mod reload;
 pub mod settings;
 pub mod setup;
 mod setup_states;

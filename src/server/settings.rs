@@ -93,30 +93,35 @@ pub struct Settings {
     /// The name people mention in comments (`@upkeep rebase`): `UPKEEP_SLUG`, else the App's
     /// slug from the credentials file, else `upkeep`.
     pub slug: String,
+    /// The TOML file named by `UPKEEP_CONFIG`, watched for changes (`server::reload`).
+    pub config_path: Option<PathBuf>,
+    /// The `UPKEEP_*` variables set in the environment (names only): they win over the file,
+    /// so a reloaded file does not change them.
+    pub env_set: std::collections::BTreeSet<String>,
 }
 
 /// The keys of the optional TOML file; each mirrors an `UPKEEP_*` variable.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
-struct FileSettings {
-    listen: Option<String>,
-    database_url: Option<String>,
-    data_dir: Option<String>,
-    app_id: Option<toml::Value>,
-    private_key: Option<String>,
-    private_key_path: Option<String>,
-    webhook_secret: Option<String>,
-    webhook_secret_previous: Option<String>,
-    github_api_url: Option<String>,
-    github_web_url: Option<String>,
-    public_url: Option<String>,
-    log_format: Option<String>,
-    workers: Option<toml::Value>,
-    index_url: Option<String>,
-    advisory_db: Option<String>,
-    advisory_db_url: Option<String>,
-    git_hosts: Option<String>,
-    slug: Option<String>,
+pub(crate) struct FileSettings {
+    pub(crate) listen: Option<String>,
+    pub(crate) database_url: Option<String>,
+    pub(crate) data_dir: Option<String>,
+    pub(crate) app_id: Option<toml::Value>,
+    pub(crate) private_key: Option<String>,
+    pub(crate) private_key_path: Option<String>,
+    pub(crate) webhook_secret: Option<String>,
+    pub(crate) webhook_secret_previous: Option<String>,
+    pub(crate) github_api_url: Option<String>,
+    pub(crate) github_web_url: Option<String>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) log_format: Option<String>,
+    pub(crate) workers: Option<toml::Value>,
+    pub(crate) index_url: Option<String>,
+    pub(crate) advisory_db: Option<String>,
+    pub(crate) advisory_db_url: Option<String>,
+    pub(crate) git_hosts: Option<String>,
+    pub(crate) slug: Option<String>,
 }
 
 /// The credentials the manifest flow receives, as stored on disk (mode 0600).
@@ -168,10 +173,10 @@ impl Settings {
         let mut problems = Vec::new();
         let file = match env.get("UPKEEP_CONFIG") {
             Some(path) => match std::fs::read_to_string(path) {
-                Ok(text) => match toml::from_str::<FileSettings>(&text) {
+                Ok(text) => match parse_file(&text) {
                     Ok(f) => f,
                     Err(e) => {
-                        problems.push(problem("UPKEEP_CONFIG", format!("{path}: {}", e.message())));
+                        problems.push(problem("UPKEEP_CONFIG", format!("{path}: {e}")));
                         FileSettings::default()
                     }
                 },
@@ -352,6 +357,12 @@ impl Settings {
                 advisory_db_url,
                 git_hosts,
                 slug,
+                config_path: env.get("UPKEEP_CONFIG").map(PathBuf::from),
+                env_set: env
+                    .iter()
+                    .filter(|(k, v)| k.starts_with("UPKEEP_") && !v.is_empty())
+                    .map(|(k, _)| k.clone())
+                    .collect(),
             }),
             _ => Err(SettingsError(problems)),
         }
@@ -361,6 +372,20 @@ impl Settings {
     pub fn credentials_path(&self) -> PathBuf {
         self.data_dir.join(CREDENTIALS_FILE)
     }
+}
+
+/// The `UPKEEP_CONFIG` file parsed, or what is wrong with it and where (line and column, the
+/// line itself never shown: it may hold a secret).
+pub(crate) fn parse_file(text: &str) -> Result<FileSettings, String> {
+    toml::from_str::<FileSettings>(text).map_err(|e| match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_owned(),
+    })
 }
 
 fn problem(variable: &'static str, message: String) -> Problem {

@@ -100,6 +100,14 @@ impl AppState {
         Ok(())
     }
 
+    /// New credentials for the same App (a reloaded webhook secret): the GitHub client, its
+    /// breakers and token cache stay.
+    pub fn replace_credentials(&self, creds: AppCredentials) {
+        if let Ok(mut c) = self.credentials.write() {
+            *c = Some(Arc::new(creds));
+        }
+    }
+
     pub fn credentials(&self) -> Option<Arc<AppCredentials>> {
         self.credentials.read().ok().and_then(|c| c.clone())
     }

@@ -184,6 +184,7 @@ pub fn fast_background() -> Background {
         delivery_sweep_every: None,
         concurrency: Default::default(),
         hook_check_every: Duration::from_secs(3600),
+        config_check_every: Duration::from_millis(200),
     }
 }
 

@@ -1,0 +1,104 @@
+//! The `UPKEEP_CONFIG` file is read again when it changes, without a restart: a new webhook
+//! secret is in force within seconds (with the old one accepted as the previous secret during
+//! the rotation), and an invalid edit is reported with its line and column while the last good
+//! configuration stays in force.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestDb, TestServer};
+
+const FIRST: &str = "first-webhook-secret-0001";
+const SECOND: &str = "second-webhook-secret-0002";
+const PING: &[u8] = br#"{"zen":"Design for failure.","hook_id":1}"#;
+
+async fn ping(server: &TestServer, secret: &str, n: &mut u32) -> u16 {
+    *n += 1;
+    server
+        .post_webhook(
+            "ping",
+            &format!("reload-{n}"),
+            PING,
+            Some(upkeep::webhook::sign(secret.as_bytes(), PING)),
+        )
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_new_secret_applies_without_a_restart_and_a_bad_edit_changes_nothing() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upkeep.toml");
+    std::fs::write(&file, format!("webhook_secret = \"{FIRST}\"\n")).unwrap();
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_WEBHOOK_SECRET", ""),
+            ("UPKEEP_CONFIG", file.to_str().unwrap()),
+        ],
+    );
+    let server = TestServer::start(settings).await;
+    let mut n = 0;
+    assert_eq!(ping(&server, FIRST, &mut n).await, 200);
+    assert_eq!(ping(&server, SECOND, &mut n).await, 401);
+
+    // The rotation: the new secret, and the old one as the previous.
+    std::fs::write(
+        &file,
+        format!("webhook_secret = \"{SECOND}\"\nwebhook_secret_previous = \"{FIRST}\"\n"),
+    )
+    .unwrap();
+    let changed = std::time::Instant::now();
+    loop {
+        if ping(&server, SECOND, &mut n).await == 200 {
+            break;
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(5),
+            "the new secret in force within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        ping(&server, FIRST, &mut n).await,
+        200,
+        "the previous one too"
+    );
+
+    // A broken edit: reported where it is, and the last good configuration stays.
+    std::fs::write(
+        &file,
+        format!("webhook_secret = \"{SECOND}\"\nwebhook_secrt = \"x\"\n"),
+    )
+    .unwrap();
+    let drift = common::eventually(5, "the bad edit is reported", || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["drift"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
+    })
+    .await;
+    let detail = drift["detail"].as_str().unwrap();
+    assert!(detail.contains("line 2, column 1"), "{detail}");
+    assert!(
+        !detail.contains(SECOND),
+        "the secret is never shown: {detail}"
+    );
+    assert_eq!(ping(&server, SECOND, &mut n).await, 200);
+    assert_eq!(ping(&server, FIRST, &mut n).await, 200);
+
+    // Fixed: the report goes, and dropping the previous secret ends the rotation.
+    std::fs::write(&file, format!("webhook_secret = \"{SECOND}\"\n")).unwrap();
+    common::eventually(5, "the old secret is refused", || async {
+        let mut m = 1000 + n;
+        (ping(&server, FIRST, &mut m).await == 401).then_some(())
+    })
+    .await;
+    let status: serde_json::Value =
+        serde_json::from_str(&server.text("/status.json").await).unwrap();
+    assert_eq!(status["drift"], serde_json::json!([]));
+}
