@@ -98,3 +98,34 @@ fn the_slug_people_mention_comes_from_upkeep_slug_else_the_default() {
     .unwrap_err();
     assert!(err.to_string().contains("UPKEEP_SLUG"), "{err}");
 }
+
+#[test]
+fn on_fly_io_the_public_url_comes_from_the_app_name_unless_it_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let fly = Settings::load(
+        &env(&[("UPKEEP_DATA_DIR", data), ("FLY_APP_NAME", "upkeep-prod")]),
+        Environment::Container,
+    )
+    .unwrap();
+    assert_eq!(
+        fly.public_url.unwrap().as_str(),
+        "https://upkeep-prod.fly.dev/"
+    );
+    let set = Settings::load(
+        &env(&[
+            ("UPKEEP_DATA_DIR", data),
+            ("FLY_APP_NAME", "upkeep-prod"),
+            ("UPKEEP_PUBLIC_URL", "https://bot.example.org"),
+        ]),
+        Environment::Container,
+    )
+    .unwrap();
+    assert_eq!(set.public_url.unwrap().as_str(), "https://bot.example.org/");
+    let odd = Settings::load(
+        &env(&[("UPKEEP_DATA_DIR", data), ("FLY_APP_NAME", "not a name/x")]),
+        Environment::Container,
+    )
+    .unwrap();
+    assert!(odd.public_url.is_none());
+}

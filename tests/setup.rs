@@ -18,6 +18,13 @@ fn state_from(page: &str) -> String {
 }
 
 async fn unconfigured(github: &FakeGitHub) -> (TestDb, TestServer, std::path::PathBuf) {
+    unconfigured_at(github, "https://upkeep.example.org").await
+}
+
+async fn unconfigured_at(
+    github: &FakeGitHub,
+    public_url: &str,
+) -> (TestDb, TestServer, std::path::PathBuf) {
     let db = TestDb::sqlite();
     let settings = common::settings(
         &db.url,
@@ -26,7 +33,7 @@ async fn unconfigured(github: &FakeGitHub) -> (TestDb, TestServer, std::path::Pa
             ("UPKEEP_PRIVATE_KEY_PATH", ""),
             ("UPKEEP_WEBHOOK_SECRET", ""),
             ("UPKEEP_GITHUB_API_URL", &github.uri()),
-            ("UPKEEP_PUBLIC_URL", "https://upkeep.example.org"),
+            ("UPKEEP_PUBLIC_URL", public_url),
         ],
     );
     assert!(settings.app.is_none());
@@ -152,4 +159,19 @@ async fn the_organization_form_targets_the_organizations_page() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_run_page_says_when_github_cannot_reach_the_webhook_url_and_what_happens_instead()
+{
+    let github = FakeGitHub::builder().start().await;
+    let (_db, server, _) = unconfigured_at(&github, "http://192.168.1.20:3000").await;
+    let page = server.text("/").await;
+    assert!(page.contains("id=\"unreachable\""), "{page}");
+    assert!(page.contains("http://192.168.1.20:3000/webhook"), "{page}");
+    assert!(page.contains("fetches the App's deliveries from GitHub itself"));
+    drop(server);
+
+    let (_db, server, _) = unconfigured_at(&github, "https://upkeep.example.org").await;
+    assert!(!server.text("/").await.contains("id=\"unreachable\""));
 }

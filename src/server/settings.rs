@@ -235,7 +235,9 @@ impl Settings {
             value("UPKEEP_GITHUB_WEB_URL", &file.github_web_url)
                 .unwrap_or_else(|| "https://github.com".into()),
         );
+        // On Fly.io the app's own name gives its public address.
         let public_url = value("UPKEEP_PUBLIC_URL", &file.public_url)
+            .or_else(|| fly_public_url(env))
             .map(|u| parse_url("UPKEEP_PUBLIC_URL", u))
             .transpose();
 
@@ -372,6 +374,18 @@ impl Settings {
     pub fn credentials_path(&self) -> PathBuf {
         self.data_dir.join(CREDENTIALS_FILE)
     }
+}
+
+/// `https://<app>.fly.dev` from `FLY_APP_NAME` (a Fly.io app's public address), when it is a
+/// valid app name.
+fn fly_public_url(env: &HashMap<String, String>) -> Option<String> {
+    let name = env.get("FLY_APP_NAME")?;
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    valid.then(|| format!("https://{name}.fly.dev"))
 }
 
 /// The `UPKEEP_CONFIG` file parsed, or what is wrong with it and where (line and column, the

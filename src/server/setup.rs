@@ -49,8 +49,9 @@ async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
         return Html(page("upkeep", &body)).into_response();
     }
     let form = manifest_form(&state, &headers, None);
+    let reach = reach_note(&public_url(&state, &headers));
     let body = format!(
-        "<p>upkeep is not registered with GitHub yet. Register it as a GitHub App for your account:</p>{form}\
+        "{reach}<p>upkeep is not registered with GitHub yet. Register it as a GitHub App for your account:</p>{form}\
          <p>or for an organization:</p>\
          <form method=\"get\" action=\"/setup/org\"><input name=\"name\" placeholder=\"organization\" required> \
          <button type=\"submit\">Continue</button></form>"
@@ -89,6 +90,21 @@ async fn org_form(
         &format!("<p>Register upkeep for <b>{}</b>:</p>{form}", q.name),
     ))
     .into_response()
+}
+
+/// Said on the first-run page when GitHub could not deliver to the webhook URL it is about to
+/// register (a loopback or private address): what upkeep does instead.
+fn reach_note(public: &url::Url) -> String {
+    if crate::heal::reach::reachable(Some(public)) {
+        return String::new();
+    }
+    format!(
+        "<p class=\"note\" id=\"unreachable\">GitHub cannot reach <code>{}</code> (a loopback or private \
+         address), so it cannot deliver webhooks here. That is fine: upkeep fetches the App's \
+         deliveries from GitHub itself every 30 seconds. To have them pushed instead, set \
+         <code>UPKEEP_PUBLIC_URL</code> to an address GitHub can reach before registering.</p>",
+        escape(&crate::drift::hook::webhook_url(public))
+    )
 }
 
 /// The form that posts the manifest to GitHub; the `state` in its action is checked on return.
