@@ -14,7 +14,7 @@ use jsonwebtoken::EncodingKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::client::{Auth, Response, RetryPolicy, Transport};
 use super::GitHubError;
@@ -31,7 +31,10 @@ struct CachedToken {
 /// The GitHub App: JWT signer, token cache and the shared transport.
 pub struct GitHubApp {
     app_id: u64,
-    key: EncodingKey,
+    /// The signing key; re-read from `key_path` when GitHub refuses a JWT.
+    key: std::sync::Mutex<Arc<EncodingKey>>,
+    /// The PEM file the key came from (`UPKEEP_PRIVATE_KEY_PATH`), if it came from a file.
+    key_path: Option<std::path::PathBuf>,
     transport: Transport,
     tokens: std::sync::Mutex<HashMap<i64, Arc<Mutex<Option<CachedToken>>>>>,
     /// The last JWT and when it was signed: an RS256 signature is the costliest step of an
@@ -62,11 +65,47 @@ impl GitHubApp {
             .map_err(|e| GitHubError::Jwt(e.to_string()))?;
         Ok(GitHubApp {
             app_id,
-            key,
+            key: std::sync::Mutex::new(Arc::new(key)),
+            key_path: None,
             transport,
             tokens: std::sync::Mutex::new(HashMap::new()),
             jwt: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The same App, its key re-read from `path` when GitHub refuses a JWT (a key rotated on
+    /// the App's settings page and replaced on disk).
+    pub fn with_key_file(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.key_path = path;
+        self
+    }
+
+    /// Reads the key file again; true when it held a usable key that differs from the one in
+    /// use. A file that is missing or not a key leaves the current key in use.
+    fn reread_key(&self) -> bool {
+        let Some(path) = &self.key_path else {
+            return false;
+        };
+        let pem = match std::fs::read(path) {
+            Ok(pem) => pem,
+            Err(e) => {
+                warn!(path = %path.display(), error = %e, "the App's key file cannot be read; the key in use stays");
+                return false;
+            }
+        };
+        match EncodingKey::from_rsa_pem(&pem) {
+            Ok(key) => {
+                if let Ok(mut current) = self.key.lock() {
+                    *current = Arc::new(key);
+                }
+                info!(path = %path.display(), "the App's key was read again from its file");
+                true
+            }
+            Err(_) => {
+                warn!(path = %path.display(), "the App's key file does not hold an RSA key; the key in use stays");
+                false
+            }
+        }
     }
 
     pub fn app_id(&self) -> u64 {
@@ -99,10 +138,15 @@ impl GitHubApp {
             exp: now_s + 9 * 60,
             iss: self.app_id,
         };
+        let key = self
+            .key
+            .lock()
+            .map(|k| Arc::clone(&k))
+            .map_err(|_| GitHubError::Jwt("key lock poisoned".into()))?;
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
             &claims,
-            &self.key,
+            &key,
         )
         .map(SecretString::from)
         .map_err(|e| GitHubError::Jwt(e.to_string()))?;
@@ -112,8 +156,9 @@ impl GitHubApp {
         Ok(token)
     }
 
-    /// Sends as the App. A 401 means GitHub refused the JWT: most often a clock GitHub's
-    /// answer (this one's `Date`) has just corrected; it is signed again and sent once more.
+    /// Sends as the App. A 401 means GitHub refused the JWT: a clock GitHub's answer (this
+    /// one's `Date`) has just corrected, or a key rotated on GitHub whose new file is on disk;
+    /// the key is read again, the JWT signed again, and the request sent once more.
     async fn as_app(
         &self,
         method: Method,
@@ -128,6 +173,7 @@ impl GitHubApp {
             if let Ok(mut cached) = self.jwt.lock() {
                 *cached = None;
             }
+            self.reread_key();
             warn!(
                 path,
                 skew_s = self.transport.clock().skew_ms() / 1000,

@@ -50,6 +50,9 @@ pub struct AppCredentials {
     /// The secret being rotated out (`UPKEEP_WEBHOOK_SECRET_PREVIOUS`): accepted as well
     /// until it is removed.
     pub webhook_secret_previous: Option<SecretString>,
+    /// The PEM file the key was read from (`UPKEEP_PRIVATE_KEY_PATH`): read again when GitHub
+    /// refuses a JWT.
+    pub private_key_path: Option<PathBuf>,
 }
 
 impl fmt::Debug for AppCredentials {
@@ -440,6 +443,7 @@ fn load_app(
     );
     let key_inline = get("UPKEEP_PRIVATE_KEY", &file.private_key);
     let key_path = get("UPKEEP_PRIVATE_KEY_PATH", &file.private_key_path);
+    let private_key_path = key_path.as_ref().map(PathBuf::from);
     let secret = get("UPKEEP_WEBHOOK_SECRET", &file.webhook_secret);
 
     if app_id_text.is_none() && key_inline.is_none() && key_path.is_none() && secret.is_none() {
@@ -532,6 +536,7 @@ fn load_app(
         private_key: private_key?,
         webhook_secret: webhook_secret?,
         webhook_secret_previous,
+        private_key_path,
     })
 }
 
@@ -570,6 +575,7 @@ fn load_stored_credentials(path: &Path, problems: &mut Vec<Problem>) -> Option<A
             private_key: check_pem("UPKEEP_DATA_DIR", stored.pem, problems)?,
             webhook_secret: SecretString::from(stored.webhook_secret),
             webhook_secret_previous: None,
+            private_key_path: None,
         }),
         Err(e) => {
             problems.push(problem(

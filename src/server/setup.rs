@@ -205,6 +205,7 @@ async fn callback(State(state): State<Arc<AppState>>, Query(q): Query<Callback>)
         private_key: SecretString::from(stored.pem),
         webhook_secret: SecretString::from(stored.webhook_secret),
         webhook_secret_previous: None,
+        private_key_path: None,
     };
     if let Err(e) = state.install_credentials(creds) {
         error!(error = %e, "the returned key is unusable");

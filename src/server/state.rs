@@ -90,7 +90,8 @@ impl AppState {
     pub fn install_credentials(&self, creds: AppCredentials) -> Result<(), GitHubError> {
         let transport = Transport::new(&self.settings.github_api_url, RetryPolicy::default())?
             .with_limit(Arc::clone(&self.worker_limit));
-        let github = GitHubApp::with_transport(creds.app_id, &creds.private_key, transport)?;
+        let github = GitHubApp::with_transport(creds.app_id, &creds.private_key, transport)?
+            .with_key_file(creds.private_key_path.clone());
         if let Ok(mut g) = self.github.write() {
             *g = Some(Arc::new(github));
         }
