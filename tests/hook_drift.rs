@@ -128,3 +128,41 @@ async fn a_correction_github_refuses_is_on_the_status_page_with_the_fix() {
     assert!(page.contains("webhook_config"), "{page}");
     server.kill();
 }
+
+#[tokio::test]
+async fn an_app_without_a_permission_the_manifest_asks_for_is_reported_naming_it() {
+    let github = repo_world::github_with(&repo_world::fixture_files(None)).await;
+    github.with_world(|w| {
+        w.app_permissions.remove("checks");
+        w.app_events.retain(|e| e != "check_run");
+    });
+    let db = TestDb::sqlite();
+    let server = start(&github, &db, None).await;
+    let drift = common::eventually(20, "the App's drift is reported", || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        let drift = status["drift"].as_array().cloned().unwrap_or_default();
+        (drift.len() >= 2).then_some(drift)
+    })
+    .await;
+    assert_eq!(drift[0]["kind"], "app_permission");
+    assert!(
+        drift[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("checks: none"),
+        "{drift:?}"
+    );
+    assert!(
+        drift[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("/settings/apps/upkeep/permissions"),
+        "the exact page: {drift:?}"
+    );
+    assert_eq!(drift[1]["kind"], "app_event");
+    assert!(drift[1]["detail"].as_str().unwrap().contains("check_run"));
+    assert_eq!(drift.len(), 2, "nothing else lacks: {drift:?}");
+    server.kill();
+    github.assert_conformant();
+}

@@ -48,6 +48,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/daily.rs",
     "src/deps/files.rs",
     "src/deps/pass.rs",
+    "src/drift/app_watch.rs",
     "src/drift/hook_watch.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",

@@ -76,7 +76,8 @@ impl HookWatch {
     }
 }
 
-/// Checks at start and then every `every` until `shutdown`; waits for the App's credentials.
+/// Checks the webhook, then the App's permissions and events (`app_watch`), at start and then
+/// every `every` until `shutdown`; waits for the App's credentials.
 pub async fn run(
     watch: HookWatch,
     shared: SharedApp,
@@ -87,6 +88,10 @@ pub async fn run(
         if let Some(app) = registered(&shared) {
             if let Err(e) = watch.check(&app).await {
                 warn!(error = %e, "checking the App's webhook configuration failed; trying again later");
+            }
+            let page = format!("{}/permissions", watch.settings_page);
+            if let Err(e) = super::app_watch::check(&app, &page, &watch.board).await {
+                warn!(error = %e, "checking the App's permissions failed; trying again later");
             }
         }
         tokio::select! {

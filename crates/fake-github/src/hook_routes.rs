@@ -2,7 +2,8 @@
 //! pagination through the `Link` header, the last three days only) and
 //! `GET /app/hook/deliveries/{id}` (one attempt with the request GitHub sent); and the App's
 //! webhook configuration, `GET`/`PATCH /app/hook/config` (the secret never shown: `********`).
-//! All need the App's JWT, as on GitHub.
+//! And `GET /app`: the App with the permissions and events its settings page has. All need the
+//! App's JWT, as on GitHub.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,7 +13,8 @@ use crate::exchange::{check_app_jwt, rfc3339, Ctx, Reply};
 use crate::world::{HookConfig, HookDelivery, World};
 
 /// Operations answered in this file.
-pub(crate) const OPS: [&str; 4] = [
+pub(crate) const OPS: [&str; 5] = [
+    "apps/get-authenticated",
     "apps/list-webhook-deliveries",
     "apps/get-webhook-delivery",
     "apps/get-webhook-config-for-app",
@@ -27,6 +29,7 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "apps/list-webhook-deliveries" => list(world, ctx),
         "apps/get-webhook-delivery" => get(world, ctx),
         "apps/get-webhook-config-for-app" => get_config(world, ctx),
+        "apps/get-authenticated" => get_app(world, ctx),
         "apps/update-webhook-config-for-app" => update_config(world, ctx),
         _ => return None,
     })
@@ -193,4 +196,17 @@ fn update_config(world: &mut World, ctx: &Ctx<'_>) -> Reply {
     }
     world.hook_config = next;
     Reply::json(200, config_body(&world.hook_config))
+}
+
+fn get_app(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    if let Err(r) = check_app_jwt(world, ctx) {
+        return r;
+    }
+    let mut app = ctx.spec.example("integration").unwrap_or_else(|| json!({}));
+    app["id"] = json!(world.app_id);
+    app["slug"] = json!("upkeep");
+    app["name"] = json!("upkeep");
+    app["permissions"] = json!(world.app_permissions);
+    app["events"] = json!(world.app_events);
+    Reply::json(200, app)
 }

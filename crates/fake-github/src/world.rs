@@ -183,6 +183,10 @@ pub struct World {
     pub hook_deliveries: Vec<HookDelivery>,
     /// Where GitHub sends the App's webhooks, and how.
     pub hook_config: HookConfig,
+    /// The App's permissions and events as its settings page has them (`GET /app`); by
+    /// default those upkeep's manifest asks for.
+    pub app_permissions: BTreeMap<String, String>,
+    pub app_events: Vec<String>,
     /// Requests left this hour, per installation (`None`: the App or anonymous).
     rate_remaining: HashMap<Option<i64>, u32>,
     next_id: i64,
@@ -204,6 +208,33 @@ impl Default for World {
             base_url: String::new(),
             hook_deliveries: Vec::new(),
             hook_config: HookConfig::default(),
+            app_permissions: [
+                ("contents", "write"),
+                ("pull_requests", "write"),
+                ("issues", "write"),
+                ("checks", "write"),
+                ("actions", "write"),
+                ("workflows", "write"),
+                ("statuses", "read"),
+                ("metadata", "read"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            app_events: [
+                "push",
+                "pull_request",
+                "issue_comment",
+                "issues",
+                "check_suite",
+                "check_run",
+                "workflow_run",
+                "status",
+                "repository",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
             rate_remaining: HashMap::new(),
             next_id: 1_000,
         }

@@ -107,6 +107,10 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
     let (status, one) = app_get(format!("/app/hook/deliveries/{}", log[0]["id"])).await;
     assert_eq!(status, 200);
     assert_eq!(one["request"]["payload"]["hook_id"], 1);
+    // The App itself (JWT): its permissions and events.
+    let (status, app) = app_get("/app".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(app["permissions"]["checks"], "write");
     // The App's webhook configuration (JWT): read, then put back where it belongs.
     let (status, config) = app_get("/app/hook/config".into()).await;
     assert_eq!(status, 200);
