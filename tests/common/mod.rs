@@ -423,17 +423,31 @@ pub fn git(dir: &std::path::Path, args: &[&str]) {
 
 /// Waits until no job is queued, running or waiting for a retry (each is done or dead).
 pub async fn jobs_settled(store: &Store) {
-    eventually(60, "jobs settled", || {
-        let store = store.clone();
-        async move {
-            let counts = store.job_counts().await.unwrap();
-            counts
-                .iter()
-                .all(|(state, n)| state == "done" || state == "dead" || *n == 0)
-                .then_some(())
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let counts = store.job_counts().await.unwrap();
+        if counts
+            .iter()
+            .all(|(state, n)| state == "done" || state == "dead" || *n == 0)
+        {
+            return;
         }
-    })
-    .await;
+        if tokio::time::Instant::now() > deadline {
+            // Say which jobs hold it up: a flaky settle is otherwise impossible to read.
+            let stuck = store
+                .list_jobs(&["queued", "running", "failed", "quarantined"], 20)
+                .await
+                .unwrap();
+            panic!(
+                "timed out waiting for jobs settled: {counts:?}\n{:#?}",
+                stuck
+                    .iter()
+                    .map(|j| (&j.kind, &j.state, j.attempts, j.run_at, &j.last_error))
+                    .collect::<Vec<_>>()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Overwrites the file's first page, header included, as a failing disk or a bad copy would,
