@@ -165,9 +165,12 @@ impl GitHubApp {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, GitHubError> {
-        let response = self
-            .transport
-            .send(&Auth::App(self.jwt()?), method.clone(), path, body)
+        // Boxed: both sends are large futures, and an App request sits deep in many jobs.
+        let response =
+            Box::pin(
+                self.transport
+                    .send(&Auth::App(self.jwt()?), method.clone(), path, body),
+            )
             .await?;
         if response.status.as_u16() == 401 {
             if let Ok(mut cached) = self.jwt.lock() {
@@ -179,10 +182,11 @@ impl GitHubApp {
                 skew_s = self.transport.clock().skew_ms() / 1000,
                 "GitHub refused the App's JWT; signing a new one by GitHub's clock"
             );
-            return self
-                .transport
-                .send_ok(&Auth::App(self.jwt()?), method, path, body)
-                .await;
+            return Box::pin(
+                self.transport
+                    .send_ok(&Auth::App(self.jwt()?), method, path, body),
+            )
+            .await;
         }
         if response.status.is_success() {
             Ok(response)
