@@ -31,6 +31,24 @@ fn workspace_with_git_dependency(port: u16) -> (Workspace, BTreeMap<String, Stri
     (found.remove(0), files)
 }
 
+/// A plain `cargo update`.
+const REFRESH: Change<'static> = Change {
+    edits: &[],
+    precise: &[],
+    refresh: true,
+};
+
+/// A resolver against the loopback registry that may fetch from git hosts on 127.0.0.1,
+/// keeping its hosts' breakers in `breakers`.
+fn loopback_resolver(registry: &LoopbackRegistry, breakers: &Arc<Breakers>) -> Resolver {
+    Resolver {
+        index: Some(registry.url()),
+        allowed_git_hosts: vec!["127.0.0.1".to_owned()],
+        git_breakers: Some(Arc::clone(breakers)),
+        ..Resolver::default()
+    }
+}
+
 /// A port nothing listens on (yet).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -128,15 +146,9 @@ async fn a_git_host_that_is_down_is_left_alone_until_its_probe_and_closes_when_i
     ));
     let resolver = Resolver {
         cargo,
-        index: Some(registry.url()),
-        allowed_git_hosts: vec!["127.0.0.1".to_owned()],
-        git_breakers: Some(Arc::clone(&breakers)),
-        ..Resolver::default()
+        ..loopback_resolver(&registry, &breakers)
     };
-    let refresh = Change {
-        refresh: true,
-        ..Change::default()
-    };
+    let refresh = REFRESH;
 
     // The host refuses connections: the first failure is cargo's, blamed on the host.
     let first = resolver.resolve(&ws, &files, &refresh).await.unwrap_err();
@@ -195,16 +207,8 @@ async fn a_repository_missing_on_a_working_host_is_not_an_outage() {
     let a = files.get_mut("crates/a/Cargo.toml").unwrap();
     *a = a.replace(&format!("{port}/foo"), &format!("{port}/gone"));
     let breakers = Arc::new(Breakers::new("git", BreakerPolicy::for_git_host()));
-    let resolver = Resolver {
-        index: Some(registry.url()),
-        allowed_git_hosts: vec!["127.0.0.1".to_owned()],
-        git_breakers: Some(Arc::clone(&breakers)),
-        ..Resolver::default()
-    };
-    let refresh = Change {
-        refresh: true,
-        ..Change::default()
-    };
+    let resolver = loopback_resolver(&registry, &breakers);
+    let refresh = REFRESH;
     for _ in 0..3 {
         let err = resolver.resolve(&ws, &files, &refresh).await.unwrap_err();
         assert!(matches!(err, ResolveError::Cargo { .. }), "{err}");

@@ -15,7 +15,7 @@ pub fn unreachable_git_host(stderr: &str) -> Option<String> {
         .find_map(|l| l.trim().strip_prefix("unable to update "))?
         .trim()
         .trim_matches('`');
-    let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
+    let host = super::sanitize::host_of(url)?;
     if let Some(code) = http_status(&lower) {
         return (code == 429 || code >= 500).then_some(host);
     }

@@ -258,8 +258,7 @@ impl Resolver {
     /// Tells each host's breaker how the run went: a fetch cargo blames on the network or the
     /// host is that host's failure, and once its breaker opens the run's error becomes
     /// `GitHostUnavailable` (the work waits for the probe instead of giving up on the
-    /// update); any other outcome but a time-out means the fetches went through. A time-out
-    /// says nothing about which host was slow.
+    /// update); success, or a cargo failure blamed on no host, means every fetch went through.
     fn record_git_hosts(
         &self,
         hosts: &[String],
@@ -271,8 +270,10 @@ impl Resolver {
         let blamed = match ran {
             Err(ResolveError::Cargo { stderr, .. }) => failure::unreachable_git_host(stderr)
                 .filter(|h| hosts.iter().any(|known| known == h)),
-            Err(ResolveError::Timeout { .. }) => return Ok(()),
-            _ => None,
+            Ok(()) => None,
+            // A time-out says nothing about which host was slow, and cargo that did not run
+            // (an I/O error) reached none.
+            Err(_) => return Ok(()),
         };
         match blamed {
             Some(host) => {
@@ -358,10 +359,7 @@ fn locked_git_hosts(locked: &lockfile::Locked) -> Vec<String> {
         .packages
         .iter()
         .filter_map(|p| match &p.source {
-            Source::Git { url } => url::Url::parse(url)
-                .ok()?
-                .host_str()
-                .map(str::to_ascii_lowercase),
+            Source::Git { url } => sanitize::host_of(url),
             _ => None,
         })
         .collect()

@@ -81,6 +81,14 @@ pub fn sanitize(
     })
 }
 
+/// The host of a git URL, lower case (`None`: not a URL with a host).
+pub fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(str::to_ascii_lowercase)
+}
+
 /// Every `git = "…"` anywhere in the manifest (dependencies, target tables, `[patch]`,
 /// `[workspace.dependencies]`) must name an allowed host; the hosts go into `hosts`.
 fn check_git(
@@ -100,9 +108,7 @@ fn check_git(
             return Ok(());
         };
         if let Some(url) = t.get("git").and_then(Item::as_str) {
-            let host = url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            let host = host_of(url);
             let ok = host
                 .as_deref()
                 .is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)));
