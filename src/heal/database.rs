@@ -144,6 +144,9 @@ pub async fn after_restore(store: &Store, check: &StartCheck) -> Result<(), Stor
         StartCheck::Replaced { .. } => now - super::missed::KEPT_MS,
         _ => return Ok(()),
     };
+    // A backup taken while a sweep held its lease would otherwise stop sweeps for minutes,
+    // just when the store most needs one.
+    store.clear_leases().await?;
     store.set_mark(super::sweep::LOST, lost_since).await?;
     // The status page shows the restore as an alert for a day.
     store.set_mark(RESTORED_AT, now).await?;

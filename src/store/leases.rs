@@ -38,4 +38,14 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Drops every named lease. Only for a store just restored from a backup: the leases in
+    /// it were held by processes that ran before the file broke, and would keep this one from
+    /// sweeping until they ran out.
+    pub async fn clear_leases(&self) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM leases")
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
 }
