@@ -345,7 +345,12 @@ async fn configuration_problems_are_reported_once_as_a_check_run_on_the_head() {
         "{summary}"
     );
     // The valid rest applied: the label.
-    let pr = world.github.pull_request(REPO, 1).unwrap();
+    let (number, _, _) = world
+        .open_prs()
+        .into_iter()
+        .find(|(_, branch, _)| branch == "upkeep/cargo/lockfile-refresh")
+        .unwrap();
+    let pr = world.github.pull_request(REPO, number).unwrap();
     assert_eq!(pr["labels"][0]["name"], "deps");
 }
 

@@ -42,6 +42,7 @@ const DRIVERS: &[&str] = &[
     "src/commands/ignore_pr.rs",
     "src/commands/run.rs",
     "src/config/fetch.rs",
+    "src/config/fix_pr.rs",
     "src/dashboard/pass.rs",
     "src/dashboard/ticks.rs",
     "src/deps/after_ci.rs",

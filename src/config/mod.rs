@@ -5,6 +5,8 @@
 
 pub mod edit;
 pub mod fetch;
+pub mod fix;
+pub mod fix_pr;
 pub mod parse;
 mod reader;
 pub mod repo;
@@ -12,7 +14,7 @@ pub mod revert;
 pub mod suggest;
 
 pub use parse::{parse, Parsed};
-pub use reader::Problem;
+pub use reader::{Fix, Problem};
 pub use repo::{
     AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval,
     RepoConfig, Schedule,

@@ -74,6 +74,7 @@ pub fn parse(text: &str) -> Parsed {
                     e.message().trim_end()
                 ),
                 line,
+                fix: None,
             });
         }
     }
@@ -122,8 +123,23 @@ impl Cx<'_> {
     fn top(&mut self, root: &Table, c: &mut RepoConfig) {
         self.unknown_keys("", root, TOP);
         if let Some(item) = root.get("schedule") {
-            if let Some(t) = self.table("schedule", item) {
-                self.schedule(t, c);
+            match item.as_str() {
+                // `schedule = "daily"` (Dependabot's shape) means the interval.
+                Some(s) if matches!(s, "daily" | "weekly") => {
+                    let inline = format!("{{ interval = \"{s}\" }}");
+                    let what = format!("`\"{s}\"` → `{inline}`");
+                    self.report_fix(
+                        "schedule",
+                        item.span(),
+                        format!("expected a table; did you mean `schedule = {inline}`?"),
+                        Some((inline, what)),
+                    );
+                }
+                _ => {
+                    if let Some(t) = self.table("schedule", item) {
+                        self.schedule(&t, c);
+                    }
+                }
             }
         }
         if let Some(item) = root.get("open-pull-requests-limit") {
@@ -133,12 +149,12 @@ impl Cx<'_> {
         }
         if let Some(item) = root.get("strategy") {
             if let Some(t) = self.table("strategy", item) {
-                self.strategy(t, c);
+                self.strategy(&t, c);
             }
         }
         if let Some(item) = root.get("cooldown") {
             if let Some(t) = self.table("cooldown", item) {
-                self.cooldown(t, c);
+                self.cooldown(&t, c);
             }
         }
         if let Some(item) = root.get("ignore") {
@@ -146,7 +162,7 @@ impl Cx<'_> {
         }
         if let Some(item) = root.get("groups") {
             if let Some(t) = self.table("groups", item) {
-                self.groups(t, c);
+                self.groups(&t, c);
             }
         }
         if let Some(item) = root.get("automerge") {
@@ -167,13 +183,12 @@ impl Cx<'_> {
         }
         if let Some(item) = root.get("revert") {
             if let Some(t) = self.table("revert", item) {
-                self.revert(t, &mut c.revert);
+                self.revert(&t, &mut c.revert);
             }
         }
         if let Some(item) = root.get("msrv") {
-            match item.as_bool() {
-                Some(b) => c.msrv = b,
-                None => self.report("msrv", item.span(), "expected true or false".to_owned()),
+            if let Some(b) = self.boolean("msrv", item) {
+                c.msrv = b;
             }
         }
     }
@@ -392,7 +407,7 @@ impl Cx<'_> {
             let Some(g) = self.table(&key, item) else {
                 continue;
             };
-            self.unknown_keys(&key, g, GROUP);
+            self.unknown_keys(&key, &g, GROUP);
             let patterns = g
                 .get("patterns")
                 .map(|p| self.patterns(&format!("{key}.patterns"), p))

@@ -3,13 +3,18 @@
 
 /// The closest known word to `given`, when it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
-    let given = given.to_ascii_lowercase().replace('_', "-");
     known
         .iter()
-        .map(|k| (*k, strsim::damerau_levenshtein(&given, k)))
+        .map(|k| (*k, distance(given, k)))
         .filter(|(k, d)| *d <= (k.len() / 3).max(2))
         .min_by_key(|(_, d)| *d)
         .map(|(k, _)| k)
+}
+
+/// Edits from `given` to the known word `k`, case and `_`/`-` aside.
+pub fn distance(given: &str, k: &str) -> usize {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    strsim::damerau_levenshtein(&norm(given), &norm(k))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ impl DepsPass {
         full_name: &str,
         head: &str,
         listing: &Listing,
+        base: &str,
         outcome: &mut PassOutcome,
     ) -> Result<RepoConfig, PassError> {
         let Some(file) = listing.files.iter().find(|f| f.path == config::repo::PATH) else {
@@ -49,11 +50,23 @@ impl DepsPass {
         };
         if !seen {
             let n = parsed.problems.len();
-            let summary: String = parsed
+            let mut summary: String = parsed
                 .problems
                 .iter()
                 .map(|p| format!("- {}\n", problem_line(p)))
                 .collect();
+            let at = config::fix_pr::FileAt {
+                base,
+                head,
+                blob_sha: &file.sha,
+                text: &text,
+            };
+            if let Some(pr) = config::fix_pr::ensure(repo, &at).await? {
+                summary.push_str(&format!(
+                    "\n#{pr} fixes what has only one possible fix ({}).\n",
+                    config::fix_pr::FIX_BRANCH
+                ));
+            }
             repo.create_check_run(&CheckRun {
                 name: "upkeep/config".into(),
                 head_sha: head.to_owned(),

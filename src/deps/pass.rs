@@ -256,7 +256,14 @@ impl DepsPass {
         let listing = repo.files(&head).await?;
         let tree: Vec<String> = listing.files.iter().map(|f| f.path.clone()).collect();
         let config = self
-            .config(repo, full_name, &head, &listing, outcome)
+            .config(
+                repo,
+                full_name,
+                &head,
+                &listing,
+                &info.default_branch,
+                outcome,
+            )
             .await?;
         outcome.next_run_at = Some(config.schedule.next_after(Utc::now()));
         let (workspaces, files) = self.discover(repo, &listing, &tree).await?;

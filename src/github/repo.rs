@@ -420,15 +420,7 @@ impl Repo<'_> {
         &self,
         branch: &str,
     ) -> Result<Option<(PullSummary, Vec<String>)>, GitHubError> {
-        let owner = self.full_name.split('/').next().unwrap_or_default();
-        let list: Vec<Value> = self
-            .client
-            .get(&self.path(&format!(
-                "/pulls?state=open&head={}:{}",
-                super::names::query_value(owner),
-                super::names::query_value(branch)
-            )))
-            .await?;
+        let list = self.pulls_for(branch, "open").await?;
         Ok(list.iter().find_map(|v| {
             let labels = v["labels"]
                 .as_array()
@@ -442,6 +434,27 @@ impl Repo<'_> {
                 .filter(|p| p.head_ref == branch)
                 .map(|p| (p, labels))
         }))
+    }
+
+    /// The closed PRs (merged or not) whose head is `branch`, newest first (one page).
+    pub async fn closed_pulls_for(&self, branch: &str) -> Result<Vec<PullSummary>, GitHubError> {
+        let list = self.pulls_for(branch, "closed").await?;
+        Ok(list
+            .iter()
+            .filter_map(summary)
+            .filter(|p| p.head_ref == branch)
+            .collect())
+    }
+
+    async fn pulls_for(&self, branch: &str, state: &str) -> Result<Vec<Value>, GitHubError> {
+        let owner = self.full_name.split('/').next().unwrap_or_default();
+        self.client
+            .get(&self.path(&format!(
+                "/pulls?state={state}&head={}:{}&per_page=100",
+                super::names::query_value(owner),
+                super::names::query_value(branch)
+            )))
+            .await
     }
 
     /// Merges a PR if its head is still `sha`; `false` when GitHub refuses (not mergeable,
