@@ -51,6 +51,7 @@ const DRIVERS: &[&str] = &[
     "src/deps/pass.rs",
     "src/drift/app_watch.rs",
     "src/drift/hook_watch.rs",
+    "src/drift/installations.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
     "src/heal/resync.rs",

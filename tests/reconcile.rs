@@ -66,7 +66,7 @@ async fn a_green_update_pr_whose_ci_finished_while_upkeep_was_away_for_days_is_m
     .await;
     world.settled().await;
     assert_eq!(
-        world.github.calls_to("apps/list-installations"),
+        world.jobs_done(upkeep::heal::resync::APP_JOB).await,
         1,
         "one reconcile after the gap"
     );

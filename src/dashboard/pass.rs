@@ -136,6 +136,7 @@ impl DepsPass {
             advisories: &outcome.advisories,
             silenced: &outcome.ignored_advisories,
             config_problems: &outcome.config_messages,
+            paused: &outcome.paused,
             reverts: &reverts,
             quarantined: &quarantined,
         });

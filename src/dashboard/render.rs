@@ -53,6 +53,8 @@ pub struct Dashboard<'a> {
     /// `(advisory id, reason)`.
     pub silenced: &'a [(String, String)],
     pub config_problems: &'a [String],
+    /// Features paused until the installation accepts permissions, with the accept page.
+    pub paused: &'a [String],
     /// Auto-revert's recent decisions, newest first.
     pub reverts: &'a [RevertLine],
     /// Jobs of this repository that crashed twice and wait for a person: `(kind, error)`.
@@ -86,6 +88,13 @@ pub fn render(d: &Dashboard<'_>) -> String {
          turn the dashboard off (reopen it to turn it back on). Comment `@{} help` for commands.\n",
         d.slug
     );
+    if !d.paused.is_empty() {
+        let _ = writeln!(s, "## Paused\n");
+        for line in d.paused {
+            let _ = writeln!(s, "- {line}");
+        }
+        s.push('\n');
+    }
     if !d.held_back.is_empty() {
         let _ = writeln!(s, "## Held back by the pull request limit\n");
         for (branch, title) in d.held_back {

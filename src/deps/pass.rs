@@ -16,6 +16,7 @@ use crate::cargo::{Change, ResolveError, Resolved, Resolver};
 use crate::config::RepoConfig;
 use crate::deps::body;
 use crate::deps::{plan, Candidate, OpenPr, PlanInput, PlannedPr, PrKind, Workspace};
+use crate::drift::accepted::{is_paused, Feature};
 use crate::github::blob_cache::BlobCache;
 use crate::github::repo::{IssueSummary, Listing, NewFile, PullSummary, Repo};
 use crate::github::{GitHubError, InstallationClient};
@@ -76,6 +77,9 @@ const PASS_LEASE_WAIT_MS: i64 = 60_000;
 /// What a pass did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PassOutcome {
+    /// Features paused here because the installation has not accepted a permission (the
+    /// dashboard's note, with the accept page).
+    pub paused: Vec<String>,
     pub opened: Vec<u64>,
     pub updated: Vec<u64>,
     pub unchanged: Vec<u64>,
@@ -226,13 +230,28 @@ impl DepsPass {
             return Ok(outcome);
         };
         g.config.apply_ignore_edits(&options.ignore_edits);
-        if options.deps {
+        // What needs a permission the installation has not accepted waits for it.
+        let paused = match &self.store {
+            Some(store) => {
+                let id = client.installation_id();
+                outcome.paused = crate::drift::installations::dashboard_lines(store, id).await;
+                crate::drift::installations::paused_for(store, id).await
+            }
+            None => Vec::new(),
+        };
+        let allowed = |f: Feature| !is_paused(&paused, f);
+        if options.deps && allowed(Feature::Updates) {
             self.updates(&repo, &g, options, &mut outcome).await?;
         }
-        self.security(&repo, &g, options, &mut outcome).await?;
+        if allowed(Feature::Audit) {
+            self.security(&repo, &g, options, &mut outcome).await?;
+        }
         // Only a pass that planned updates knows everything the dashboard shows (held-back PRs,
         // waiting updates); an audit alone would blank those sections.
-        if options.deps && options.dashboard.unwrap_or(self.dashboard) {
+        if options.deps
+            && options.dashboard.unwrap_or(self.dashboard)
+            && allowed(Feature::Dashboard)
+        {
             self.dashboard(&repo, &g, options, &mut outcome).await?;
         }
         info!(repo = full_name, deps = options.deps, ?outcome, "pass done");

@@ -28,6 +28,8 @@ pub struct HookWatch {
     /// The App's settings page, for the fix when GitHub refuses the correction.
     pub settings_page: String,
     pub board: DriftBoard,
+    /// Where each installation's accepted permissions are kept (`installations`).
+    pub store: crate::store::Store,
 }
 
 impl HookWatch {
@@ -76,7 +78,8 @@ impl HookWatch {
     }
 }
 
-/// Checks the webhook, then the App's permissions and events (`app_watch`), at start and then
+/// Checks the webhook, then the App's permissions and events (`app_watch`) and what each
+/// installation accepted (`installations`), at start and then
 /// every `every` until `shutdown`; waits for the App's credentials.
 pub async fn run(
     watch: HookWatch,
@@ -92,6 +95,9 @@ pub async fn run(
             let page = format!("{}/permissions", watch.settings_page);
             if let Err(e) = super::app_watch::check(&app, &page, &watch.board).await {
                 warn!(error = %e, "checking the App's permissions failed; trying again later");
+            }
+            if let Err(e) = super::installations::check(&app, &watch.store, &watch.board).await {
+                warn!(error = %e, "checking the installations' permissions failed; trying again later");
             }
         }
         tokio::select! {

@@ -6,8 +6,10 @@
 //! and `app_watch` (driver) reads `GET /app` for it; `finding` holds what each check found for
 //! the status page.
 
+pub mod accepted;
 pub mod app_watch;
 pub mod finding;
 pub mod hook;
 pub mod hook_watch;
+pub mod installations;
 pub mod permissions;

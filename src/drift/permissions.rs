@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::finding::Drift;
 
-fn level(access: &str) -> u8 {
+pub(super) fn level(access: &str) -> u8 {
     match access {
         "read" => 1,
         "write" => 2,

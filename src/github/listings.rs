@@ -19,6 +19,9 @@ pub struct AppInstallation {
     pub account: Option<InstallationAccount>,
     #[serde(default)]
     pub suspended_at: Option<String>,
+    /// What the installation has accepted (name → `read`/`write`/`admin`).
+    #[serde(default)]
+    pub permissions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

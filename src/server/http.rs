@@ -456,6 +456,7 @@ pub async fn serve_on(
                 state.settings.slug
             ),
             board: state.drift.clone(),
+            store: state.store.clone(),
         },
         Arc::clone(&state.github),
         background.hook_check_every,

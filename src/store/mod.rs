@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod leases;
 pub mod locked;
 pub mod marks;
+pub mod permissions;
 pub mod repositories;
 pub mod retention;
 pub mod reverts;

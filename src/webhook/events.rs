@@ -49,6 +49,9 @@ pub struct RepositoryRef {
 pub struct InstallationInfo {
     pub id: i64,
     pub account: Account,
+    /// What the installation has accepted (name → `read`/`write`/`admin`).
+    #[serde(default)]
+    pub permissions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

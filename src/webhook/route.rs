@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tracing::info;
 
 use crate::deps::after_ci;
+use crate::drift::accepted::{is_paused, Feature};
 use crate::handles::Handles;
 use crate::queue::worker::JobError;
 use crate::store::jobs::Job;
@@ -112,8 +113,19 @@ pub async fn act_on_github(
         // Anyone's workflow run may carry benchmark results.
         if let (Event::WorkflowRun(e), Some(github)) = (event, h.github()) {
             let client = github.installation(installation);
-            let reverted =
-                crate::revert::watch::on_workflow_run(&h.store, &client, e, &h.deps.slug).await?;
+            // What needs a permission this installation has not accepted waits, instead of
+            // failing on GitHub's 403s.
+            let paused = crate::drift::installations::paused_for(&h.store, installation).await;
+            let reverted = if is_paused(&paused, Feature::Reverts) {
+                None
+            } else {
+                crate::revert::watch::on_workflow_run(&h.store, &client, e, &h.deps.slug).await?
+            };
+            if is_paused(&paused, Feature::Benchmarks) {
+                return Ok(Some(
+                    reverted.unwrap_or("benchmarks paused: permissions not accepted"),
+                ));
+            }
             // Any run may carry benchmark results, whatever auto-revert made of it.
             let bench = crate::bench::ingest::on_workflow_run(
                 &h.store,
@@ -124,6 +136,15 @@ pub async fn act_on_github(
             )
             .await?;
             return Ok(Some(reverted.unwrap_or(bench)));
+        }
+        let reverts_paused = || async {
+            is_paused(
+                &crate::drift::installations::paused_for(&h.store, installation).await,
+                Feature::Reverts,
+            )
+        };
+        if matches!(event, Event::Status(_) | Event::CheckSuite(_)) && reverts_paused().await {
+            return Ok(Some("auto-revert paused: permissions not accepted"));
         }
         if let (Event::Status(e), Some(github)) = (event, h.github()) {
             let client = github.installation(installation);
@@ -200,6 +221,25 @@ pub async fn act(h: &Handles, event: Event) -> Result<&'static str, StoreError> 
                         .await?;
                     if e.action == "unsuspend" {
                         h.store.set_installation_suspended(id, None, now).await?;
+                    }
+                    crate::drift::installations::record(
+                        &h.store,
+                        id,
+                        &e.installation.permissions,
+                        now,
+                    )
+                    .await?;
+                    if e.action == "new_permissions_accepted" {
+                        // Paused features resume at once; the reconcile catches up on what
+                        // they missed (PRs whose CI finished, runs on the default branch).
+                        crate::heal::resync::enqueue_installation(
+                            &h.store,
+                            id,
+                            &format!("permissions-accepted:{now}"),
+                            now,
+                        )
+                        .await?;
+                        return Ok("permissions accepted");
                     }
                     Ok("installation synced")
                 }

@@ -96,7 +96,6 @@ impl Fault {
 
 /// A request as the routes see it.
 pub(crate) struct Ctx<'a> {
-    #[allow(dead_code)]
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a str,
@@ -335,7 +334,30 @@ fn repository_name(world: &World, ctx: &Ctx<'_>, installation: i64) -> Result<St
 /// The repository a request names, when its installation token may see it.
 pub(crate) fn authorised_repository(world: &World, ctx: &Ctx<'_>) -> Result<String, Reply> {
     let installation = installation_auth(world, ctx)?;
-    repository_name(world, ctx, installation)
+    let name = repository_name(world, ctx, installation)?;
+    // What the installation has accepted bounds what its token may do, as on GitHub.
+    let needs = match ctx.segment(3) {
+        "actions" => Some("actions"),
+        "check-runs" | "check-suites" => Some("checks"),
+        _ => None,
+    };
+    if let (Some(permission), Some(i)) = (needs, world.installations.get(&installation)) {
+        let level = |l: &str| match l {
+            "read" => 1,
+            "write" => 2,
+            "admin" => 3,
+            _ => 0,
+        };
+        let want = if ctx.method == "GET" { 1 } else { 2 };
+        let have = i.permissions.get(permission).map_or(0, |l| level(l));
+        if have < want {
+            return Err(Reply::message(
+                403,
+                "Resource not accessible by integration",
+            ));
+        }
+    }
+    Ok(name)
 }
 
 /// `%XX` and `+` decoding for a query value.

@@ -76,6 +76,7 @@ fn list_installations(world: &mut World, ctx: &Ctx<'_>) -> Reply {
                 .unwrap_or_else(|| json!({}));
             item["id"] = json!(i.id);
             item["account"]["login"] = json!(i.account);
+            item["permissions"] = json!(i.permissions);
             item["app_id"] = json!(world.app_id);
             item["suspended_at"] = Value::Null;
             item["suspended_by"] = Value::Null;

@@ -46,6 +46,10 @@ pub fn fill(world: &World, payload: &mut Value, installation: i64, repository: O
             match map.get_mut("installation") {
                 Some(Value::Object(i)) => {
                     i.insert("id".into(), json!(installation));
+                    let accepted = world.installations.get(&installation);
+                    if let (true, Some(inst)) = (i.contains_key("permissions"), accepted) {
+                        i.insert("permissions".into(), json!(inst.permissions));
+                    }
                     if let Some(Value::Object(a)) = i.get_mut("account") {
                         a.insert("login".into(), json!(account));
                     }

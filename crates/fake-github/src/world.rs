@@ -13,6 +13,9 @@ use crate::git::{Commit, Objects};
 pub struct Installation {
     pub id: i64,
     pub account: String,
+    /// What the installation has accepted (name → level); the App's permissions when added.
+    /// A token of the installation is refused (403) what these do not allow.
+    pub permissions: BTreeMap<String, String>,
 }
 
 /// A repository.
@@ -248,6 +251,7 @@ impl World {
             Installation {
                 id,
                 account: account.to_owned(),
+                permissions: self.app_permissions.clone(),
             },
         );
     }
