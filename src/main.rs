@@ -94,7 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => {
             let settings = Settings::from_env()?;
-            upkeep::server::telemetry::init_logging(settings.log_format);
+            upkeep::server::telemetry::init_logging(settings.log_format, &settings.log_level);
             server::serve(settings, Background::default(), shutdown_signal()).await?;
             Ok(())
         }

@@ -102,3 +102,103 @@ async fn a_new_secret_applies_without_a_restart_and_a_bad_edit_changes_nothing()
         serde_json::from_str(&server.text("/status.json").await).unwrap();
     assert_eq!(status["drift"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn the_log_level_and_worker_maximum_change_without_a_restart() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upkeep.toml");
+    std::fs::write(&file, "workers = 3\nlog_level = \"info\"\n").unwrap();
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_WORKERS", ""),
+            ("UPKEEP_CONFIG", file.to_str().unwrap()),
+        ],
+    );
+    let server = TestServer::start(settings).await;
+    let workers = || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["queue"]["workers_max"].as_u64().unwrap()
+    };
+    assert_eq!(workers().await, 3);
+
+    std::fs::write(&file, "workers = 12\nlog_level = \"info,upkeep=debug\"\n").unwrap();
+    common::eventually(5, "the new worker maximum in force", || async {
+        (workers().await == 12).then_some(())
+    })
+    .await;
+
+    // A log level that is not one is refused, and the maximum stays.
+    std::fs::write(&file, "workers = 5\nlog_level = \"loud\"\n").unwrap();
+    let drift = common::eventually(5, "the bad level is reported", || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["drift"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
+    })
+    .await;
+    assert!(
+        drift["detail"]
+            .as_str()
+            .unwrap()
+            .contains("UPKEEP_LOG_LEVEL"),
+        "{drift}"
+    );
+    assert_eq!(workers().await, 12, "the last good configuration stays");
+}
+
+#[tokio::test]
+async fn a_credentials_file_rewritten_by_hand_is_used_without_a_restart() {
+    let db = TestDb::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join(upkeep::server::settings::CREDENTIALS_FILE);
+    let pem = std::fs::read_to_string(common::private_key_path()).unwrap();
+    let write = |secret: &str| {
+        let stored = serde_json::json!({
+            "app_id": common::APP_ID, "slug": "upkeep", "pem": pem, "webhook_secret": secret
+        });
+        std::fs::write(&file, stored.to_string()).unwrap();
+    };
+    write(FIRST);
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_APP_ID", ""),
+            ("UPKEEP_PRIVATE_KEY_PATH", ""),
+            ("UPKEEP_WEBHOOK_SECRET", ""),
+            ("UPKEEP_DATA_DIR", data.path().to_str().unwrap()),
+        ],
+    );
+    let server = TestServer::start(settings).await;
+    let mut n = 0;
+    assert_eq!(ping(&server, FIRST, &mut n).await, 200);
+
+    write(SECOND);
+    common::eventually(5, "the file's new secret in force", || async {
+        let mut m = 2000 + n;
+        (ping(&server, SECOND, &mut m).await == 200).then_some(())
+    })
+    .await;
+    assert_eq!(ping(&server, FIRST, &mut n).await, 401);
+
+    // A broken file keeps what is in use, and says so.
+    std::fs::write(&file, "{ \"app_id\": ").unwrap();
+    let drift = common::eventually(5, "the broken file is reported", || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["drift"].as_array().and_then(|d| {
+            d.iter()
+                .find(|d| d["kind"] == "credentials_reload")
+                .cloned()
+        })
+    })
+    .await;
+    assert!(
+        drift["detail"].as_str().unwrap().contains("line 1"),
+        "{drift}"
+    );
+    assert_eq!(ping(&server, SECOND, &mut n).await, 200);
+}

@@ -54,3 +54,33 @@ async fn a_key_replaced_on_disk_after_github_rotated_it_is_read_again_on_refusal
         r.err()
     );
 }
+
+#[tokio::test]
+async fn a_key_file_that_changed_is_read_before_github_has_to_refuse_the_old_key() {
+    let github = fake_github::FakeGitHub::builder()
+        .app(common::APP_ID, &common::public_key_pem())
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("app-key.pem");
+    std::fs::write(&key_file, fixture("test-app-key.pem")).unwrap();
+    let url = url::Url::parse(&github.uri()).unwrap();
+    let key = SecretString::from(fixture("test-app-key.pem"));
+    let app = GitHubApp::new(common::APP_ID, &key, &url, RetryPolicy::default())
+        .unwrap()
+        .with_key_file(Some(key_file.clone()));
+    assert!(app.app_request(Method::GET, "/app", None).await.is_ok());
+
+    github.with_world(|w| {
+        w.app_public_key = Some(fixture("test-app-key-2.pub.pem").into_bytes());
+    });
+    std::fs::write(&key_file, fixture("test-app-key-2.pem")).unwrap();
+    // What the server's file watch does when the file's content changes.
+    assert!(app.reload_key());
+    assert!(app.app_request(Method::GET, "/app", None).await.is_ok());
+    let refused = github.calls().iter().filter(|c| c.status == 401).count();
+    assert_eq!(
+        refused, 0,
+        "the new key was in use before GitHub saw the old one"
+    );
+}

@@ -24,6 +24,13 @@ async fn sigterm_stops_within_the_deadline_with_a_worker_stuck_on_github() {
     let db = common::TestDb::sqlite();
     let data = tempfile::tempdir().unwrap();
     let mut server = common::binary::start(&db, data.path(), &github.uri()).await;
+    // The App's own checks at start are done first, so the stall is the comment's.
+    common::eventually(30, "the start-up checks done", || {
+        let done = github.calls_to("apps/list-installations") >= 1
+            && github.calls_to("apps/list-webhook-deliveries") >= 1;
+        async move { done.then_some(()) }
+    })
+    .await;
     // The first GitHub call the comment needs never gets an answer.
     github.stall(0, false);
     let endpoint = Endpoint {

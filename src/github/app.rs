@@ -108,6 +108,18 @@ impl GitHubApp {
         }
     }
 
+    /// The key file changed on disk: read it now rather than after GitHub refuses the old
+    /// key; true when a new key is in use (the cached JWT is dropped with the old key).
+    pub fn reload_key(&self) -> bool {
+        let reread = self.reread_key();
+        if reread {
+            if let Ok(mut cached) = self.jwt.lock() {
+                *cached = None;
+            }
+        }
+        reread
+    }
+
     pub fn app_id(&self) -> u64 {
         self.app_id
     }

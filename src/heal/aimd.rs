@@ -78,6 +78,20 @@ impl Aimd {
     pub fn max(&self) -> usize {
         self.max
     }
+
+    /// A new maximum (a reloaded configuration): a lower one caps the limit at once; a higher
+    /// one is used at once when GitHub was healthy (the limit was at the old maximum), else
+    /// the limit grows back to it as answers come in.
+    pub fn set_max(&mut self, max: usize) {
+        let max = max.max(1);
+        let healthy = self.limit >= self.max as f64;
+        self.max = max;
+        self.limit = if healthy {
+            max as f64
+        } else {
+            self.limit.min(max as f64)
+        };
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +101,25 @@ mod tests {
 
     fn aimd(max: usize) -> Aimd {
         Aimd::new(max, AimdPolicy::default())
+    }
+
+    #[test]
+    fn a_new_maximum_applies_at_once_when_healthy_and_caps_a_lowered_limit() {
+        let mut a = aimd(8);
+        a.set_max(16);
+        assert_eq!(a.allowed(), 16);
+        a.set_max(4);
+        assert_eq!(a.allowed(), 4);
+        a.record(60_000, true, 0);
+        let cut = a.allowed();
+        assert!(cut < 4);
+        a.set_max(32);
+        assert_eq!(
+            a.allowed(),
+            cut,
+            "a struggling GitHub is not given more at once"
+        );
+        assert_eq!(a.max(), 32);
     }
 
     #[test]

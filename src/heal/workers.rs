@@ -35,6 +35,25 @@ impl WorkerLimit {
         Arc::clone(&self.gate)
     }
 
+    /// The configured maximum changed (hot reload).
+    pub fn set_max(&self, max: usize) {
+        let allowed = match self.aimd.lock() {
+            Ok(mut a) => {
+                a.set_max(max);
+                a.allowed()
+            }
+            Err(_) => return,
+        };
+        self.gate.set_allowed(allowed);
+        metrics::gauge!("upkeep_workers_max").set(max as f64);
+        metrics::gauge!("upkeep_workers_allowed").set(allowed as f64);
+    }
+
+    /// The configured maximum.
+    pub fn max(&self) -> usize {
+        self.aimd.lock().map_or(1, |a| a.max())
+    }
+
     /// One answer from GitHub: how long it took and whether it failed (a 5xx, a timeout, a
     /// dropped connection, a rate limit).
     pub fn record(&self, latency: Duration, failed: bool) {

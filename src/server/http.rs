@@ -316,6 +316,16 @@ pub async fn serve_on(
                 None
             }
         };
+    // The page cache follows the memory the container may use.
+    let memory = crate::server::memory::usable();
+    let cache_kib = crate::server::memory::sqlite_cache_kib(memory);
+    crate::store::set_sqlite_cache_kib(cache_kib);
+    info!(
+        memory_mib = memory.map(|m| m >> 20),
+        sqlite_cache_kib = cache_kib,
+        workers = settings.workers,
+        "sized for this machine"
+    );
     let store = Store::open(&settings.database_url).await?;
     if let Some(check) = &check {
         crate::heal::database::after_restore(&store, check).await?;
@@ -380,7 +390,9 @@ pub async fn serve_on(
         deps,
     )));
     let mut tasks = Vec::new();
-    for i in 0..workers {
+    // Enough workers for the largest maximum a reloaded configuration may set; those beyond
+    // the current maximum wait at the gate without touching the database.
+    for i in 0..workers.max(crate::server::cpus::MAX_WORKERS) {
         let worker = Worker::new(
             store.clone(),
             Arc::clone(&handler),

@@ -1,13 +1,18 @@
 //! Hot reload of the `UPKEEP_CONFIG` file: read again when its content changes (checked every
 //! couple of seconds) or on `SIGHUP`, parsed and checked as at start. When valid, what can
-//! change live is applied at once: the webhook secret and the previous secret of a rotation.
+//! change live is applied at once: the webhook secret and the previous secret of a rotation,
+//! the log level and the worker maximum.
 //! A change to what only a restart applies (listen address, database URL, data directory,
 //! GitHub's API URL) is logged as needing one. When invalid, the error is logged
 //! with its line and column, shown under `drift` on the status page, and the last good
 //! configuration stays in force: no delivery is refused for it. Variables set in the
 //! environment win over the file, as at start, so the file cannot change them.
+//!
+//! The credentials file the first-run setup writes is watched the same way (a new App, key or
+//! secret in it is used at once), and so is the private key file `UPKEEP_PRIVATE_KEY_PATH`
+//! names: a key replaced on disk is read before GitHub has to refuse the old one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use super::settings::{parse_file, FileSettings, Settings};
+use super::settings::{parse_file, AppCredentials, FileSettings, Settings, StoredCredentials};
 use super::state::AppState;
 use crate::drift::finding::Drift;
 
@@ -29,6 +34,10 @@ pub struct Reload {
     pub webhook_secret: Option<SecretString>,
     /// The previous secret as the file now says (`None`: not set there).
     pub webhook_secret_previous: Option<SecretString>,
+    /// A new log filter (`None`: unchanged or not in the file).
+    pub log_level: Option<String>,
+    /// A new worker maximum (`None`: unchanged or not in the file).
+    pub workers: Option<usize>,
     /// Settings the file changed that only a restart applies.
     pub needs_restart: Vec<&'static str>,
 }
@@ -54,6 +63,21 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
             "UPKEEP_WEBHOOK_SECRET_PREVIOUS",
             &file.webhook_secret_previous,
         )?,
+        log_level: from_file("UPKEEP_LOG_LEVEL", &file.log_level)
+            .map(|l| super::settings::parse_log_level(&l))
+            .transpose()
+            .map_err(|p| p.to_string())?
+            .filter(|l| *l != settings.log_level),
+        workers: from_file(
+            "UPKEEP_WORKERS",
+            &file.workers.as_ref().map(|w| match w {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
+        )
+        .map(|w| super::settings::parse_workers(&w))
+        .transpose()
+        .map_err(|p| p.to_string())?,
         needs_restart: Vec::new(),
     };
     let changed = |var: &'static str, v: &Option<String>, now: &str| -> Option<&'static str> {
@@ -87,6 +111,26 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
 /// Applies a valid reload; returns what changed, for the log.
 fn apply(state: &AppState, reload: Reload) -> Vec<&'static str> {
     let mut changed = Vec::new();
+    if let Some(level) = &reload.log_level {
+        if super::telemetry::set_log_level(level) {
+            changed.push("log level");
+        }
+    }
+    if let Some(mut workers) = reload.workers {
+        // The workers started are the ceiling until a restart starts more.
+        let started = state.settings.workers.max(super::cpus::MAX_WORKERS);
+        if workers > started {
+            warn!(
+                workers,
+                started, "a worker maximum above the workers started applies at the next restart"
+            );
+            workers = started;
+        }
+        if workers != state.worker_limit.max() {
+            state.worker_limit.set_max(workers);
+            changed.push("worker maximum");
+        }
+    }
     let Some(current) = state.credentials() else {
         return changed;
     };
@@ -146,23 +190,96 @@ fn reload_now(state: &AppState, path: &PathBuf) {
 }
 
 fn report(state: &AppState, message: String) {
-    error!(error = %message, "UPKEEP_CONFIG not reloaded; the last good configuration stays in force");
+    report_as(state, CHECK, message);
+}
+
+/// The App's credentials file (written by the first-run setup) changed: its App, key and
+/// secret are used from now on. The same content as in use changes nothing; a file that is
+/// not valid keeps what is in use and is reported.
+fn reload_credentials(state: &AppState, path: &PathBuf) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let stored: StoredCredentials = match serde_json::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            report_as(
+                state,
+                CREDENTIALS_CHECK,
+                format!(
+                    "{}: line {}, column {}: not valid",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ),
+            );
+            return;
+        }
+    };
+    let current = state.credentials();
+    let same = current.as_ref().is_some_and(|c| {
+        c.app_id == stored.app_id
+            && c.private_key.expose_secret() == stored.pem
+            && c.webhook_secret.expose_secret() == stored.webhook_secret
+    });
+    if same {
+        state.drift.set(CREDENTIALS_CHECK, Vec::new());
+        return;
+    }
+    let creds = AppCredentials {
+        app_id: stored.app_id,
+        private_key: SecretString::from(stored.pem),
+        webhook_secret: SecretString::from(stored.webhook_secret),
+        webhook_secret_previous: current.and_then(|c| c.webhook_secret_previous.clone()),
+        private_key_path: None,
+    };
+    match state.install_credentials(creds) {
+        Ok(()) => {
+            state.drift.set(CREDENTIALS_CHECK, Vec::new());
+            info!(
+                app_id = stored.app_id,
+                "the credentials file changed; its App, key and secret are in use"
+            );
+        }
+        Err(e) => report_as(
+            state,
+            CREDENTIALS_CHECK,
+            format!("{}: the key is unusable ({e})", path.display()),
+        ),
+    }
+}
+
+/// This check's name on the drift board for the credentials file.
+pub const CREDENTIALS_CHECK: &str = "credentials_reload";
+
+fn report_as(state: &AppState, check: &'static str, message: String) {
+    error!(error = %message, "not reloaded; what is in use stays");
     state.drift.set(
-        CHECK,
+        check,
         vec![Drift {
-            kind: CHECK.to_owned(),
+            kind: check.to_owned(),
             detail: message,
             fix: "correct the file; it is read again as soon as it changes".to_owned(),
         }],
     );
 }
 
-/// Watches `UPKEEP_CONFIG` (content checked every `every`, and `SIGHUP`) until `shutdown`.
+/// A file's content now, when it can be read.
+fn content(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+/// Watches `UPKEEP_CONFIG` (content checked every `every`, and `SIGHUP`), the credentials
+/// file the setup wrote (unless the App comes from the environment) and the private key file,
+/// until `shutdown`.
 pub async fn run(state: Arc<AppState>, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    let Some(path) = state.settings.config_path.clone() else {
-        return;
-    };
-    let mut last = std::fs::read(&path).ok();
+    let config = state.settings.config_path.clone();
+    let mut last = config.as_deref().and_then(content);
+    let credentials = (!state.settings.env_set.contains("UPKEEP_APP_ID"))
+        .then(|| state.settings.credentials_path());
+    let mut last_credentials = credentials.as_deref().and_then(content);
+    let key_file = || state.credentials().and_then(|c| c.private_key_path.clone());
+    let mut last_key = key_file().map(|p| (content(&p), p));
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
         let hup = async {
@@ -178,10 +295,34 @@ pub async fn run(state: Arc<AppState>, every: Duration, mut shutdown: watch::Rec
             _ = hup => true,
             _ = shutdown.changed() => return,
         };
-        let now = std::fs::read(&path).ok();
-        if forced || now != last {
-            last = now;
-            reload_now(&state, &path);
+        if let Some(path) = &config {
+            let now = content(path);
+            if forced || now != last {
+                last = now;
+                reload_now(&state, path);
+            }
+        }
+        if let Some(path) = &credentials {
+            let now = content(path);
+            if now.is_some() && (forced || now != last_credentials) {
+                reload_credentials(&state, path);
+            }
+            last_credentials = now;
+        }
+        if let Some(path) = key_file() {
+            let now = content(&path);
+            let changed = match &last_key {
+                Some((before, p)) => *p != path || *before != now,
+                None => true,
+            };
+            if changed && now.is_some() {
+                if let Some(app) = crate::github::app::registered(&state.github) {
+                    if app.reload_key() {
+                        info!(path = %path.display(), "the private key file changed; the new key is in use");
+                    }
+                }
+            }
+            last_key = Some((now, path));
         }
     }
 }

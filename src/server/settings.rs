@@ -83,6 +83,9 @@ pub struct Settings {
     /// `None` until the app is registered: the server then runs the first-run setup.
     pub app: Option<AppCredentials>,
     pub log_format: LogFormat,
+    /// The log filter (`UPKEEP_LOG_LEVEL`: `info`, `debug`, or `tracing` directives such as
+    /// `info,upkeep::deps=debug`); `RUST_LOG` wins when set. Reloaded live.
+    pub log_level: String,
     pub workers: usize,
     /// The sparse index versions come from (`UPKEEP_INDEX_URL`, default crates.io's).
     pub index_url: url::Url,
@@ -119,6 +122,7 @@ pub(crate) struct FileSettings {
     pub(crate) github_web_url: Option<String>,
     pub(crate) public_url: Option<String>,
     pub(crate) log_format: Option<String>,
+    pub(crate) log_level: Option<String>,
     pub(crate) workers: Option<toml::Value>,
     pub(crate) index_url: Option<String>,
     pub(crate) advisory_db: Option<String>,
@@ -257,15 +261,12 @@ impl Settings {
             )),
         };
 
+        let log_level = parse_log_level(
+            &value("UPKEEP_LOG_LEVEL", &file.log_level).unwrap_or_else(|| "info".into()),
+        );
         let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
             None => Ok(super::cpus::default_workers()),
-            Some(w) => match w.parse::<usize>() {
-                Ok(n) if (1..=256).contains(&n) => Ok(n),
-                _ => Err(problem(
-                    "UPKEEP_WORKERS",
-                    format!("{w:?} is not a whole number from 1 to 256"),
-                )),
-            },
+            Some(w) => parse_workers(&w),
         };
 
         let index_url = parse_url(
@@ -327,6 +328,7 @@ impl Settings {
         let github_web_url = github_web_url.map_err(|p| problems.push(p)).ok();
         let public_url = public_url.map_err(|p| problems.push(p)).ok();
         let log_format = log_format.map_err(|p| problems.push(p)).ok();
+        let log_level = log_level.map_err(|p| problems.push(p)).ok();
         let workers = workers.map_err(|p| problems.push(p)).ok();
         let index_url = index_url.map_err(|p| problems.push(p)).ok();
 
@@ -338,6 +340,7 @@ impl Settings {
             log_format,
             workers,
             index_url,
+            log_level,
         ) {
             (
                 Some(listen),
@@ -347,6 +350,7 @@ impl Settings {
                 Some(log_format),
                 Some(workers),
                 Some(index_url),
+                Some(log_level),
             ) if problems.is_empty() => Ok(Settings {
                 listen,
                 database_url,
@@ -356,6 +360,7 @@ impl Settings {
                 public_url,
                 app,
                 log_format,
+                log_level,
                 workers,
                 index_url,
                 advisory_db,
@@ -403,6 +408,36 @@ pub(crate) fn parse_file(text: &str) -> Result<FileSettings, String> {
         }
         None => e.message().to_owned(),
     })
+}
+
+/// `UPKEEP_WORKERS`: a whole number from 1 to 256.
+pub(crate) fn parse_workers(w: &str) -> Result<usize, Problem> {
+    match w.trim().parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(problem(
+            "UPKEEP_WORKERS",
+            format!("{w:?} is not a whole number from 1 to 256"),
+        )),
+    }
+}
+
+/// `UPKEEP_LOG_LEVEL`: a level or `tracing` filter directives, checked as the logger reads them.
+/// Each comma-separated part is a level, or `target=level`: a bare word that is not a level
+/// (which `tracing` would take for a target) is a mistake here.
+pub(crate) fn parse_log_level(level: &str) -> Result<String, Problem> {
+    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+    let is_level = |l: &str| LEVELS.contains(&l.trim().to_ascii_lowercase().as_str());
+    let parts_ok = level.split(',').all(|part| match part.split_once('=') {
+        Some((target, l)) => !target.trim().is_empty() && is_level(l),
+        None => is_level(part),
+    });
+    match tracing_subscriber::EnvFilter::try_new(level) {
+        Ok(_) if parts_ok => Ok(level.trim().to_owned()),
+        _ => Err(problem(
+            "UPKEEP_LOG_LEVEL",
+            "is not a log level (error, warn, info, debug, trace) or filter directives".to_owned(),
+        )),
+    }
 }
 
 fn problem(variable: &'static str, message: String) -> Problem {

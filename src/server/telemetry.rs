@@ -5,7 +5,10 @@
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::reload::{self, Handle};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Registry};
 
 use crate::server::settings::LogFormat;
 
@@ -16,16 +19,42 @@ const BUCKETS: [f64; 16] = [
     60.0,
 ];
 
-/// Installs the global tracing subscriber (once; later calls do nothing).
-pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+/// The installed filter's handle, for a reloaded `UPKEEP_LOG_LEVEL`.
+static FILTER: OnceLock<Handle<EnvFilter, Registry>> = OnceLock::new();
+
+/// Installs the global tracing subscriber (once; later calls do nothing) at `level`
+/// (`RUST_LOG` wins when set).
+pub fn init_logging(format: LogFormat, level: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let (filter, handle) = reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(filter)
+            .with(fmt.json().flatten_event(true))
+            .try_init(),
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(filter)
+            .with(fmt)
+            .try_init(),
     };
+    if installed.is_ok() {
+        let _ = FILTER.set(handle);
+    }
+}
+
+/// Applies a new log level at once; whether it was applied (not when `RUST_LOG` is set, or
+/// no logger of ours is installed).
+pub fn set_log_level(level: &str) -> bool {
+    if std::env::var_os("RUST_LOG").is_some() {
+        return false;
+    }
+    match (FILTER.get(), EnvFilter::try_new(level)) {
+        (Some(handle), Ok(filter)) => handle.reload(filter).is_ok(),
+        _ => false,
+    }
 }
 
 /// The process-wide Prometheus handle, installing the recorder on first use.

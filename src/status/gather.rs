@@ -58,7 +58,11 @@ pub async fn gather(state: &AppState) -> Status {
         version: env!("CARGO_PKG_VERSION"),
         started_at: model::rfc3339(state.started_at_ms),
         dependencies,
-        queue: model::queue(&counts, oldest, now),
+        queue: model::Queue {
+            workers_max: state.worker_limit.max(),
+            workers_allowed: state.worker_limit.gate().allowed(),
+            ..model::queue(&counts, oldest, now)
+        },
         deliveries: model::Deliveries {
             last_received_at: last.map(model::rfc3339),
             recovered_total: crate::heal::sweep::recovered_total(),

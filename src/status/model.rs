@@ -52,6 +52,10 @@ pub struct Queue {
     pub dead: i64,
     /// How long the longest-waiting due job has waited (`None`: nothing waits).
     pub oldest_queued_age_s: Option<i64>,
+    /// The configured worker maximum, and how many may run now (lowered while GitHub
+    /// struggles).
+    pub workers_max: usize,
+    pub workers_allowed: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -147,6 +151,7 @@ pub fn queue(counts: &[(String, i64)], oldest_due_ms: Option<i64>, now_ms: i64) 
         failed: count("failed"),
         dead: count("dead") + count("quarantined"),
         oldest_queued_age_s: oldest_due_ms.map(|t| ((now_ms - t).max(0)) / 1000),
+        ..Queue::default()
     }
 }
 

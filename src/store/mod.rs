@@ -19,10 +19,20 @@ pub mod reverts;
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
+
+/// SQLite's page cache per connection (KiB); the server sizes it from the memory it may use
+/// (`server::memory`) before opening the store.
+static SQLITE_CACHE_KIB: AtomicU64 = AtomicU64::new(2_000);
+
+/// Sets SQLite's page cache for connections opened from now on.
+pub fn set_sqlite_cache_kib(kib: u64) {
+    SQLITE_CACHE_KIB.store(kib.max(256), Ordering::Relaxed);
+}
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,10 +166,12 @@ impl Store {
                 .max_connections(1)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
+                        let cache = SQLITE_CACHE_KIB.load(Ordering::Relaxed);
                         conn.execute(
                             format!(
                                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA cache_size = -{cache};"
                             )
                             .as_str(),
                         )
@@ -234,5 +246,23 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.intake.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_use_the_page_cache_the_server_sized() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("cache.db").display());
+        set_sqlite_cache_kib(12_345);
+        let store = Store::open(&url).await.unwrap();
+        let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(size, -12_345, "negative: KiB, as SQLite takes it");
     }
 }
