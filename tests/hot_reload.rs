@@ -104,7 +104,7 @@ async fn a_new_secret_applies_without_a_restart_and_a_bad_edit_changes_nothing()
 }
 
 #[tokio::test]
-async fn the_log_level_and_worker_maximum_change_without_a_restart() {
+async fn the_log_level_worker_maximum_advisory_refresh_and_retention_change_without_a_restart() {
     let db = TestDb::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("upkeep.toml");
@@ -124,11 +124,21 @@ async fn the_log_level_and_worker_maximum_change_without_a_restart() {
     };
     assert_eq!(workers().await, 3);
 
-    std::fs::write(&file, "workers = 12\nlog_level = \"info,upkeep=debug\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "workers = 12\nlog_level = \"info,upkeep=debug\"\nadvisory_refresh_minutes = 15\nbench_retention_days = 30\n",
+    )
+    .unwrap();
     common::eventually(5, "the new worker maximum in force", || async {
         (workers().await == 12).then_some(())
     })
     .await;
+    let status: serde_json::Value =
+        serde_json::from_str(&server.text("/status.json").await).unwrap();
+    assert_eq!(
+        status["config"],
+        serde_json::json!({"advisory_refresh_minutes": 15, "bench_retention_days": 30})
+    );
 
     // A log level that is not one is refused, and the maximum stays.
     std::fs::write(&file, "workers = 5\nlog_level = \"loud\"\n").unwrap();

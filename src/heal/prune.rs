@@ -40,11 +40,16 @@ pub async fn prune(store: &Store, retention: &Retention, now_ms: i64) -> Result<
     Ok(total)
 }
 
-/// Prunes at start and then every `every`, until shutdown.
-pub async fn run(store: Store, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    let retention = Retention::default();
+/// Prunes at start and then every `every` by what `retention` says then (a reloaded
+/// configuration may change it), until shutdown.
+pub async fn run(
+    store: Store,
+    every: Duration,
+    retention: impl Fn() -> Retention,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
-        match prune(&store, &retention, now_ms()).await {
+        match prune(&store, &retention(), now_ms()).await {
             Ok(0) => {}
             Ok(n) => info!(rows = n, "old rows pruned"),
             Err(e) => warn!(error = %e, "pruning failed; it is tried again within the hour"),

@@ -406,12 +406,16 @@ pub async fn serve_on(
         .stopping_hard_on(hard_stop_rx.clone());
         tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
+    // The interval configured wins over the (test) background's.
+    if state.settings.advisory_refresh.is_none() {
+        state.live.set_advisory_refresh(background.advisories_every);
+    }
     tasks.push(tokio::spawn(refresh_advisories(
         Arc::clone(&state.advisories),
         Arc::clone(&state.dependencies.advisory_db),
         store.clone(),
         Arc::clone(&state.wake),
-        background.advisories_every,
+        Arc::clone(&state.live),
         stop_rx.clone(),
     )));
     tasks.push(tokio::spawn(scheduler::run(
@@ -428,9 +432,11 @@ pub async fn serve_on(
         stop_rx.clone(),
     )));
 
+    let live = Arc::clone(&state.live);
     tasks.push(tokio::spawn(crate::heal::prune::run(
         store.clone(),
         Duration::from_secs(3600),
+        move || live.retention(),
         stop_rx.clone(),
     )));
 
@@ -542,16 +548,18 @@ async fn refresh_advisories(
     breakers: Arc<crate::heal::breakers::Breakers>,
     store: Store,
     wake: Arc<tokio::sync::Notify>,
-    every: Duration,
+    live: Arc<crate::server::live::Live>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // A fetch that keeps failing backs off (two periods, doubling up to twelve) instead of
     // being tried every period; the last good copy stays in use meanwhile.
     loop {
+        let every = live.advisory_refresh();
         if let crate::heal::breaker::Admission::Wait { until_ms } = breakers.admit("fetch") {
             tracing::debug!(until_ms, "the advisory database fetch is backing off");
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
+                _ = live.changed.notified() => {}
                 _ = shutdown.changed() => return,
             }
             continue;
@@ -582,9 +590,16 @@ async fn refresh_advisories(
                 tracing::warn!(error = %e, "advisory database not refreshed; the last good copy stays in use")
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
+        // Until the next fetch is due by the interval in force: a reloaded one counts from
+        // this fetch, not from the change.
+        let fetched = std::time::Instant::now();
+        loop {
+            let wait = live.advisory_refresh().saturating_sub(fetched.elapsed());
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => break,
+                _ = live.changed.notified() => {}
+                _ = shutdown.changed() => return,
+            }
         }
     }
 }

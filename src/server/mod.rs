@@ -5,6 +5,7 @@
 pub mod cpus;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod memory;
 pub mod reload;
 pub mod settings;

@@ -1,7 +1,7 @@
 //! Hot reload of the `UPKEEP_CONFIG` file: read again when its content changes (checked every
 //! couple of seconds) or on `SIGHUP`, parsed and checked as at start. When valid, what can
 //! change live is applied at once: the webhook secret and the previous secret of a rotation,
-//! the log level and the worker maximum.
+//! the log level, the worker maximum, the advisory refresh interval and benchmark retention.
 //! A change to what only a restart applies (listen address, database URL, data directory,
 //! GitHub's API URL) is logged as needing one. When invalid, the error is logged
 //! with its line and column, shown under `drift` on the status page, and the last good
@@ -38,8 +38,20 @@ pub struct Reload {
     pub log_level: Option<String>,
     /// A new worker maximum (`None`: unchanged or not in the file).
     pub workers: Option<usize>,
+    /// A new advisory refresh interval (`None`: not in the file).
+    pub advisory_refresh: Option<Duration>,
+    /// A new benchmark retention in days (`None`: not in the file).
+    pub bench_retention_days: Option<u64>,
     /// Settings the file changed that only a restart applies.
     pub needs_restart: Vec<&'static str>,
+}
+
+/// A file value as the environment would give it.
+fn text_of(v: &Option<toml::Value>) -> Option<String> {
+    v.as_ref().map(|w| match w {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
 }
 
 /// What `text` changes against `settings`, or why it cannot be used.
@@ -68,14 +80,22 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
             .transpose()
             .map_err(|p| p.to_string())?
             .filter(|l| *l != settings.log_level),
-        workers: from_file(
-            "UPKEEP_WORKERS",
-            &file.workers.as_ref().map(|w| match w {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }),
+        workers: from_file("UPKEEP_WORKERS", &text_of(&file.workers))
+            .map(|w| super::settings::parse_workers(&w))
+            .transpose()
+            .map_err(|p| p.to_string())?,
+        advisory_refresh: from_file(
+            "UPKEEP_ADVISORY_REFRESH_MINUTES",
+            &text_of(&file.advisory_refresh_minutes),
         )
-        .map(|w| super::settings::parse_workers(&w))
+        .map(|m| super::settings::parse_advisory_refresh(&m))
+        .transpose()
+        .map_err(|p| p.to_string())?,
+        bench_retention_days: from_file(
+            "UPKEEP_BENCH_RETENTION_DAYS",
+            &text_of(&file.bench_retention_days),
+        )
+        .map(|d| super::settings::parse_bench_retention(&d))
         .transpose()
         .map_err(|p| p.to_string())?,
         needs_restart: Vec::new(),
@@ -129,6 +149,18 @@ fn apply(state: &AppState, reload: Reload) -> Vec<&'static str> {
         if workers != state.worker_limit.max() {
             state.worker_limit.set_max(workers);
             changed.push("worker maximum");
+        }
+    }
+    if let Some(every) = reload.advisory_refresh {
+        if every != state.live.advisory_refresh() {
+            state.live.set_advisory_refresh(every);
+            changed.push("advisory refresh");
+        }
+    }
+    if let Some(days) = reload.bench_retention_days {
+        if days != state.live.bench_retention_days() {
+            state.live.set_bench_retention_days(days);
+            changed.push("benchmark retention");
         }
     }
     let Some(current) = state.credentials() else {

@@ -87,6 +87,12 @@ pub struct Settings {
     /// `info,upkeep::deps=debug`); `RUST_LOG` wins when set. Reloaded live.
     pub log_level: String,
     pub workers: usize,
+    /// How often the advisory database is fetched (`UPKEEP_ADVISORY_REFRESH_MINUTES`, 5 to
+    /// 1440; `None`: hourly). Reloaded live.
+    pub advisory_refresh: Option<std::time::Duration>,
+    /// Days benchmark results are kept (`UPKEEP_BENCH_RETENTION_DAYS`, 7 to 3650; `None`: 90).
+    /// Reloaded live.
+    pub bench_retention_days: Option<u64>,
     /// The sparse index versions come from (`UPKEEP_INDEX_URL`, default crates.io's).
     pub index_url: url::Url,
     /// A local RustSec advisory database (`UPKEEP_ADVISORY_DB`), used without the network.
@@ -123,6 +129,8 @@ pub(crate) struct FileSettings {
     pub(crate) public_url: Option<String>,
     pub(crate) log_format: Option<String>,
     pub(crate) log_level: Option<String>,
+    pub(crate) advisory_refresh_minutes: Option<toml::Value>,
+    pub(crate) bench_retention_days: Option<toml::Value>,
     pub(crate) workers: Option<toml::Value>,
     pub(crate) index_url: Option<String>,
     pub(crate) advisory_db: Option<String>,
@@ -264,6 +272,18 @@ impl Settings {
         let log_level = parse_log_level(
             &value("UPKEEP_LOG_LEVEL", &file.log_level).unwrap_or_else(|| "info".into()),
         );
+        let advisory_refresh = value(
+            "UPKEEP_ADVISORY_REFRESH_MINUTES",
+            &toml_text(&file.advisory_refresh_minutes),
+        )
+        .map(|m| parse_advisory_refresh(&m))
+        .transpose();
+        let bench_retention_days = value(
+            "UPKEEP_BENCH_RETENTION_DAYS",
+            &toml_text(&file.bench_retention_days),
+        )
+        .map(|d| parse_bench_retention(&d))
+        .transpose();
         let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
             None => Ok(super::cpus::default_workers()),
             Some(w) => parse_workers(&w),
@@ -329,6 +349,8 @@ impl Settings {
         let public_url = public_url.map_err(|p| problems.push(p)).ok();
         let log_format = log_format.map_err(|p| problems.push(p)).ok();
         let log_level = log_level.map_err(|p| problems.push(p)).ok();
+        let advisory_refresh = advisory_refresh.map_err(|p| problems.push(p)).ok();
+        let bench_retention_days = bench_retention_days.map_err(|p| problems.push(p)).ok();
         let workers = workers.map_err(|p| problems.push(p)).ok();
         let index_url = index_url.map_err(|p| problems.push(p)).ok();
 
@@ -341,6 +363,8 @@ impl Settings {
             workers,
             index_url,
             log_level,
+            advisory_refresh,
+            bench_retention_days,
         ) {
             (
                 Some(listen),
@@ -351,6 +375,8 @@ impl Settings {
                 Some(workers),
                 Some(index_url),
                 Some(log_level),
+                Some(advisory_refresh),
+                Some(bench_retention_days),
             ) if problems.is_empty() => Ok(Settings {
                 listen,
                 database_url,
@@ -362,6 +388,8 @@ impl Settings {
                 log_format,
                 log_level,
                 workers,
+                advisory_refresh,
+                bench_retention_days,
                 index_url,
                 advisory_db,
                 advisory_db_url,
@@ -417,6 +445,28 @@ pub(crate) fn parse_workers(w: &str) -> Result<usize, Problem> {
         _ => Err(problem(
             "UPKEEP_WORKERS",
             format!("{w:?} is not a whole number from 1 to 256"),
+        )),
+    }
+}
+
+/// `UPKEEP_ADVISORY_REFRESH_MINUTES`: 5 to 1440.
+pub(crate) fn parse_advisory_refresh(m: &str) -> Result<std::time::Duration, Problem> {
+    match m.trim().parse::<u64>() {
+        Ok(n) if (5..=1440).contains(&n) => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(problem(
+            "UPKEEP_ADVISORY_REFRESH_MINUTES",
+            format!("{m:?} is not a whole number of minutes from 5 to 1440"),
+        )),
+    }
+}
+
+/// `UPKEEP_BENCH_RETENTION_DAYS`: 7 to 3650.
+pub(crate) fn parse_bench_retention(d: &str) -> Result<u64, Problem> {
+    match d.trim().parse::<u64>() {
+        Ok(n) if (7..=3650).contains(&n) => Ok(n),
+        _ => Err(problem(
+            "UPKEEP_BENCH_RETENTION_DAYS",
+            format!("{d:?} is not a whole number of days from 7 to 3650"),
         )),
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub started_at_ms: i64,
     /// What the drift checks last found (the App's webhook, its permissions).
     pub drift: crate::drift::finding::DriftBoard,
+    /// Settings a reloaded configuration changes while the server runs.
+    pub live: Arc<super::live::Live>,
 }
 
 /// The advisory database the settings ask for: `UPKEEP_ADVISORY_DB` as it is, else copies
@@ -75,6 +77,14 @@ impl AppState {
             dependencies,
             started_at_ms: crate::time::now_ms(),
             drift: Default::default(),
+            live: super::live::Live::new(
+                settings
+                    .advisory_refresh
+                    .unwrap_or(std::time::Duration::from_secs(3600)),
+                settings
+                    .bench_retention_days
+                    .unwrap_or_else(super::live::default_bench_retention_days),
+            ),
             store,
             advisories: Arc::new(advisories_for(&settings)),
             intake_budget: webhook::body::Budget::new(webhook::body::DEFAULT_BUDGET),

@@ -72,5 +72,9 @@ pub async fn gather(state: &AppState) -> Status {
         alerts: model::restore_alert(restored_at, restored_from, now)
             .into_iter()
             .collect(),
+        config: model::LiveConfig {
+            advisory_refresh_minutes: state.live.advisory_refresh().as_secs() / 60,
+            bench_retention_days: state.live.bench_retention_days(),
+        },
     }
 }

@@ -27,6 +27,15 @@ pub struct Status {
     pub rate_limit: BTreeMap<String, RateLimit>,
     pub drift: Vec<Drift>,
     pub alerts: Vec<Alert>,
+    /// The live settings in force (what a reloaded configuration changed).
+    pub config: LiveConfig,
+}
+
+/// Settings that reload without a restart, as in force now.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct LiveConfig {
+    pub advisory_refresh_minutes: u64,
+    pub bench_retention_days: u64,
 }
 
 /// One dependency's breakers, summed up as the worst of its scopes.

@@ -210,6 +210,7 @@ mod tests {
             rate_limit: Default::default(),
             drift: vec![],
             alerts: vec![],
+            config: Default::default(),
         }
     }
 
