@@ -4,6 +4,7 @@
 //! `docs/ARCHITECTURE.md` for the map: one folder per capability (pure core and drivers), the
 //! queue, the webhook intake and the process edge.
 
+pub mod alerts;
 pub mod app_manifest;
 pub mod audit;
 pub mod bench;
@@ -23,5 +24,6 @@ pub mod revert;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod tally;
 pub mod time;
 pub mod webhook;

@@ -59,6 +59,22 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// The self-tuning alerts, offline.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Run the alert core over a trace of JSON lines {"t", "signal", "value"} (time order, one
+    /// sample a minute per signal) and print one JSON line per event
+    /// {"t", "signal", "event": "open"|"close", "value", "threshold"}.
+    Replay {
+        /// The trace; `-` reads standard input.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -96,6 +112,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             upkeep::server::telemetry::init_logging(settings.log_format, &settings.log_level);
             server::serve(settings, Background::default(), shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Alerts {
+            command: AlertsCommand::Replay { file },
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let samples = if file.as_os_str() == "-" {
+                upkeep::alerts::replay::replay(std::io::stdin().lock(), &mut out)
+            } else {
+                let f = std::fs::File::open(&file)
+                    .with_context(|| format!("opening {}", file.display()))?;
+                upkeep::alerts::replay::replay(std::io::BufReader::new(f), &mut out)
+            }
+            .with_context(|| format!("replaying {}", file.display()))?;
+            std::io::Write::flush(&mut out)?;
+            eprintln!("{samples} samples replayed");
             Ok(())
         }
         Command::Migrate => {

@@ -52,6 +52,7 @@ const DRIVERS: &[&str] = &[
     "src/drift/app_watch.rs",
     "src/drift/hook_watch.rs",
     "src/drift/installations.rs",
+    "src/alerts/sampler.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
     "src/heal/resync.rs",
@@ -75,6 +76,7 @@ const FOLDERS: &[&str] = &[
     "heal",
     "status",
     "drift",
+    "alerts",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

@@ -80,11 +80,13 @@ impl HookWatch {
 
 /// Checks the webhook, then the App's permissions and events (`app_watch`) and what each
 /// installation accepted (`installations`), at start and then
-/// every `every` until `shutdown`; waits for the App's credentials.
+/// every `every` (or at once when `now` is notified: an alert's corrective action) until
+/// `shutdown`; waits for the App's credentials.
 pub async fn run(
     watch: HookWatch,
     shared: SharedApp,
     every: Duration,
+    now: std::sync::Arc<tokio::sync::Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -102,6 +104,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
+            _ = now.notified() => {}
             _ = shutdown.changed() => return,
         }
     }

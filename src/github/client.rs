@@ -355,6 +355,7 @@ impl Transport {
             Err(_) => "error".into(),
         };
         debug!(%method, path, status = %status_label, elapsed_ms = started.elapsed().as_millis() as u64, "GitHub request");
+        crate::tally::github_answered(&status_label);
         metrics::counter!("upkeep_github_requests_total", "status" => status_label).increment(1);
         metrics::histogram!("upkeep_github_request_duration_seconds")
             .record(started.elapsed().as_secs_f64());

@@ -265,7 +265,14 @@ enum Recovered {
 }
 
 /// Sweeps at start, then every `every`, until shutdown.
-pub async fn run(sweep: DeliverySweep, every: Duration, mut shutdown: watch::Receiver<bool>) {
+/// Sweeps at start, then every `every` or when `now` is notified (an alert's corrective
+/// action), until shutdown.
+pub async fn run(
+    sweep: DeliverySweep,
+    every: Duration,
+    now: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         match sweep.once().await {
             Ok(Some(s)) if s.recovered > 0 || s.unrecoverable > 0 => {
@@ -283,6 +290,7 @@ pub async fn run(sweep: DeliverySweep, every: Duration, mut shutdown: watch::Rec
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
+            _ = now.notified() => {}
             _ = shutdown.changed() => return,
         }
     }

@@ -317,6 +317,7 @@ impl<H: JobHandler> Worker<H> {
                 "job done"
             );
         }
+        crate::tally::job_finished(outcome);
         metrics::counter!("upkeep_jobs_finished_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
         metrics::histogram!("upkeep_job_duration_seconds", "kind" => job.kind.clone())
             .record(started.elapsed().as_secs_f64());

@@ -223,6 +223,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    crate::status::gather::export_gauges(&state);
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::server::health::render_metrics(&state.store).await,
@@ -264,6 +265,8 @@ pub struct Background {
     pub hook_check_every: Duration,
     /// How often the `UPKEEP_CONFIG` file is looked at for changes.
     pub config_check_every: Duration,
+    /// How often the alert signals are sampled (a minute).
+    pub alert_sample_every: Duration,
 }
 
 impl Default for Background {
@@ -277,6 +280,7 @@ impl Default for Background {
             concurrency: Default::default(),
             hook_check_every: Duration::from_secs(3600),
             config_check_every: Duration::from_secs(2),
+            alert_sample_every: Duration::from_secs(60),
         }
     }
 }
@@ -447,6 +451,28 @@ pub async fn serve_on(
         every_s = sweep_every.as_secs(),
         "GitHub's delivery log is swept for missed deliveries"
     );
+    // Alerts' corrective actions run the sweep and the webhook check now.
+    let sweep_now = Arc::new(tokio::sync::Notify::new());
+    let hook_check_now = Arc::new(tokio::sync::Notify::new());
+    tasks.push(tokio::spawn(crate::alerts::sampler::run(
+        crate::alerts::sampler::Sampler::new(
+            store.clone(),
+            Arc::clone(&state.github),
+            crate::alerts::sampler::Corrections {
+                workers: Arc::clone(&state.wake),
+                sweep: Arc::clone(&sweep_now),
+                hook_check: Arc::clone(&hook_check_now),
+            },
+            format!(
+                "{}-{}-{:08x}",
+                hostname(),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+        ),
+        background.alert_sample_every,
+        stop_rx.clone(),
+    )));
     tasks.push(tokio::spawn(crate::heal::sweep::run(
         crate::heal::sweep::DeliverySweep {
             store: store.clone(),
@@ -462,6 +488,7 @@ pub async fn serve_on(
             ),
         },
         sweep_every,
+        sweep_now,
         stop_rx.clone(),
     )));
 
@@ -478,6 +505,7 @@ pub async fn serve_on(
         },
         Arc::clone(&state.github),
         background.hook_check_every,
+        hook_check_now,
         stop_rx.clone(),
     )));
 

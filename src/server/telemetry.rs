@@ -92,6 +92,18 @@ fn describe() {
         "Job attempts by kind and outcome."
     );
     metrics::describe_histogram!("upkeep_job_duration_seconds", "Time one job attempt took.");
+    metrics::describe_gauge!(
+        "upkeep_breaker_state",
+        "Each dependency's breaker: 0 closed, 1 half-open, 2 open (GitHub: the worst scope)."
+    );
+    metrics::describe_gauge!(
+        "upkeep_alerts_open",
+        "Self-tuning alerts open, by signal (1 open, 0 not)."
+    );
+    metrics::describe_gauge!(
+        "upkeep_rate_limit_remaining",
+        "Requests left in each installation's hourly budget, as GitHub last said."
+    );
     metrics::describe_counter!(
         "upkeep_github_requests_total",
         "Requests to GitHub by response status."

@@ -26,6 +26,38 @@ async fn bounded<T>(read: impl std::future::Future<Output = Result<T, StoreError
 }
 
 /// The status now.
+/// Sets the gauges a scrape reads from the same facts as the page:
+/// `upkeep_breaker_state{dependency}` (0 closed, 1 half-open, 2 open; GitHub's the worst of
+/// its scopes) and `upkeep_rate_limit_remaining{installation}`.
+pub fn export_gauges(state: &AppState) {
+    let app = crate::github::app::registered(&state.github);
+    let github_scopes = app
+        .as_ref()
+        .map(|a| a.transport().breakers().states())
+        .unwrap_or_default();
+    let deps = &state.dependencies;
+    for d in [
+        model::dependency("github", &github_scopes, false),
+        model::dependency("index", &deps.index.states(), false),
+        model::dependency("advisory_db", &deps.advisory_db.states(), false),
+        model::dependency("git", &deps.git.states(), false),
+        model::dependency("database", &deps.database.states(), false),
+    ] {
+        let value = match d.state {
+            "open" => 2.0,
+            "half_open" => 1.0,
+            _ => 0.0,
+        };
+        metrics::gauge!("upkeep_breaker_state", "dependency" => d.name).set(value);
+    }
+    if let Some(app) = app {
+        for (installation, budget) in app.transport().budgets() {
+            metrics::gauge!("upkeep_rate_limit_remaining", "installation" => installation.to_string())
+                .set(f64::from(budget.remaining));
+        }
+    }
+}
+
 pub async fn gather(state: &AppState) -> Status {
     let now = now_ms();
     let store = state.store.for_intake();
@@ -54,6 +86,9 @@ pub async fn gather(state: &AppState) -> Status {
         .as_ref()
         .map(|a| a.transport().budgets())
         .unwrap_or_default();
+    let learnt = bounded(crate::alerts::sampler::open_alerts(&store))
+        .await
+        .unwrap_or_default();
     Status {
         version: env!("CARGO_PKG_VERSION"),
         started_at: model::rfc3339(state.started_at_ms),
@@ -71,6 +106,10 @@ pub async fn gather(state: &AppState) -> Status {
         drift: state.drift.all(),
         alerts: model::restore_alert(restored_at, restored_from, now)
             .into_iter()
+            .chain(learnt.iter().filter_map(|a| {
+                crate::alerts::Signal::from_name(&a.signal)
+                    .map(|s| model::learnt_alert(s, a.since_ms, a.value, a.threshold))
+            }))
             .collect(),
         config: model::LiveConfig {
             advisory_refresh_minutes: state.live.advisory_refresh().as_secs() / 60,

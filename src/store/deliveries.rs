@@ -235,6 +235,17 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>(0)?)
     }
 
+    /// How many deliveries arrived from `since_ms` on.
+    pub async fn count_deliveries_since(&self, since_ms: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM deliveries WHERE received_at >= $1")
+                .bind(since_ms)
+                .fetch_one(self.pool())
+                .await?
+                .try_get(0)?,
+        )
+    }
+
     /// How many deliveries are stored.
     pub async fn count_deliveries(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM deliveries")

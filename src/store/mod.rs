@@ -3,6 +3,7 @@
 //! share (`$n` placeholders, `ON CONFLICT`, `RETURNING`); the few that differ ask `dialect()`.
 //! Migrations live in `migrations/sqlite` and `migrations/postgres` and run at start-up.
 
+pub mod alert_state;
 pub mod bench;
 pub mod blobs;
 pub mod commands;

@@ -185,6 +185,7 @@ pub fn fast_background() -> Background {
         concurrency: Default::default(),
         hook_check_every: Duration::from_secs(3600),
         config_check_every: Duration::from_millis(200),
+        alert_sample_every: Duration::from_secs(60),
     }
 }
 

@@ -1,0 +1,91 @@
+//! The self-tuning alerts in the running server, on the fake GitHub: a GitHub outage opens
+//! `github_error_ratio` on `/status.json` and in `upkeep_alerts_open`, the breaker shows in
+//! `upkeep_breaker_state`, and the alert closes once GitHub is back. Sampled every 300 ms
+//! here instead of every minute; nothing is learnt yet, so the stated default applies.
+
+mod commands_world;
+mod common;
+
+use std::time::Duration;
+
+use commands_world::{World, CONFIG};
+
+const HELP: &str = "@upkeep help";
+
+async fn alerts(world: &World) -> Vec<serde_json::Value> {
+    let status: serde_json::Value =
+        serde_json::from_str(&world.server.text("/status.json").await).unwrap();
+    status["alerts"].as_array().cloned().unwrap_or_default()
+}
+
+async fn metric(world: &World, line: &str) -> Option<f64> {
+    world
+        .server
+        .text("/metrics")
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix(line))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_github_outage_opens_its_alert_and_recovery_closes_it() {
+    let background = upkeep::server::Background {
+        alert_sample_every: Duration::from_millis(300),
+        ..common::fast_background()
+    };
+    let Some(world) = World::with_background(CONFIG, background).await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    world.github.outage(503);
+    for i in 0..6 {
+        world
+            .say_without_waiting(pr, &format!("person{i}"), HELP)
+            .await;
+    }
+    let down = std::time::Instant::now();
+    let alert = common::eventually(20, "the GitHub alert open on /status.json", || async {
+        alerts(&world)
+            .await
+            .into_iter()
+            .find(|a| a["signal"] == "github_error_ratio" && a["state"] == "open")
+    })
+    .await;
+    assert_eq!(
+        alert["threshold"], 0.25,
+        "the stated default: nothing learnt yet"
+    );
+    assert!(alert["detail"].as_str().unwrap().contains("breakers"));
+    assert_eq!(
+        metric(&world, "upkeep_alerts_open{signal=\"github_error_ratio\"} ").await,
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&world, "upkeep_breaker_state{dependency=\"github\"} ").await,
+        Some(2.0)
+    );
+
+    world.github.recover();
+    let up = std::time::Instant::now();
+    common::eventually(90, "the GitHub alert closed", || async {
+        (!alerts(&world)
+            .await
+            .iter()
+            .any(|a| a["signal"] == "github_error_ratio"))
+        .then_some(())
+    })
+    .await;
+    println!("the alert closed {:?} after GitHub was back", up.elapsed());
+    assert_eq!(
+        metric(&world, "upkeep_alerts_open{signal=\"github_error_ratio\"} ").await,
+        Some(0.0)
+    );
+    // What was learnt is kept for the next start.
+    assert!(world
+        .store
+        .alert_state(upkeep::alerts::sampler::LEARNT)
+        .await
+        .unwrap()
+        .is_some());
+}
