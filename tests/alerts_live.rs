@@ -52,6 +52,7 @@ async fn a_github_outage_opens_its_alert_and_recovery_closes_it() {
             .find(|a| a["signal"] == "github_error_ratio" && a["state"] == "open")
     })
     .await;
+    println!("the alert opened {:?} into the outage", down.elapsed());
     assert_eq!(
         alert["threshold"], 0.25,
         "the stated default: nothing learnt yet"
