@@ -1,7 +1,8 @@
 //! The self-tuning alerts in the running server, on the fake GitHub: a GitHub outage opens
 //! `github_error_ratio` on `/status.json` and in `upkeep_alerts_open`, the breaker shows in
 //! `upkeep_breaker_state`, and the alert closes once GitHub is back. Sampled every 300 ms
-//! here instead of every minute; nothing is learnt yet, so the stated default applies.
+//! here instead of every minute; nothing is learnt yet, so the stated default applies. The
+//! status page during the outage is rendered in headless Chromium and checked.
 
 mod commands_world;
 mod common;
@@ -66,6 +67,28 @@ async fn a_github_outage_opens_its_alert_and_recovery_closes_it() {
         metric(&world, "upkeep_breaker_state{dependency=\"github\"} ").await,
         Some(2.0)
     );
+    // The operator's page, rendered by a real browser at a phone's width.
+    if let Some(browser) = common::browser::chromium() {
+        let url = world.server.url("/status");
+        let dom = common::browser::rendered_dom(&browser, &url);
+        assert!(dom.contains("<h1>upkeep status</h1>"), "{dom}");
+        let dependencies = &dom[dom.find("id=\"dependencies\"").unwrap()..];
+        let github_row = &dependencies[dependencies.find("<td>github</td>").unwrap()..];
+        let github_row = &github_row[..github_row.find("</tr>").unwrap()];
+        assert!(github_row.contains("badge bad\">open"), "{github_row}");
+        assert!(
+            dom.contains("github_<wbr>error_<wbr>ratio"),
+            "the open alert is listed, breakable at its words"
+        );
+        assert!(!dom.contains("<script"), "no script on the page");
+        let dir = tempfile::tempdir().unwrap();
+        let shot = dir.path().join("status.png");
+        common::browser::screenshot(&browser, &url, &shot);
+        // `UPKEEP_STATUS_SCREENSHOT=docs/status-page.png` keeps it (how the docs' one was made).
+        if let Some(keep) = std::env::var_os("UPKEEP_STATUS_SCREENSHOT") {
+            std::fs::copy(&shot, common::repo_root().join(keep)).unwrap();
+        }
+    }
 
     world.github.recover();
     let up = std::time::Instant::now();

@@ -93,6 +93,14 @@ fn describe() {
     );
     metrics::describe_histogram!("upkeep_job_duration_seconds", "Time one job attempt took.");
     metrics::describe_gauge!(
+        "upkeep_workers_max",
+        "The configured most jobs at once (reloaded live)."
+    );
+    metrics::describe_gauge!(
+        "upkeep_workers_allowed",
+        "Jobs allowed at once now: lowered while GitHub struggles."
+    );
+    metrics::describe_gauge!(
         "upkeep_breaker_state",
         "Each dependency's breaker: 0 closed, 1 half-open, 2 open (GitHub: the worst scope)."
     );

@@ -24,6 +24,17 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// A name with a line-break opportunity after each `_`, so `github_error_ratio` wraps at its
+/// words on a phone instead of letter by letter.
+fn breakable(name: &str) -> String {
+    escape(name).replace('_', "_<wbr>")
+}
+
+/// A time, breakable between its date and its clock (`2026-12-06T` / `10:00:00Z`).
+fn when(time: &str) -> String {
+    escape(time).replacen('T', "T<wbr>", 1)
+}
+
 /// A coloured badge for a state name.
 fn badge(state: &str) -> String {
     let class = match state {
@@ -39,9 +50,9 @@ fn badge(state: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;color:#1f2328;background:#fff}\
 h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}\
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top;overflow-wrap:anywhere}\
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top;overflow-wrap:break-word}\
 th{font-weight:600;color:#57606a}.muted{color:#57606a;font-size:.9rem}\
-.badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600}\
+.badge{display:inline-block;white-space:nowrap;padding:.05rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600}\
 .ok{background:#dafbe1;color:#116329}.warn{background:#fff8c5;color:#7d4e00}.bad{background:#ffebe9;color:#a40e26}\
 .summary{font-size:1.05rem;margin:.6rem 0}";
 
@@ -85,9 +96,9 @@ pub fn html(status: &Status) -> String {
             let _ = write!(
                 page,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(a.signal),
+                breakable(a.signal),
                 badge(a.state),
-                escape(&a.since),
+                when(&a.since),
                 escape(&a.detail)
             );
         }
@@ -113,12 +124,12 @@ pub fn html(status: &Status) -> String {
         let _ = write!(
             page,
             "<tr><td>{}</td><td>{state}</td><td>{:.0}%{}</td><td>{}</td></tr>",
-            escape(d.name),
+            breakable(d.name),
             d.failure_ratio * 100.0,
             d.last_error_kind
                 .map(|k| format!(" <span class=\"muted\">({})</span>", escape(k)))
                 .unwrap_or_default(),
-            escape(d.since.as_deref().unwrap_or("not called yet")),
+            when(d.since.as_deref().unwrap_or("not called yet")),
         );
     }
     page.push_str("</table>");
@@ -142,7 +153,7 @@ pub fn html(status: &Status) -> String {
         page,
         "<h2>Webhook deliveries</h2><table id=\"deliveries\"><tr><th>last received</th><th>recovered from GitHub's log</th></tr>\
 <tr><td>{}</td><td>{}</td></tr></table>",
-        escape(d.last_received_at.as_deref().unwrap_or("none yet")),
+        when(d.last_received_at.as_deref().unwrap_or("none yet")),
         d.recovered_total
     );
 
@@ -159,8 +170,8 @@ pub fn html(status: &Status) -> String {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(id),
                 r.remaining,
-                escape(&r.reset_at),
-                escape(
+                when(&r.reset_at),
+                when(
                     r.forecast_exhausted_at
                         .as_deref()
                         .unwrap_or("not before the reset")

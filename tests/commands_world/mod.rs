@@ -131,6 +131,19 @@ impl World {
             allow_dead: std::cell::Cell::new(false),
         };
         let repo_id = world.github.with_world(|w| w.repositories[REPO].id);
+        // The App's own checks at start (its permissions, its installations, the delivery
+        // log) are done before `before` runs, so a stall counted from there is the pass's.
+        common::eventually(30, "the App's start-up checks done", || {
+            let done = [
+                "apps/get-authenticated",
+                "apps/list-installations",
+                "apps/list-webhook-deliveries",
+            ]
+            .iter()
+            .all(|op| world.github.calls_to(op) >= 1);
+            async move { done.then_some(()) }
+        })
+        .await;
         before(&world.github);
         let d = world
             .github

@@ -16,6 +16,7 @@ use upkeep::store::Store;
 
 pub mod bench_artifacts;
 pub mod binary;
+pub mod browser;
 pub mod registry;
 pub mod repo_world;
 
