@@ -53,6 +53,7 @@ const DRIVERS: &[&str] = &[
     "src/drift/hook_watch.rs",
     "src/drift/installations.rs",
     "src/alerts/sampler.rs",
+    "src/alerts/escalate.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
     "src/heal/resync.rs",

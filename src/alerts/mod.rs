@@ -7,6 +7,8 @@
 
 pub mod baseline;
 pub mod detector;
+pub mod escalate;
+pub mod notice;
 pub mod replay;
 pub mod sampler;
 pub mod signal;

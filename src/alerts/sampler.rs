@@ -5,7 +5,8 @@
 //! deliveries that stopped run the missed-delivery sweep and the webhook check now; GitHub
 //! errors are the breakers' business. Open alerts go to the log, `upkeep_alerts_open{signal}`
 //! and the store (which `/status` reads, on any replica); what was learnt is persisted every
-//! half hour and on each event, so a restart keeps it. One replica samples (a lease).
+//! half hour and on each event, so a restart keeps it. One replica samples (a lease). What
+//! stays open past its grace period is escalated (`escalate`: the ops issue, the webhook).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,11 +58,23 @@ pub struct Sampler {
     detector: Option<Detector>,
     tallies: (u64, u64, u64, u64),
     since_save: u32,
+    escalation: super::escalate::Escalation,
 }
 
 impl Sampler {
-    pub fn new(store: Store, github: SharedApp, corrections: Corrections, holder: String) -> Self {
+    pub fn new(
+        store: Store,
+        github: SharedApp,
+        corrections: Corrections,
+        routes: super::escalate::Routes,
+        holder: String,
+    ) -> Self {
         Sampler {
+            escalation: super::escalate::Escalation::new(
+                routes,
+                store.clone(),
+                std::sync::Arc::clone(&github),
+            ),
             store,
             github,
             corrections,
@@ -191,7 +204,9 @@ impl Sampler {
         }
         for e in &events {
             self.act(e, now).await;
+            self.escalation.on_event(e).await;
         }
+        self.escalation.tick(&open, now).await;
         Ok(events)
     }
 

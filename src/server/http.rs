@@ -463,6 +463,10 @@ pub async fn serve_on(
                 sweep: Arc::clone(&sweep_now),
                 hook_check: Arc::clone(&hook_check_now),
             },
+            crate::alerts::escalate::Routes {
+                ops_repo: state.settings.ops_repo.clone(),
+                webhook: state.settings.alert_webhook.clone(),
+            },
             format!(
                 "{}-{}-{:08x}",
                 hostname(),

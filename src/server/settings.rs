@@ -90,6 +90,12 @@ pub struct Settings {
     /// How often the advisory database is fetched (`UPKEEP_ADVISORY_REFRESH_MINUTES`, 5 to
     /// 1440; `None`: hourly). Reloaded live.
     pub advisory_refresh: Option<std::time::Duration>,
+    /// Where alerts that outlast their grace period open an issue (`UPKEEP_OPS_REPO`,
+    /// `owner/name`, a repository the App is installed on).
+    pub ops_repo: Option<String>,
+    /// Where alert events are posted as JSON with a Slack-compatible `text`
+    /// (`UPKEEP_ALERT_WEBHOOK`).
+    pub alert_webhook: Option<url::Url>,
     /// Days benchmark results are kept (`UPKEEP_BENCH_RETENTION_DAYS`, 7 to 3650; `None`: 90).
     /// Reloaded live.
     pub bench_retention_days: Option<u64>,
@@ -131,6 +137,8 @@ pub(crate) struct FileSettings {
     pub(crate) log_level: Option<String>,
     pub(crate) advisory_refresh_minutes: Option<toml::Value>,
     pub(crate) bench_retention_days: Option<toml::Value>,
+    pub(crate) ops_repo: Option<String>,
+    pub(crate) alert_webhook: Option<String>,
     pub(crate) workers: Option<toml::Value>,
     pub(crate) index_url: Option<String>,
     pub(crate) advisory_db: Option<String>,
@@ -284,6 +292,17 @@ impl Settings {
         )
         .map(|d| parse_bench_retention(&d))
         .transpose();
+        let ops_repo = match value("UPKEEP_OPS_REPO", &file.ops_repo) {
+            None => Ok(None),
+            Some(r) if is_repo_name(&r) => Ok(Some(r)),
+            Some(_) => Err(problem(
+                "UPKEEP_OPS_REPO",
+                "is not a repository as owner/name".to_owned(),
+            )),
+        };
+        let alert_webhook = value("UPKEEP_ALERT_WEBHOOK", &file.alert_webhook)
+            .map(|u| parse_url("UPKEEP_ALERT_WEBHOOK", u))
+            .transpose();
         let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
             None => Ok(super::cpus::default_workers()),
             Some(w) => parse_workers(&w),
@@ -351,6 +370,8 @@ impl Settings {
         let log_level = log_level.map_err(|p| problems.push(p)).ok();
         let advisory_refresh = advisory_refresh.map_err(|p| problems.push(p)).ok();
         let bench_retention_days = bench_retention_days.map_err(|p| problems.push(p)).ok();
+        let ops_repo = ops_repo.map_err(|p| problems.push(p)).ok();
+        let alert_webhook = alert_webhook.map_err(|p| problems.push(p)).ok();
         let workers = workers.map_err(|p| problems.push(p)).ok();
         let index_url = index_url.map_err(|p| problems.push(p)).ok();
 
@@ -365,6 +386,8 @@ impl Settings {
             log_level,
             advisory_refresh,
             bench_retention_days,
+            ops_repo,
+            alert_webhook,
         ) {
             (
                 Some(listen),
@@ -377,6 +400,8 @@ impl Settings {
                 Some(log_level),
                 Some(advisory_refresh),
                 Some(bench_retention_days),
+                Some(ops_repo),
+                Some(alert_webhook),
             ) if problems.is_empty() => Ok(Settings {
                 listen,
                 database_url,
@@ -390,6 +415,8 @@ impl Settings {
                 workers,
                 advisory_refresh,
                 bench_retention_days,
+                ops_repo,
+                alert_webhook,
                 index_url,
                 advisory_db,
                 advisory_db_url,
@@ -447,6 +474,18 @@ pub(crate) fn parse_workers(w: &str) -> Result<usize, Problem> {
             format!("{w:?} is not a whole number from 1 to 256"),
         )),
     }
+}
+
+/// `owner/name` with GitHub's characters.
+fn is_repo_name(name: &str) -> bool {
+    let ok = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 100
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    matches!(name.split_once('/'), Some((owner, repo)) if ok(owner) && ok(repo))
 }
 
 /// `UPKEEP_ADVISORY_REFRESH_MINUTES`: 5 to 1440.

@@ -53,7 +53,7 @@ impl World {
         config: &str,
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
-        Self::starting(config, false, Some(background), db, before).await
+        Self::starting(config, false, Some(background), db, &[], before).await
     }
 
     /// A killable world whose server runs its background work by `background`.
@@ -61,7 +61,15 @@ impl World {
         config: &str,
         background: upkeep::server::Background,
     ) -> Option<World> {
-        Self::starting(config, true, Some(background), TestDb::sqlite(), |_| ()).await
+        Self::starting(
+            config,
+            true,
+            Some(background),
+            TestDb::sqlite(),
+            &[],
+            |_| (),
+        )
+        .await
     }
 
     /// The repository with no upkeep PR yet, on a killable server: `before` prepares the fake
@@ -81,7 +89,25 @@ impl World {
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
         let background = killable.then(common::fast_background);
-        Self::starting(config, pre_pass, background, TestDb::sqlite(), before).await
+        Self::starting(config, pre_pass, background, TestDb::sqlite(), &[], before).await
+    }
+
+    /// A killable world whose server runs its background work by `background`, with `extra`
+    /// settings (as `common::settings` takes them).
+    pub async fn with_settings(
+        config: &str,
+        background: upkeep::server::Background,
+        extra: &[(&str, &str)],
+    ) -> Option<World> {
+        Self::starting(
+            config,
+            true,
+            Some(background),
+            TestDb::sqlite(),
+            extra,
+            |_| (),
+        )
+        .await
     }
 
     /// `background`: a killable server with it; `None`: a plain one.
@@ -90,6 +116,7 @@ impl World {
         pre_pass: bool,
         background: Option<upkeep::server::Background>,
         db: TestDb,
+        extra: &[(&str, &str)],
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
         let killable = background.is_some();
@@ -108,13 +135,14 @@ impl World {
                 .await
                 .unwrap();
         }
-        let settings = common::settings(
-            &db.url,
-            &[
-                ("UPKEEP_GITHUB_API_URL", &github.uri()),
-                ("UPKEEP_INDEX_URL", &registry.url()),
-            ],
-        );
+        let uri = github.uri();
+        let index = registry.url();
+        let mut settings_env = vec![
+            ("UPKEEP_GITHUB_API_URL", uri.as_str()),
+            ("UPKEEP_INDEX_URL", index.as_str()),
+        ];
+        settings_env.extend_from_slice(extra);
+        let settings = common::settings(&db.url, &settings_env);
         let server = match background {
             Some(background) => TestServer::start_killable(settings.clone(), background).await,
             None => TestServer::start(settings.clone()).await,
