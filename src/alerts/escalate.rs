@@ -10,7 +10,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::notice;
-use super::sampler::OpenAlert;
+use super::open_alert::OpenAlert;
 use super::signal::Signal;
 use super::Event;
 use crate::github::app::{registered, SharedApp};

@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod detector;
 pub mod escalate;
 pub mod notice;
+pub mod open_alert;
 pub mod replay;
 pub mod sampler;
 pub mod signal;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 use tracing::{info, warn};
 
@@ -29,14 +28,7 @@ const LEASE: &str = "alert-sampler";
 /// Samples between saves of what was learnt.
 const SAVE_EVERY: u32 = 30;
 
-/// An open alert as `/status` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpenAlert {
-    pub signal: String,
-    pub since_ms: i64,
-    pub value: f64,
-    pub threshold: f64,
-}
+pub use super::open_alert::OpenAlert;
 
 /// Who gets woken when an alert's corrective action runs.
 #[derive(Clone)]
