@@ -61,11 +61,12 @@ async fn a_repository_name_github_would_not_send_is_refused_for_good_and_reaches
         );
     }
     // Only the App's background checks, which name no repository: the sweep of its delivery
-    // log and the drift check of the App itself.
-    const BACKGROUND: [&str; 3] = [
+    // log, the drift check of the App itself and of what its installations accepted.
+    const BACKGROUND: [&str; 4] = [
         "apps/list-webhook-deliveries",
         "apps/get-authenticated",
         "apps/get-webhook-config-for-app",
+        "apps/list-installations",
     ];
     let sent: Vec<_> = github
         .calls()

@@ -25,24 +25,27 @@ async fn bounded<T>(read: impl std::future::Future<Output = Result<T, StoreError
     }
 }
 
-/// The status now.
+/// Every dependency's breakers, summed up (GitHub's per installation too when asked).
+fn dependencies(state: &AppState, per_installation: bool) -> Vec<model::Dependency> {
+    let github_scopes = crate::github::app::registered(&state.github)
+        .map(|a| a.transport().breakers().states())
+        .unwrap_or_default();
+    let deps = &state.dependencies;
+    vec![
+        model::dependency("github", &github_scopes, per_installation),
+        model::dependency("index", &deps.index.states(), false),
+        model::dependency("advisory_db", &deps.advisory_db.states(), false),
+        model::dependency("git", &deps.git.states(), false),
+        model::dependency("database", &deps.database.states(), false),
+    ]
+}
+
 /// Sets the gauges a scrape reads from the same facts as the page:
 /// `upkeep_breaker_state{dependency}` (0 closed, 1 half-open, 2 open; GitHub's the worst of
 /// its scopes) and `upkeep_rate_limit_remaining{installation}`.
 pub fn export_gauges(state: &AppState) {
     let app = crate::github::app::registered(&state.github);
-    let github_scopes = app
-        .as_ref()
-        .map(|a| a.transport().breakers().states())
-        .unwrap_or_default();
-    let deps = &state.dependencies;
-    for d in [
-        model::dependency("github", &github_scopes, false),
-        model::dependency("index", &deps.index.states(), false),
-        model::dependency("advisory_db", &deps.advisory_db.states(), false),
-        model::dependency("git", &deps.git.states(), false),
-        model::dependency("database", &deps.database.states(), false),
-    ] {
+    for d in dependencies(state, false) {
         let value = match d.state {
             "open" => 2.0,
             "half_open" => 1.0,
@@ -58,22 +61,12 @@ pub fn export_gauges(state: &AppState) {
     }
 }
 
+/// The status now.
 pub async fn gather(state: &AppState) -> Status {
     let now = now_ms();
     let store = state.store.for_intake();
     let app = crate::github::app::registered(&state.github);
-    let github_scopes = app
-        .as_ref()
-        .map(|a| a.transport().breakers().states())
-        .unwrap_or_default();
-    let deps = &state.dependencies;
-    let dependencies = vec![
-        model::dependency("github", &github_scopes, true),
-        model::dependency("index", &deps.index.states(), false),
-        model::dependency("advisory_db", &deps.advisory_db.states(), false),
-        model::dependency("git", &deps.git.states(), false),
-        model::dependency("database", &deps.database.states(), false),
-    ];
+    let dependencies = dependencies(state, true);
     let counts = bounded(store.job_counts()).await.unwrap_or_default();
     let oldest = bounded(store.oldest_due_job(now)).await.flatten();
     let last = bounded(store.last_delivery_at()).await.flatten();
