@@ -57,9 +57,15 @@ fn comments(github: &FakeGitHub) -> BTreeMap<i64, usize> {
     })
 }
 
+/// `crash_and_restart` moves the process's clock past the dead worker's lease: the other test
+/// in this binary would see its own running jobs' leases expire and count crashes that did not
+/// happen. One at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_write_of_the_first_daily_pass_leaves_one_pr_per_branch() {
     use commands_world::{World, CONFIG};
+    let _alone = ONE_AT_A_TIME.lock().await;
     if common::shared_dir().is_none() {
         return;
     }
@@ -116,6 +122,7 @@ async fn up_to_the_confirming_rerun(world: &revert_world::World) -> (i64, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_write_of_a_revert_leaves_one_revert_and_one_note() {
     use revert_world::World;
+    let _alone = ONE_AT_A_TIME.lock().await;
     if common::shared_dir().is_none() {
         return;
     }
