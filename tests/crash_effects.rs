@@ -57,9 +57,8 @@ fn comments(github: &FakeGitHub) -> BTreeMap<i64, usize> {
     })
 }
 
-/// `crash_and_restart` moves the process's clock past the dead worker's lease: the other test
-/// in this binary would see its own running jobs' leases expire and count crashes that did not
-/// happen. One at a time.
+/// One at a time: each starts and kills dozens of servers, and the two together on two cores
+/// stretch the flows past their waits.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

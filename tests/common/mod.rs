@@ -266,13 +266,23 @@ impl TestServer {
 
     /// Kills this server wherever it is (as SIGKILL would), lets the leases of the jobs it was
     /// running run out (the clock moved on), and starts a killable one on the same database.
+    /// Only the jobs the killed server was running: a job the new one has already claimed is
+    /// alive, and running its lease out would count a crash that did not happen (twice:
+    /// quarantined).
     pub async fn crash_and_restart(&mut self, settings: &Settings, store: &Store) {
-        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
-        std::mem::replace(self, fresh).kill();
-        sqlx::query("UPDATE jobs SET lease_until = 0 WHERE state = 'running'")
-            .execute(store.pool())
+        let running: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'running'")
+            .fetch_all(store.pool())
             .await
             .unwrap();
+        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
+        std::mem::replace(self, fresh).kill();
+        for id in running {
+            sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = $1 AND state = 'running'")
+                .bind(id)
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
     }
 
     /// Kills a killable server in place (as SIGKILL would) and lets the leases of the jobs it
