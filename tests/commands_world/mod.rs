@@ -413,7 +413,8 @@ impl World {
     /// Waits until the server's first daily pass (queued by the scheduler once the installation
     /// is known) and everything it started are done, so a test's next step does not race it.
     pub async fn daily_done(&self) {
-        common::eventually(90, "the first daily pass done", || async {
+        // Generous: a crash test restarts the server mid-pass on a loaded two-core machine.
+        common::eventually(180, "the first daily pass done", || async {
             (self.jobs_done(upkeep::queue::scheduler::DAILY_JOB).await > 0).then_some(())
         })
         .await;
