@@ -26,8 +26,8 @@ pub fn title(signal: Signal) -> String {
     format!("upkeep alert: {}", signal.name())
 }
 
-/// What to check, by signal.
-fn check(signal: Signal) -> &'static str {
+/// What upkeep did and what to check, by signal (the ops issue and `/status` say the same).
+pub fn check(signal: Signal) -> &'static str {
     match signal {
         Signal::QueueLagSeconds => "Jobs wait far longer than usual. upkeep released the leases of dead workers and woke the workers. Check `/status` for an open breaker, `upkeep jobs --state running` for jobs that never finish, and the log for time-outs.",
         Signal::JobFailureRatio => "Far more job attempts fail than usual. Check the log for the error kind, `upkeep jobs --state failed`, and `/status` for an open breaker or drift.",

@@ -233,9 +233,11 @@ impl DepsPass {
         // What needs a permission the installation has not accepted waits for it.
         let paused = match &self.store {
             Some(store) => {
-                let id = client.installation_id();
-                outcome.paused = crate::drift::installations::dashboard_lines(store, id).await;
-                crate::drift::installations::paused_for(store, id).await
+                let (paused, note) =
+                    crate::drift::installations::paused_with_note(store, client.installation_id())
+                        .await;
+                outcome.paused = note;
+                paused
             }
             None => Vec::new(),
         };

@@ -18,24 +18,24 @@ pub const CHECK: &str = "installation_permissions";
 /// The features paused for `installation` (none while its permissions are unknown, or when
 /// the store cannot say: a pause must never come from a database hiccup).
 pub async fn paused_for(store: &Store, installation: i64) -> Vec<Paused> {
-    match store.installation_permissions(installation).await {
-        Ok(Some(a)) => accepted::paused(&a.permissions),
-        Ok(None) => Vec::new(),
-        Err(e) => {
-            warn!(installation, error = %e, "accepted permissions unreadable; nothing paused");
-            Vec::new()
-        }
-    }
+    paused_with_note(store, installation).await.0
 }
 
-/// The dashboard's note for `installation` (empty when nothing is paused).
-pub async fn dashboard_lines(store: &Store, installation: i64) -> Vec<String> {
+/// The features paused for `installation` and the dashboard's note about them (empty when
+/// nothing is), from one read of the store.
+pub async fn paused_with_note(store: &Store, installation: i64) -> (Vec<Paused>, Vec<String>) {
     match store.installation_permissions(installation).await {
-        Ok(Some(a)) => accepted::dashboard_lines(
-            &accepted::paused(&a.permissions),
-            &accepted::accept_url(&a.account_login, &a.account_type, installation),
-        ),
-        _ => Vec::new(),
+        Ok(Some(a)) => {
+            let paused = accepted::paused(&a.permissions);
+            let url = accepted::accept_url(&a.account_login, &a.account_type, installation);
+            let note = accepted::dashboard_lines(&paused, &url);
+            (paused, note)
+        }
+        Ok(None) => (Vec::new(), Vec::new()),
+        Err(e) => {
+            warn!(installation, error = %e, "accepted permissions unreadable; nothing paused");
+            (Vec::new(), Vec::new())
+        }
     }
 }
 

@@ -46,14 +46,6 @@ pub struct Reload {
     pub needs_restart: Vec<&'static str>,
 }
 
-/// A file value as the environment would give it.
-fn text_of(v: &Option<toml::Value>) -> Option<String> {
-    v.as_ref().map(|w| match w {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
-}
-
 /// What `text` changes against `settings`, or why it cannot be used.
 pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
     let file: FileSettings = parse_file(text)?;
@@ -80,20 +72,20 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
             .transpose()
             .map_err(|p| p.to_string())?
             .filter(|l| *l != settings.log_level),
-        workers: from_file("UPKEEP_WORKERS", &text_of(&file.workers))
+        workers: from_file("UPKEEP_WORKERS", &super::settings::toml_text(&file.workers))
             .map(|w| super::settings::parse_workers(&w))
             .transpose()
             .map_err(|p| p.to_string())?,
         advisory_refresh: from_file(
             "UPKEEP_ADVISORY_REFRESH_MINUTES",
-            &text_of(&file.advisory_refresh_minutes),
+            &super::settings::toml_text(&file.advisory_refresh_minutes),
         )
         .map(|m| super::settings::parse_advisory_refresh(&m))
         .transpose()
         .map_err(|p| p.to_string())?,
         bench_retention_days: from_file(
             "UPKEEP_BENCH_RETENTION_DAYS",
-            &text_of(&file.bench_retention_days),
+            &super::settings::toml_text(&file.bench_retention_days),
         )
         .map(|d| super::settings::parse_bench_retention(&d))
         .transpose()

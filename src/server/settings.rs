@@ -216,13 +216,6 @@ impl Settings {
                 .cloned()
                 .or_else(|| from_file.clone())
         };
-        let toml_text = |v: &Option<toml::Value>| {
-            v.as_ref().map(|v| match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-        };
-
         let listen_text = value("UPKEEP_LISTEN", &file.listen)
             .unwrap_or_else(|| kind.default_listen().to_owned());
         let listen = listen_text.parse::<SocketAddr>().map_err(|e| {
@@ -474,6 +467,14 @@ pub(crate) fn parse_workers(w: &str) -> Result<usize, Problem> {
             format!("{w:?} is not a whole number from 1 to 256"),
         )),
     }
+}
+
+/// A file value as the environment would give it (`4` and `"4"` alike).
+pub(crate) fn toml_text(v: &Option<toml::Value>) -> Option<String> {
+    v.as_ref().map(|v| match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
 }
 
 /// `owner/name` with GitHub's characters.

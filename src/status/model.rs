@@ -101,14 +101,7 @@ pub fn learnt_alert(
     value: f64,
     threshold: f64,
 ) -> Alert {
-    use crate::alerts::Signal;
-    let detail = match signal {
-        Signal::QueueLagSeconds => "Jobs wait far longer than usual at this hour. upkeep released the leases of workers that died and woke the workers; if it stays open, check /status for an open breaker and the log for jobs that time out.",
-        Signal::JobFailureRatio => "Far more job attempts fail than usual. Failed jobs retry with back-off; check the log for the error kind and /status for an open breaker.",
-        Signal::GithubErrorRatio => "GitHub answers with errors far more than usual. The breakers hold work back and retry on their own; check githubstatus.com.",
-        Signal::WebhookDeliveries => "Far fewer webhook deliveries arrive than usual at this hour. upkeep swept GitHub's delivery log and checked the App's webhook; if it stays open, check the App's webhook page for failed deliveries and that the public URL still reaches this server.",
-        Signal::RateLimitRemainingRatio => "An installation's API budget is nearly spent. Scheduled work waits for the reset; commands go first.",
-    };
+    let detail = crate::alerts::notice::check(signal);
     Alert {
         signal: signal.name(),
         state: "open",
