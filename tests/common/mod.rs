@@ -270,18 +270,26 @@ impl TestServer {
     /// alive, and running its lease out would count a crash that did not happen (twice:
     /// quarantined).
     pub async fn crash_and_restart(&mut self, settings: &Settings, store: &Store) {
-        let running: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'running'")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
-        std::mem::replace(self, fresh).kill();
-        for id in running {
-            sqlx::query("UPDATE jobs SET lease_until = 0 WHERE id = $1 AND state = 'running'")
-                .bind(id)
-                .execute(store.pool())
+        // The killed server's claims, by lease token: a job the fresh server claims meanwhile
+        // (the old lease ran out under load) carries a token of its own and is left alone;
+        // zeroing its lease too counted a second, phantom crash and quarantined it.
+        let running: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, lease_token FROM jobs WHERE state = 'running'")
+                .fetch_all(store.pool())
                 .await
                 .unwrap();
+        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
+        std::mem::replace(self, fresh).kill();
+        for (id, token) in running {
+            sqlx::query(
+                "UPDATE jobs SET lease_until = 0 WHERE id = $1 AND lease_token = $2 \
+                 AND state = 'running'",
+            )
+            .bind(id)
+            .bind(token)
+            .execute(store.pool())
+            .await
+            .unwrap();
         }
     }
 
@@ -454,7 +462,7 @@ pub async fn jobs_settled(store: &Store) {
                 "timed out waiting for jobs settled: {counts:?}\n{:#?}",
                 stuck
                     .iter()
-                    .map(|j| (&j.kind, &j.state, j.attempts, j.run_at, &j.last_error))
+                    .map(|j| (j.id, &j.kind, &j.state, j.attempts, j.crashes, j.run_at, &j.last_error))
                     .collect::<Vec<_>>()
             );
         }
