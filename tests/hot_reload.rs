@@ -137,7 +137,8 @@ async fn the_log_level_worker_maximum_advisory_refresh_and_retention_change_with
         serde_json::from_str(&server.text("/status.json").await).unwrap();
     assert_eq!(
         status["config"],
-        serde_json::json!({"advisory_refresh_minutes": 15, "bench_retention_days": 30})
+        serde_json::json!({"advisory_refresh_minutes": 15, "bench_retention_days": 30,
+            "daily_window": "00:00-24:00", "alerts_to": []})
     );
 
     // A log level that is not one is refused, and the maximum stays.
@@ -211,4 +212,74 @@ async fn a_credentials_file_rewritten_by_hand_is_used_without_a_restart() {
         "{drift}"
     );
     assert_eq!(ping(&server, SECOND, &mut n).await, 200);
+}
+
+#[tokio::test]
+async fn the_daily_window_and_where_alerts_go_change_without_a_restart() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upkeep.toml");
+    std::fs::write(&file, "daily_window = \"01:00-06:00\"\n").unwrap();
+    let settings = common::settings(
+        &db.url,
+        &[
+            ("UPKEEP_CONFIG", file.to_str().unwrap()),
+            ("UPKEEP_ALERT_WEBHOOK", "http://127.0.0.1:9/alerts"),
+        ],
+    );
+    let server = TestServer::start(settings).await;
+    let config = || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["config"].clone()
+    };
+    let before = config().await;
+    assert_eq!(before["daily_window"], "01:00-06:00");
+    assert_eq!(before["alerts_to"], serde_json::json!(["webhook"]));
+
+    // The window wraps past midnight now, an ops repository is named, and the file's webhook
+    // loses to the environment's, as at start.
+    std::fs::write(
+        &file,
+        "daily_window = \"22:30-04:00\"\nops_repo = \"acme/ops\"\nalert_webhook = \"http://127.0.0.1:9/other\"\n",
+    )
+    .unwrap();
+    let after = common::eventually(5, "the new window in force", || async {
+        let c = config().await;
+        (c["daily_window"] == "22:30-04:00").then_some(c)
+    })
+    .await;
+    assert_eq!(
+        after["alerts_to"],
+        serde_json::json!(["ops_issue", "webhook"])
+    );
+    assert!(
+        !server.text("/status.json").await.contains("acme/ops"),
+        "the page names no repository"
+    );
+
+    // A window that is not one is refused with the format, and the last good one stays.
+    std::fs::write(&file, "daily_window = \"late\"\n").unwrap();
+    let drift = common::eventually(5, "the bad window is reported", || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["drift"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
+    })
+    .await;
+    assert!(
+        drift["detail"].as_str().unwrap().contains("HH:MM-HH:MM"),
+        "{drift}"
+    );
+    assert_eq!(config().await["daily_window"], "22:30-04:00");
+
+    // Taken out of the file: the whole day again, and no ops issue.
+    std::fs::write(&file, "").unwrap();
+    let last = common::eventually(5, "the window back to the whole day", || async {
+        let c = config().await;
+        (c["daily_window"] == "00:00-24:00").then_some(c)
+    })
+    .await;
+    assert_eq!(last["alerts_to"], serde_json::json!(["webhook"]));
 }

@@ -410,7 +410,7 @@ async fn the_scheduler_tick_requeues_a_dead_workers_job_even_while_others_are_du
         .unwrap();
     store.enqueue(&job("busy", 3), now).await.unwrap();
     // The lease ran out; a busy queue would keep claiming due jobs first.
-    upkeep::queue::scheduler::tick(&store, now + 1_000)
+    upkeep::queue::scheduler::tick(&store, now + 1_000, Default::default())
         .await
         .unwrap();
     let requeued = store.job_by_key("orphan").await.unwrap().unwrap();
@@ -597,7 +597,7 @@ async fn a_job_whose_worker_dies_twice_is_quarantined_and_retry_brings_it_back()
         .await
         .unwrap()
         .is_none());
-    upkeep::queue::scheduler::tick(&store, now + 2_000)
+    upkeep::queue::scheduler::tick(&store, now + 2_000, Default::default())
         .await
         .unwrap();
     let j = store.job_by_key(key).await.unwrap().unwrap();

@@ -31,22 +31,35 @@ async fn replicas_ticking_together_enqueue_each_slot_once(db: TestDb) {
     let b = db.store().await;
     install(&a, 40).await;
     let now = now_ms();
-    let (x, y) = tokio::join!(tick(&a, now), tick(&b, now));
+    let (x, y) = tokio::join!(
+        tick(&a, now, Default::default()),
+        tick(&b, now, Default::default())
+    );
     assert_eq!(x.unwrap() + y.unwrap(), 40);
     // A restart (a new connection) ticking again at the same slot adds nothing.
     let restarted = db.store().await;
-    assert_eq!(tick(&restarted, now + 1_000).await.unwrap(), 0);
+    assert_eq!(
+        tick(&restarted, now + 1_000, Default::default())
+            .await
+            .unwrap(),
+        0
+    );
     let counts = a.job_counts().await.unwrap();
     assert_eq!(counts, vec![("queued".to_owned(), 40)]);
     // Each repository's job is keyed by its own slot.
     for id in [1000, 1017, 1039] {
-        let (slot, key) = due_slot(id, now);
+        let (slot, key) = due_slot(id, now, Default::default());
         let job = a.job_by_key(&key).await.unwrap().unwrap();
         assert_eq!(job.run_at, slot);
         assert_eq!(job.repository_id, Some(id));
     }
     // The next day brings one more pass each.
-    assert_eq!(tick(&b, now + upkeep::time::DAY_MS).await.unwrap(), 40);
+    assert_eq!(
+        tick(&b, now + upkeep::time::DAY_MS, Default::default())
+            .await
+            .unwrap(),
+        40
+    );
 }
 
 #[tokio::test]
@@ -125,8 +138,8 @@ async fn a_dependency_pass_is_enqueued_once_when_its_schedule_comes_due() {
         .set_deps_next_at(1001, now + upkeep::time::DAY_MS, now)
         .await
         .unwrap();
-    tick(&store, now).await.unwrap();
-    tick(&store, now + 500).await.unwrap();
+    tick(&store, now, Default::default()).await.unwrap();
+    tick(&store, now + 500, Default::default()).await.unwrap();
     let key = format!("deps:1000:{}", now - 1_000);
     let job = store
         .job_by_key(&key)
@@ -184,7 +197,7 @@ async fn old_processed_deliveries_are_deleted_and_nothing_else(db: TestDb) {
         .await
         .unwrap();
 
-    tick(&store, now).await.unwrap();
+    tick(&store, now, Default::default()).await.unwrap();
 
     assert!(
         store.delivery("old-done").await.unwrap().is_none(),

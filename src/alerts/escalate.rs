@@ -19,16 +19,20 @@ use crate::github::GitHubError;
 use crate::store::Store;
 
 /// Where alerts go besides `/status`.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Routes {
     /// `owner/name`, a repository the App is installed on.
     pub ops_repo: Option<String>,
     pub webhook: Option<url::Url>,
 }
 
+/// Where alerts go now: read at every event and every round, so a reloaded `UPKEEP_CONFIG`
+/// applies to the next one.
+pub type RoutesNow = std::sync::Arc<dyn Fn() -> Routes + Send + Sync>;
+
 /// Escalation's state: the signals whose ops issue is open (as far as this process knows).
 pub struct Escalation {
-    pub routes: Routes,
+    pub routes: RoutesNow,
     pub store: Store,
     pub github: SharedApp,
     escalated: BTreeSet<Signal>,
@@ -46,7 +50,7 @@ pub enum EscalateError {
 }
 
 impl Escalation {
-    pub fn new(routes: Routes, store: Store, github: SharedApp) -> Self {
+    pub fn new(routes: RoutesNow, store: Store, github: SharedApp) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -62,7 +66,8 @@ impl Escalation {
 
     /// An event: to the webhook; a close also closes the ops issue.
     pub async fn on_event(&mut self, e: &Event) {
-        if let Some(url) = &self.routes.webhook {
+        let routes = (self.routes)();
+        if let Some(url) = &routes.webhook {
             let body = serde_json::json!({
                 "text": notice::webhook_text(e.signal, e.event, e.value, e.threshold),
                 "signal": e.signal.name(),
@@ -80,9 +85,9 @@ impl Escalation {
                 Err(e) => warn!(error = %e.without_url(), "the alert webhook could not be reached"),
             }
         }
-        if e.event == "close" && self.routes.ops_repo.is_some() {
+        if let (true, Some(ops_repo)) = (e.event == "close", &routes.ops_repo) {
             let at = e.t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            match self.close_issue(e.signal, &at, e.value).await {
+            match self.close_issue(ops_repo, e.signal, &at, e.value).await {
                 Ok(()) => {
                     self.escalated.remove(&e.signal);
                 }
@@ -95,9 +100,9 @@ impl Escalation {
 
     /// Opens the ops issue of each alert open longer than its grace period (once).
     pub async fn tick(&mut self, open: &[OpenAlert], now_ms: i64) {
-        if self.routes.ops_repo.is_none() {
+        let Some(ops_repo) = (self.routes)().ops_repo else {
             return;
-        }
+        };
         for a in open {
             let Some(signal) = Signal::from_name(&a.signal) else {
                 continue;
@@ -106,7 +111,7 @@ impl Escalation {
             if self.escalated.contains(&signal) || open_for < notice::grace(signal) {
                 continue;
             }
-            match self.open_issue(signal, a, open_for).await {
+            match self.open_issue(&ops_repo, signal, a, open_for).await {
                 Ok(number) => {
                     info!(
                         signal = signal.name(),
@@ -124,8 +129,9 @@ impl Escalation {
 
     async fn ops_repo(
         &self,
+        name: &str,
     ) -> Result<Option<(crate::github::InstallationClient, String)>, EscalateError> {
-        let (Some(name), Some(app)) = (&self.routes.ops_repo, registered(&self.github)) else {
+        let Some(app) = registered(&self.github) else {
             return Ok(None);
         };
         let repo = self
@@ -134,7 +140,7 @@ impl Escalation {
             .await?
             .into_iter()
             .find(|r| r.full_name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| EscalateError::NotInstalled(name.clone()))?;
+            .ok_or_else(|| EscalateError::NotInstalled(name.to_owned()))?;
         Ok(Some((
             app.installation(repo.installation_id),
             repo.full_name,
@@ -144,11 +150,12 @@ impl Escalation {
     /// Find-or-create by marker.
     async fn open_issue(
         &self,
+        ops_repo: &str,
         signal: Signal,
         a: &OpenAlert,
         open_for: Duration,
     ) -> Result<u64, EscalateError> {
-        let Some((client, name)) = self.ops_repo().await? else {
+        let Some((client, name)) = self.ops_repo(ops_repo).await? else {
             return Ok(0);
         };
         let repo = Repo::new(&client, &name);
@@ -170,8 +177,14 @@ impl Escalation {
             .await?)
     }
 
-    async fn close_issue(&self, signal: Signal, at: &str, value: f64) -> Result<(), EscalateError> {
-        let Some((client, name)) = self.ops_repo().await? else {
+    async fn close_issue(
+        &self,
+        ops_repo: &str,
+        signal: Signal,
+        at: &str,
+        value: f64,
+    ) -> Result<(), EscalateError> {
+        let Some((client, name)) = self.ops_repo(ops_repo).await? else {
             return Ok(());
         };
         let repo = Repo::new(&client, &name);

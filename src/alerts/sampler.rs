@@ -58,7 +58,7 @@ impl Sampler {
         store: Store,
         github: SharedApp,
         corrections: Corrections,
-        routes: super::escalate::Routes,
+        routes: super::escalate::RoutesNow,
         holder: String,
     ) -> Self {
         Sampler {

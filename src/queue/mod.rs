@@ -12,6 +12,7 @@ pub mod gate;
 pub mod locks;
 pub mod policy;
 pub mod scheduler;
+pub mod window;
 pub mod worker;
 
 pub use policy::{backoff, QueueConfig};

@@ -422,9 +422,11 @@ pub async fn serve_on(
         Arc::clone(&state.live),
         stop_rx.clone(),
     )));
+    let live = Arc::clone(&state.live);
     tasks.push(tokio::spawn(scheduler::run(
         store.clone(),
         background.scheduler_every,
+        move || live.daily_window(),
         Arc::clone(&state.wake),
         stop_rx.clone(),
     )));
@@ -463,9 +465,9 @@ pub async fn serve_on(
                 sweep: Arc::clone(&sweep_now),
                 hook_check: Arc::clone(&hook_check_now),
             },
-            crate::alerts::escalate::Routes {
-                ops_repo: state.settings.ops_repo.clone(),
-                webhook: state.settings.alert_webhook.clone(),
+            {
+                let live = Arc::clone(&state.live);
+                Arc::new(move || live.alert_routes())
             },
             format!(
                 "{}-{}-{:08x}",

@@ -1,7 +1,8 @@
 //! Hot reload of the `UPKEEP_CONFIG` file: read again when its content changes (checked every
 //! couple of seconds) or on `SIGHUP`, parsed and checked as at start. When valid, what can
 //! change live is applied at once: the webhook secret and the previous secret of a rotation,
-//! the log level, the worker maximum, the advisory refresh interval and benchmark retention.
+//! the log level, the worker maximum, the advisory refresh interval, benchmark retention, the
+//! daily window the schedule spreads passes over, and where alerts go (ops repository, webhook).
 //! A change to what only a restart applies (listen address, database URL, data directory,
 //! GitHub's API URL) is logged as needing one. When invalid, the error is logged
 //! with its line and column, shown under `drift` on the status page, and the last good
@@ -42,6 +43,10 @@ pub struct Reload {
     pub advisory_refresh: Option<Duration>,
     /// A new benchmark retention in days (`None`: not in the file).
     pub bench_retention_days: Option<u64>,
+    /// The daily window now: the file's, the environment's, or the whole day.
+    pub daily_window: crate::queue::window::DailyWindow,
+    /// Where alerts go now (a key taken out of the file stops that route).
+    pub alert_routes: crate::alerts::escalate::Routes,
     /// Settings the file changed that only a restart applies.
     pub needs_restart: Vec<&'static str>,
 }
@@ -90,6 +95,29 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
         .map(|d| super::settings::parse_bench_retention(&d))
         .transpose()
         .map_err(|p| p.to_string())?,
+        daily_window: match from_file("UPKEEP_DAILY_WINDOW", &file.daily_window) {
+            _ if settings.env_set.contains("UPKEEP_DAILY_WINDOW") => settings.daily_window,
+            Some(w) => super::settings::parse_daily_window(&w).map_err(|p| p.to_string())?,
+            None => Default::default(),
+        },
+        alert_routes: crate::alerts::escalate::Routes {
+            ops_repo: if settings.env_set.contains("UPKEEP_OPS_REPO") {
+                settings.ops_repo.clone()
+            } else {
+                from_file("UPKEEP_OPS_REPO", &file.ops_repo)
+                    .map(super::settings::parse_ops_repo)
+                    .transpose()
+                    .map_err(|p| p.to_string())?
+            },
+            webhook: if settings.env_set.contains("UPKEEP_ALERT_WEBHOOK") {
+                settings.alert_webhook.clone()
+            } else {
+                from_file("UPKEEP_ALERT_WEBHOOK", &file.alert_webhook)
+                    .map(|u| super::settings::parse_url("UPKEEP_ALERT_WEBHOOK", u))
+                    .transpose()
+                    .map_err(|p| p.to_string())?
+            },
+        },
         needs_restart: Vec::new(),
     };
     let changed = |var: &'static str, v: &Option<String>, now: &str| -> Option<&'static str> {
@@ -154,6 +182,15 @@ fn apply(state: &AppState, reload: Reload) -> Vec<&'static str> {
             state.live.set_bench_retention_days(days);
             changed.push("benchmark retention");
         }
+    }
+    if reload.daily_window != state.live.daily_window() {
+        info!(window = %reload.daily_window.label(), "daily passes move to the new window");
+        state.live.set_daily_window(reload.daily_window);
+        changed.push("daily window");
+    }
+    if reload.alert_routes != state.live.alert_routes() {
+        state.live.set_alert_routes(reload.alert_routes);
+        changed.push("alert routes");
     }
     let Some(current) = state.credentials() else {
         return changed;

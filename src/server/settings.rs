@@ -99,6 +99,9 @@ pub struct Settings {
     /// Days benchmark results are kept (`UPKEEP_BENCH_RETENTION_DAYS`, 7 to 3650; `None`: 90).
     /// Reloaded live.
     pub bench_retention_days: Option<u64>,
+    /// The part of the day (UTC) daily passes are spread over (`UPKEEP_DAILY_WINDOW`,
+    /// `HH:MM-HH:MM`; the whole day when unset). Reloads live.
+    pub daily_window: crate::queue::window::DailyWindow,
     /// The sparse index versions come from (`UPKEEP_INDEX_URL`, default crates.io's).
     pub index_url: url::Url,
     /// A local RustSec advisory database (`UPKEEP_ADVISORY_DB`), used without the network.
@@ -139,6 +142,7 @@ pub(crate) struct FileSettings {
     pub(crate) bench_retention_days: Option<toml::Value>,
     pub(crate) ops_repo: Option<String>,
     pub(crate) alert_webhook: Option<String>,
+    pub(crate) daily_window: Option<String>,
     pub(crate) workers: Option<toml::Value>,
     pub(crate) index_url: Option<String>,
     pub(crate) advisory_db: Option<String>,
@@ -285,16 +289,14 @@ impl Settings {
         )
         .map(|d| parse_bench_retention(&d))
         .transpose();
-        let ops_repo = match value("UPKEEP_OPS_REPO", &file.ops_repo) {
-            None => Ok(None),
-            Some(r) if is_repo_name(&r) => Ok(Some(r)),
-            Some(_) => Err(problem(
-                "UPKEEP_OPS_REPO",
-                "is not a repository as owner/name".to_owned(),
-            )),
-        };
+        let ops_repo = value("UPKEEP_OPS_REPO", &file.ops_repo)
+            .map(parse_ops_repo)
+            .transpose();
         let alert_webhook = value("UPKEEP_ALERT_WEBHOOK", &file.alert_webhook)
             .map(|u| parse_url("UPKEEP_ALERT_WEBHOOK", u))
+            .transpose();
+        let daily_window = value("UPKEEP_DAILY_WINDOW", &file.daily_window)
+            .map(|w| parse_daily_window(&w))
             .transpose();
         let workers = match value("UPKEEP_WORKERS", &toml_text(&file.workers)) {
             None => Ok(super::cpus::default_workers()),
@@ -365,6 +367,7 @@ impl Settings {
         let bench_retention_days = bench_retention_days.map_err(|p| problems.push(p)).ok();
         let ops_repo = ops_repo.map_err(|p| problems.push(p)).ok();
         let alert_webhook = alert_webhook.map_err(|p| problems.push(p)).ok();
+        let daily_window = daily_window.map_err(|p| problems.push(p)).ok();
         let workers = workers.map_err(|p| problems.push(p)).ok();
         let index_url = index_url.map_err(|p| problems.push(p)).ok();
 
@@ -381,6 +384,7 @@ impl Settings {
             bench_retention_days,
             ops_repo,
             alert_webhook,
+            daily_window,
         ) {
             (
                 Some(listen),
@@ -395,6 +399,7 @@ impl Settings {
                 Some(bench_retention_days),
                 Some(ops_repo),
                 Some(alert_webhook),
+                Some(daily_window),
             ) if problems.is_empty() => Ok(Settings {
                 listen,
                 database_url,
@@ -410,6 +415,7 @@ impl Settings {
                 bench_retention_days,
                 ops_repo,
                 alert_webhook,
+                daily_window: daily_window.unwrap_or_default(),
                 index_url,
                 advisory_db,
                 advisory_db_url,
@@ -489,6 +495,23 @@ fn is_repo_name(name: &str) -> bool {
     matches!(name.split_once('/'), Some((owner, repo)) if ok(owner) && ok(repo))
 }
 
+/// `UPKEEP_OPS_REPO`: `owner/name`.
+pub(crate) fn parse_ops_repo(name: String) -> Result<String, Problem> {
+    if is_repo_name(&name) {
+        Ok(name)
+    } else {
+        Err(problem(
+            "UPKEEP_OPS_REPO",
+            "is not a repository as owner/name".to_owned(),
+        ))
+    }
+}
+
+/// `UPKEEP_DAILY_WINDOW`: `HH:MM-HH:MM`, UTC.
+pub(crate) fn parse_daily_window(w: &str) -> Result<crate::queue::window::DailyWindow, Problem> {
+    crate::queue::window::DailyWindow::parse(w).map_err(|m| problem("UPKEEP_DAILY_WINDOW", m))
+}
+
 /// `UPKEEP_ADVISORY_REFRESH_MINUTES`: 5 to 1440.
 pub(crate) fn parse_advisory_refresh(m: &str) -> Result<std::time::Duration, Problem> {
     match m.trim().parse::<u64>() {
@@ -534,7 +557,7 @@ fn problem(variable: &'static str, message: String) -> Problem {
     Problem { variable, message }
 }
 
-fn parse_url(variable: &'static str, text: String) -> Result<url::Url, Problem> {
+pub(crate) fn parse_url(variable: &'static str, text: String) -> Result<url::Url, Problem> {
     match url::Url::parse(&text) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(u),
         Ok(_) => Err(problem(

@@ -77,13 +77,18 @@ impl AppState {
             dependencies,
             started_at_ms: crate::time::now_ms(),
             drift: Default::default(),
-            live: super::live::Live::new(
+            live: super::live::Live::with(
                 settings
                     .advisory_refresh
                     .unwrap_or(std::time::Duration::from_secs(3600)),
                 settings
                     .bench_retention_days
                     .unwrap_or_else(super::live::default_bench_retention_days),
+                settings.daily_window,
+                crate::alerts::escalate::Routes {
+                    ops_repo: settings.ops_repo.clone(),
+                    webhook: settings.alert_webhook.clone(),
+                },
             ),
             store,
             advisories: Arc::new(advisories_for(&settings)),

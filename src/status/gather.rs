@@ -107,6 +107,17 @@ pub async fn gather(state: &AppState) -> Status {
         config: model::LiveConfig {
             advisory_refresh_minutes: state.live.advisory_refresh().as_secs() / 60,
             bench_retention_days: state.live.bench_retention_days(),
+            daily_window: state.live.daily_window().label(),
+            alerts_to: {
+                let routes = state.live.alert_routes();
+                [
+                    routes.ops_repo.is_some().then_some("ops_issue"),
+                    routes.webhook.is_some().then_some("webhook"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect()
+            },
         },
     }
 }

@@ -36,6 +36,10 @@ pub struct Status {
 pub struct LiveConfig {
     pub advisory_refresh_minutes: u64,
     pub bench_retention_days: u64,
+    /// The part of the day daily passes are spread over, `HH:MM-HH:MM` UTC.
+    pub daily_window: String,
+    /// Where alerts go besides this page: `ops_issue`, `webhook` (never the addresses).
+    pub alerts_to: Vec<&'static str>,
 }
 
 /// One dependency's breakers, summed up as the worst of its scopes.

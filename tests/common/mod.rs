@@ -462,7 +462,15 @@ pub async fn jobs_settled(store: &Store) {
                 "timed out waiting for jobs settled: {counts:?}\n{:#?}",
                 stuck
                     .iter()
-                    .map(|j| (j.id, &j.kind, &j.state, j.attempts, j.crashes, j.run_at, &j.last_error))
+                    .map(|j| (
+                        j.id,
+                        &j.kind,
+                        &j.state,
+                        j.attempts,
+                        j.crashes,
+                        j.run_at,
+                        &j.last_error
+                    ))
                     .collect::<Vec<_>>()
             );
         }
