@@ -20,6 +20,7 @@ pub mod handles;
 pub mod heal;
 pub mod index;
 pub mod queue;
+pub mod report;
 pub mod revert;
 pub mod server;
 pub mod status;

@@ -1,6 +1,6 @@
 //! Process-wide counts the alert sampler reads each minute (job attempts and their failures,
 //! GitHub answers and their failures): cheaper to read than Prometheus' text, and the same
-//! events the metrics count.
+//! events the metrics count, and breaker openings for the weekly report.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,6 +8,17 @@ static JOB_ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 static JOB_FAILURES: AtomicU64 = AtomicU64::new(0);
 static GITHUB_ANSWERS: AtomicU64 = AtomicU64::new(0);
 static GITHUB_ERRORS: AtomicU64 = AtomicU64::new(0);
+static BREAKER_OPENINGS: AtomicU64 = AtomicU64::new(0);
+
+/// A circuit breaker opened (any dependency): the weekly report counts them.
+pub fn breaker_opened() {
+    BREAKER_OPENINGS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Circuit breakers opened in this process so far.
+pub fn breaker_openings() -> u64 {
+    BREAKER_OPENINGS.load(Ordering::Relaxed)
+}
 
 /// A job attempt ended with `outcome` (the worker's label).
 pub fn job_finished(outcome: &str) {

@@ -18,16 +18,16 @@ const HELP: &str = "@upkeep help";
 
 /// upkeep's alert issues in the ops repository: (number, state, body, comments).
 fn ops_issues(world: &World) -> Vec<(i64, String, String, Vec<String>)> {
+    issues_titled(world, "upkeep alert:")
+}
+
+/// upkeep's issues in the ops repository whose title starts with `prefix`.
+fn issues_titled(world: &World, prefix: &str) -> Vec<(i64, String, String, Vec<String>)> {
     world.github.with_world(|w| {
         let repo = &w.repositories[REPO];
         repo.issues
             .iter()
-            .filter(|i| {
-                i["title"]
-                    .as_str()
-                    .unwrap_or("")
-                    .starts_with("upkeep alert:")
-            })
+            .filter(|i| i["title"].as_str().unwrap_or("").starts_with(prefix))
             .map(|i| {
                 let n = i["number"].as_i64().unwrap();
                 (
@@ -106,6 +106,10 @@ async fn an_alert_past_its_grace_opens_one_ops_issue_that_closes_on_recovery() {
     assert_eq!(state, "open");
     assert!(body.contains("rate_limit_remaining_ratio"), "{body}");
     assert!(body.contains("What to check"), "{body}");
+    assert!(
+        body.contains("**Last 6 hours** (peak per 10 minutes): `"),
+        "{body}"
+    );
 
     // The budget refills: the alert closes, and so does the issue, with a comment.
     world
@@ -142,5 +146,60 @@ async fn an_alert_past_its_grace_opens_one_ops_issue_that_closes_on_recovery() {
         .as_str()
         .unwrap()
         .starts_with("upkeep alert open"));
+
+    // A week ends (the simulated clock again): one health report for the operator, however
+    // many rounds pass; the next week's report closes it, so one stays open. (The 31 minutes
+    // above may have crossed a Monday already, filing a report of a few minutes.)
+    upkeep::time::skip_ahead(Duration::from_secs(8 * 86_400));
+    let report_of = || {
+        let (from, _) = upkeep::report::weekly::last_week(upkeep::time::now_ms());
+        format!(
+            "upkeep health report: week of {}",
+            upkeep::report::weekly::week_name(from)
+        )
+    };
+    let title = report_of();
+    let first = common::eventually(20, "the weekly report", || async {
+        issues_titled(&world, &title).into_iter().next()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let reports = issues_titled(&world, "upkeep health report:");
+    assert_eq!(
+        issues_titled(&world, &title).len(),
+        1,
+        "filed once: {reports:?}"
+    );
+    assert_eq!(
+        reports.iter().filter(|r| r.1 == "open").count(),
+        1,
+        "{reports:?}"
+    );
+    for row in ["| uptime |", "| alerts opened |", "| database size |"] {
+        assert!(first.2.contains(row), "{row}: {}", first.2);
+    }
+    upkeep::time::skip_ahead(Duration::from_secs(7 * 86_400));
+    let next = report_of();
+    assert_ne!(next, title);
+    common::eventually(
+        20,
+        "the next week's report, the last one closed",
+        || async {
+            let open = issues_titled(&world, &next)
+                .into_iter()
+                .any(|i| i.1 == "open");
+            let closed = issues_titled(&world, &title)
+                .into_iter()
+                .all(|i| i.1 == "closed");
+            (open && closed).then_some(())
+        },
+    )
+    .await;
+    let reports = issues_titled(&world, "upkeep health report:");
+    assert_eq!(
+        reports.iter().filter(|r| r.1 == "open").count(),
+        1,
+        "{reports:?}"
+    );
     world.github.assert_conformant();
 }

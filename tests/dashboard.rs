@@ -149,3 +149,52 @@ async fn markers_in_issues_a_stranger_wrote_and_ticks_by_readers_change_nothing(
     });
     assert!(!open_bump, "a reader's tick creates nothing");
 }
+
+#[tokio::test]
+async fn the_dashboard_reports_last_week_once_upkeep_knew_the_repository_all_week() {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    // upkeep has known the repository for a month, and last week it merged one of its PRs
+    // in 45 minutes and saw a regression.
+    let (from, _) = upkeep::report::weekly::last_week(upkeep::time::now_ms());
+    sqlx::query("UPDATE repositories SET created_at = $1")
+        .bind(from - 30 * upkeep::time::DAY_MS)
+        .execute(world.store.pool())
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM repositories")
+        .fetch_one(world.store.pool())
+        .await
+        .unwrap();
+    for (key, kind, value) in [
+        ("a", "pr_opened", None),
+        ("b", "pr_merged", Some(2700.0)),
+        ("c", "bench_regression", None),
+    ] {
+        world
+            .store
+            .record_repo_event(key, id, kind, from + 3_600_000, value)
+            .await
+            .unwrap();
+    }
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let body = dashboard(&world).expect("a dashboard")["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for line in [
+        "## Last week\n",
+        "| upkeep pull requests opened | 1 |",
+        "| merged | 1 (median time to merge: 45 min) |",
+        "| benchmark regressions caught | 1 |",
+        "| reverts | 0 |",
+    ] {
+        assert!(body.contains(line), "{line}: {body}");
+    }
+    assert!(
+        body.find("## Last week") < body.find("<!-- upkeep:dashboard -->"),
+        "{body}"
+    );
+}

@@ -54,6 +54,9 @@ const DRIVERS: &[&str] = &[
     "src/drift/installations.rs",
     "src/alerts/sampler.rs",
     "src/alerts/escalate.rs",
+    "src/report/gather.rs",
+    "src/report/post.rs",
+    "src/report/record.rs",
     "src/heal/database.rs",
     "src/heal/prune.rs",
     "src/heal/resync.rs",
@@ -78,6 +81,7 @@ const FOLDERS: &[&str] = &[
     "status",
     "drift",
     "alerts",
+    "report",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

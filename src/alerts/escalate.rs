@@ -33,6 +33,8 @@ pub type RoutesNow = std::sync::Arc<dyn Fn() -> Routes + Send + Sync>;
 /// Escalation's state: the signals whose ops issue is open (as far as this process knows).
 pub struct Escalation {
     pub routes: RoutesNow,
+    /// Where upkeep serves the alert charts the ops issue links (`UPKEEP_PUBLIC_URL`).
+    pub public_url: Option<url::Url>,
     pub store: Store,
     pub github: SharedApp,
     escalated: BTreeSet<Signal>,
@@ -50,13 +52,19 @@ pub enum EscalateError {
 }
 
 impl Escalation {
-    pub fn new(routes: RoutesNow, store: Store, github: SharedApp) -> Self {
+    pub fn new(
+        routes: RoutesNow,
+        public_url: Option<url::Url>,
+        store: Store,
+        github: SharedApp,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
         Escalation {
             routes,
+            public_url,
             store,
             github,
             escalated: BTreeSet::new(),
@@ -131,20 +139,7 @@ impl Escalation {
         &self,
         name: &str,
     ) -> Result<Option<(crate::github::InstallationClient, String)>, EscalateError> {
-        let Some(app) = registered(&self.github) else {
-            return Ok(None);
-        };
-        let repo = self
-            .store
-            .active_repositories()
-            .await?
-            .into_iter()
-            .find(|r| r.full_name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| EscalateError::NotInstalled(name.to_owned()))?;
-        Ok(Some((
-            app.installation(repo.installation_id),
-            repo.full_name,
-        )))
+        ops_client(&self.store, &self.github, name).await
     }
 
     /// Find-or-create by marker.
@@ -171,7 +166,17 @@ impl Escalation {
         let since = chrono::DateTime::from_timestamp_millis(a.since_ms)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
-        let body = notice::body(signal, &since, a.value, a.threshold, open_for);
+        let now = crate::time::now_ms();
+        let hours_ago = now - super::chart::HOURS * 3_600_000;
+        let values: Vec<f64> = self
+            .store
+            .samples_between(signal.name(), hours_ago, now + 1)
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let chart = notice::chart_lines(signal, &values, self.public_url.as_ref(), now);
+        let body = notice::body(signal, &since, a.value, a.threshold, open_for, &chart);
         Ok(repo
             .create_issue(&notice::title(signal), &body, &[])
             .await?)
@@ -201,4 +206,26 @@ impl Escalation {
         }
         Ok(())
     }
+}
+
+/// A client for the ops repository `name` (`owner/name`), through the installation that holds
+/// it; `None` before the App is registered.
+pub async fn ops_client(
+    store: &Store,
+    github: &SharedApp,
+    name: &str,
+) -> Result<Option<(crate::github::InstallationClient, String)>, EscalateError> {
+    let Some(app) = registered(github) else {
+        return Ok(None);
+    };
+    let repo = store
+        .active_repositories()
+        .await?
+        .into_iter()
+        .find(|r| r.full_name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| EscalateError::NotInstalled(name.to_owned()))?;
+    Ok(Some((
+        app.installation(repo.installation_id),
+        repo.full_name,
+    )))
 }

@@ -2,10 +2,12 @@
 //! defaults; `baseline` learns each signal's normal by hour of day and kind of day from its
 //! own history (robust quantiles); `detector` opens an alert on a sustained departure and
 //! closes it with hysteresis; `replay` runs the same core over a trace (`upkeep alerts
-//! replay FILE`). All pure but `sampler`, the driver that feeds them every minute and acts on
-//! what opens.
+//! replay FILE`); `chart` draws a signal's last hours for the ops issue. All pure but
+//! `sampler`, the driver that feeds them every minute, keeps the samples and acts on what
+//! opens, and `escalate`, which calls a person.
 
 pub mod baseline;
+pub mod chart;
 pub mod detector;
 pub mod escalate;
 pub mod notice;

@@ -38,11 +38,20 @@ pub fn check(signal: Signal) -> &'static str {
 }
 
 /// The ops issue's body.
-pub fn body(signal: Signal, since: &str, value: f64, threshold: f64, open_for: Duration) -> String {
+/// `chart` is the last hours' picture (`chart_lines`), or empty.
+pub fn body(
+    signal: Signal,
+    since: &str,
+    value: f64,
+    threshold: f64,
+    open_for: Duration,
+    chart: &str,
+) -> String {
     format!(
         "`{}` departed from its normal at {since} and has not recovered in {} minutes, \
          after upkeep's own corrective action.\n\n\
          | | |\n|---|---|\n| value when it opened | {value:.3} |\n| threshold learnt for this hour | {threshold:.3} |\n\n\
+         {chart}\
          **What to check.** {}\n\n\
          This issue closes itself when the signal is back to normal.\n\n{}",
         signal.name(),
@@ -50,6 +59,34 @@ pub fn body(signal: Signal, since: &str, value: f64, threshold: f64, open_for: D
         check(signal),
         marker(signal)
     )
+}
+
+/// The chart of a signal's last hours for the ops issue: a text sparkline of `values` (one a
+/// minute) and, when upkeep has a public address, the SVG chart it serves (`at_ms` keeps
+/// GitHub's image proxy from showing a stale copy).
+pub fn chart_lines(
+    signal: Signal,
+    values: &[f64],
+    public_url: Option<&url::Url>,
+    at_ms: i64,
+) -> String {
+    let hours = super::chart::HOURS;
+    let mut s = if values.is_empty() {
+        format!("**Last {hours} hours:** no samples.\n\n")
+    } else {
+        format!(
+            "**Last {hours} hours** (peak per 10 minutes): `{}`\n\n",
+            super::chart::sparkline(values, (hours * 6) as usize)
+        )
+    };
+    if let Some(base) = public_url {
+        s.push_str(&format!(
+            "![{name}, last {hours} hours]({}/status/signals/{name}.svg?at={at_ms})\n\n",
+            base.as_str().trim_end_matches('/'),
+            name = signal.name(),
+        ));
+    }
+    s
 }
 
 /// The comment that closes the ops issue.
@@ -83,8 +120,20 @@ mod tests {
             0.9,
             0.25,
             Duration::from_secs(31 * 60),
+            &chart_lines(Signal::GithubErrorRatio, &[0.0, 0.5, 1.0], None, 0),
         );
         assert!(b.contains("| value when it opened | 0.900 |"));
+        assert!(
+            b.contains("**Last 6 hours** (peak per 10 minutes): `▁▅█`"),
+            "{b}"
+        );
+        assert!(!b.contains("!["));
+        let url = url::Url::parse("https://upkeep.example.org/").unwrap();
+        let chart = chart_lines(Signal::QueueLagSeconds, &[], Some(&url), 7);
+        assert!(chart.contains("no samples"));
+        assert!(chart.contains(
+            "![queue_lag_seconds, last 6 hours](https://upkeep.example.org/status/signals/queue_lag_seconds.svg?at=7)"
+        ));
         assert!(b.contains("31 minutes"));
         assert!(b.contains("githubstatus"));
         assert!(b.ends_with(&marker(Signal::GithubErrorRatio)));

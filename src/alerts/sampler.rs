@@ -50,7 +50,10 @@ pub struct Sampler {
     detector: Option<Detector>,
     tallies: (u64, u64, u64, u64),
     since_save: u32,
+    /// Breaker openings counted at the last sample.
+    openings: u64,
     escalation: super::escalate::Escalation,
+    weekly: crate::report::post::WeeklyPost,
 }
 
 impl Sampler {
@@ -59,11 +62,18 @@ impl Sampler {
         github: SharedApp,
         corrections: Corrections,
         routes: super::escalate::RoutesNow,
+        public_url: Option<url::Url>,
         holder: String,
     ) -> Self {
         Sampler {
+            weekly: crate::report::post::WeeklyPost::new(
+                store.clone(),
+                std::sync::Arc::clone(&github),
+                std::sync::Arc::clone(&routes),
+            ),
             escalation: super::escalate::Escalation::new(
                 routes,
+                public_url,
                 store.clone(),
                 std::sync::Arc::clone(&github),
             ),
@@ -74,6 +84,7 @@ impl Sampler {
             detector: None,
             tallies: crate::tally::counts(),
             since_save: 0,
+            openings: crate::tally::breaker_openings(),
         }
     }
 
@@ -159,6 +170,7 @@ impl Sampler {
             );
         }
         let samples = self.sample(now, window).await?;
+        self.record(now, &samples).await?;
         let t: DateTime<Utc> = Utc
             .timestamp_millis_opt(now)
             .single()
@@ -195,11 +207,34 @@ impl Sampler {
             self.since_save = 0;
         }
         for e in &events {
+            if e.event == "open" {
+                let name = crate::report::weekly::counts::alert_opened(e.signal.name());
+                self.store.record_sample(&name, now, 1.0).await?;
+            }
             self.act(e, now).await;
             self.escalation.on_event(e).await;
         }
         self.escalation.tick(&open, now).await;
+        self.weekly.tick(now).await;
         Ok(events)
+    }
+
+    /// Keeps the samples and the minute's breaker openings for the alert charts and the
+    /// weekly report.
+    async fn record(&mut self, now: i64, samples: &[(Signal, f64)]) -> Result<(), StoreError> {
+        use crate::report::weekly::counts;
+        for (signal, value) in samples {
+            self.store.record_sample(signal.name(), now, *value).await?;
+        }
+        let openings = crate::tally::breaker_openings();
+        let new = openings.saturating_sub(self.openings);
+        self.openings = openings;
+        if new > 0 {
+            self.store
+                .record_sample(counts::BREAKER_OPENINGS, now, new as f64)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Logs an event and runs the open alert's corrective action.

@@ -290,6 +290,10 @@ async fn ingest(
         regressed,
         "benchmarks compared"
     );
+    if regressed && (on_default || (run.event == "pull_request" && !always_comment)) {
+        crate::report::record::bench_regression(store, repository.id, &run.head_sha, now_ms())
+            .await?;
+    }
     if run.event == "pull_request" && !fork {
         if let Some(branch) = run.head_branch.as_deref() {
             if let Some((pr, _)) = repo.open_pull_for(branch).await? {

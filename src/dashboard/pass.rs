@@ -127,6 +127,21 @@ impl DepsPass {
                 .collect(),
             None => Vec::new(),
         };
+        let weekly = match &self.store {
+            Some(store) => crate::report::gather::repo_week(
+                store,
+                g.repository_id,
+                crate::report::weekly::last_week(crate::time::now_ms()),
+                Some(outcome.advisories.len()),
+            )
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(repository = g.repository_id, error = %e, "last week's facts unreadable");
+                None
+            })
+            .map(|w| crate::report::weekly::render_repo(&w)),
+            None => None,
+        };
         let body = dashboard::render(&Dashboard {
             slug: &self.slug,
             open_prs,
@@ -139,6 +154,7 @@ impl DepsPass {
             paused: &outcome.paused,
             reverts: &reverts,
             quarantined: &quarantined,
+            weekly: weekly.as_deref(),
         });
         match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
             Some(issue) => {

@@ -59,6 +59,8 @@ pub struct Dashboard<'a> {
     pub reverts: &'a [RevertLine],
     /// Jobs of this repository that crashed twice and wait for a person: `(kind, error)`.
     pub quarantined: &'a [(String, String)],
+    /// The weekly health report's section (`report::weekly::render_repo`), heading included.
+    pub weekly: Option<&'a str>,
 }
 
 /// An action a ticked box asks for.
@@ -193,6 +195,10 @@ pub fn render(d: &Dashboard<'_>) -> String {
         }
     }
     s.push('\n');
+    // Before the auto-revert section, which `with_reverts` rewrites in place.
+    if let Some(weekly) = d.weekly {
+        s.push_str(weekly);
+    }
     s.push_str(&revert_section(d.reverts));
     if !d.config_problems.is_empty() {
         let _ = writeln!(s, "## Configuration problems\n");
@@ -410,13 +416,21 @@ mod tests {
         );
         let problems = ["`.github/upkeep.toml`: bad".to_owned()];
         let open_prs = vec![(7, "Bump serde".to_owned(), "upkeep/serde".to_owned())];
-        for config_problems in [&problems[..], &[]] {
+        // The weekly report's section stays where it is, above.
+        let week = "## Last week\n\nA quiet week.\n\n";
+        for (config_problems, weekly) in [
+            (&problems[..], None),
+            (&[][..], None),
+            (&problems[..], Some(week)),
+            (&[][..], Some(week)),
+        ] {
             for before in [&old[..], &[]] {
                 let page = |reverts| {
                     render(&Dashboard {
                         open_prs: open_prs.clone(),
                         config_problems,
                         reverts,
+                        weekly,
                         ..Dashboard::default()
                     })
                 };
@@ -430,6 +444,10 @@ mod tests {
                 );
                 assert_eq!(with_reverts(&after, &[]), with_reverts(&ticked, &[]));
                 assert!(!with_reverts(&after, &[]).contains("Auto-revert"));
+                if weekly.is_some() {
+                    let (w, r) = (after.find("## Last week"), after.find("## Auto-revert"));
+                    assert!(w.is_some() && w < r, "{after}");
+                }
             }
         }
     }

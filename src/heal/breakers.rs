@@ -72,6 +72,7 @@ impl Breakers {
                     State::Open { until_ms } => {
                         tracing::warn!(dependency, scope, until_ms, failure_ratio = b.failure_ratio(now_ms()), last_error = ?b.last_error(), "circuit opened: calls wait instead of failing");
                         metrics::counter!("upkeep_circuit_opened_total", "dependency" => dependency).increment(1);
+                        crate::tally::breaker_opened();
                     }
                     State::Closed => {
                         tracing::info!(dependency, scope, "circuit closed: the dependency answers again");

@@ -29,6 +29,8 @@ pub async fn prune(store: &Store, retention: &Retention, now_ms: i64) -> Result<
                 }
                 Rule::CommandRuns { before } => store.purge_command_runs(before, BATCH).await?,
                 Rule::CommandRate { before } => store.purge_command_rate(before, BATCH).await?,
+                Rule::Samples { before } => store.purge_samples(before, BATCH).await?,
+                Rule::RepoEvents { before } => store.purge_repo_events(before, BATCH).await?,
             };
             total += n;
             if n < u64::try_from(BATCH).unwrap_or(u64::MAX) {

@@ -25,6 +25,10 @@ pub struct Retention {
     pub command_runs_ms: i64,
     /// Per-person command allowances.
     pub command_rate_ms: i64,
+    /// Signal samples (alert charts, the operator's weekly report).
+    pub samples_ms: i64,
+    /// Facts about repositories (their weekly reports).
+    pub repo_events_ms: i64,
 }
 
 impl Default for Retention {
@@ -37,6 +41,8 @@ impl Default for Retention {
             bench_keep_commits: 30,
             command_runs_ms: 60 * DAY_MS,
             command_rate_ms: DAY_MS,
+            samples_ms: 15 * DAY_MS,
+            repo_events_ms: 400 * DAY_MS,
         }
     }
 }
@@ -50,6 +56,8 @@ pub enum Rule {
     BenchResults { before: i64, keep_commits: i64 },
     CommandRuns { before: i64 },
     CommandRate { before: i64 },
+    Samples { before: i64 },
+    RepoEvents { before: i64 },
 }
 
 impl Retention {
@@ -75,6 +83,12 @@ impl Retention {
             Rule::CommandRate {
                 before: now_ms - self.command_rate_ms,
             },
+            Rule::Samples {
+                before: now_ms - self.samples_ms,
+            },
+            Rule::RepoEvents {
+                before: now_ms - self.repo_events_ms,
+            },
         ]
     }
 }
@@ -87,7 +101,7 @@ mod tests {
     fn every_rule_cuts_at_its_own_age() {
         let now = 1000 * DAY_MS;
         let rules = Retention::default().rules(now);
-        assert_eq!(rules.len(), 6);
+        assert_eq!(rules.len(), 8);
         assert!(rules.contains(&Rule::DeadJobs {
             before: now - 30 * DAY_MS
         }));

@@ -191,6 +191,18 @@ impl DeliverySweep {
         }
         if swept.recovered > 0 {
             self.wake.notify_waiters();
+            // For the operator's weekly report; the recovery itself is already stored.
+            if let Err(e) = self
+                .store
+                .record_sample(
+                    crate::report::weekly::counts::DELIVERIES_RECOVERED,
+                    now,
+                    swept.recovered as f64,
+                )
+                .await
+            {
+                warn!(error = %e, "counting recovered deliveries for the weekly report failed");
+            }
         }
         if let Some(mark) = reading.next_mark() {
             self.store.advance_mark(MARK, mark).await?;

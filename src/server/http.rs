@@ -18,6 +18,7 @@ use crate::github::GitHubError;
 use crate::handles::Handles;
 use crate::queue::dispatch::AppHandler;
 use crate::queue::{scheduler, QueueConfig, Worker};
+use crate::server::responses::error_response;
 use crate::server::settings::Settings;
 use crate::server::state::AppState;
 use crate::store::{Store, StoreError};
@@ -36,54 +37,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/status", get(status_page))
         .route("/status.json", get(status_json))
-        .route("/bench/{repository}/chart.svg", get(bench_chart))
+        .route(
+            "/bench/{repository}/chart.svg",
+            get(super::charts::bench_chart),
+        )
+        .route("/status/signals/{file}", get(super::charts::signal_chart))
         .merge(crate::server::setup::routes())
         .with_state(state)
-}
-
-#[derive(serde::Deserialize)]
-struct ChartQuery {
-    branch: String,
-    runner: String,
-    id: String,
-}
-
-/// A benchmark's trend on the default branch, as SVG (public repositories only: the numbers of
-/// a private one are not served to anyone who knows the URL).
-async fn bench_chart(
-    State(state): State<Arc<AppState>>,
-    axum::extract::Path(repository): axum::extract::Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<ChartQuery>,
-) -> Response {
-    let public = matches!(state.store.repository(repository).await, Ok(Some(r)) if !r.private);
-    if !public {
-        return error_response(StatusCode::NOT_FOUND, "no such public repository");
-    }
-    let sets = match state
-        .store
-        .bench_history(repository, &q.branch, &q.runner, "", 20)
-        .await
-    {
-        Ok(s) => s,
-        Err(_) => {
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
-        }
-    };
-    let points: Vec<(String, f64)> = sets
-        .iter()
-        .filter_map(|(sha, ms)| Some((sha.clone(), ms.iter().find(|m| m.id == q.id)?.typical())))
-        .collect();
-    let values: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let (centre, band) = crate::bench::stats::centre_and_band(&values, 4);
-    let svg = crate::bench::chart::svg(&q.id, &points, centre, band, None);
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
-            (axum::http::header::CACHE_CONTROL, "max-age=300"),
-        ],
-        svg,
-    )
-        .into_response()
 }
 
 async fn receive_webhook(
@@ -179,10 +139,6 @@ async fn receive_webhook(
             )
         }
     }
-}
-
-fn error_response(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
@@ -469,6 +425,7 @@ pub async fn serve_on(
                 let live = Arc::clone(&state.live);
                 Arc::new(move || live.alert_routes())
             },
+            state.settings.public_url.clone(),
             format!(
                 "{}-{}-{:08x}",
                 hostname(),

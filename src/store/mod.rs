@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod commands;
 pub mod declined;
 pub mod deliveries;
+pub mod history;
 pub mod jobs;
 pub mod leases;
 pub mod locked;

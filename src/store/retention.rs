@@ -125,7 +125,12 @@ impl Store {
         Ok(deleted)
     }
 
-    async fn delete(&self, sql: &str, before: i64, limit: i64) -> Result<u64, StoreError> {
+    pub(super) async fn delete(
+        &self,
+        sql: &str,
+        before: i64,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
         Ok(sqlx::query(sql)
             .bind(before)
             .bind(limit)

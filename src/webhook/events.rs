@@ -128,6 +128,12 @@ pub struct PullRequest {
     pub merge_commit_sha: Option<String>,
     #[serde(default)]
     pub labels: Vec<Label>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    #[serde(default)]
+    pub closed_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

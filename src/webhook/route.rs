@@ -34,6 +34,9 @@ pub async fn delivery(h: &Handles, job: &Job) -> Result<(), JobError> {
     let event = Event::parse(&delivery.event, delivery.payload.as_bytes()).map_err(|e| {
         JobError::Permanent(format!("{} payload does not parse: {e}", delivery.event))
     })?;
+    if let Event::PullRequest(e) = &event {
+        crate::report::record::pull_request(&h.store, e, &h.deps.bot_login(), now_ms()).await?;
+    }
     let outcome = match act_on_github(h, &event, &delivery.delivery_id).await? {
         Some(outcome) => outcome,
         None => act(h, event).await?,
