@@ -3,10 +3,14 @@
 //! statistics, and the verdict per benchmark — regressed, improved, unchanged or too noisy to
 //! tell — with criterion's own rule and a fixed ratio alert beside it for comparison. The driver,
 //! `ingest`, reads results from a finished workflow run's artifact and reports the verdict.
+//! Instruction counts (gungraun's Callgrind summaries) are read by `gungraun` and judged by
+//! `counts` against each benchmark's own history of counts.
 
 pub mod artifact;
 pub mod chart;
+pub mod counts;
 pub mod criterion;
+pub mod gungraun;
 pub mod ingest;
 pub mod report;
 pub mod stats;
