@@ -88,7 +88,7 @@ impl World {
         killable: bool,
         before: impl FnOnce(&FakeGitHub),
     ) -> Option<World> {
-        let background = killable.then(common::fast_background);
+        let background = killable.then(common::crash_background);
         Self::starting(config, pre_pass, background, TestDb::sqlite(), &[], before).await
     }
 

@@ -190,6 +190,18 @@ pub fn fast_background() -> Background {
     }
 }
 
+/// Background work for the killable servers of the crash tests: `fast_background` with a job
+/// lease of 20 s. A crash test runs out the killed server's leases itself; a live worker's
+/// lease must outlast what a loaded two-core machine does to it meanwhile (the killed server's
+/// database connections finishing on their own threads, the fresh server starting). With 5 s,
+/// a heartbeat held up that long lost a live job's lease: a second, phantom crash, and the job
+/// quarantined (CI, twice). Production's lease is 60 s.
+pub fn crash_background() -> Background {
+    let mut b = fast_background();
+    b.queue.lease = Duration::from_secs(20);
+    b
+}
+
 /// A server running in this process.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -278,7 +290,7 @@ impl TestServer {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-        let fresh = TestServer::start_killable(settings.clone(), fast_background()).await;
+        let fresh = TestServer::start_killable(settings.clone(), crash_background()).await;
         std::mem::replace(self, fresh).kill();
         for (id, token) in running {
             sqlx::query(

@@ -75,7 +75,7 @@ impl World {
         let db = TestDb::sqlite();
         let settings = common::settings(&db.url, &[("UPKEEP_GITHUB_API_URL", &github.uri())]);
         let server = if killable {
-            TestServer::start_killable(settings.clone(), common::fast_background()).await
+            TestServer::start_killable(settings.clone(), common::crash_background()).await
         } else {
             TestServer::start(settings.clone()).await
         };
