@@ -10,10 +10,8 @@ use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use chrono::{TimeZone, Utc};
 use gungraun::{library_benchmark, library_benchmark_group, main, LibraryBenchmarkConfig};
 use upkeep::audit::{audit, AdvisoryDb};
-use upkeep::deps::{discover, plan, Discovery, PlanInput};
 
 #[path = "support/plan_world.rs"]
 mod plan_world;
@@ -89,22 +87,10 @@ fn planning() -> (plan_world::World, bool) {
 
 #[library_benchmark]
 #[bench::lockfile_300(setup = planning)]
-fn plan_lockfile(((tree, files, index), extra): (plan_world::World, bool)) -> usize {
-    black_box(extra_work(files["Cargo.lock"].as_bytes(), 1.57, extra));
-    let parsed =
-        upkeep::config::parse("[cooldown]\nsemver-patch-days = 3\nopen-pull-requests-limit = 10\n");
-    let now = Utc.with_ymd_and_hms(2026, 11, 28, 5, 0, 0).unwrap();
-    let Discovery::Found(ws) = discover(&tree, &files) else {
-        panic!("all files are there")
-    };
-    let p = plan(&PlanInput {
-        workspace: &ws[0],
-        config: &parsed.config,
-        versions: &index,
-        open_prs: &[],
-        now,
-    });
-    black_box(p.pull_requests.len())
+fn plan_lockfile((world, extra): (plan_world::World, bool)) -> usize {
+    black_box(extra_work(world.1["Cargo.lock"].as_bytes(), 1.57, extra));
+    let config = plan_world::config();
+    black_box(plan_world::plan_once(&world, &config).pull_requests.len())
 }
 
 /// A third-party crate's code: `toml_edit` reading the 300-package `Cargo.lock`.

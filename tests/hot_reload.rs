@@ -27,6 +27,18 @@ async fn ping(server: &TestServer, secret: &str, n: &mut u32) -> u16 {
         .as_u16()
 }
 
+/// The configuration reload error `/status.json` shows, once it does.
+async fn reload_error(server: &TestServer, what: &str) -> serde_json::Value {
+    common::eventually(5, what, || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&server.text("/status.json").await).unwrap();
+        status["drift"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_new_secret_applies_without_a_restart_and_a_bad_edit_changes_nothing() {
     let db = TestDb::sqlite();
@@ -74,14 +86,7 @@ async fn a_new_secret_applies_without_a_restart_and_a_bad_edit_changes_nothing()
         format!("webhook_secret = \"{SECOND}\"\nwebhook_secrt = \"x\"\n"),
     )
     .unwrap();
-    let drift = common::eventually(5, "the bad edit is reported", || async {
-        let status: serde_json::Value =
-            serde_json::from_str(&server.text("/status.json").await).unwrap();
-        status["drift"]
-            .as_array()
-            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
-    })
-    .await;
+    let drift = reload_error(&server, "the bad edit is reported").await;
     let detail = drift["detail"].as_str().unwrap();
     assert!(detail.contains("line 2, column 1"), "{detail}");
     assert!(
@@ -143,14 +148,7 @@ async fn the_log_level_worker_maximum_advisory_refresh_and_retention_change_with
 
     // A log level that is not one is refused, and the maximum stays.
     std::fs::write(&file, "workers = 5\nlog_level = \"loud\"\n").unwrap();
-    let drift = common::eventually(5, "the bad level is reported", || async {
-        let status: serde_json::Value =
-            serde_json::from_str(&server.text("/status.json").await).unwrap();
-        status["drift"]
-            .as_array()
-            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
-    })
-    .await;
+    let drift = reload_error(&server, "the bad level is reported").await;
     assert!(
         drift["detail"]
             .as_str()
@@ -260,14 +258,7 @@ async fn the_daily_window_and_where_alerts_go_change_without_a_restart() {
 
     // A window that is not one is refused with the format, and the last good one stays.
     std::fs::write(&file, "daily_window = \"late\"\n").unwrap();
-    let drift = common::eventually(5, "the bad window is reported", || async {
-        let status: serde_json::Value =
-            serde_json::from_str(&server.text("/status.json").await).unwrap();
-        status["drift"]
-            .as_array()
-            .and_then(|d| d.iter().find(|d| d["kind"] == "config_reload").cloned())
-    })
-    .await;
+    let drift = reload_error(&server, "the bad window is reported").await;
     assert!(
         drift["detail"].as_str().unwrap().contains("HH:MM-HH:MM"),
         "{drift}"

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeZone, Utc};
 use semver::Version;
-use upkeep::deps::Candidate;
+use upkeep::deps::{discover, plan, Candidate, Discovery, Plan, PlanInput};
 
 pub const PACKAGES: usize = 300;
 const DIRECT: usize = 60;
@@ -66,4 +66,24 @@ pub fn world() -> World {
     files.insert("Cargo.lock".to_owned(), lock);
     let tree = files.keys().cloned().collect();
     (tree, files, index)
+}
+
+/// The configuration the planning benchmarks use.
+pub fn config() -> upkeep::config::Parsed {
+    upkeep::config::parse("[cooldown]\nsemver-patch-days = 3\nopen-pull-requests-limit = 10\n")
+}
+
+/// One planning of the world: discover the workspace, read its lockfile, plan.
+pub fn plan_once((tree, files, index): &World, config: &upkeep::config::Parsed) -> Plan {
+    let now = Utc.with_ymd_and_hms(2026, 11, 28, 5, 0, 0).unwrap();
+    let Discovery::Found(ws) = discover(tree, files) else {
+        panic!("all files are there")
+    };
+    plan(&PlanInput {
+        workspace: &ws[0],
+        config: &config.config,
+        versions: index,
+        open_prs: &[],
+        now,
+    })
 }
