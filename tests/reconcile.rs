@@ -135,6 +135,16 @@ async fn repository_events_keep_the_stored_name_and_default_branch_true() {
         return;
     };
     let id = world.github.with_world(|w| w.repositories[REPO].id);
+    // GitHub renames it and moves its default branch, then tells upkeep. (The API must say so
+    // too: a daily pass on the new name would otherwise meet a 404 and reconcile the old name
+    // back from the API, as CI saw once a day's slot came due mid-test.)
+    world.github.with_world(|w| {
+        w.rename_repository(REPO, "o/new-name");
+        let r = w.repositories.get_mut("o/new-name").unwrap();
+        let head = r.refs["heads/main"].clone();
+        r.refs.insert("heads/trunk".into(), head);
+        r.default_branch = "trunk".into();
+    });
     let d = world
         .github
         .deliver(
