@@ -127,19 +127,34 @@ impl DepsPass {
                 .collect(),
             None => Vec::new(),
         };
+        // Last week's section is a report, not the pass's work: a database that is slow or out
+        // of reach leaves it out of this render (the next pass puts it back) instead of
+        // holding the pass (a PostgreSQL outage mid-pass cost it an attempt).
         let weekly = match &self.store {
-            Some(store) => crate::report::gather::repo_week(
-                store,
-                g.repository_id,
-                crate::report::weekly::last_week(crate::time::now_ms()),
-                Some(outcome.advisories.len()),
+            Some(store) => match tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                crate::report::gather::repo_week(
+                    store,
+                    g.repository_id,
+                    crate::report::weekly::last_week(crate::time::now_ms()),
+                    Some(outcome.advisories.len()),
+                ),
             )
             .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(repository = g.repository_id, error = %e, "last week's facts unreadable");
-                None
-            })
-            .map(|w| crate::report::weekly::render_repo(&w)),
+            {
+                Ok(Ok(week)) => week.map(|w| crate::report::weekly::render_repo(&w)),
+                Ok(Err(e)) => {
+                    tracing::warn!(repository = g.repository_id, error = %e, "last week's facts unreadable");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        repository = g.repository_id,
+                        "last week's facts not read within 2 s; left out"
+                    );
+                    None
+                }
+            },
             None => None,
         };
         let body = dashboard::render(&Dashboard {
