@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use crate::bench::chart::esc;
+
 const W: f64 = 600.0;
 const H: f64 = 160.0;
 const PAD: f64 = 32.0;
@@ -128,12 +130,6 @@ fn number(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ const H: f64 = 240.0;
 const PAD: f64 = 40.0;
 
 /// Escapes text for SVG.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -101,61 +101,43 @@ impl DepsPass {
                 }
             })
             .collect();
-        let reverts: Vec<RevertLine> = match &self.store {
-            Some(store) => revert_lines(
-                store
-                    .recent_revert_decisions(g.repository_id, REVERT_LINES)
-                    .await
-                    .unwrap_or_else(|e| {
-                        // The dashboard is still worth writing without them.
-                        tracing::warn!(repository = g.repository_id, error = %e, "revert decisions unreadable");
-                        Vec::new()
-                    }),
-            ),
-            None => Vec::new(),
-        };
-        let quarantined: Vec<(String, String)> = match &self.store {
-            Some(store) => store
-                .quarantined_jobs(g.repository_id, 10)
+        // What the store adds to the dashboard (auto-revert's decisions, quarantined jobs, last
+        // week's report) is the page's, not the pass's work: a database that errs, or is too
+        // slow to answer within `OPTIONAL_READ`, leaves that part out of this render (the
+        // next pass puts it back) instead of failing or holding the pass (a PostgreSQL outage
+        // mid-pass cost it an attempt).
+        let id = g.repository_id;
+        let (reverts, quarantined, weekly) = match &self.store {
+            Some(store) => (
+                optional(
+                    id,
+                    "revert decisions",
+                    store.recent_revert_decisions(id, REVERT_LINES),
+                )
                 .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(repository = g.repository_id, error = %e, "quarantined jobs unreadable");
-                    Vec::new()
-                })
-                .into_iter()
-                .map(|j| (j.kind, j.last_error.unwrap_or_default()))
-                .collect(),
-            None => Vec::new(),
-        };
-        // Last week's section is a report, not the pass's work: a database that is slow or out
-        // of reach leaves it out of this render (the next pass puts it back) instead of
-        // holding the pass (a PostgreSQL outage mid-pass cost it an attempt).
-        let weekly = match &self.store {
-            Some(store) => match tokio::time::timeout(
-                std::time::Duration::from_secs(2),
-                crate::report::gather::repo_week(
-                    store,
-                    g.repository_id,
-                    crate::report::weekly::last_week(crate::time::now_ms()),
-                    Some(outcome.advisories.len()),
-                ),
-            )
-            .await
-            {
-                Ok(Ok(week)) => week.map(|w| crate::report::weekly::render_repo(&w)),
-                Ok(Err(e)) => {
-                    tracing::warn!(repository = g.repository_id, error = %e, "last week's facts unreadable");
-                    None
-                }
-                Err(_) => {
-                    tracing::warn!(
-                        repository = g.repository_id,
-                        "last week's facts not read within 2 s; left out"
-                    );
-                    None
-                }
-            },
-            None => None,
+                .map(revert_lines)
+                .unwrap_or_default(),
+                optional(id, "quarantined jobs", store.quarantined_jobs(id, 10))
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|j| (j.kind, j.last_error.unwrap_or_default()))
+                    .collect(),
+                optional(
+                    id,
+                    "last week's facts",
+                    crate::report::gather::repo_week(
+                        store,
+                        id,
+                        crate::report::weekly::last_week(crate::time::now_ms()),
+                        Some(outcome.advisories.len()),
+                    ),
+                )
+                .await
+                .flatten()
+                .map(|w| crate::report::weekly::render_repo(&w)),
+            ),
+            None => (Vec::new(), Vec::new(), None),
         };
         let body = dashboard::render(&Dashboard {
             slug: &self.slug,
@@ -184,5 +166,31 @@ impl DepsPass {
             }
         }
         Ok(())
+    }
+}
+
+/// How long the dashboard waits for each optional read of the store.
+const OPTIONAL_READ: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// An optional part of the dashboard: `None` (logged) when the store errs or does not answer
+/// within `OPTIONAL_READ`.
+async fn optional<T>(
+    repository: i64,
+    what: &str,
+    read: impl std::future::Future<Output = Result<T, crate::store::StoreError>>,
+) -> Option<T> {
+    match tokio::time::timeout(OPTIONAL_READ, read).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            tracing::warn!(repository, error = %e, "{what} unreadable; left out of the dashboard");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(
+                repository,
+                "{what} not read within 2 s; left out of the dashboard"
+            );
+            None
+        }
     }
 }

@@ -11,16 +11,16 @@ use crate::github::app::SharedApp;
 use crate::github::repo::Repo;
 use crate::store::Store;
 
-/// The store's name for the last week filed.
-const FILED: &str = "weekly_report";
+/// The mark of the last week filed (its Monday, ms): a week is filed once, in order.
+const FILED: &str = "weekly-report";
 
 /// The weekly report's state between rounds.
 pub struct WeeklyPost {
     pub store: Store,
     pub github: SharedApp,
     pub routes: RoutesNow,
-    /// The week this process knows is filed.
-    filed: Option<String>,
+    /// The week (its Monday, ms) this process knows is filed.
+    filed: Option<i64>,
 }
 
 impl WeeklyPost {
@@ -38,35 +38,29 @@ impl WeeklyPost {
     pub async fn tick(&mut self, now_ms: i64) -> Option<u64> {
         let ops_repo = (self.routes)().ops_repo?;
         let week = weekly::last_week(now_ms);
-        let name = weekly::week_name(week.0);
-        if self.filed.as_deref() == Some(name.as_str()) {
+        if self.filed == Some(week.0) {
             return None;
         }
-        match self.file(&ops_repo, week, &name).await {
+        match self.file(&ops_repo, week).await {
             Ok(number) => {
-                self.filed = Some(name);
+                self.filed = Some(week.0);
                 number
             }
             Err(e) => {
-                warn!(week = %name, error = %e, "filing the weekly report failed; tried again next minute");
+                warn!(week = %weekly::week_name(week.0), error = %e, "filing the weekly report failed; tried again next minute");
                 None
             }
         }
     }
 
-    async fn file(
-        &self,
-        ops_repo: &str,
-        week: (i64, i64),
-        name: &str,
-    ) -> Result<Option<u64>, EscalateError> {
-        if self.store.alert_state(FILED).await?.as_deref() == Some(name) {
+    async fn file(&self, ops_repo: &str, week: (i64, i64)) -> Result<Option<u64>, EscalateError> {
+        if self.store.mark(FILED).await?.is_some_and(|m| m >= week.0) {
             return Ok(None);
         }
         let ops = super::gather::ops_week(&self.store, week).await?;
         if ops.minutes_counted == 0 {
             // upkeep did not run that week (a new installation): nothing to report.
-            self.store.put_alert_state(FILED, name, week.1).await?;
+            self.store.advance_mark(FILED, week.0).await?;
             return Ok(None);
         }
         let Some((client, full_name)) = ops_client(&self.store, &self.github, ops_repo).await?
@@ -82,7 +76,7 @@ impl WeeklyPost {
                 let n = repo
                     .create_issue(&weekly::ops_title(&ops), &weekly::render_ops(&ops), &[])
                     .await?;
-                info!(week = %name, issue = n, "weekly health report filed");
+                info!(week = %weekly::week_name(week.0), issue = n, "weekly health report filed");
                 n
             }
         };
@@ -92,7 +86,7 @@ impl WeeklyPost {
         {
             repo.close_issue(old.number).await?;
         }
-        self.store.put_alert_state(FILED, name, week.1).await?;
+        self.store.advance_mark(FILED, week.0).await?;
         Ok(Some(number))
     }
 }

@@ -130,17 +130,7 @@ impl RepoWeek {
 
 /// The median of `values` (the mean of the middle two for an even count); `None` when empty.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
-        (v[mid - 1] + v[mid]) / 2.0
-    } else {
-        v[mid]
-    })
+    Some(crate::bench::stats::quantile(values, 0.5)).filter(|m| m.is_finite())
 }
 
 /// `45 min`, `5 h 20 min`, `2 d 3 h`: a duration as people read it.

@@ -95,28 +95,29 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
         .map(|d| super::settings::parse_bench_retention(&d))
         .transpose()
         .map_err(|p| p.to_string())?,
-        daily_window: match from_file("UPKEEP_DAILY_WINDOW", &file.daily_window) {
-            _ if settings.env_set.contains("UPKEEP_DAILY_WINDOW") => settings.daily_window,
-            Some(w) => super::settings::parse_daily_window(&w).map_err(|p| p.to_string())?,
-            None => Default::default(),
-        },
+        daily_window: env_or_file(
+            settings,
+            "UPKEEP_DAILY_WINDOW",
+            Some(settings.daily_window),
+            &file.daily_window,
+            |w| super::settings::parse_daily_window(&w),
+        )?
+        .unwrap_or_default(),
         alert_routes: crate::alerts::escalate::Routes {
-            ops_repo: if settings.env_set.contains("UPKEEP_OPS_REPO") {
-                settings.ops_repo.clone()
-            } else {
-                from_file("UPKEEP_OPS_REPO", &file.ops_repo)
-                    .map(super::settings::parse_ops_repo)
-                    .transpose()
-                    .map_err(|p| p.to_string())?
-            },
-            webhook: if settings.env_set.contains("UPKEEP_ALERT_WEBHOOK") {
-                settings.alert_webhook.clone()
-            } else {
-                from_file("UPKEEP_ALERT_WEBHOOK", &file.alert_webhook)
-                    .map(|u| super::settings::parse_url("UPKEEP_ALERT_WEBHOOK", u))
-                    .transpose()
-                    .map_err(|p| p.to_string())?
-            },
+            ops_repo: env_or_file(
+                settings,
+                "UPKEEP_OPS_REPO",
+                settings.ops_repo.clone(),
+                &file.ops_repo,
+                super::settings::parse_ops_repo,
+            )?,
+            webhook: env_or_file(
+                settings,
+                "UPKEEP_ALERT_WEBHOOK",
+                settings.alert_webhook.clone(),
+                &file.alert_webhook,
+                |u| super::settings::parse_url("UPKEEP_ALERT_WEBHOOK", u),
+            )?,
         },
         needs_restart: Vec::new(),
     };
@@ -146,6 +147,24 @@ pub fn plan(settings: &Settings, text: &str) -> Result<Reload, String> {
         .flatten(),
     );
     Ok(reload)
+}
+
+/// A live setting as it stands after a reload: the environment's (`env`) while the variable is
+/// set there, as at start; else the file's, parsed, or `None` when the file leaves it out.
+fn env_or_file<T>(
+    settings: &Settings,
+    var: &str,
+    env: Option<T>,
+    file: &Option<String>,
+    parse: impl FnOnce(String) -> Result<T, super::settings::Problem>,
+) -> Result<Option<T>, String> {
+    if settings.env_set.contains(var) {
+        return Ok(env);
+    }
+    file.clone()
+        .map(parse)
+        .transpose()
+        .map_err(|p| p.to_string())
 }
 
 /// Applies a valid reload; returns what changed, for the log.
