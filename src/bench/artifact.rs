@@ -1,10 +1,10 @@
 //! Opening an `upkeep-criterion` artifact: a zip from a repository's workflow, so untrusted.
 //! Nothing is written to disk; only result files (criterion's `benchmark.json`, `sample.json`
-//! and `estimates.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines) and the
-//! runner description are kept, in memory. Every limit is checked on what is actually read, not
-//! on what the archive claims: entry count, names (no absolute paths, `..`, drive
-//! letters or backslashes), bytes per file, bytes in all, and the compression ratio (a zip
-//! bomb stops at the cap). Pure over the bytes.
+//! and `estimates.json`, cargo-criterion's `*.jsonl` messages, `*.txt` bencher lines,
+//! gungraun's `summary.json` instruction counts) and the runner description are kept, in
+//! memory. Every limit is checked on what is actually read, not on what the archive claims:
+//! entry count, names (no absolute paths, `..`, drive letters or backslashes), bytes per file,
+//! bytes in all, and the compression ratio (a zip bomb stops at the cap). Pure over the bytes.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -66,10 +66,10 @@ impl Runner {
     }
 }
 
-/// Criterion's result files by path, and the runner when described.
+/// The result files by path, and the runner when described.
 pub type Opened = (BTreeMap<String, Vec<u8>>, Option<Runner>);
 
-/// Criterion's result files from the zip, by path, and the runner when described.
+/// The result files from the zip, by path, and the runner when described.
 pub fn open(zip: &[u8], limits: &Limits) -> Result<Opened, ArtifactError> {
     if zip.len() as u64 > limits.zip_bytes {
         return Err(ArtifactError::TooLarge(zip.len() as u64));
@@ -103,8 +103,10 @@ pub fn open(zip: &[u8], limits: &Limits) -> Result<Opened, ArtifactError> {
             });
         }
         let file = name.rsplit('/').next().unwrap_or_default();
-        let wanted = matches!(file, "benchmark.json" | "sample.json" | "estimates.json")
-            || name == "upkeep-runner.json"
+        let wanted = matches!(
+            file,
+            "benchmark.json" | "sample.json" | "estimates.json" | "summary.json"
+        ) || name == "upkeep-runner.json"
             || file.ends_with(".jsonl")
             || file.ends_with(".txt");
         if !wanted {

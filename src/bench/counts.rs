@@ -6,6 +6,9 @@
 //! commits that did not change it, floored at `Rules::floor`; without history, a stated prior
 //! (measured on the corpora in docs/PERFORMANCE.md). Pure.
 
+use std::collections::BTreeMap;
+
+use super::gungraun::{Counted, Metric};
 use super::verdict::Verdict;
 
 /// How counts are judged.
@@ -86,6 +89,121 @@ pub fn judge(base: f64, head: f64, history: &[f64], rules: &CountRules) -> Count
     }
 }
 
+/// The metrics a benchmark's verdict rests on. The cache metrics (RAM, LL and L1 hits) are
+/// shown with their change but not judged: a small count of RAM hits moves by whole percents
+/// when one allocation lands on another cache line.
+pub const JUDGED: [Metric; 2] = [Metric::Instructions, Metric::EstimatedCycles];
+
+/// One metric of one benchmark, base against head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricChange {
+    pub metric: Metric,
+    pub base: f64,
+    pub head: f64,
+    pub judged: CountVerdict,
+}
+
+/// One benchmark's counts compared: each metric both runs have, and the verdict of the
+/// judged ones (a regression in either wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountComparison {
+    pub id: String,
+    pub metrics: Vec<MetricChange>,
+    pub verdict: Verdict,
+}
+
+impl CountComparison {
+    pub fn metric(&self, metric: Metric) -> Option<&MetricChange> {
+        self.metrics.iter().find(|m| m.metric == metric)
+    }
+}
+
+/// Per benchmark and metric, the counts of each result set, oldest first.
+pub type CountHistory = BTreeMap<(String, Metric), Vec<f64>>;
+
+/// The history of `sets` (oldest first), as `compare_counts` reads it.
+pub fn history_of(sets: &[(String, Vec<Counted>)]) -> CountHistory {
+    let mut out = CountHistory::new();
+    for (_, counted) in sets {
+        for c in counted {
+            if c.value.is_finite() && c.value > 0.0 {
+                out.entry((c.id.clone(), c.metric))
+                    .or_default()
+                    .push(c.value);
+            }
+        }
+    }
+    out
+}
+
+/// Every benchmark both `base` and `head` counted, judged metric by metric against its own
+/// history; regressions first, then improvements, each by its instruction change, largest
+/// first.
+pub fn compare_counts(
+    base: &[Counted],
+    head: &[Counted],
+    history: &CountHistory,
+    rules: &CountRules,
+) -> Vec<CountComparison> {
+    let before: BTreeMap<(&str, Metric), f64> = base
+        .iter()
+        .map(|c| ((c.id.as_str(), c.metric), c.value))
+        .collect();
+    let mut out: BTreeMap<&str, CountComparison> = BTreeMap::new();
+    for c in head {
+        let Some(&was) = before.get(&(c.id.as_str(), c.metric)) else {
+            continue;
+        };
+        let past = history
+            .get(&(c.id.clone(), c.metric))
+            .map_or(&[][..], Vec::as_slice);
+        let judged = judge(was, c.value, past, rules);
+        let entry = out.entry(c.id.as_str()).or_insert_with(|| CountComparison {
+            id: c.id.clone(),
+            metrics: Vec::new(),
+            verdict: Verdict::Unchanged,
+        });
+        if JUDGED.contains(&c.metric) {
+            entry.verdict = worse(entry.verdict, judged.verdict);
+        }
+        entry.metrics.push(MetricChange {
+            metric: c.metric,
+            base: was,
+            head: c.value,
+            judged,
+        });
+    }
+    let mut out: Vec<CountComparison> = out.into_values().collect();
+    for c in &mut out {
+        c.metrics.sort_by_key(|m| m.metric);
+    }
+    let rank = |v: Verdict| match v {
+        Verdict::Regressed => 0,
+        Verdict::Improved => 1,
+        _ => 2,
+    };
+    let change = |c: &CountComparison| {
+        c.metric(Metric::Instructions)
+            .map_or(0.0, |m| m.judged.change.abs())
+    };
+    out.sort_by(|a, b| {
+        rank(a.verdict)
+            .cmp(&rank(b.verdict))
+            .then(change(b).total_cmp(&change(a)))
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}
+
+/// The worse of two verdicts: a regression outranks an improvement, which outranks no change.
+fn worse(a: Verdict, b: Verdict) -> Verdict {
+    match (a, b) {
+        (Verdict::Regressed, _) | (_, Verdict::Regressed) => Verdict::Regressed,
+        (Verdict::Improved, _) | (_, Verdict::Improved) => Verdict::Improved,
+        _ => a,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +250,97 @@ mod tests {
         history.push(1100.0);
         let n = noise(&history).unwrap();
         assert!(n < 0.002, "{n}");
+    }
+
+    fn counted(id: &str, metric: Metric, value: f64) -> Counted {
+        Counted {
+            id: id.into(),
+            metric,
+            value,
+        }
+    }
+
+    #[test]
+    fn a_benchmark_is_judged_on_instructions_and_cycles_and_cache_hits_are_only_shown() {
+        let base = [
+            counted("a", Metric::Instructions, 1000.0),
+            counted("a", Metric::RamHits, 100.0),
+            counted("b", Metric::Instructions, 1000.0),
+            counted("gone", Metric::Instructions, 1000.0),
+        ];
+        let head = [
+            counted("a", Metric::Instructions, 1001.0),
+            counted("a", Metric::RamHits, 150.0),
+            counted("b", Metric::Instructions, 1030.0),
+            counted("new", Metric::Instructions, 1000.0),
+        ];
+        let cs = compare_counts(&base, &head, &CountHistory::new(), &CountRules::default());
+        let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["b", "a"],
+            "regressions first; only benchmarks in both"
+        );
+        assert_eq!(cs[0].verdict, Verdict::Regressed);
+        assert_eq!(
+            cs[1].verdict,
+            Verdict::Unchanged,
+            "RAM hits +50 % is shown, not judged"
+        );
+        let ram = cs[1].metric(Metric::RamHits).unwrap();
+        assert_eq!(ram.judged.verdict, Verdict::Regressed);
+        assert!((ram.judged.change - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn each_benchmark_and_metric_is_held_to_its_own_history() {
+        let sets = vec![
+            (
+                "c1".to_owned(),
+                vec![
+                    counted("steady", Metric::Instructions, 1000.0),
+                    counted("wobbly", Metric::Instructions, 1000.0),
+                ],
+            ),
+            (
+                "c2".to_owned(),
+                vec![
+                    counted("steady", Metric::Instructions, 1000.0),
+                    counted("wobbly", Metric::Instructions, 1040.0),
+                ],
+            ),
+            (
+                "c3".to_owned(),
+                vec![
+                    counted("steady", Metric::Instructions, 1000.0),
+                    counted("wobbly", Metric::Instructions, 1000.0),
+                ],
+            ),
+            (
+                "c4".to_owned(),
+                vec![
+                    counted("steady", Metric::Instructions, 1000.0),
+                    counted("wobbly", Metric::Instructions, 1040.0),
+                ],
+            ),
+            (
+                "c5".to_owned(),
+                vec![
+                    counted("steady", Metric::Instructions, 1000.0),
+                    counted("wobbly", Metric::Instructions, 1000.0),
+                ],
+            ),
+        ];
+        let history = history_of(&sets);
+        let base = &sets[4].1;
+        let head = [
+            counted("steady", Metric::Instructions, 1030.0),
+            counted("wobbly", Metric::Instructions, 1030.0),
+        ];
+        let cs = compare_counts(base, &head, &history, &CountRules::default());
+        let verdict = |id: &str| cs.iter().find(|c| c.id == id).unwrap().verdict;
+        assert_eq!(verdict("steady"), Verdict::Regressed);
+        assert_eq!(verdict("wobbly"), Verdict::Unchanged);
     }
 
     proptest! {

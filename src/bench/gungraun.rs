@@ -4,6 +4,8 @@
 //! the benchmark id's length, the number of metrics; a value must be a finite count. Other
 //! tools' profiles (DHAT, Memcheck...) are skipped. Pure.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::Value;
 
 /// A summary larger than this is refused (gungraun's are a few KiB).
@@ -12,6 +14,7 @@ pub const MAX_SUMMARY_BYTES: usize = 1024 * 1024;
 pub const VERSIONS: &[&str] = &["6"];
 const MAX_ID_LEN: usize = super::criterion::MAX_ID_LEN;
 const MAX_METRICS: usize = 64;
+const MAX_BENCHMARKS: usize = super::criterion::MAX_BENCHMARKS;
 
 /// What a result measures. Wall time is criterion's; the rest are Callgrind's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,6 +103,13 @@ pub enum GungraunError {
     BadValue(String),
     #[error("more than {MAX_METRICS} metrics in one summary")]
     TooManyMetrics,
+    #[error("more than {MAX_BENCHMARKS} benchmarks")]
+    TooMany,
+    #[error("{path}: {source}")]
+    In {
+        path: String,
+        source: Box<GungraunError>,
+    },
 }
 
 /// The counts of one `summary.json`.
@@ -168,4 +178,41 @@ pub fn from_summary(bytes: &[u8]) -> Result<Vec<Counted>, GungraunError> {
     }
     out.sort_by_key(|c| c.metric);
     Ok(out)
+}
+
+/// Every gungraun summary in an artifact's files (`…/summary.json`), in path order; a
+/// benchmark id seen twice keeps its first summary. The error names the file.
+pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Counted>, GungraunError> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (path, bytes) in files {
+        if path.rsplit('/').next() != Some("summary.json") {
+            continue;
+        }
+        let counted = from_summary(bytes).map_err(|e| GungraunError::In {
+            path: shown(path),
+            source: Box::new(e),
+        })?;
+        let Some(id) = counted.first().map(|c| c.id.clone()) else {
+            continue;
+        };
+        if !seen.insert(id) {
+            continue;
+        }
+        if seen.len() > MAX_BENCHMARKS {
+            return Err(GungraunError::TooMany);
+        }
+        out.extend(counted);
+    }
+    Ok(out)
+}
+
+/// A path from outside, cut to a length a message can carry.
+fn shown(path: &str) -> String {
+    let cut: String = path.chars().take(200).collect();
+    if cut.len() < path.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
 }

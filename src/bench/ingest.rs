@@ -1,7 +1,9 @@
-//! Benchmark results from CI: when a workflow run completes, its `upkeep-criterion` artifact
-//! (if any) is downloaded within limits, opened as untrusted input, and compared with the
-//! default branch's latest results on the same runner class, its noise bands learned from that
-//! branch's history. The verdicts go to an `upkeep/bench` check run on the head commit; a PR
+//! Benchmark results from CI (criterion's wall times and gungraun's instruction counts): when
+//! a workflow run completes, its `upkeep-criterion` artifact (if any) is downloaded within
+//! limits, opened as untrusted input, and compared with the default branch's latest results on
+//! the same runner class, each benchmark held to its own noise learned from that branch's
+//! history (a band for times, the largest step for counts). The verdicts go to an
+//! `upkeep/bench` check run on the head commit, instruction counts first; a PR
 //! gets a comment (edited in place) only when something regressed; the default branch's own
 //! pushes become the baseline (a fork's never do), and a regression there goes to auto-revert
 //! when its culprit is known (the baseline is its parent) and otherwise files an issue. A PR's
@@ -11,8 +13,11 @@
 
 use tracing::{info, warn};
 
+use std::collections::BTreeSet;
+
 use crate::bench::artifact::{self, Limits};
-use crate::bench::{compare, from_files, report, Rules, Verdict};
+use crate::bench::counts::{compare_counts, history_of, CountRules};
+use crate::bench::{compare, from_files, gungraun, report, Rules, Verdict};
 use crate::github::checks::CheckRun;
 use crate::github::repo::Repo;
 use crate::github::InstallationClient;
@@ -162,9 +167,10 @@ async fn ingest(
         .map_err(|e| e.to_string())
         .and_then(|(files, runner)| {
             let results = from_files(&files).map_err(|e| e.to_string())?;
-            Ok((results, runner))
+            let counted = gungraun::from_files(&files).map_err(|e| e.to_string())?;
+            Ok((results, counted, runner))
         });
-    let (head, runner) = match opened {
+    let (head, head_counts, runner) = match opened {
         Ok(r) => r,
         Err(why) => {
             warn!(repo = full_name, run = run.id, %why, "benchmark artifact refused");
@@ -190,6 +196,15 @@ async fn ingest(
         )
         .await?;
     let history = levels(&sets);
+    let count_sets = store
+        .bench_count_history(
+            repository.id,
+            default_branch,
+            &class,
+            &run.head_sha,
+            HISTORY,
+        )
+        .await?;
     if on_default {
         let key = ResultKey {
             repository_id: repository.id,
@@ -199,13 +214,26 @@ async fn ingest(
             run_id: run.id,
         };
         store.put_bench_results(&key, &head, now_ms()).await?;
+        store.put_bench_counts(&key, &head_counts, now_ms()).await?;
     }
-    let Some((base_sha, base)) = sets.last() else {
+    let counted_ids = head_counts
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect::<BTreeSet<_>>();
+    // Times and counts usually share their baseline commit; the counts' names it when both do not.
+    let base_sha = count_sets
+        .last()
+        .map(|(sha, _)| sha)
+        .or(sets.last().map(|(sha, _)| sha));
+    let Some(base_sha) = base_sha.map(String::as_str) else {
         repo.create_check_run(&CheckRun {
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
             conclusion: Some("neutral".into()),
-            title: format!("{} benchmarks read; no baseline yet", head.len()),
+            title: format!(
+                "{} benchmarks read; no baseline yet",
+                head.len() + counted_ids.len()
+            ),
             summary: format!(
                 "No results from `{default_branch}` on runner class `{class}` yet: the first push there becomes the baseline."
             ),
@@ -214,12 +242,27 @@ async fn ingest(
         .await?;
         return Ok("benchmarks stored without a baseline");
     };
-    let comparisons = compare(base, &head, &history, &Rules::default());
+    let comparisons = sets
+        .last()
+        .map(|(_, base)| compare(base, &head, &history, &Rules::default()))
+        .unwrap_or_default();
+    let counted = count_sets
+        .last()
+        .map(|(_, base)| {
+            compare_counts(
+                base,
+                &head_counts,
+                &history_of(&count_sets),
+                &CountRules::default(),
+            )
+        })
+        .unwrap_or_default();
     let base_name = format!(
         "`{default_branch}` at {} on `{class}`",
         &base_sha[..base_sha.len().min(7)]
     );
-    let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed);
+    let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
+        || counted.iter().any(|c| c.verdict == Verdict::Regressed);
     let chart_url = public_url.map(|u| {
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         format!(
@@ -246,7 +289,14 @@ async fn ingest(
         && regressed
         && !always_comment
         && run.run_attempt.unwrap_or(1) < 2;
-    let table = report::table(&comparisons, &base_name, chart);
+    let mut table = report::summary(&counted, &comparisons, &base_name, chart);
+    if count_sets.is_empty() && !counted_ids.is_empty() {
+        table.push_str(&format!(
+            "\nInstruction counts of {} benchmarks were read; the first push to `{default_branch}` with them becomes their baseline.\n",
+            counted_ids.len()
+        ));
+    }
+    let title = report::title_with(&counted, &comparisons);
     let external_id = run.id.to_string();
     if confirming {
         // In progress, so a required `upkeep/bench` check holds the merge until confirmed;
@@ -255,7 +305,7 @@ async fn ingest(
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
             conclusion: None,
-            title: format!("{}; re-running to confirm", report::title(&comparisons)),
+            title: format!("{title}; re-running to confirm"),
             summary: format!(
                 "The benchmark run was re-run to confirm: a regression counts only when a second run shows it too.\n\n{table}"
             ),
@@ -274,7 +324,7 @@ async fn ingest(
         name: CHECK.into(),
         head_sha: run.head_sha.clone(),
         conclusion: Some(if regressed { "failure" } else { "success" }.into()),
-        title: report::title(&comparisons),
+        title,
         summary: table.clone(),
         annotations: Vec::new(),
     };
@@ -286,7 +336,7 @@ async fn ingest(
     info!(
         repo = full_name,
         run = run.id,
-        benchmarks = comparisons.len(),
+        benchmarks = comparisons.len() + counted.len(),
         regressed,
         "benchmarks compared"
     );
@@ -297,7 +347,7 @@ async fn ingest(
     if run.event == "pull_request" && !fork {
         if let Some(branch) = run.head_branch.as_deref() {
             if let Some((pr, _)) = repo.open_pull_for(branch).await? {
-                let body = report::comment(&comparisons, &base_name, slug, chart);
+                let body = report::comment(&counted, &comparisons, &base_name, slug, chart);
                 post_comment(&repo, pr.number, &body, regressed || always_comment).await?;
             }
         }

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::counts::{CountComparison, PRIOR_NOISE};
+use super::gungraun::Metric;
 use super::verdict::{Comparison, Verdict};
 
 /// The marker in upkeep's benchmark comment on a PR.
@@ -19,16 +21,9 @@ pub fn counts(cs: &[Comparison]) -> (usize, usize, usize, usize) {
     )
 }
 
-/// The check run's title.
+/// The check run's title over wall times alone.
 pub fn title(cs: &[Comparison]) -> String {
-    let (r, i, noisy, total) = counts(cs);
-    match (r, total) {
-        (_, 0) => "No benchmark to compare with the baseline".to_owned(),
-        (0, _) => {
-            format!("No regression in {total} benchmarks ({i} improved, {noisy} too noisy to tell)")
-        }
-        _ => format!("{r} of {total} benchmarks regressed"),
-    }
+    title_with(&[], cs)
 }
 
 /// Nanoseconds, readably.
@@ -64,12 +59,7 @@ pub fn table(
             (Verdict::Regressed, Some(url)) => format!(" ([trend]({}))", url(&c.full_id)),
             _ => String::new(),
         };
-        let mark = match c.verdict {
-            Verdict::Regressed => "🔴 regressed",
-            Verdict::Improved => "🟢 improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::TooNoisy => "❔ too noisy to tell",
-        };
+        let mark = mark(c.verdict);
         let _ = writeln!(
             s,
             "| {} | {} | {} | {:+.1} % | [{:+.1} %, {:+.1} %] | {band} | {mark}{trend} |",
@@ -83,6 +73,16 @@ pub fn table(
     }
     s.push_str(&blind_spots(cs));
     s
+}
+
+/// A verdict as the tables show it.
+fn mark(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed => "🔴 regressed",
+        Verdict::Improved => "🟢 improved",
+        Verdict::Unchanged => "unchanged",
+        Verdict::TooNoisy => "❔ too noisy to tell",
+    }
 }
 
 /// A benchmark id as inline code in a Markdown table (its `|` escaped).
@@ -123,6 +123,7 @@ fn blind_spots(cs: &[Comparison]) -> String {
 
 /// The PR comment (only posted when something regressed).
 pub fn comment(
+    counted: &[CountComparison],
     cs: &[Comparison],
     base: &str,
     slug: &str,
@@ -130,9 +131,93 @@ pub fn comment(
 ) -> String {
     format!(
         "**Benchmarks**: {}.\n\n{}\nComment `@{slug} bench` to post this comparison again.\n\n{COMMENT_MARKER}\n",
-        title(cs),
-        table(cs, base, chart)
+        title_with(counted, cs),
+        summary(counted, cs, base, chart)
     )
+}
+
+/// The check run's title over both kinds of result: instruction counts and wall times.
+pub fn title_with(counted: &[CountComparison], cs: &[Comparison]) -> String {
+    let (r, i, noisy, total) = counts(cs);
+    let n = |v| counted.iter().filter(|c| c.verdict == v).count();
+    let (r, i, total) = (
+        r + n(Verdict::Regressed),
+        i + n(Verdict::Improved),
+        total + counted.len(),
+    );
+    match (r, total) {
+        (_, 0) => "No benchmark to compare with the baseline".to_owned(),
+        (0, _) if counted.is_empty() => {
+            format!("No regression in {total} benchmarks ({i} improved, {noisy} too noisy to tell)")
+        }
+        (0, _) => format!("No regression in {total} benchmarks ({i} improved)"),
+        _ => format!("{r} of {total} benchmarks regressed"),
+    }
+}
+
+/// A count, readably (`3.83 M`).
+fn count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.2} G", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} M", n / 1e6),
+        n if n >= 1e3 => format!("{:.2} k", n / 1e3),
+        n => format!("{n:.0}"),
+    }
+}
+
+/// The instruction-count table, worst first.
+pub fn count_table(counted: &[CountComparison], base: &str) -> String {
+    let mut s = format!(
+        "### Instruction counts (Callgrind)\n\nCompared with {base}. Counts hardly move between runs of the same code, so a change counts when it exceeds both 1 % and four times the largest step that benchmark's count took between the default branch's recent commits ({:.1} % until it has that history). The verdict rests on instructions and estimated cycles; cache hits are shown, not judged.\n\n",
+        100.0 * PRIOR_NOISE
+    );
+    let _ = writeln!(
+        s,
+        "| Benchmark | Instructions | Change | Threshold | Est. cycles | RAM hits | Verdict |\n|---|---|---|---|---|---|---|"
+    );
+    let change = |c: &CountComparison, m: Metric| {
+        c.metric(m)
+            .map(|m| format!("{:+.2} %", 100.0 * m.judged.change))
+            .unwrap_or_else(|| "–".into())
+    };
+    for c in counted {
+        let (instructions, threshold) = match c.metric(Metric::Instructions) {
+            Some(m) => (
+                format!("{} → {}", count(m.base), count(m.head)),
+                format!("±{:.1} %", 100.0 * m.judged.threshold),
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {instructions} | {} | {threshold} | {} | {} | {} |",
+            code(&c.id),
+            change(c, Metric::Instructions),
+            change(c, Metric::EstimatedCycles),
+            change(c, Metric::RamHits),
+            mark(c.verdict),
+        );
+    }
+    s
+}
+
+/// Everything compared, instruction counts first; the wall-time table under its own heading
+/// when both are there.
+pub fn summary(
+    counted: &[CountComparison],
+    cs: &[Comparison],
+    base: &str,
+    chart: Option<&(dyn Fn(&str) -> String + Sync)>,
+) -> String {
+    if counted.is_empty() {
+        return table(cs, base, chart);
+    }
+    let mut s = count_table(counted, base);
+    if !cs.is_empty() {
+        s.push_str("\n### Wall time\n\n");
+        s.push_str(&table(cs, base, chart));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -61,14 +61,16 @@ impl Store {
         Ok(())
     }
 
-    /// Whether any benchmark result of `commit_sha` is stored (its run was read already).
+    /// Whether any benchmark result (a time or a count) of `commit_sha` is stored (its run was
+    /// read already).
     pub async fn has_bench_results(
         &self,
         repository_id: i64,
         commit_sha: &str,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 FROM bench_results WHERE repository_id = $1 AND commit_sha = $2 LIMIT 1",
+            "SELECT 1 FROM bench_results WHERE repository_id = $1 AND commit_sha = $2 \
+             UNION ALL SELECT 1 FROM bench_counts WHERE repository_id = $1 AND commit_sha = $2 LIMIT 1",
         )
         .bind(repository_id)
         .bind(commit_sha)

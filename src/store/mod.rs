@@ -5,6 +5,7 @@
 
 pub mod alert_state;
 pub mod bench;
+pub mod bench_counts;
 pub mod blobs;
 pub mod commands;
 pub mod declined;

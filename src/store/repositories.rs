@@ -293,14 +293,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if let Some(old) = before.as_deref().filter(|old| *old != branch) {
-            sqlx::query(
+            for sql in [
                 "UPDATE bench_results SET branch = $1 WHERE repository_id = $2 AND branch = $3",
-            )
-            .bind(branch)
-            .bind(id)
-            .bind(old)
-            .execute(&mut *tx)
-            .await?;
+                "UPDATE bench_counts SET branch = $1 WHERE repository_id = $2 AND branch = $3",
+            ] {
+                sqlx::query(sql)
+                    .bind(branch)
+                    .bind(id)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(before)

@@ -66,18 +66,40 @@ impl Store {
         .await
     }
 
-    /// Benchmark results stored before `before`, except those of the newest `keep_commits`
-    /// commits of their repository, branch and runner class: the history verdicts and charts
-    /// read is never pruned, however quiet the repository. At most `limit` rows go.
+    /// Benchmark results (times and counts) stored before `before`, except those of the newest
+    /// `keep_commits` commits of their repository, branch and runner class: the history
+    /// verdicts and charts read is never pruned, however quiet the repository. At most `limit`
+    /// rows go.
     pub async fn purge_bench_results(
         &self,
         before: i64,
         keep_commits: i64,
         limit: i64,
     ) -> Result<u64, StoreError> {
-        let series = sqlx::query(
-            "SELECT DISTINCT repository_id, branch, runner_class FROM bench_results WHERE created_at < $1",
-        )
+        let times = self
+            .purge_bench_table(BenchTable::Times, before, keep_commits, limit)
+            .await?;
+        let left = limit - i64::try_from(times).unwrap_or(i64::MAX);
+        let counts = if left > 0 {
+            self.purge_bench_table(BenchTable::Counts, before, keep_commits, left)
+                .await?
+        } else {
+            0
+        };
+        Ok(times + counts)
+    }
+
+    async fn purge_bench_table(
+        &self,
+        table: BenchTable,
+        before: i64,
+        keep_commits: i64,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let (name, key) = table.name_and_key();
+        let series = sqlx::query(&format!(
+            "SELECT DISTINCT repository_id, branch, runner_class FROM {name} WHERE created_at < $1"
+        ))
         .bind(before)
         .fetch_all(self.pool())
         .await?;
@@ -87,11 +109,11 @@ impl Store {
             let branch: String = row.try_get(1)?;
             let runner_class: String = row.try_get(2)?;
             // The oldest row of the `keep_commits`-th newest commit: everything before it can go.
-            let kept_from: Option<i64> = sqlx::query(
-                "SELECT MIN(created_at) FROM bench_results \
+            let kept_from: Option<i64> = sqlx::query(&format!(
+                "SELECT MIN(created_at) FROM {name} \
                  WHERE repository_id = $1 AND branch = $2 AND runner_class = $3 \
-                 GROUP BY commit_sha ORDER BY MAX(created_at) DESC LIMIT 1 OFFSET $4",
-            )
+                 GROUP BY commit_sha ORDER BY MAX(created_at) DESC LIMIT 1 OFFSET $4"
+            ))
             .bind(repository_id)
             .bind(&branch)
             .bind(&runner_class)
@@ -107,12 +129,12 @@ impl Store {
             if left <= 0 {
                 break;
             }
-            deleted += sqlx::query(
-                "DELETE FROM bench_results WHERE (repository_id, commit_sha, runner_class, full_id) IN \
-                 (SELECT repository_id, commit_sha, runner_class, full_id FROM bench_results \
+            deleted += sqlx::query(&format!(
+                "DELETE FROM {name} WHERE ({key}) IN \
+                 (SELECT {key} FROM {name} \
                   WHERE repository_id = $1 AND branch = $2 AND runner_class = $3 AND created_at < $4 \
-                  LIMIT $5)",
-            )
+                  LIMIT $5)"
+            ))
             .bind(repository_id)
             .bind(&branch)
             .bind(&runner_class)
@@ -137,5 +159,28 @@ impl Store {
             .execute(self.pool())
             .await?
             .rows_affected())
+    }
+}
+
+/// The two tables of benchmark results, pruned alike.
+#[derive(Clone, Copy)]
+enum BenchTable {
+    Times,
+    Counts,
+}
+
+impl BenchTable {
+    /// The table and its primary key's columns (fixed names, never from input).
+    fn name_and_key(self) -> (&'static str, &'static str) {
+        match self {
+            BenchTable::Times => (
+                "bench_results",
+                "repository_id, commit_sha, runner_class, full_id",
+            ),
+            BenchTable::Counts => (
+                "bench_counts",
+                "repository_id, commit_sha, runner_class, full_id, metric",
+            ),
+        }
     }
 }

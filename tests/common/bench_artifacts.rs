@@ -1,5 +1,6 @@
 //! Benchmark artifacts for scenario tests: a corpus run zipped as the reusable workflow uploads
-//! it, with every sample scaled (a slowdown), and any zip.
+//! it, with every sample scaled (a slowdown), with or without gungraun's instruction counts, and
+//! any zip.
 
 use std::io::Write;
 
@@ -8,6 +9,27 @@ use serde_json::{json, Value};
 /// A zip of one corpus run (`tests/fixtures/bench-noise/upkeep/runN`), every sample and estimate ×
 /// `factor`.
 pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
+    zip_of(&entries_from_run(run, factor))
+}
+
+/// `artifact_from_run` with gungraun's summaries beside criterion's results, where the reusable
+/// workflow puts them (`gungraun/…/summary.json`): those of one run of the instruction-count
+/// corpus (`tests/fixtures/bench-instructions/<counts>`, e.g. `same-1` or `extra-1`).
+pub fn artifact_with_counts(run: u32, factor: f64, counts: &str) -> Vec<u8> {
+    let mut entries = entries_from_run(run, factor);
+    let dir = super::repo_root().join(format!("tests/fixtures/bench-instructions/{counts}"));
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().replace('.', "/");
+        entries.push((
+            format!("gungraun/upkeep/instructions/{name}/summary.json"),
+            std::fs::read(&p).unwrap(),
+        ));
+    }
+    zip_of(&entries)
+}
+
+fn entries_from_run(run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
     let root = super::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut stack = vec![root.clone()];
@@ -48,7 +70,7 @@ pub fn artifact_from_run(run: u32, factor: f64) -> Vec<u8> {
         "upkeep-runner.json".into(),
         br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
     ));
-    zip_of(&entries)
+    entries
 }
 
 /// Every time in an `estimates.json` × `factor` (all its numbers but confidence levels).

@@ -15,6 +15,7 @@ use upkeep::server::{self, Background};
 use upkeep::store::Store;
 
 pub mod bench_artifacts;
+pub mod bench_world;
 pub mod binary;
 pub mod browser;
 pub mod registry;
