@@ -527,3 +527,87 @@ fn confirmed(name: &str) -> Tally {
     );
     t
 }
+
+/// `upkeep check` has one pair of processes and no history. On every ordered A/A pair of every
+/// corpus, upkeep's verdicts with the between-process prior call nothing; criterion's own rule
+/// and upkeep's verdicts without the prior call many pairs; a 4× slowdown is called by all.
+/// The largest factor between two runs is printed: the prior's figure (`bench::prior`).
+#[test]
+fn one_pair_without_history_calls_no_process_noise_a_change_and_four_times_slower_one() {
+    use upkeep::bench::prior::{without_history, BETWEEN_PROCESS_FACTOR};
+    let rules = Rules::default();
+    println!("\n| corpus | A/A pairs | upkeep with the prior: called | without it | criterion's rule | 200 % alert | 4× caught (prior) |\n|---|---|---|---|---|---|---|");
+    let mut widest: f64 = 1.0;
+    let (mut all_pairs, mut all_called, mut all_slow_missed) = (0, 0, 0);
+    let mut missed_as: BTreeMap<String, usize> = BTreeMap::new();
+    for name in CORPORA {
+        let (mut pairs, mut called, mut raw, mut crit, mut alert, mut caught) = (0, 0, 0, 0, 0, 0);
+        for runs in corpus(name).values() {
+            for (i, base) in runs.iter().enumerate() {
+                for (j, head) in runs.iter().enumerate() {
+                    if i == j {
+                        continue;
+                    }
+                    let same = compare(base, head, &BTreeMap::new(), &rules);
+                    let slow = slowed(head, 4.0);
+                    let four = without_history(compare(base, &slow, &BTreeMap::new(), &rules));
+                    for c in &same {
+                        let ratio = 1.0 + c.change;
+                        widest = widest.max(ratio.max(1.0 / ratio));
+                        raw += usize::from(matches!(
+                            c.verdict,
+                            Verdict::Regressed | Verdict::Improved
+                        ));
+                        let b = base.iter().find(|m| m.id == c.full_id).unwrap();
+                        let h = head.iter().find(|m| m.id == c.full_id).unwrap();
+                        crit += usize::from(matches!(
+                            criterion_rule(b, h),
+                            Verdict::Regressed | Verdict::Improved
+                        ));
+                        alert += usize::from(ratio_alert(b, h, 2.0) == Verdict::Regressed);
+                    }
+                    for c in without_history(same) {
+                        pairs += 1;
+                        called += usize::from(matches!(
+                            c.verdict,
+                            Verdict::Regressed | Verdict::Improved
+                        ));
+                    }
+                    for c in &four {
+                        if c.verdict == Verdict::Regressed {
+                            caught += 1;
+                        } else {
+                            let ratio = format!("{} ×{:.1}", c.verdict.as_str(), 1.0 + c.change);
+                            *missed_as.entry(ratio).or_insert(0usize) += 1;
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "| {name} | {pairs} | {called} | {raw} ({:.1} %) | {crit} ({:.1} %) | {alert} ({:.2} %) | {caught} / {pairs} |",
+            pct(raw, pairs),
+            pct(crit, pairs),
+            pct(alert, pairs)
+        );
+        all_pairs += pairs;
+        all_called += called;
+        all_slow_missed += pairs - caught;
+    }
+    println!("\nwidest factor between two runs of the same code: ×{widest:.2} (prior ×{BETWEEN_PROCESS_FACTOR})");
+    assert!(all_pairs > 20_000, "{all_pairs}");
+    assert_eq!(all_called, 0, "A/A pairs called a change without history");
+    println!(
+        "4× slowdowns not called regressed: {all_slow_missed} of {all_pairs}, as {missed_as:?}"
+    );
+    // A base run caught inside a neighbour's slow spell (up to ×2.29) makes a 4× slower head
+    // only ~×1.75 slower than it: honest to call that unconfirmed.
+    assert!(
+        pct(all_slow_missed, all_pairs) < 1.0,
+        "4× slowdowns not called regressed: {all_slow_missed} of {all_pairs}"
+    );
+    assert!(
+        widest < BETWEEN_PROCESS_FACTOR,
+        "×{widest}: the prior no longer covers the corpora"
+    );
+}

@@ -6,49 +6,8 @@ mod common;
 
 use serde_json::json;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use common::check_cli::{check, fixture_copy};
 use common::registry::LoopbackRegistry;
-
-fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dst = tmp.path().join("repo");
-    copy_dir(
-        &common::repo_root().join("tests/fixtures/repos/inherited"),
-        &dst,
-    );
-    (tmp, dst)
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
-
-fn check(path: &Path, index: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .arg("check")
-        .arg(path)
-        .args(["--index", index])
-        .args(args)
-        .env_remove("UPKEEP_INDEX_URL")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test]
 async fn the_json_plan_names_each_update_with_its_crate_and_versions() {
@@ -319,58 +278,4 @@ async fn an_advisory_silenced_with_a_reason_is_shown_as_ignored() {
         "{text}"
     );
     assert!(!text.contains("fix demo-log"), "{text}");
-}
-
-/// Writes a criterion result for `id` under `dir/<which>/` with samples around `mean` ns.
-fn criterion_result(dir: &Path, which: &str, id: &str, mean: f64) {
-    let d = dir.join(which);
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(
-        d.join("benchmark.json"),
-        json!({ "full_id": id }).to_string(),
-    )
-    .unwrap();
-    let iters: Vec<f64> = (1..=50).map(f64::from).collect();
-    let times: Vec<f64> = iters
-        .iter()
-        .map(|n| n * mean * (1.0 + 0.01 * ((n * 7.0) % 5.0 - 2.0) / 2.0))
-        .collect();
-    std::fs::write(
-        d.join("sample.json"),
-        json!({ "sampling_mode": "Linear", "iters": iters, "times": times }).to_string(),
-    )
-    .unwrap();
-}
-
-#[tokio::test]
-async fn benchmarks_in_target_criterion_are_compared_new_against_base() {
-    let registry = LoopbackRegistry::start().await;
-    let (_tmp, repo) = fixture_copy();
-    let crit = repo.join("target/criterion");
-    criterion_result(&crit.join("parse"), "base", "parse", 1000.0);
-    criterion_result(&crit.join("parse"), "new", "parse", 1250.0);
-    criterion_result(
-        &crit.join("group/render/64"),
-        "base",
-        "group/render/64",
-        500.0,
-    );
-    criterion_result(
-        &crit.join("group/render/64"),
-        "new",
-        "group/render/64",
-        501.0,
-    );
-    let (ok, stdout, stderr) = check(&repo, &registry.url(), &["--format", "json"]);
-    assert!(ok, "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let benches = report["benchmarks"].as_array().unwrap();
-    assert_eq!(benches[0]["full_id"], "parse");
-    assert_eq!(benches[0]["verdict"], "regressed");
-    assert!((benches[0]["change"].as_f64().unwrap() - 0.25).abs() < 0.01);
-    assert_eq!(benches[1]["full_id"], "group/render/64");
-    assert_eq!(benches[1]["verdict"], "unchanged");
-    let (_, text, _) = check(&repo, &registry.url(), &[]);
-    assert!(text.contains("parse: +25.0 %"), "{text}");
-    assert!(text.contains("regressed"), "{text}");
 }

@@ -41,7 +41,7 @@ impl Default for CountRules {
 }
 
 /// A count's verdict, the relative change and the threshold it was held to.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CountVerdict {
     pub verdict: Verdict,
     pub change: f64,
@@ -95,7 +95,7 @@ pub fn judge(base: f64, head: f64, history: &[f64], rules: &CountRules) -> Count
 pub const JUDGED: [Metric; 2] = [Metric::Instructions, Metric::EstimatedCycles];
 
 /// One metric of one benchmark, base against head.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MetricChange {
     pub metric: Metric,
     pub base: f64,
@@ -105,7 +105,7 @@ pub struct MetricChange {
 
 /// One benchmark's counts compared: each metric both runs have, and the verdict of the
 /// judged ones (a regression in either wins).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CountComparison {
     pub id: String,
     pub metrics: Vec<MetricChange>,

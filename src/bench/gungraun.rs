@@ -17,7 +17,8 @@ const MAX_METRICS: usize = 64;
 const MAX_BENCHMARKS: usize = super::criterion::MAX_BENCHMARKS;
 
 /// What a result measures. Wall time is criterion's; the rest are Callgrind's counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Instructions executed (Callgrind's `Ir`).
     Instructions,
@@ -112,8 +113,19 @@ pub enum GungraunError {
     },
 }
 
-/// The counts of one `summary.json`.
+/// The counts of one `summary.json`: the new run's.
 pub fn from_summary(bytes: &[u8]) -> Result<Vec<Counted>, GungraunError> {
+    Ok(read(bytes)?.0)
+}
+
+/// The new run's counts and the old run's, where gungraun compared with one (a local re-run:
+/// `Both` holds the new value and the previous one; `Right` alone is the old run's).
+pub fn pairs_of_summary(bytes: &[u8]) -> Result<(Vec<Counted>, Vec<Counted>), GungraunError> {
+    read(bytes)
+}
+
+/// (new, old) counts of one summary.
+fn read(bytes: &[u8]) -> Result<(Vec<Counted>, Vec<Counted>), GungraunError> {
     if bytes.len() > MAX_SUMMARY_BYTES {
         return Err(GungraunError::TooLarge(bytes.len()));
     }
@@ -138,7 +150,8 @@ pub fn from_summary(bytes: &[u8]) -> Result<Vec<Counted>, GungraunError> {
     let profiles = v["profiles"]
         .as_array()
         .ok_or(GungraunError::Missing("profiles"))?;
-    let mut out = Vec::new();
+    let (mut new, mut old) = (Vec::new(), Vec::new());
+    let mut found = false;
     for profile in profiles {
         if profile["tool"].as_str() != Some("Callgrind") {
             continue;
@@ -149,35 +162,41 @@ pub fn from_summary(bytes: &[u8]) -> Result<Vec<Counted>, GungraunError> {
         if metrics.len() > MAX_METRICS {
             return Err(GungraunError::TooManyMetrics);
         }
+        found = true;
         for (event, diff) in metrics {
             let Some(metric) = Metric::from_event(event) else {
                 continue;
             };
-            let new = &diff["metrics"];
-            let value = match (new.get("Left"), new.get("Both")) {
-                (Some(left), _) => left,
-                (None, Some(both)) => &both[0],
-                // Only the old run has it: the benchmark is gone.
-                _ => continue,
+            let values = &diff["metrics"];
+            let (now, before) = match (values.get("Left"), values.get("Right"), values.get("Both"))
+            {
+                (Some(left), _, _) => (Some(left), None),
+                (None, Some(right), _) => (None, Some(right)),
+                (None, None, Some(both)) => (Some(&both[0]), Some(&both[1])),
+                _ => (None, None),
             };
-            let n = value
-                .get("Int")
-                .and_then(Value::as_f64)
-                .or_else(|| value.get("Float").and_then(Value::as_f64))
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .ok_or_else(|| GungraunError::BadValue(format!("{id} {event}")))?;
-            out.push(Counted {
-                id: id.clone(),
-                metric,
-                value: n,
-            });
+            for (value, into) in [(now, &mut new), (before, &mut old)] {
+                let Some(value) = value else { continue };
+                let n = value
+                    .get("Int")
+                    .and_then(Value::as_f64)
+                    .or_else(|| value.get("Float").and_then(Value::as_f64))
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .ok_or_else(|| GungraunError::BadValue(format!("{id} {event}")))?;
+                into.push(Counted {
+                    id: id.clone(),
+                    metric,
+                    value: n,
+                });
+            }
         }
     }
-    if out.is_empty() {
+    if !found || new.is_empty() {
         return Err(GungraunError::Missing("a Callgrind profile"));
     }
-    out.sort_by_key(|c| c.metric);
-    Ok(out)
+    new.sort_by_key(|c| c.metric);
+    old.sort_by_key(|c| c.metric);
+    Ok((new, old))
 }
 
 /// Every gungraun summary in an artifact's files (`…/summary.json`), in path order; a

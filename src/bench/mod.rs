@@ -12,6 +12,7 @@ pub mod counts;
 pub mod criterion;
 pub mod gungraun;
 pub mod ingest;
+pub mod prior;
 pub mod report;
 pub mod stats;
 pub mod verdict;

@@ -82,6 +82,7 @@ fn mark(v: Verdict) -> &'static str {
         Verdict::Improved => "🟢 improved",
         Verdict::Unchanged => "unchanged",
         Verdict::TooNoisy => "❔ too noisy to tell",
+        Verdict::Unconfirmed => "❔ unconfirmed (re-run to confirm)",
     }
 }
 

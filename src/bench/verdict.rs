@@ -56,6 +56,9 @@ pub enum Verdict {
     Improved,
     Unchanged,
     TooNoisy,
+    /// One pair of processes and no history (`upkeep check`): a change no larger than what
+    /// two runs of the same code moved apart on the corpora; re-run to confirm.
+    Unconfirmed,
 }
 
 impl Verdict {
@@ -65,6 +68,7 @@ impl Verdict {
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
             Verdict::TooNoisy => "too noisy to tell",
+            Verdict::Unconfirmed => "unconfirmed",
         }
     }
 }
@@ -175,7 +179,7 @@ pub fn compare(
 fn rank(v: Verdict) -> u8 {
     match v {
         Verdict::Regressed => 0,
-        Verdict::TooNoisy => 1,
+        Verdict::TooNoisy | Verdict::Unconfirmed => 1,
         Verdict::Unchanged => 2,
         Verdict::Improved => 3,
     }

@@ -33,6 +33,8 @@ pub enum CheckError {
     },
     #[error("benchmark results in target/criterion: {0}")]
     Bench(#[from] crate::bench::ParseError),
+    #[error("instruction counts in target/gungraun: {0}")]
+    Counts(#[from] crate::bench::gungraun::GungraunError),
     #[error("{0} has no Cargo.toml: not a Rust repository")]
     NotRust(PathBuf),
     #[error("discovery did not settle; still missing: {0:?}")]
@@ -70,6 +72,8 @@ pub struct Report {
     pub workspaces: Vec<WorkspaceReport>,
     /// Crates whose versions could not be fetched (they are left out of the plan).
     pub index_errors: Vec<String>,
+    /// `target/gungraun`'s latest counts against the run before, when both are there.
+    pub instruction_counts: Option<Vec<crate::bench::counts::CountComparison>>,
     /// `target/criterion`'s latest run against its base, when both are there.
     pub benchmarks: Option<Vec<crate::bench::Comparison>>,
 }
@@ -210,6 +214,7 @@ pub async fn run(
         });
     }
     Ok(Report {
+        instruction_counts: bench::compare_local_counts(root)?,
         benchmarks: bench::compare_local(root)?,
         path: root.display().to_string(),
         index: index.default_client().base().to_string(),

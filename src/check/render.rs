@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 
 use super::Report;
+use crate::bench::gungraun::Metric;
+use crate::bench::prior::BETWEEN_PROCESS_FACTOR;
+use crate::bench::Verdict;
 use crate::deps::{Held, PrKind};
 
 /// The report as text.
@@ -133,6 +136,31 @@ pub fn text(report: &Report) -> String {
             let _ = writeln!(out, "      {} {}{to}: {why}", w.name, w.from);
         }
     }
+    if let Some(counted) = &report.instruction_counts {
+        let _ = writeln!(
+            out,
+            "instruction counts (target/gungraun, new against the run before):"
+        );
+        for c in counted {
+            let change = |m| {
+                c.metric(m)
+                    .map(|m| format!("{:+.2} %", 100.0 * m.judged.change))
+                    .unwrap_or_else(|| "–".into())
+            };
+            let threshold = c
+                .metric(Metric::Instructions)
+                .map_or(0.0, |m| m.judged.threshold);
+            let _ = writeln!(
+                out,
+                "  {}: instructions {} (threshold ±{:.1} %), estimated cycles {} {}",
+                c.id,
+                change(Metric::Instructions),
+                100.0 * threshold,
+                change(Metric::EstimatedCycles),
+                c.verdict.as_str()
+            );
+        }
+    }
     if let Some(benchmarks) = &report.benchmarks {
         let _ = writeln!(out, "benchmarks (target/criterion, new against base):");
         for c in benchmarks {
@@ -143,7 +171,7 @@ pub fn text(report: &Report) -> String {
                 100.0 * c.change,
                 100.0 * c.interval.0,
                 100.0 * c.interval.1,
-                c.verdict.as_str()
+                verdict_text(c.verdict)
             );
         }
     }
@@ -151,6 +179,16 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out, "index error: {e}");
     }
     out
+}
+
+/// A wall-time verdict as the text report says it.
+fn verdict_text(v: Verdict) -> String {
+    match v {
+        Verdict::Unconfirmed => format!(
+            "unconfirmed (one pair of processes moves up to ×{BETWEEN_PROCESS_FACTOR} on shared machines; re-run to confirm)"
+        ),
+        v => v.as_str().to_owned(),
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -18,6 +18,7 @@ pub mod bench_artifacts;
 pub mod bench_world;
 pub mod binary;
 pub mod browser;
+pub mod check_cli;
 pub mod registry;
 pub mod repo_world;
 
