@@ -611,3 +611,72 @@ fn one_pair_without_history_calls_no_process_noise_a_change_and_four_times_slowe
         "×{widest}: the prior no longer covers the corpora"
     );
 }
+
+/// The published detection limits are honest: in windows of 12 consecutive runs (a default
+/// branch's recent history), every other run in turn is the head and the other 11 the history its
+/// limits are computed from (`bench::limits`, as ingest does); the head then has one benchmark
+/// slowed by exactly that benchmark's limit and is compared, all benchmarks together, with each
+/// other run as the baseline: at least 95 % must be called regressed. The limits per benchmark
+/// are printed for docs/PERFORMANCE.md.
+#[test]
+fn a_slowdown_of_exactly_the_published_limit_is_caught_95_percent_of_the_time() {
+    let rules = Rules::default();
+    let (mut all, mut all_caught) = (0usize, 0usize);
+    println!("\n| corpus | source and benchmark | published limit (median, range) | slowdowns at the limit caught |\n|---|---|---|---|");
+    for name in CORPORA {
+        for (source, runs) in corpus(name) {
+            let mut per_bench: BTreeMap<String, (Vec<f64>, usize, usize)> = BTreeMap::new();
+            for window in runs.chunks(12).filter(|w| w.len() == 12) {
+                for head in (0..window.len()).step_by(2) {
+                    let sets: Vec<(String, Vec<Measured>)> = window
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != head)
+                        .map(|(i, r)| (format!("run{i}"), r.clone()))
+                        .collect();
+                    let limits = upkeep::bench::limits::limits(&sets, window[head].len(), &rules);
+                    let h = history(window, &[head], rules.quantile);
+                    for (id, limit) in limits.iter().filter(|(_, l)| l.is_finite()) {
+                        let slow: Vec<Measured> = window[head]
+                            .iter()
+                            .map(|m| {
+                                if &m.id == id {
+                                    slowed(std::slice::from_ref(m), 1.0 + limit).remove(0)
+                                } else {
+                                    m.clone()
+                                }
+                            })
+                            .collect();
+                        let e = per_bench.entry(id.clone()).or_default();
+                        e.0.push(*limit);
+                        for (_, base) in &sets {
+                            let c = compare(base, &slow, &h, &rules);
+                            let caught = c
+                                .iter()
+                                .any(|c| &c.full_id == id && c.verdict == Verdict::Regressed);
+                            e.1 += 1;
+                            e.2 += usize::from(caught);
+                        }
+                    }
+                }
+            }
+            for (id, (limits, n, caught)) in per_bench {
+                println!(
+                    "| {name} | {source} `{id}` | ≥ {:.0} % ({:.0}–{:.0} %) | {:.1} % |",
+                    100.0 * stats::quantile(&limits, 0.5),
+                    100.0 * stats::quantile(&limits, 0.0),
+                    100.0 * stats::quantile(&limits, 1.0),
+                    pct(caught, n)
+                );
+                all += n;
+                all_caught += caught;
+            }
+        }
+    }
+    println!(
+        "\nall: {all_caught} of {all} slowdowns at the limit caught ({:.2} %)",
+        pct(all_caught, all)
+    );
+    assert!(all > 5_000, "{all}");
+    assert!(pct(all_caught, all) >= 95.0, "{all_caught} of {all}");
+}

@@ -198,3 +198,79 @@ async fn the_dashboard_reports_last_week_once_upkeep_knew_the_repository_all_wee
         "{body}"
     );
 }
+
+/// The result sets of runs `runs` of the upkeep source of noise corpus `corpus`.
+fn corpus_runs(
+    corpus: &str,
+    runs: std::ops::RangeInclusive<u32>,
+) -> Vec<Vec<upkeep::bench::Measured>> {
+    runs.map(|run| {
+        let root = common::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
+        let mut files = std::collections::BTreeMap::new();
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    files.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        upkeep::bench::from_layout(&files, "new").unwrap()
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_names_benchmarks_that_cannot_see_a_ten_percent_slowdown() {
+    let Some(world) = World::new("").await else {
+        return;
+    };
+    let pr = world.number("upkeep/cargo/lockfile-refresh");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM repositories")
+        .fetch_one(world.store.pool())
+        .await
+        .unwrap();
+    // Ten pushes to main with real results of upkeep's own benchmarks on this machine.
+    for (i, set) in corpus_runs("bench-noise-steady", 1..=10)
+        .into_iter()
+        .enumerate()
+    {
+        let sha = format!("{i:040}");
+        let key = upkeep::store::bench::ResultKey {
+            repository_id: id,
+            branch: "main",
+            commit_sha: &sha,
+            runner_class: "linux/x64/ubuntu-latest",
+            run_id: i as i64,
+        };
+        world
+            .store
+            .put_bench_results(&key, &set, 1_000 * i as i64)
+            .await
+            .unwrap();
+    }
+    world.say(pr, "maintainer", "@upkeep update").await;
+    let body = dashboard(&world).expect("a dashboard")["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("## Benchmarks with a blind spot\n"), "{body}");
+    // SQLite under load strays by tens of percent between runs; an HMAC does not.
+    assert!(
+        body.contains("- `webhook/ingest_sqlite` on `linux/x64/ubuntu-latest`: can detect ≥ "),
+        "{body}"
+    );
+    assert!(!body.contains("`webhook/verify_signature` on"), "{body}");
+    assert!(
+        body.contains("gungraun-bench-args"),
+        "the fix is named: {body}"
+    );
+}

@@ -37,6 +37,7 @@ const DRIVERS: &[&str] = &[
     "src/audit/fixes.rs",
     "src/audit/source.rs",
     "src/audit/triggers.rs",
+    "src/bench/blind.rs",
     "src/bench/ingest.rs",
     "src/commands/conversation.rs",
     "src/commands/ignore_pr.rs",

@@ -242,10 +242,22 @@ async fn ingest(
         .await?;
         return Ok("benchmarks stored without a baseline");
     };
-    let comparisons = sets
+    let mut comparisons = sets
         .last()
         .map(|(_, base)| compare(base, &head, &history, &Rules::default()))
         .unwrap_or_default();
+    // Each benchmark's detection limit on this runner class, from the same history: the search
+    // runs the verdict a few thousand times per benchmark, so off the async runtime.
+    let family = head.len().max(1);
+    let history_sets = sets.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        crate::bench::limits::limits(&history_sets, family, &Rules::default())
+    })
+    .await
+    .unwrap_or_default();
+    for c in &mut comparisons {
+        c.limit = found.get(&c.full_id).copied();
+    }
     let counted = count_sets
         .last()
         .map(|(_, base)| {

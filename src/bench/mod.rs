@@ -7,11 +7,13 @@
 //! `counts` against each benchmark's own history of counts.
 
 pub mod artifact;
+pub mod blind;
 pub mod chart;
 pub mod counts;
 pub mod criterion;
 pub mod gungraun;
 pub mod ingest;
+pub mod limits;
 pub mod prior;
 pub mod report;
 pub mod stats;

@@ -45,6 +45,7 @@ mod tests {
             p_adjusted: 0.0,
             noise_band: None,
             threshold: 0.05,
+            limit: None,
             verdict,
         }
     }

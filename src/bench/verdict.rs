@@ -92,6 +92,9 @@ pub struct Comparison {
     pub noise_band: Option<f64>,
     /// The change a verdict needs: max(minimum, noise band).
     pub threshold: f64,
+    /// The smallest slowdown this benchmark's verdict catches 95 % of the time
+    /// (`bench::limits`, filled in by whoever has the history's results), when known.
+    pub limit: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -164,6 +167,7 @@ pub fn compare(
                 p_adjusted,
                 noise_band: band,
                 threshold,
+                limit: None,
                 verdict,
             }
         })

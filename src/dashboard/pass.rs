@@ -107,7 +107,7 @@ impl DepsPass {
         // next pass puts it back) instead of failing or holding the pass (a PostgreSQL outage
         // mid-pass cost it an attempt).
         let id = g.repository_id;
-        let (reverts, quarantined, weekly) = match &self.store {
+        let (reverts, quarantined, weekly, blind) = match &self.store {
             Some(store) => (
                 optional(
                     id,
@@ -136,8 +136,15 @@ impl DepsPass {
                 .await
                 .flatten()
                 .map(|w| crate::report::weekly::render_repo(&w)),
+                optional(
+                    id,
+                    "benchmark detection limits",
+                    crate::bench::blind::blind_benchmarks(store, id, &g.default_branch),
+                )
+                .await
+                .unwrap_or_default(),
             ),
-            None => (Vec::new(), Vec::new(), None),
+            None => (Vec::new(), Vec::new(), None, Vec::new()),
         };
         let body = dashboard::render(&Dashboard {
             slug: &self.slug,
@@ -152,6 +159,7 @@ impl DepsPass {
             reverts: &reverts,
             quarantined: &quarantined,
             weekly: weekly.as_deref(),
+            blind: &blind,
         });
         match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
             Some(issue) => {

@@ -61,6 +61,8 @@ pub struct Dashboard<'a> {
     pub quarantined: &'a [(String, String)],
     /// The weekly health report's section (`report::weekly::render_repo`), heading included.
     pub weekly: Option<&'a str>,
+    /// Benchmarks that cannot see the slowdown the verdicts aim for (`bench::blind`).
+    pub blind: &'a [crate::bench::limits::Blind],
 }
 
 /// An action a ticked box asks for.
@@ -195,6 +197,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
         }
     }
     s.push('\n');
+    s.push_str(&blind_section(d.blind));
     // Before the auto-revert section, which `with_reverts` rewrites in place.
     if let Some(weekly) = d.weekly {
         s.push_str(weekly);
@@ -209,6 +212,29 @@ pub fn render(d: &Dashboard<'_>) -> String {
     }
     s.push_str(MARKER);
     s.push('\n');
+    s
+}
+
+/// The benchmarks with a blind spot, and the fix; nothing when there are none.
+fn blind_section(blind: &[crate::bench::limits::Blind]) -> String {
+    use crate::bench::limits::{text, FIX, WANTED};
+    if blind.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "## Benchmarks with a blind spot\n\nOn the default branch's recent results, these cannot see a {:.0} % slowdown (shown: the smallest slowdown caught 95 % of the time), so a smaller one there goes unseen:\n\n",
+        100.0 * WANTED
+    );
+    for b in blind {
+        let _ = writeln!(
+            s,
+            "- `{}` on `{}`: can detect {}",
+            b.id.replace('`', "'"),
+            b.runner_class,
+            text(b.limit)
+        );
+    }
+    let _ = writeln!(s, "\nTo fix: {FIX}.\n");
     s
 }
 

@@ -79,6 +79,23 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// The runner classes `branch` has benchmark times from.
+    pub async fn bench_runner_classes(
+        &self,
+        repository_id: i64,
+        branch: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT runner_class FROM bench_results WHERE repository_id = $1 AND branch = $2 \
+             ORDER BY runner_class",
+        )
+        .bind(repository_id)
+        .bind(branch)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     /// The newest `commits` default-branch result sets on a runner class, oldest first, each
     /// `(commit, results)`; `except` is left out (the commit being judged).
     pub async fn bench_history(
