@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use crate::bench::artifact::{self, Limits};
 use crate::bench::counts::{compare_counts, history_of, CountRules};
-use crate::bench::{compare, from_files, gungraun, report, Rules, Verdict};
+use crate::bench::{compare, from_files, gungraun, interleave, report, Rules, Verdict};
 use crate::github::checks::CheckRun;
 use crate::github::repo::Repo;
 use crate::github::InstallationClient;
@@ -166,11 +166,12 @@ async fn ingest(
     let opened = artifact::open(&zip, &limits)
         .map_err(|e| e.to_string())
         .and_then(|(files, runner)| {
-            let results = from_files(&files).map_err(|e| e.to_string())?;
-            let counted = gungraun::from_files(&files).map_err(|e| e.to_string())?;
-            Ok((results, counted, runner))
+            let (usual, rounds) = interleave::split(&files).map_err(|e| e.to_string())?;
+            let results = from_files(&usual).map_err(|e| e.to_string())?;
+            let counted = gungraun::from_files(&usual).map_err(|e| e.to_string())?;
+            Ok((results, counted, rounds, runner))
         });
-    let (head, head_counts, runner) = match opened {
+    let (head, head_counts, rounds, runner) = match opened {
         Ok(r) => r,
         Err(why) => {
             warn!(repo = full_name, run = run.id, %why, "benchmark artifact refused");
@@ -186,6 +187,10 @@ async fn ingest(
         .is_some_and(|h| h.full_name != repository.full_name);
     let on_default =
         run.event == "push" && run.head_branch.as_deref() == Some(default_branch) && !fork;
+    // A PR's base and head run in turns in one job: judged on their rounds, not the history.
+    let interleaved = rounds
+        .filter(|r| !r.is_empty() && !on_default)
+        .map(|r| (interleave::compare_rounds(&r, &Rules::default()), r.len()));
     let sets = store
         .bench_history(
             repository.id,
@@ -225,7 +230,8 @@ async fn ingest(
         .last()
         .map(|(sha, _)| sha)
         .or(sets.last().map(|(sha, _)| sha));
-    let Some(base_sha) = base_sha.map(String::as_str) else {
+    let base_sha = base_sha.map(String::as_str);
+    if base_sha.is_none() && interleaved.is_none() {
         repo.create_check_run(&CheckRun {
             name: CHECK.into(),
             head_sha: run.head_sha.clone(),
@@ -241,22 +247,31 @@ async fn ingest(
         })
         .await?;
         return Ok("benchmarks stored without a baseline");
+    }
+    let base_sha = base_sha.unwrap_or_default();
+    let (mut comparisons, rounds) = match interleaved {
+        Some((cs, rounds)) => (cs, Some(rounds)),
+        None => (
+            sets.last()
+                .map(|(_, base)| compare(base, &head, &history, &Rules::default()))
+                .unwrap_or_default(),
+            None,
+        ),
     };
-    let mut comparisons = sets
-        .last()
-        .map(|(_, base)| compare(base, &head, &history, &Rules::default()))
-        .unwrap_or_default();
     // Each benchmark's detection limit on this runner class, from the same history: the search
-    // runs the verdict a few thousand times per benchmark, so off the async runtime.
-    let family = head.len().max(1);
-    let history_sets = sets.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        crate::bench::limits::limits(&history_sets, family, &Rules::default())
-    })
-    .await
-    .unwrap_or_default();
-    for c in &mut comparisons {
-        c.limit = found.get(&c.full_id).copied();
+    // runs the verdict a few thousand times per benchmark, so off the async runtime. An
+    // interleaved job's limits come from its own rounds.
+    if rounds.is_none() {
+        let family = head.len().max(1);
+        let history_sets = sets.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            crate::bench::limits::limits(&history_sets, family, &Rules::default())
+        })
+        .await
+        .unwrap_or_default();
+        for c in &mut comparisons {
+            c.limit = found.get(&c.full_id).copied();
+        }
     }
     let counted = count_sets
         .last()
@@ -273,6 +288,14 @@ async fn ingest(
         "`{default_branch}` at {} on `{class}`",
         &base_sha[..base_sha.len().min(7)]
     );
+    let interleaved_base = format!("the pull request's base on `{class}`");
+    let basis = match rounds {
+        Some(rounds) => report::Basis::Interleaved {
+            base: &interleaved_base,
+            rounds,
+        },
+        None => report::Basis::History(&base_name),
+    };
     let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed)
         || counted.iter().any(|c| c.verdict == Verdict::Regressed);
     let chart_url = public_url.map(|u| {
@@ -301,7 +324,7 @@ async fn ingest(
         && regressed
         && !always_comment
         && run.run_attempt.unwrap_or(1) < 2;
-    let mut table = report::summary(&counted, &comparisons, &base_name, chart);
+    let mut table = report::summary(&counted, &base_name, &comparisons, &basis, chart);
     if count_sets.is_empty() && !counted_ids.is_empty() {
         table.push_str(&format!(
             "\nInstruction counts of {} benchmarks were read; the first push to `{default_branch}` with them becomes their baseline.\n",
@@ -359,7 +382,7 @@ async fn ingest(
     if run.event == "pull_request" && !fork {
         if let Some(branch) = run.head_branch.as_deref() {
             if let Some((pr, _)) = repo.open_pull_for(branch).await? {
-                let body = report::comment(&counted, &comparisons, &base_name, slug, chart);
+                let body = report::comment(&counted, &base_name, &comparisons, &basis, slug, chart);
                 post_comment(&repo, pr.number, &body, regressed || always_comment).await?;
             }
         }

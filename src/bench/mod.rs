@@ -13,6 +13,7 @@ pub mod counts;
 pub mod criterion;
 pub mod gungraun;
 pub mod ingest;
+pub mod interleave;
 pub mod limits;
 pub mod prior;
 pub mod report;

@@ -37,16 +37,36 @@ fn time(ns: f64) -> String {
     }
 }
 
-/// The table, worst first. `base` names what was compared against; `chart` turns a
+/// What the head was compared with.
+#[derive(Debug, Clone, Copy)]
+pub enum Basis<'a> {
+    /// The default branch's latest results (named), their noise band from its history.
+    History(&'a str),
+    /// The PR's base, built and run in the same job, `rounds` rounds taking turns.
+    Interleaved { base: &'a str, rounds: usize },
+}
+
+impl Basis<'_> {
+    fn intro(&self) -> String {
+        match self {
+            Basis::History(base) => format!(
+                "Compared with {base}. A change counts only when it is significant (Welch's t-test, Holm-corrected), its interval excludes zero, and it exceeds both 5 % and the benchmark's own noise band from the default branch's history. Times are each run's 5th percentile per iteration (noise only adds time)."
+            ),
+            Basis::Interleaved { base, rounds } => format!(
+                "Compared with {base}, built and run in the same job: {rounds} rounds, base and head taking turns, so both saw the same machine. Each round's head-over-base ratio is one measurement; a change counts only when their mean is significant (t-test over the rounds, Holm-corrected), its interval excludes zero, and it exceeds 5 %. Base and Head are the rounds' medians of each run's 5th percentile per iteration."
+            ),
+        }
+    }
+}
+
+/// The table, worst first. `basis` says what was compared against; `chart` turns a
 /// benchmark id into its trend chart's URL, linked from regressed rows.
 pub fn table(
     cs: &[Comparison],
-    base: &str,
+    basis: &Basis<'_>,
     chart: Option<&(dyn Fn(&str) -> String + Sync)>,
 ) -> String {
-    let mut s = format!(
-        "Compared with {base}. A change counts only when it is significant (Welch's t-test, Holm-corrected), its interval excludes zero, and it exceeds both 5 % and the benchmark's own noise band from the default branch's history. Times are each run's 5th percentile per iteration (noise only adds time).\n\n"
-    );
+    let mut s = format!("{}\n\n", basis.intro());
     let _ = writeln!(
         s,
         "| Benchmark | Base | Head | Change | 99 % interval | Noise band | Can detect | Verdict |\n|---|---|---|---|---|---|---|---|"
@@ -119,15 +139,16 @@ fn blind_spots(cs: &[Comparison]) -> String {
 /// The PR comment (only posted when something regressed).
 pub fn comment(
     counted: &[CountComparison],
+    count_base: &str,
     cs: &[Comparison],
-    base: &str,
+    basis: &Basis<'_>,
     slug: &str,
     chart: Option<&(dyn Fn(&str) -> String + Sync)>,
 ) -> String {
     format!(
         "**Benchmarks**: {}.\n\n{}\nComment `@{slug} bench` to post this comparison again.\n\n{COMMENT_MARKER}\n",
         title_with(counted, cs),
-        summary(counted, cs, base, chart)
+        summary(counted, count_base, cs, basis, chart)
     )
 }
 
@@ -196,21 +217,22 @@ pub fn count_table(counted: &[CountComparison], base: &str) -> String {
     s
 }
 
-/// Everything compared, instruction counts first; the wall-time table under its own heading
-/// when both are there.
+/// Everything compared, instruction counts first (against `count_base`, the default branch's
+/// counts); the wall-time table under its own heading when both are there.
 pub fn summary(
     counted: &[CountComparison],
+    count_base: &str,
     cs: &[Comparison],
-    base: &str,
+    basis: &Basis<'_>,
     chart: Option<&(dyn Fn(&str) -> String + Sync)>,
 ) -> String {
     if counted.is_empty() {
-        return table(cs, base, chart);
+        return table(cs, basis, chart);
     }
-    let mut s = count_table(counted, base);
+    let mut s = count_table(counted, count_base);
     if !cs.is_empty() {
         s.push_str("\n### Wall time\n\n");
-        s.push_str(&table(cs, base, chart));
+        s.push_str(&table(cs, basis, chart));
     }
     s
 }
@@ -248,7 +270,7 @@ mod tests {
             limited("wild", Some(f64::INFINITY)),
             limited("new", None),
         ];
-        let t = table(&cs, "`main`", None);
+        let t = table(&cs, &Basis::History("`main`"), None);
         assert!(
             t.contains("**Blind spots**: `wild` (> 300 %), `sqlite` (≥ 43 %), `disk` (≥ 15 %) cannot see a 10 % slowdown"),
             "{t}"
@@ -256,7 +278,7 @@ mod tests {
         assert!(t.contains("| ≥ 6 % | unchanged |"), "{t}");
         assert!(t.contains("| – | unchanged |"), "{t}");
         assert!(t.contains("gungraun-bench-args"), "the fix is named: {t}");
-        let quiet = table(&cs[..1], "`main`", None);
+        let quiet = table(&cs[..1], &Basis::History("`main`"), None);
         assert!(!quiet.contains("Blind spots"), "{quiet}");
     }
 }

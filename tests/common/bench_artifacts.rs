@@ -30,7 +30,38 @@ pub fn artifact_with_counts(run: u32, factor: f64, counts: &str) -> Vec<u8> {
 }
 
 fn entries_from_run(run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
-    let root = super::repo_root().join(format!("tests/fixtures/bench-noise/upkeep/run{run}"));
+    let mut entries = results_of("bench-noise", run, factor);
+    entries.push((
+        "upkeep-runner.json".into(),
+        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+    ));
+    entries
+}
+
+/// An interleaved job as the reusable workflow uploads it (`interleave: rounds`): the 2 ×
+/// `rounds` consecutive runs of `corpus` from run `first` taking turns as base and head (the
+/// base first in odd rounds), every head sample × `factor`.
+pub fn interleaved_artifact(corpus: &str, first: u32, rounds: u32, factor: f64) -> Vec<u8> {
+    let mut entries = Vec::new();
+    for r in 0..rounds {
+        let (a, b) = (first + 2 * r, first + 2 * r + 1);
+        let (base, head) = if r % 2 == 0 { (a, b) } else { (b, a) };
+        for (side, run, f) in [("baseline", base, 1.0), ("head", head, factor)] {
+            for (path, bytes) in results_of(corpus, run, f) {
+                entries.push((format!("interleaved/round-{}/{side}/{path}", r + 1), bytes));
+            }
+        }
+    }
+    entries.push((
+        "upkeep-runner.json".into(),
+        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
+    ));
+    zip_of(&entries)
+}
+
+/// The result files of run `run` of `corpus`'s upkeep source, every time × `factor`.
+fn results_of(corpus: &str, run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
+    let root = super::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
@@ -66,10 +97,6 @@ fn entries_from_run(run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
             entries.push((rel, bytes));
         }
     }
-    entries.push((
-        "upkeep-runner.json".into(),
-        br#"{"os":"Linux","arch":"X64","label":"ubuntu-latest"}"#.to_vec(),
-    ));
     entries
 }
 
