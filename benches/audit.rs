@@ -5,6 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+// The allocator the server runs with (src/main.rs), so the benchmarks measure what production
+// does; it also narrowed the spread between runs of the same code (docs/PERFORMANCE.md,
+// "Reducing the noise upkeep owns").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use upkeep::audit::{audit, AdvisoryDb};
 

@@ -3,6 +3,12 @@
 //! a newer Rust, some fresh), from the files to the plan: lockfile parse, discovery, plan.
 //! Run: `cargo bench --bench plan`. Target (issue 4): < 50 ms.
 
+// The allocator the server runs with (src/main.rs), so the benchmarks measure what production
+// does; it also narrowed the spread between runs of the same code (docs/PERFORMANCE.md,
+// "Reducing the noise upkeep owns").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 
 #[path = "support/plan_world.rs"]

@@ -7,6 +7,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
+// The allocator the server runs with (src/main.rs), so the benchmarks measure what production
+// does; it also narrowed the spread between runs of the same code (docs/PERFORMANCE.md,
+// "Reducing the noise upkeep owns").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use http::HeaderMap;
 use upkeep::store::Store;
