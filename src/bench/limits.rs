@@ -117,7 +117,7 @@ pub fn text(limit: f64) -> String {
 }
 
 /// What makes a benchmark see less, said where its limit is shown.
-pub const FIX: &str = "count instructions instead of time (gungraun benchmarks, the reusable workflow's `gungraun-bench-args`: counts see 1-2 %), or give each run more samples (a longer criterion `measurement_time`)";
+pub const FIX: &str = "count instructions instead of time (gungraun benchmarks, the reusable workflow's `gungraun-bench-args`: counts see 1-2 %), run a pull request's base and head in turns in one job (the workflow's `interleave: 5`), or give each run more samples (a longer criterion `measurement_time`)";
 
 /// `m` with every time × `factor`.
 fn slowed(m: &Measured, factor: f64) -> Measured {
