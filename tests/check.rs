@@ -279,3 +279,35 @@ async fn an_advisory_silenced_with_a_reason_is_shown_as_ignored() {
     );
     assert!(!text.contains("fix demo-log"), "{text}");
 }
+
+#[tokio::test]
+async fn crates_locked_at_several_versions_are_listed_with_what_requires_each_copy() {
+    let registry = LoopbackRegistry::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    // A real lockfile (cargo generate-lockfile against crates.io): the crate requires syn 1,
+    // thiserror 1's derive requires syn 2.
+    common::check_cli::copy_dir(
+        &common::repo_root().join("tests/fixtures/repos/duplicates"),
+        &repo,
+    );
+    let (ok, stdout, stderr) = check(&repo, &registry.url(), &["--format", "json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let dups = &report["workspaces"][0]["duplicates"];
+    assert_eq!(
+        dups,
+        &json!([{
+            "crate": "syn",
+            "copies": [
+                {"version": "1.0.109", "required_by": ["dupdemo 0.1.0"]},
+                {"version": "2.0.119", "required_by": ["thiserror-impl 1.0.69"]}
+            ]
+        }])
+    );
+    let (_, text, _) = check(&repo, &registry.url(), &[]);
+    assert!(
+        text.contains("  locked at several versions:\n      syn: 1.0.109 (required by dupdemo 0.1.0), 2.0.119 (required by thiserror-impl 1.0.69)\n"),
+        "{text}"
+    );
+}

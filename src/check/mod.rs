@@ -61,6 +61,8 @@ pub struct WorkspaceReport {
     /// How the server would act on the vulnerabilities: security PRs it would try, what no
     /// release fixes (advisory issues), what `.github/upkeep.toml` silences.
     pub security: crate::audit::SecurityPlan,
+    /// Crates the lockfile holds at several versions, and what requires each copy.
+    pub duplicates: Vec<crate::deps::duplicates::Duplicate>,
 }
 
 /// What `upkeep check` found.
@@ -211,6 +213,11 @@ pub async fn run(
             plan,
             advisories: findings,
             security,
+            duplicates: ws
+                .lockfile
+                .as_ref()
+                .map(|(_, l)| crate::deps::duplicates::duplicates(l))
+                .unwrap_or_default(),
         });
     }
     Ok(Report {

@@ -115,6 +115,16 @@ pub fn text(report: &Report) -> String {
             }
         }
         security(&mut out, &ws.security);
+        if !ws.duplicates.is_empty() {
+            let _ = writeln!(out, "  locked at several versions:");
+        }
+        for d in &ws.duplicates {
+            let _ = writeln!(
+                out,
+                "      {}",
+                crate::deps::duplicates::line(d).replace('`', "")
+            );
+        }
         if !ws.plan.waiting.is_empty() {
             let _ = writeln!(out, "  waiting:");
         }

@@ -160,6 +160,14 @@ impl DepsPass {
             quarantined: &quarantined,
             weekly: weekly.as_deref(),
             blind: &blind,
+            duplicates: g
+                .workspaces
+                .iter()
+                .filter_map(|ws| {
+                    let (_, locked) = ws.lockfile.as_ref()?;
+                    Some((ws.root.clone(), crate::deps::duplicates::duplicates(locked)))
+                })
+                .collect(),
         });
         match g.issues.iter().find(|i| dashboard::is_dashboard(&i.body)) {
             Some(issue) => {

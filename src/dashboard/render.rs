@@ -61,6 +61,8 @@ pub struct Dashboard<'a> {
     pub quarantined: &'a [(String, String)],
     /// The weekly health report's section (`report::weekly::render_repo`), heading included.
     pub weekly: Option<&'a str>,
+    /// Crates locked at several versions, per workspace root (`""`: the repository's root).
+    pub duplicates: Vec<(String, Vec<crate::deps::duplicates::Duplicate>)>,
     /// Benchmarks that cannot see the slowdown the verdicts aim for (`bench::blind`).
     pub blind: &'a [crate::bench::limits::Blind],
 }
@@ -197,6 +199,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
         }
     }
     s.push('\n');
+    s.push_str(&duplicates_section(&d.duplicates));
     s.push_str(&blind_section(d.blind));
     // Before the auto-revert section, which `with_reverts` rewrites in place.
     if let Some(weekly) = d.weekly {
@@ -211,6 +214,26 @@ pub fn render(d: &Dashboard<'_>) -> String {
         s.push('\n');
     }
     s.push_str(MARKER);
+    s.push('\n');
+    s
+}
+
+/// The crates locked at several versions; nothing when there are none.
+fn duplicates_section(per_root: &[(String, Vec<crate::deps::duplicates::Duplicate>)]) -> String {
+    if per_root.iter().all(|(_, ds)| ds.is_empty()) {
+        return String::new();
+    }
+    let mut s = "## Crates locked at several versions\n\nEach copy is built and linked on its own; the lockfile refresh updates every copy within its own requirement.\n\n".to_owned();
+    for (root, ds) in per_root {
+        let place = if root.is_empty() {
+            String::new()
+        } else {
+            format!(" (in `{root}`)")
+        };
+        for d in ds {
+            let _ = writeln!(s, "- {}{place}", crate::deps::duplicates::line(d));
+        }
+    }
     s.push('\n');
     s
 }
@@ -397,6 +420,45 @@ mod tests {
             .unwrap();
         assert!(line.len() < 160, "the error is cut: {line}");
         assert!(!render(&Dashboard::default()).contains("Quarantined"));
+    }
+
+    #[test]
+    fn crates_locked_at_several_versions_are_listed_per_workspace() {
+        use crate::deps::duplicates::{Copy, Duplicate};
+        let syn = Duplicate {
+            name: "syn".into(),
+            copies: vec![
+                Copy {
+                    version: semver::Version::new(1, 0, 109),
+                    required_by: vec!["dupdemo 0.1.0".into()],
+                },
+                Copy {
+                    version: semver::Version::new(2, 0, 119),
+                    required_by: vec!["thiserror-impl 1.0.69".into()],
+                },
+            ],
+        };
+        let body = render(&Dashboard {
+            slug: "upkeep",
+            duplicates: vec![
+                (String::new(), vec![syn.clone()]),
+                ("tools".into(), vec![syn]),
+            ],
+            ..Dashboard::default()
+        });
+        assert!(
+            body.contains("## Crates locked at several versions\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("- `syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("(required by `thiserror-impl 1.0.69`) (in `tools`)"),
+            "{body}"
+        );
+        assert!(!render(&Dashboard::default()).contains("several versions"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What a `Cargo.lock` pins, read with the `cargo-lock` crate (formats v1 to v4): each package's
 //! name, version and where it comes from. Pure: the text comes from the caller.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use semver::Version;
@@ -36,6 +37,8 @@ pub struct Locked {
     /// The format version (1 to 4).
     pub format: u32,
     pub packages: Vec<LockedPackage>,
+    /// Per locked `(name, version)`, the packages that require it (`name version`), sorted.
+    pub required_by: BTreeMap<(String, Version), Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +75,24 @@ pub fn parse(text: &str) -> Result<Locked, LockfileError> {
             },
         })
         .collect();
-    Ok(Locked { format, packages })
+    let mut required_by: BTreeMap<(String, Version), Vec<String>> = BTreeMap::new();
+    for p in &lockfile.packages {
+        for d in &p.dependencies {
+            required_by
+                .entry((d.name.as_str().to_owned(), d.version.clone()))
+                .or_default()
+                .push(format!("{} {}", p.name.as_str(), p.version));
+        }
+    }
+    for who in required_by.values_mut() {
+        who.sort();
+        who.dedup();
+    }
+    Ok(Locked {
+        format,
+        packages,
+        required_by,
+    })
 }
 
 #[cfg(test)]

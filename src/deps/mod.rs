@@ -3,12 +3,14 @@
 //! lockfile reading, workspace discovery from a git tree, requirement rewriting and the plan
 //! that decides which pull requests should exist (pure); and its drivers: the pass that reads a
 //! repository and opens, updates and closes the PRs (`pass`, `files`), and what happens when CI
-//! finishes on one of them (`after_ci`).
+//! finishes on one of them (`after_ci`). `duplicates` names the crates the lockfile holds at
+//! several versions, and what requires each copy.
 
 pub mod after_ci;
 pub mod body;
 pub mod branches;
 pub mod daily;
+pub mod duplicates;
 pub(crate) mod files;
 pub mod lockfile;
 pub mod pass;

@@ -1,0 +1,131 @@
+//! Crates locked at several versions (`syn 1.0.109` beside `syn 2.0.119`): each copy and what
+//! requires it, read from the lockfile's dependency graph, for `upkeep check` and the
+//! dashboard. Every copy builds and links on its own, so a second copy of a big crate is build
+//! time and binary size a maintainer may want back. Pure.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use semver::Version;
+
+use super::lockfile::{Locked, Source};
+
+/// One locked version of a crate that is locked at several.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Copy {
+    pub version: Version,
+    /// The locked packages that require this version (`name version`), sorted.
+    pub required_by: Vec<String>,
+}
+
+/// A crate locked at several versions, its copies oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Duplicate {
+    #[serde(rename = "crate")]
+    pub name: String,
+    pub copies: Vec<Copy>,
+}
+
+/// The lockfile's duplicates, by crate name. Workspace members and path packages are not
+/// counted: they are the repository's own code.
+pub fn duplicates(locked: &Locked) -> Vec<Duplicate> {
+    let mut by_name: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
+    for p in &locked.packages {
+        if p.source != Source::Local {
+            by_name.entry(p.name.as_str()).or_default().push(&p.version);
+        }
+    }
+    by_name
+        .into_iter()
+        .filter(|(_, versions)| versions.len() > 1)
+        .map(|(name, mut versions)| {
+            versions.sort();
+            versions.dedup();
+            Duplicate {
+                name: name.to_owned(),
+                copies: versions
+                    .into_iter()
+                    .map(|v| Copy {
+                        version: v.clone(),
+                        required_by: locked
+                            .required_by
+                            .get(&(name.to_owned(), v.clone()))
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        })
+        .filter(|d| d.copies.len() > 1)
+        .collect()
+}
+
+/// Who requires a copy, shortened: at most three names, then how many more.
+pub fn required_by_text(copy: &Copy) -> String {
+    let mut s = String::new();
+    for (i, who) in copy.required_by.iter().take(3).enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "`{who}`");
+    }
+    if copy.required_by.len() > 3 {
+        let _ = write!(s, " and {} more", copy.required_by.len() - 3);
+    }
+    s
+}
+
+/// One line per duplicate: `` `syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (…) ``.
+pub fn line(d: &Duplicate) -> String {
+    let copies: Vec<String> = d
+        .copies
+        .iter()
+        .map(|c| {
+            if c.required_by.is_empty() {
+                c.version.to_string()
+            } else {
+                format!("{} (required by {})", c.version, required_by_text(c))
+            }
+        })
+        .collect();
+    format!("`{}`: {}", d.name, copies.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Locked {
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/repos/duplicates/Cargo.lock",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        super::super::lockfile::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn two_copies_of_syn_are_found_with_what_requires_each() {
+        let found = duplicates(&fixture());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let syn = &found[0];
+        assert_eq!(syn.name, "syn");
+        let versions: Vec<String> = syn.copies.iter().map(|c| c.version.to_string()).collect();
+        assert_eq!(versions, ["1.0.109", "2.0.119"]);
+        assert_eq!(syn.copies[0].required_by, ["dupdemo 0.1.0"]);
+        assert_eq!(syn.copies[1].required_by, ["thiserror-impl 1.0.69"]);
+        assert_eq!(
+            line(syn),
+            "`syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)"
+        );
+    }
+
+    #[test]
+    fn a_lockfile_with_one_version_of_each_crate_has_no_duplicates() {
+        let mut locked = fixture();
+        locked
+            .packages
+            .retain(|p| p.version.major != 1 || p.name != "syn");
+        assert!(duplicates(&locked).is_empty());
+    }
+}
