@@ -447,3 +447,52 @@ fn discovery_asks_for_the_root_first_then_the_members() {
         "a numeric toolchain is the MSRV without rust-version"
     );
 }
+
+#[test]
+fn each_locked_copy_of_a_crate_is_moved_off_its_yanked_release_on_its_own_branch() {
+    // syn 1 for the crate itself, syn 2 for a derive it uses: both copies yanked.
+    let plan = World::default()
+        .file("Cargo.toml", &app("syn = \"1\"\n"))
+        .locked("syn", "1.0.100")
+        .locked("syn", "2.0.30")
+        .locked("rand", "0.7.2")
+        .index(
+            "syn",
+            &["1.0.100 yanked", "1.0.109", "2.0.30 yanked", "2.0.31"],
+        )
+        .index("rand", &["0.7.2 yanked", "0.7.3"])
+        .plan();
+    let yanked: Vec<(&str, &str)> = plan
+        .pull_requests
+        .iter()
+        .filter(|p| p.kind == PrKind::Yanked)
+        .map(|p| (p.branch.as_str(), p.title.as_str()))
+        .collect();
+    assert_eq!(
+        yanked,
+        [
+            (
+                "upkeep/cargo/syn-1-yanked",
+                "Move syn off yanked 1.0.100 to 1.0.109"
+            ),
+            (
+                "upkeep/cargo/syn-2-yanked",
+                "Move syn off yanked 2.0.30 to 2.0.31"
+            ),
+            (
+                "upkeep/cargo/rand-yanked",
+                "Move rand off yanked 0.7.2 to 0.7.3"
+            ),
+        ]
+    );
+    let syn2 = plan
+        .pull_requests
+        .iter()
+        .find(|p| p.branch.ends_with("syn-2-yanked"))
+        .unwrap();
+    assert_eq!(
+        syn2.precise,
+        vec![("syn".to_owned(), v("2.0.30"), v("2.0.31"))],
+        "cargo update -p syn@2.0.30 moves only that copy"
+    );
+}

@@ -229,14 +229,25 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 
     let prefix = branch_prefix(&ws.root);
     let mut prs = Vec::new();
+    // A crate locked at several versions (syn 1 and syn 2) gets one yanked move per copy: the
+    // branch names the copy by its compatible series, which no other copy can share.
+    let mut copies: BTreeMap<&str, usize> = BTreeMap::new();
+    for (name, _) in &locked {
+        *copies.entry(name).or_default() += 1;
+    }
     for u in yanked_prs {
+        let copy = if copies.get(u.name.as_str()).copied().unwrap_or(0) > 1 {
+            format!("-{}", series(&u.from))
+        } else {
+            String::new()
+        };
         let title = config.prefixed(&format!(
             "Move {} off yanked {} to {}",
             u.name, u.from, u.to
         ));
         prs.push(PlannedPr {
             kind: PrKind::Yanked,
-            branch: format!("{prefix}{}-yanked", slug(&u.name)),
+            branch: format!("{prefix}{}{copy}-yanked", slug(&u.name)),
             title: in_root(title, &ws.root),
             precise: vec![(u.name.clone(), u.from.clone(), u.to.clone())],
             automerge: config.automerges(u.change.level),
@@ -545,6 +556,15 @@ fn in_root(title: String, root: &str) -> String {
 }
 
 /// A name safe in a branch: letters, digits, `-`, `_` and `.`; anything else becomes `-`.
+/// A version's compatible series, as Cargo counts them: `2` for 2.x, `0.7` for 0.7.x, `0.0.3`.
+fn series(v: &Version) -> String {
+    match (v.major, v.minor) {
+        (0, 0) => format!("0.0.{}", v.patch),
+        (0, minor) => format!("0.{minor}"),
+        (major, _) => major.to_string(),
+    }
+}
+
 pub(crate) fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
