@@ -496,3 +496,37 @@ fn each_locked_copy_of_a_crate_is_moved_off_its_yanked_release_on_its_own_branch
         "cargo update -p syn@2.0.30 moves only that copy"
     );
 }
+
+#[test]
+fn a_lockfile_refresh_stays_inside_an_exact_or_tilde_requirement() {
+    let plan = World::default()
+        .file(
+            "Cargo.toml",
+            &app("thiserror = \"=1.0.40\"\nlog = \"~0.4.17\"\nserde = \"1\"\n"),
+        )
+        .locked("thiserror", "1.0.40")
+        .locked("log", "0.4.17")
+        .locked("serde", "1.0.100")
+        .index("thiserror", &["1.0.40", "1.0.69"])
+        .index("log", &["0.4.17", "0.4.22"])
+        .index("serde", &["1.0.100", "1.0.200"])
+        .plan();
+    let refresh = plan
+        .pull_requests
+        .iter()
+        .find(|p| p.kind == PrKind::Refresh)
+        .unwrap();
+    let moved: Vec<(&str, String)> = refresh
+        .updates
+        .iter()
+        .map(|u| (u.name.as_str(), u.to.to_string()))
+        .collect();
+    // `=1.0.40` pins thiserror; `~0.4.17` allows 0.4.22; serde moves as ever.
+    assert_eq!(
+        moved,
+        [
+            ("log", "0.4.22".to_owned()),
+            ("serde", "1.0.200".to_owned())
+        ]
+    );
+}

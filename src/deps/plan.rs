@@ -190,6 +190,27 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             .iter()
             .any(|c| c.version == **current && c.yanked);
         let rules = if from_yanked { &urgent } else { &constraints };
+        // A lockfile change stays inside every manifest requirement on this copy (one that
+        // matches the locked version: `=1.0.40` pins it, `~1.2` keeps it on 1.2); a copy no
+        // manifest names is held only by its dependents, which Cargo resolves.
+        let pins: Vec<semver::VersionReq> = ws
+            .declared
+            .iter()
+            .filter(|d| d.package == *name && matches!(d.source, DeclSource::Registry { .. }))
+            .filter_map(|d| d.version_req())
+            .filter(|r| r.matches(current))
+            .collect();
+        let allowed: Vec<Candidate>;
+        let candidates = if pins.is_empty() {
+            candidates
+        } else {
+            allowed = candidates
+                .iter()
+                .filter(|c| c.version == **current || pins.iter().all(|r| r.matches(&c.version)))
+                .cloned()
+                .collect();
+            &allowed
+        };
         let sel = select(current, candidates, Scope::Compatible, rules);
         // A newer version held back (MSRV, cooldown) is worth showing even when an older
         // one is taken.
