@@ -57,6 +57,8 @@ pub struct BodyInputs<'a> {
     pub meta: &'a BTreeMap<String, CrateMeta>,
     pub fixed: &'a [(String, AdvisoryRef)],
     pub base: &'a str,
+    /// What the change does to crates locked at several versions (`duplicates::changes`).
+    pub duplicates: &'a [String],
 }
 
 /// The PR's body. `meta` holds what each new release says about itself (by crate name),
@@ -69,6 +71,7 @@ pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
         meta,
         fixed,
         base,
+        duplicates,
     } = *inputs;
     let mut s = String::new();
     let intro = match pr.kind {
@@ -83,7 +86,12 @@ pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
     let _ = writeln!(s, "| Crate | From | To | Change | Needs Rust | Yanked |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for c in changes {
-        let planned = pr.updates.iter().find(|u| u.name == c.name);
+        // A crate locked at several versions: the planned update of this copy.
+        let planned = pr
+            .updates
+            .iter()
+            .find(|u| u.name == c.name && c.from.as_ref() == Some(&u.from))
+            .or_else(|| pr.updates.iter().find(|u| u.name == c.name));
         let class = match (&c.from, &c.to) {
             (Some(f), Some(t)) => {
                 let ch = classify(f, t);
@@ -124,6 +132,12 @@ pub fn render(pr: &PlannedPr, inputs: &BodyInputs<'_>) -> String {
             s,
             "\nVersions were chosen to fit the workspace's MSRV, Rust {m}."
         );
+    }
+    if !duplicates.is_empty() {
+        let _ = writeln!(s, "\n### Crates locked at several versions\n");
+        for d in duplicates {
+            let _ = writeln!(s, "- This change {d}.");
+        }
     }
     let links: Vec<String> = changes
         .iter()
@@ -266,4 +280,83 @@ fn opt(v: &Option<Version>) -> String {
     v.as_ref()
         .map(ToString::to_string)
         .unwrap_or_else(|| "–".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deps::plan::Update;
+    use crate::deps::semver_rules::classify;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    fn update(from: &str, to: &str, rust: &str) -> Update {
+        Update {
+            name: "syn".into(),
+            from: v(from),
+            to: v(to),
+            change: classify(&v(from), &v(to)),
+            rust_version: Some(v(rust)),
+            from_yanked: false,
+            direct: false,
+            advisories_fixed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_copy_of_a_crate_gets_its_own_row_and_the_duplicates_change_is_said() {
+        let pr = PlannedPr {
+            kind: PrKind::Refresh,
+            branch: "upkeep/cargo/lockfile-refresh".into(),
+            title: "Refresh Cargo.lock: 2 compatible updates".into(),
+            updates: vec![
+                update("1.0.100", "1.0.109", "1.31.0"),
+                update("2.0.30", "2.0.119", "1.71.0"),
+            ],
+            edits: Vec::new(),
+            precise: Vec::new(),
+            automerge: false,
+            existing: None,
+        };
+        let changes = [
+            LockChange {
+                name: "syn".into(),
+                from: Some(v("2.0.30")),
+                to: Some(v("2.0.119")),
+            },
+            LockChange {
+                name: "syn".into(),
+                from: Some(v("1.0.100")),
+                to: Some(v("1.0.109")),
+            },
+        ];
+        let duplicates =
+            ["removes the second copy of `syn`: only 2.0.119 is locked now".to_owned()];
+        let text = render(
+            &pr,
+            &BodyInputs {
+                changes: &changes,
+                msrv: None,
+                slug: "upkeep",
+                meta: &BTreeMap::new(),
+                fixed: &[],
+                base: "abc",
+                duplicates: &duplicates,
+            },
+        );
+        assert!(
+            text.contains("| `syn` | 2.0.30 | 2.0.119 | patch | 1.71.0 |"),
+            "the 2.x copy's row says what 2.0.119 needs: {text}"
+        );
+        assert!(
+            text.contains("| `syn` | 1.0.100 | 1.0.109 | patch | 1.31.0 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("### Crates locked at several versions\n\n- This change removes the second copy of `syn`: only 2.0.119 is locked now.\n"),
+            "{text}"
+        );
+    }
 }

@@ -91,6 +91,57 @@ pub fn line(d: &Duplicate) -> String {
     format!("`{}`: {}", d.name, copies.join(", "))
 }
 
+/// What a lockfile change does to the crates locked at several versions, one sentence each:
+/// "removes the second copy of `syn`: only 2.0.119 is locked now".
+pub fn changes(before: &Locked, after: &Locked) -> Vec<String> {
+    let versions = |l: &Locked| {
+        let mut by_name: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+        for p in l.packages.iter().filter(|p| p.source != Source::Local) {
+            by_name
+                .entry(p.name.clone())
+                .or_default()
+                .push(p.version.clone());
+        }
+        for vs in by_name.values_mut() {
+            vs.sort();
+            vs.dedup();
+        }
+        by_name
+    };
+    let (old, new) = (versions(before), versions(after));
+    let list = |vs: &[Version]| {
+        vs.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    for (name, was) in &old {
+        let now = new.get(name).cloned().unwrap_or_default();
+        match (was.len(), now.len()) {
+            (2.., 1) => out.push(format!(
+                "removes the second copy of `{name}`: only {} is locked now",
+                now[0]
+            )),
+            (2.., 0) => out.push(format!("removes every copy of `{name}` ({})", list(was))),
+            (w, n) if w > n && n > 1 => {
+                out.push(format!("removes a copy of `{name}`: {} remain", list(&now)))
+            }
+            (w, n) if n > w && n > 1 => out.push(format!(
+                "adds a copy of `{name}`: {} are locked now",
+                list(&now)
+            )),
+            _ => {}
+        }
+    }
+    for (name, now) in &new {
+        if !old.contains_key(name) && now.len() > 1 {
+            out.push(format!("adds `{name}` at several versions: {}", list(now)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +169,24 @@ mod tests {
             line(syn),
             "`syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)"
         );
+    }
+
+    #[test]
+    fn a_change_that_drops_or_adds_a_copy_says_so() {
+        let before = fixture();
+        let mut after = before.clone();
+        after
+            .packages
+            .retain(|p| !(p.name == "syn" && p.version.major == 1));
+        assert_eq!(
+            changes(&before, &after),
+            ["removes the second copy of `syn`: only 2.0.119 is locked now"]
+        );
+        assert_eq!(
+            changes(&after, &before),
+            ["adds a copy of `syn`: 1.0.109, 2.0.119 are locked now"]
+        );
+        assert!(changes(&before, &before).is_empty());
     }
 
     #[test]

@@ -535,6 +535,15 @@ impl DepsPass {
                 }
             }
         }
+        // What the change does to the crates locked at several versions.
+        let duplicates = ws
+            .lockfile
+            .as_ref()
+            .and_then(|(path, before)| {
+                let after = crate::deps::lockfile::parse(resolved.files.get(path)?).ok()?;
+                Some(crate::deps::duplicates::changes(before, &after))
+            })
+            .unwrap_or_default();
         let text = format!(
             "{preface}{}",
             body::render(
@@ -546,6 +555,7 @@ impl DepsPass {
                     meta: &meta,
                     fixed: &fixed,
                     base: &g.head,
+                    duplicates: &duplicates,
                 },
             )
         );
