@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use upkeep::bench::interleave::{compare_rounds, Rounds};
 use upkeep::bench::verdict::{criterion_rule, ratio_alert};
@@ -24,23 +23,6 @@ const CORPORA: [&str; 4] = [
     "bench-noise-short",
 ];
 
-fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 /// Per source, its runs in the order they ran.
 fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
     let root = common::repo_root().join("tests/fixtures").join(name);
@@ -49,7 +31,9 @@ fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
         let source = source.unwrap().path();
         let count = std::fs::read_dir(&source).unwrap().count() as u32;
         let runs = (1..=count)
-            .map(|r| from_layout(&files_under(&source.join(format!("run{r}"))), "new").unwrap())
+            .map(|r| {
+                from_layout(&common::files_under(&source.join(format!("run{r}"))), "new").unwrap()
+            })
             .collect();
         out.insert(
             source.file_name().unwrap().to_string_lossy().into_owned(),

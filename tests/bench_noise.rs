@@ -11,29 +11,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use upkeep::bench::stats;
 use upkeep::bench::verdict::{criterion_rule, ratio_alert};
 use upkeep::bench::{compare, from_layout, Measured, Rules, Verdict};
-
-/// Every file under `dir`, by path relative to it.
-fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// The corpora: `bench-noise` (the first: every upkeep run, then every hex run, criterion at
 /// `--warm-up-time 1 --measurement-time 2`), `bench-noise-quiet` (criterion's default timings,
@@ -76,7 +57,7 @@ fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
         });
         let runs: Vec<Vec<Measured>> = runs
             .iter()
-            .map(|r| from_layout(&files_under(r), "new").unwrap())
+            .map(|r| from_layout(&common::files_under(r), "new").unwrap())
             .collect();
         out.insert(
             source.file_name().unwrap().to_string_lossy().into_owned(),

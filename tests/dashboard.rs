@@ -206,23 +206,7 @@ fn corpus_runs(
 ) -> Vec<Vec<upkeep::bench::Measured>> {
     runs.map(|run| {
         let root = common::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
-        let mut files = std::collections::BTreeMap::new();
-        let mut stack = vec![root.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p
-                        .strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned();
-                    files.insert(rel, std::fs::read(&p).unwrap());
-                }
-            }
-        }
+        let files = common::files_under(&root);
         upkeep::bench::from_layout(&files, "new").unwrap()
     })
     .collect()
