@@ -29,35 +29,38 @@ pub struct Duplicate {
 /// The lockfile's duplicates, by crate name. Workspace members and path packages are not
 /// counted: they are the repository's own code.
 pub fn duplicates(locked: &Locked) -> Vec<Duplicate> {
-    let mut by_name: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
-    for p in &locked.packages {
-        if p.source != Source::Local {
-            by_name.entry(p.name.as_str()).or_default().push(&p.version);
-        }
-    }
-    by_name
+    versions_by_name(locked)
         .into_iter()
         .filter(|(_, versions)| versions.len() > 1)
-        .map(|(name, mut versions)| {
-            versions.sort();
-            versions.dedup();
-            Duplicate {
-                name: name.to_owned(),
-                copies: versions
-                    .into_iter()
-                    .map(|v| Copy {
-                        version: v.clone(),
-                        required_by: locked
-                            .required_by
-                            .get(&(name.to_owned(), v.clone()))
-                            .cloned()
-                            .unwrap_or_default(),
-                    })
-                    .collect(),
-            }
+        .map(|(name, versions)| Duplicate {
+            copies: versions
+                .into_iter()
+                .map(|v| Copy {
+                    required_by: locked
+                        .required_by
+                        .get(&(name.to_owned(), v.clone()))
+                        .cloned()
+                        .unwrap_or_default(),
+                    version: v.clone(),
+                })
+                .collect(),
+            name: name.to_owned(),
         })
-        .filter(|d| d.copies.len() > 1)
         .collect()
+}
+
+/// Every locked version of each crate from a registry or git (not the repository's own
+/// packages), oldest first.
+fn versions_by_name(locked: &Locked) -> BTreeMap<&str, Vec<&Version>> {
+    let mut by_name: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
+    for p in locked.packages.iter().filter(|p| p.source != Source::Local) {
+        by_name.entry(p.name.as_str()).or_default().push(&p.version);
+    }
+    for versions in by_name.values_mut() {
+        versions.sort();
+        versions.dedup();
+    }
+    by_name
 }
 
 /// Who requires a copy, shortened: at most three names, then how many more.
@@ -94,22 +97,8 @@ pub fn line(d: &Duplicate) -> String {
 /// What a lockfile change does to the crates locked at several versions, one sentence each:
 /// "removes the second copy of `syn`: only 2.0.119 is locked now".
 pub fn changes(before: &Locked, after: &Locked) -> Vec<String> {
-    let versions = |l: &Locked| {
-        let mut by_name: BTreeMap<String, Vec<Version>> = BTreeMap::new();
-        for p in l.packages.iter().filter(|p| p.source != Source::Local) {
-            by_name
-                .entry(p.name.clone())
-                .or_default()
-                .push(p.version.clone());
-        }
-        for vs in by_name.values_mut() {
-            vs.sort();
-            vs.dedup();
-        }
-        by_name
-    };
-    let (old, new) = (versions(before), versions(after));
-    let list = |vs: &[Version]| {
+    let (old, new) = (versions_by_name(before), versions_by_name(after));
+    let list = |vs: &[&Version]| {
         vs.iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
