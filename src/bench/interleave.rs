@@ -17,7 +17,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use super::criterion::{from_layout, Measured, ParseError};
 use super::limits::POWER;
 use super::stats;
-use super::verdict::{Comparison, Rules, Verdict};
+use super::verdict::{worst_first, Comparison, Rules, Verdict};
 
 /// Where the rounds are in the artifact.
 pub const DIR: &str = "interleaved/";
@@ -187,16 +187,7 @@ pub fn compare_rounds(rounds: &Rounds, rules: &Rules) -> Vec<Comparison> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        let rank = |v: Verdict| match v {
-            Verdict::Regressed => 0,
-            Verdict::Improved => 2,
-            _ => 1,
-        };
-        rank(a.verdict)
-            .cmp(&rank(b.verdict))
-            .then(b.change.total_cmp(&a.change))
-    });
+    worst_first(&mut out);
     out
 }
 

@@ -172,12 +172,18 @@ pub fn compare(
             }
         })
         .collect();
-    out.sort_by(|a, b| {
+    worst_first(&mut out);
+    out
+}
+
+/// The order every table shows comparisons in: regressions, then what cannot be told, then no
+/// change, then improvements; larger slowdowns first within each.
+pub(super) fn worst_first(cs: &mut [Comparison]) {
+    cs.sort_by(|a, b| {
         rank(a.verdict)
             .cmp(&rank(b.verdict))
             .then(b.change.total_cmp(&a.change))
     });
-    out
 }
 
 fn rank(v: Verdict) -> u8 {
