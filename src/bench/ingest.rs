@@ -262,13 +262,7 @@ async fn ingest(
     // runs the verdict a few thousand times per benchmark, so off the async runtime. An
     // interleaved job's limits come from its own rounds.
     if rounds.is_none() {
-        let family = head.len().max(1);
-        let history_sets = sets.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            crate::bench::limits::limits(&history_sets, family, &Rules::default())
-        })
-        .await
-        .unwrap_or_default();
+        let found = crate::bench::blind::limits_off_runtime(sets.clone(), head.len().max(1)).await;
         for c in &mut comparisons {
             c.limit = found.get(&c.full_id).copied();
         }
