@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use upkeep::bench::interleave::{compare_rounds, Rounds};
 use upkeep::bench::verdict::{criterion_rule, ratio_alert};
-use upkeep::bench::{from_layout, Measured, Rules, Verdict};
+use upkeep::bench::{Measured, Rules, Verdict};
 
 const CORPORA: [&str; 4] = [
     "bench-noise",
@@ -22,26 +22,6 @@ const CORPORA: [&str; 4] = [
     "bench-noise-steady",
     "bench-noise-short",
 ];
-
-/// Per source, its runs in the order they ran.
-fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
-    let root = common::repo_root().join("tests/fixtures").join(name);
-    let mut out = BTreeMap::new();
-    for source in std::fs::read_dir(&root).unwrap() {
-        let source = source.unwrap().path();
-        let count = std::fs::read_dir(&source).unwrap().count() as u32;
-        let runs = (1..=count)
-            .map(|r| {
-                from_layout(&common::files_under(&source.join(format!("run{r}"))), "new").unwrap()
-            })
-            .collect();
-        out.insert(
-            source.file_name().unwrap().to_string_lossy().into_owned(),
-            runs,
-        );
-    }
-    out
-}
 
 fn scaled(run: &[Measured], factor: &dyn Fn(&str) -> f64) -> Vec<Measured> {
     run.iter()
@@ -94,7 +74,7 @@ fn judge(n: usize) -> BTreeMap<&'static str, Tally> {
     let mut out = BTreeMap::new();
     for name in CORPORA {
         let t: &mut Tally = out.entry(name).or_default();
-        for runs in corpus(name).values() {
+        for runs in common::noise_corpus::corpus(name).values() {
             for start in 0..=runs.len().saturating_sub(2 * n) {
                 let same = compare_rounds(&job(runs, start, n, &|_| 1.0), &rules);
                 let slow = compare_rounds(&job(runs, start, n, &|_| 1.10), &rules);

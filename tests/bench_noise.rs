@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use upkeep::bench::stats;
 use upkeep::bench::verdict::{criterion_rule, ratio_alert};
-use upkeep::bench::{compare, from_layout, Measured, Rules, Verdict};
+use upkeep::bench::{compare, Measured, Rules, Verdict};
 
 /// The corpora: `bench-noise` (the first: every upkeep run, then every hex run, criterion at
 /// `--warm-up-time 1 --measurement-time 2`), `bench-noise-quiet` (criterion's default timings,
@@ -33,39 +33,6 @@ const CORPORA: [&str; 4] = [
 /// The corpora whose runs caught slow spells from the machine's neighbours (whole runs or
 /// stretches of them several to 85 % slower): where the choices below were made and pay off.
 const WITH_SPELLS: [&str; 3] = ["bench-noise", "bench-noise-quiet", "bench-noise-short"];
-
-/// Per source: the runs, each a list of benchmarks.
-fn corpus(name: &str) -> BTreeMap<String, Vec<Vec<Measured>>> {
-    let root = common::repo_root().join("tests/fixtures").join(name);
-    let mut out = BTreeMap::new();
-    for source in std::fs::read_dir(&root).unwrap() {
-        let source = source.unwrap().path();
-        if !source.is_dir() {
-            continue;
-        }
-        let mut runs: Vec<_> = std::fs::read_dir(&source)
-            .unwrap()
-            .map(|r| r.unwrap().path())
-            .collect();
-        // run1, run2, …, run10: in the order they ran.
-        runs.sort_by_key(|r| {
-            r.file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix("run"))
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or(u32::MAX)
-        });
-        let runs: Vec<Vec<Measured>> = runs
-            .iter()
-            .map(|r| from_layout(&common::files_under(r), "new").unwrap())
-            .collect();
-        out.insert(
-            source.file_name().unwrap().to_string_lossy().into_owned(),
-            runs,
-        );
-    }
-    out
-}
 
 /// Typical times (the `q` quantile) per benchmark of every run but `skip` (the default branch's
 /// history).
@@ -117,7 +84,7 @@ fn pct(n: usize, d: usize) -> f64 {
 }
 
 fn judge(name: &str, rules: &Rules) -> Judged {
-    let corpus = corpus(name);
+    let corpus = common::noise_corpus::corpus(name);
     assert!(
         corpus.len() >= 2,
         "the corpus needs upkeep's and a third-party crate's runs"
@@ -406,7 +373,7 @@ fn a_confirming_rerun_removes_the_one_run_spikes() {
 /// and catches the most 10 % slowdowns. Printed for docs/PERFORMANCE.md
 /// (`cargo test --test bench_noise -- --nocapture`).
 fn bound(name: &str) -> f64 {
-    let corpus = corpus(name);
+    let corpus = common::noise_corpus::corpus(name);
     println!("\n{name}:\n");
     println!("| source | benchmark | run-to-run spread | best threshold | 10 % slowdowns caught at best |");
     println!("|---|---|---|---|---|");
@@ -458,7 +425,7 @@ fn bound(name: &str) -> f64 {
 /// were made one after the other, so drift is shared as it would be in a re-run), judged with a
 /// history holding neither.
 fn confirmed(name: &str) -> Tally {
-    let corpus = corpus(name);
+    let corpus = common::noise_corpus::corpus(name);
     let rules = Rules::default();
     let mut t = Tally::default();
     for (source, runs) in &corpus {
@@ -523,7 +490,7 @@ fn one_pair_without_history_calls_no_process_noise_a_change_and_four_times_slowe
     let mut missed_as: BTreeMap<String, usize> = BTreeMap::new();
     for name in CORPORA {
         let (mut pairs, mut called, mut raw, mut crit, mut alert, mut caught) = (0, 0, 0, 0, 0, 0);
-        for runs in corpus(name).values() {
+        for runs in common::noise_corpus::corpus(name).values() {
             for (i, base) in runs.iter().enumerate() {
                 for (j, head) in runs.iter().enumerate() {
                     if i == j {
@@ -605,7 +572,7 @@ fn a_slowdown_of_exactly_the_published_limit_is_caught_95_percent_of_the_time() 
     let (mut all, mut all_caught) = (0usize, 0usize);
     println!("\n| corpus | source and benchmark | published limit (median, range) | slowdowns at the limit caught |\n|---|---|---|---|");
     for name in CORPORA {
-        for (source, runs) in corpus(name) {
+        for (source, runs) in common::noise_corpus::corpus(name) {
             let mut per_bench: BTreeMap<String, (Vec<f64>, usize, usize)> = BTreeMap::new();
             for window in runs.chunks(12).filter(|w| w.len() == 12) {
                 for head in (0..window.len()).step_by(2) {

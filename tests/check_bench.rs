@@ -10,7 +10,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use common::check_cli::{check, copy_dir, fixture_copy};
+use common::bench_artifacts::results_of;
+use common::check_cli::{check, fixture_copy};
 use common::registry::LoopbackRegistry;
 
 /// Writes a criterion result for `id` under `dir/<which>/` with samples around `mean` ns.
@@ -81,34 +82,13 @@ async fn one_pair_in_target_criterion_calls_only_what_process_noise_cannot_make(
     assert!(text.contains("slow: +300.0 %"), "{text}");
 }
 
-/// Run `run` of a noise corpus's source as criterion's `which` results under `crit`, every
-/// sample × `factor`.
+/// Run `run` of a noise corpus's upkeep source as criterion's `which` results under `crit`,
+/// every sample and estimate × `factor`.
 fn corpus_run_as(crit: &Path, corpus: &str, run: u32, which: &str, factor: f64) {
-    let root = common::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().unwrap() == "new" {
-                let to = crit
-                    .join(p.parent().unwrap().strip_prefix(&root).unwrap())
-                    .join(which);
-                copy_dir(&p, &to);
-                let sample = to.join("sample.json");
-                let mut v: Value =
-                    serde_json::from_slice(&std::fs::read(&sample).unwrap()).unwrap();
-                let times: Vec<f64> = v["times"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t.as_f64().unwrap() * factor)
-                    .collect();
-                v["times"] = json!(times);
-                std::fs::write(&sample, v.to_string()).unwrap();
-            } else if p.is_dir() {
-                stack.push(p);
-            }
-        }
+    for (path, bytes) in results_of(corpus, run, factor) {
+        let to = crit.join(path.replace("/new/", &format!("/{which}/")));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
     }
 }
 

@@ -199,19 +199,6 @@ async fn the_dashboard_reports_last_week_once_upkeep_knew_the_repository_all_wee
     );
 }
 
-/// The result sets of runs `runs` of the upkeep source of noise corpus `corpus`.
-fn corpus_runs(
-    corpus: &str,
-    runs: std::ops::RangeInclusive<u32>,
-) -> Vec<Vec<upkeep::bench::Measured>> {
-    runs.map(|run| {
-        let root = common::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
-        let files = common::files_under(&root);
-        upkeep::bench::from_layout(&files, "new").unwrap()
-    })
-    .collect()
-}
-
 #[tokio::test]
 async fn the_dashboard_names_benchmarks_that_cannot_see_a_ten_percent_slowdown() {
     let Some(world) = World::new("").await else {
@@ -223,8 +210,8 @@ async fn the_dashboard_names_benchmarks_that_cannot_see_a_ten_percent_slowdown()
         .await
         .unwrap();
     // Ten pushes to main with real results of upkeep's own benchmarks on this machine.
-    for (i, set) in corpus_runs("bench-noise-steady", 1..=10)
-        .into_iter()
+    for (i, set) in (1..=10)
+        .map(|r| common::noise_corpus::run("bench-noise-steady", "upkeep", r))
         .enumerate()
     {
         let sha = format!("{i:040}");

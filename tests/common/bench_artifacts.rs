@@ -60,7 +60,7 @@ pub fn interleaved_artifact(corpus: &str, first: u32, rounds: u32, factor: f64) 
 }
 
 /// The result files of run `run` of `corpus`'s upkeep source, every time × `factor`.
-fn results_of(corpus: &str, run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
+pub fn results_of(corpus: &str, run: u32, factor: f64) -> Vec<(String, Vec<u8>)> {
     let root = super::repo_root().join(format!("tests/fixtures/{corpus}/upkeep/run{run}"));
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut stack = vec![root.clone()];

@@ -19,6 +19,7 @@ pub mod bench_world;
 pub mod binary;
 pub mod browser;
 pub mod check_cli;
+pub mod noise_corpus;
 pub mod registry;
 pub mod repo_world;
 
