@@ -68,13 +68,18 @@ fn pct(n: usize, d: usize) -> f64 {
     100.0 * n as f64 / d.max(1) as f64
 }
 
-fn judge(n: usize) -> BTreeMap<&'static str, Tally> {
+/// Per corpus, and per source and benchmark over every corpus.
+type Judged = (BTreeMap<&'static str, Tally>, BTreeMap<String, Tally>);
+
+fn judge(n: usize) -> Judged {
     let rules = Rules::default();
     let called = |v: Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
     let mut out = BTreeMap::new();
+    let mut per_bench: BTreeMap<String, Tally> = BTreeMap::new();
     for name in CORPORA {
         let t: &mut Tally = out.entry(name).or_default();
-        for runs in common::noise_corpus::corpus(name).values() {
+        for (source, runs) in common::noise_corpus::corpus(name) {
+            let runs = &runs;
             for start in 0..=runs.len().saturating_sub(2 * n) {
                 let same = compare_rounds(&job(runs, start, n, &|_| 1.0), &rules);
                 let slow = compare_rounds(&job(runs, start, n, &|_| 1.10), &rules);
@@ -89,6 +94,11 @@ fn judge(n: usize) -> BTreeMap<&'static str, Tally> {
                     &rules,
                 );
                 for c in &same {
+                    let b: &mut Tally = per_bench
+                        .entry(format!("{source} `{}`", c.full_id))
+                        .or_default();
+                    b.jobs += 1;
+                    b.false_alarms += usize::from(called(c.verdict));
                     t.jobs += 1;
                     t.false_alarms += usize::from(called(c.verdict));
                     let regressed = |cs: &[upkeep::bench::Comparison]| {
@@ -99,10 +109,14 @@ fn judge(n: usize) -> BTreeMap<&'static str, Tally> {
                     if limit <= 0.10 {
                         t.within += 1;
                         t.caught_10 += usize::from(regressed(&slow));
+                        b.within += 1;
+                        b.caught_10 += usize::from(regressed(&slow));
                     }
                     if limit <= 3.0 {
                         t.at_limit += 1;
                         t.caught_at_limit += usize::from(regressed(&at_limit));
+                        b.at_limit += 1;
+                        b.caught_at_limit += usize::from(regressed(&at_limit));
                     }
                     // The first round's pair alone, as criterion or a 200 % alert would see it.
                     let (base, head) = (&runs[start], &runs[start + 1]);
@@ -132,13 +146,13 @@ fn judge(n: usize) -> BTreeMap<&'static str, Tally> {
             pct(t.alert_caught, t.jobs),
         );
     }
-    out
+    (out, per_bench)
 }
 
 #[test]
 fn interleaved_jobs_catch_ten_percent_where_their_limit_says_so_with_few_false_alarms() {
     for n in [3, 5] {
-        let tallies = judge(n);
+        let (tallies, per_bench) = judge(n);
         let sum = |f: &dyn Fn(&Tally) -> usize| tallies.values().map(f).sum::<usize>();
         let (jobs, false_alarms) = (sum(&|t| t.jobs), sum(&|t| t.false_alarms));
         let (within, caught) = (sum(&|t| t.within), sum(&|t| t.caught_10));
@@ -167,5 +181,40 @@ fn interleaved_jobs_catch_ten_percent_where_their_limit_says_so_with_few_false_a
             pct(caught_at, at) >= 95.0,
             "{n} rounds: {caught_at} of {at}"
         );
+        // Issue 24 asks it of every benchmark whose limit is at most 10 %; at 5 rounds, the
+        // recommended setting, each one is held to it on its own.
+        println!("\n{n} rounds, per benchmark:\n\n| source and benchmark | jobs | false alarms | limit ≤ 10 % in | 10 % caught | at exactly the limit: caught |\n|---|---|---|---|---|---|");
+        for (id, b) in &per_bench {
+            println!(
+                "| {id} | {} | {} | {} | {:.1} % | {:.1} % |",
+                b.jobs,
+                b.false_alarms,
+                b.within,
+                pct(b.caught_10, b.within),
+                pct(b.caught_at_limit, b.at_limit)
+            );
+            if n == 5 && b.at_limit > 0 {
+                assert!(
+                    pct(b.caught_at_limit, b.at_limit) >= 95.0,
+                    "{id}: {} of {} at the limit",
+                    b.caught_at_limit,
+                    b.at_limit
+                );
+            }
+            if n == 5 && b.within > 0 {
+                assert!(
+                    pct(b.false_alarms, b.jobs) <= 1.0,
+                    "{id}: {} of {}",
+                    b.false_alarms,
+                    b.jobs
+                );
+                assert!(
+                    pct(b.caught_10, b.within) >= 95.0,
+                    "{id}: {} of {}",
+                    b.caught_10,
+                    b.within
+                );
+            }
+        }
     }
 }
