@@ -58,6 +58,7 @@ mod tests {
             ("actions", "write"),
             ("workflows", "write"),
             ("statuses", "read"),
+            ("security_events", "write"),
             ("metadata", "read"),
         ] {
             assert_eq!(m["default_permissions"][perm], level, "{perm}");

@@ -27,4 +27,5 @@ pub mod status;
 pub mod store;
 pub mod tally;
 pub mod time;
+pub mod toolchain;
 pub mod webhook;

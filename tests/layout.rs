@@ -34,6 +34,7 @@ use syn::visit::{self, Visit};
 /// The files inside the capability folders that drive effects (relative to the repository root).
 const DRIVERS: &[&str] = &[
     "src/audit/check.rs",
+    "src/audit/code_scanning.rs",
     "src/audit/fixes.rs",
     "src/audit/source.rs",
     "src/audit/triggers.rs",
@@ -68,6 +69,7 @@ const DRIVERS: &[&str] = &[
     "src/revert/suites.rs",
     "src/revert/watch.rs",
     "src/status/gather.rs",
+    "src/toolchain/pr.rs",
 ];
 /// The capability folders under `src/`: their files are pure unless listed in `DRIVERS`.
 const FOLDERS: &[&str] = &[
@@ -83,6 +85,7 @@ const FOLDERS: &[&str] = &[
     "drift",
     "alerts",
     "report",
+    "toolchain",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

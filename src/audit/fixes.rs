@@ -14,6 +14,7 @@ use tracing::warn;
 
 use crate::audit::plan::BRANCH_PREFIX;
 use crate::audit::report::{self, Place};
+use crate::audit::sarif::Located;
 use crate::audit::{audit, security_plan, AdvisoryDb, Finding, SecurityFix, SecurityInput};
 use crate::dashboard::AdvisoryLine;
 use crate::deps::pass::{DepsPass, Gathered, PassError, PassOptions, PassOutcome, SECURITY_LABEL};
@@ -57,6 +58,7 @@ impl DepsPass {
         let mut fixing: BTreeMap<String, u64> = BTreeMap::new();
         let mut ignored: BTreeMap<String, String> = BTreeMap::new();
         let mut all: Vec<Finding> = Vec::new();
+        let mut located: Vec<(&str, Finding)> = Vec::new();
         for ws in &g.workspaces {
             let Some((path, _)) = &ws.lockfile else {
                 continue;
@@ -72,6 +74,12 @@ impl DepsPass {
                 }
             };
             all.extend(findings.iter().filter(|f| f.id.is_some()).cloned());
+            located.extend(
+                findings
+                    .iter()
+                    .filter(|f| f.id.is_some())
+                    .map(|f| (path.as_str(), f.clone())),
+            );
             let before: BTreeSet<(String, String)> = findings
                 .iter()
                 .map(|f| (f.krate.clone(), f.version.clone()))
@@ -127,6 +135,22 @@ impl DepsPass {
                 .await?;
             repo.delete_branch(&pr.head_ref).await?;
             outcome.closed.push(pr.number);
+        }
+        if g.config.code_scanning {
+            let found: Vec<Located<'_>> = located
+                .iter()
+                .filter(|(_, f)| !ignored.contains_key(f.id.as_deref().unwrap_or_default()))
+                .filter_map(|(lockfile, finding)| {
+                    let text = g.files.get(*lockfile)?;
+                    Some(Located {
+                        lockfile,
+                        text,
+                        finding,
+                    })
+                })
+                .collect();
+            self.upload_code_scanning(repo, g, &db, &found, outcome)
+                .await?;
         }
         let issues = self
             .advisory_issues(

@@ -7,11 +7,13 @@
 //! runs outside the daily pass).
 
 pub mod check;
+pub mod code_scanning;
 pub mod db;
 pub mod findings;
 pub mod fixes;
 pub mod plan;
 pub mod report;
+pub mod sarif;
 pub mod source;
 pub mod triggers;
 

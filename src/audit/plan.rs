@@ -20,7 +20,8 @@ use semver::Version;
 
 use super::{AdvisoryDb, Finding};
 use crate::config::RepoConfig;
-use crate::deps::plan::{requirement_edits, slug};
+use crate::deps::edits::requirement_edits;
+use crate::deps::plan::slug;
 use crate::deps::{
     classify, compatible, Candidate, DeclSource, PlannedPr, PrKind, RequirementEdit, Update,
     Workspace,

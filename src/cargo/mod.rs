@@ -94,7 +94,11 @@ impl<'a> Change<'a> {
         Change {
             edits: &pr.edits,
             precise: &pr.precise,
-            refresh: pr.kind == crate::deps::PrKind::Refresh && pr.precise.is_empty(),
+            // A refresh that only raises requirements (`requirements = "bump"`, nothing newer to
+            // take) must not take what the plan held back: it re-resolves the workspace only.
+            refresh: pr.kind == crate::deps::PrKind::Refresh
+                && pr.precise.is_empty()
+                && !pr.updates.is_empty(),
         }
     }
 }

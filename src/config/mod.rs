@@ -10,6 +10,7 @@ pub mod fix_pr;
 pub mod parse;
 mod reader;
 pub mod repo;
+pub mod requirements;
 pub mod revert;
 pub mod suggest;
 
@@ -19,4 +20,5 @@ pub use repo::{
     AdvisoryIgnore, BreakingStrategy, CompatibleStrategy, Cooldown, Group, IgnoreRule, Interval,
     RepoConfig, Schedule,
 };
+pub use requirements::{PackageRule, Requirements};
 pub use revert::{RevertConfig, RevertMode};

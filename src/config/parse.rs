@@ -37,7 +37,11 @@ const TOP: &[&str] = &[
     "commit-message-prefix",
     "msrv",
     "revert",
+    "audit",
+    "requirements",
+    "package",
 ];
+const AUDIT: &[&str] = &["code-scanning"];
 const SCHEDULE: &[&str] = &["interval", "day", "time", "timezone", "cron"];
 const STRATEGY: &[&str] = &["compatible", "breaking"];
 const COOLDOWN: &[&str] = &[
@@ -109,7 +113,7 @@ impl Cx<'_> {
         out
     }
 
-    fn patterns(&mut self, key: &str, item: &Item) -> Vec<glob::Pattern> {
+    pub(super) fn patterns(&mut self, key: &str, item: &Item) -> Vec<glob::Pattern> {
         let mut out = Vec::new();
         for p in self.strings(key, item).unwrap_or_default() {
             match glob::Pattern::new(&p) {
@@ -185,6 +189,24 @@ impl Cx<'_> {
             if let Some(t) = self.table("revert", item) {
                 self.revert(&t, &mut c.revert);
             }
+        }
+        if let Some(item) = root.get("audit") {
+            if let Some(t) = self.table("audit", item) {
+                self.unknown_keys("audit", &t, AUDIT);
+                if let Some(item) = t.get("code-scanning") {
+                    if let Some(b) = self.boolean("audit.code-scanning", item) {
+                        c.code_scanning = b;
+                    }
+                }
+            }
+        }
+        if let Some(item) = root.get("requirements") {
+            if let Some(r) = self.requirements("requirements", item) {
+                c.requirements = r;
+            }
+        }
+        if let Some(item) = root.get("package") {
+            c.package_rules = self.package_rules(item);
         }
         if let Some(item) = root.get("msrv") {
             if let Some(b) = self.boolean("msrv", item) {

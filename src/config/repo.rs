@@ -192,6 +192,12 @@ pub struct RepoConfig {
     pub msrv: bool,
     /// Auto-revert (`[revert]`).
     pub revert: super::revert::RevertConfig,
+    /// Upload the audit's findings to GitHub code scanning as SARIF (`[audit] code-scanning`).
+    pub code_scanning: bool,
+    /// Whether the lockfile refresh raises requirements to the locked versions (`requirements`).
+    pub requirements: super::requirements::Requirements,
+    /// Per-member exceptions (`[[package]]`).
+    pub package_rules: Vec<super::requirements::PackageRule>,
 }
 
 impl Default for RepoConfig {
@@ -211,6 +217,9 @@ impl Default for RepoConfig {
             commit_message_prefix: None,
             msrv: true,
             revert: super::revert::RevertConfig::default(),
+            code_scanning: false,
+            requirements: super::requirements::Requirements::Lockfile,
+            package_rules: Vec::new(),
         }
     }
 }
@@ -237,6 +246,12 @@ impl RepoConfig {
     /// Whether a PR whose largest update is `level` may merge itself once green.
     pub fn automerges(&self, level: Level) -> bool {
         self.automerge.contains(&level)
+    }
+
+    /// Whether the refresh raises the requirements of workspace member `member`.
+    pub fn bumps_requirements(&self, member: &str, has_lib: bool) -> bool {
+        super::requirements::for_member(self.requirements, &self.package_rules, member, has_lib)
+            == super::requirements::Requirements::Bump
     }
 
     /// `title` with the configured prefix.

@@ -160,6 +160,7 @@ impl DepsPass {
             quarantined: &quarantined,
             weekly: weekly.as_deref(),
             blind: &blind,
+            toolchain: outcome.toolchain.as_deref(),
             duplicates: g
                 .workspaces
                 .iter()

@@ -65,6 +65,8 @@ pub struct Dashboard<'a> {
     pub duplicates: Vec<(String, Vec<crate::deps::duplicates::Duplicate>)>,
     /// Benchmarks that cannot see the slowdown the verdicts aim for (`bench::blind`).
     pub blind: &'a [crate::bench::limits::Blind],
+    /// The toolchain pin and where it stands (`toolchain::pr::dashboard_line`).
+    pub toolchain: Option<&'a str>,
 }
 
 /// An action a ticked box asks for.
@@ -121,6 +123,9 @@ pub fn render(d: &Dashboard<'_>) -> String {
         );
     }
     s.push('\n');
+    if let Some(line) = d.toolchain {
+        let _ = writeln!(s, "## Rust toolchain\n\n{line}\n");
+    }
     let waiting: Vec<&Waiting> = d
         .waiting
         .iter()

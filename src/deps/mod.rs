@@ -11,6 +11,7 @@ pub mod body;
 pub mod branches;
 pub mod daily;
 pub mod duplicates;
+pub mod edits;
 pub(crate) mod files;
 pub mod lockfile;
 pub mod pass;

@@ -109,6 +109,8 @@ pub struct PassOutcome {
     pub config_problems: usize,
     /// The configuration problems, one line each.
     pub config_messages: Vec<String>,
+    /// The toolchain pin and where it stands, for the dashboard.
+    pub toolchain: Option<String>,
     /// When the repository's schedule wants the next pass.
     pub next_run_at: Option<chrono::DateTime<Utc>>,
 }
@@ -244,6 +246,7 @@ impl DepsPass {
         let allowed = |f: Feature| !is_paused(&paused, f);
         if options.deps && allowed(Feature::Updates) {
             self.updates(&repo, &g, options, &mut outcome).await?;
+            self.toolchain(&repo, &g, &mut outcome).await?;
         }
         if allowed(Feature::Audit) {
             self.security(&repo, &g, options, &mut outcome).await?;
@@ -502,7 +505,9 @@ impl DepsPass {
         outcome: &mut PassOutcome,
     ) -> Result<u64, PassError> {
         let config = &g.config;
-        let title = if pr.kind == PrKind::Refresh {
+        // A refresh is titled by what cargo moved; one that only raises requirements keeps
+        // the plan's title.
+        let title = if pr.kind == PrKind::Refresh && !resolved.changes.is_empty() {
             let n = resolved.changes.len();
             config.prefixed(&format!(
                 "Refresh Cargo.lock: {n} compatible update{}",

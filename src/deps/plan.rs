@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use semver::Version;
 
+pub use super::edits::RequirementEdit;
+use super::edits::{raise_edits, requirement_edits};
 use super::lockfile::Source;
-use super::requirement;
 use super::select::{select, Candidate, Constraints, Scope, Skip};
 use super::semver_rules::Change;
 use super::workspace::{DeclSource, Workspace};
@@ -51,16 +52,6 @@ pub struct Update {
     pub direct: bool,
     /// RustSec advisories this update leaves behind (filled in when a database is at hand).
     pub advisories_fixed: Vec<crate::audit::AdvisoryRef>,
-}
-
-/// A requirement to rewrite in one manifest.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RequirementEdit {
-    pub manifest: String,
-    pub table: Vec<String>,
-    pub key: String,
-    pub from: String,
-    pub to: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -256,6 +247,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     for (name, _) in &locked {
         *copies.entry(name).or_default() += 1;
     }
+    // A copy on a yanked version has its own PR: a requirement never names a yanked release.
+    let yanked_copies: Vec<(String, Version)> = yanked_prs
+        .iter()
+        .map(|u: &Update| (u.name.clone(), u.from.clone()))
+        .collect();
     for u in yanked_prs {
         let copy = if copies.get(u.name.as_str()).copied().unwrap_or(0) > 1 {
             format!("-{}", series(&u.from))
@@ -277,8 +273,17 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             existing: None,
         });
     }
-    if !refresh.is_empty() {
-        let edits = if config.compatible == CompatibleStrategy::Bump {
+    // `requirements = "bump"`: the refresh also makes each requirement name the locked version,
+    // and exists for that alone when nothing else moves.
+    let moves: Vec<(&str, &Version, &Version)> = refresh
+        .iter()
+        .map(|u| (u.name.as_str(), &u.from, &u.to))
+        .collect();
+    let yanked: Vec<(&str, &Version)> =
+        yanked_copies.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    let raises = raise_edits(ws, config, &moves, &yanked);
+    if !refresh.is_empty() || !raises.is_empty() {
+        let compatible = if config.compatible == CompatibleStrategy::Bump {
             refresh
                 .iter()
                 .filter(|u| u.direct)
@@ -288,11 +293,24 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         } else {
             Vec::new()
         };
+        let edits = if raises.is_empty() {
+            compatible
+        } else {
+            super::edits::merge(compatible, raises)
+        };
         let n = refresh.len();
-        let title = config.prefixed(&format!(
-            "Refresh Cargo.lock: {n} compatible update{}",
-            if n == 1 { "" } else { "s" }
-        ));
+        let title = config.prefixed(&if n == 0 {
+            let r = edits.len();
+            format!(
+                "Raise {r} requirement{} to the versions Cargo.lock uses",
+                if r == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "Refresh Cargo.lock: {n} compatible update{}",
+                if n == 1 { "" } else { "s" }
+            )
+        });
         let level = refresh.iter().map(|u| u.change.level).max();
         prs.push(PlannedPr {
             kind: PrKind::Refresh,
@@ -492,42 +510,6 @@ fn breaking(
         });
     }
     prs
-}
-
-/// The rewrites that make every requirement on `package` admit `to`. With `all`, requirements
-/// that already admit it are raised too (the `bump` strategy for compatible updates).
-pub(crate) fn requirement_edits(
-    ws: &Workspace,
-    package: &str,
-    to: &Version,
-    all: bool,
-) -> Vec<Result<RequirementEdit, String>> {
-    let mut seen = BTreeSet::new();
-    ws.declared
-        .iter()
-        .filter(|d| d.package == package && matches!(d.source, DeclSource::Registry { .. }))
-        .filter(|d| seen.insert((d.manifest.clone(), d.table.clone(), d.key.clone())))
-        .filter_map(|d| {
-            let from = d.req.clone()?;
-            let admits = d.version_req().is_some_and(|r| r.matches(to));
-            if admits && !all {
-                return None;
-            }
-            let new = match requirement::bump(&from, to) {
-                Ok(n) => n,
-                Err(e) => return Some(Err(format!("{}: {e}", d.manifest))),
-            };
-            (new != from).then(|| {
-                Ok(RequirementEdit {
-                    manifest: d.manifest.clone(),
-                    table: d.table.clone(),
-                    key: d.key.clone(),
-                    from,
-                    to: new,
-                })
-            })
-        })
-        .collect()
 }
 
 fn held_from_skips(name: &str, current: &Version, skipped: &[(Version, Skip)]) -> Option<Waiting> {

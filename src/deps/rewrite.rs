@@ -6,7 +6,7 @@
 
 use toml_edit::{DocumentMut, Item, Value};
 
-use super::plan::RequirementEdit;
+use super::edits::RequirementEdit;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RewriteFileError {

@@ -62,6 +62,8 @@ pub struct Member {
     /// Directory relative to the repository root (`""` for the root).
     pub dir: String,
     pub rust_version: Option<Version>,
+    /// Whether it has a library target (`[lib]`, or `src/lib.rs`).
+    pub has_lib: bool,
 }
 
 /// One Cargo workspace (or single package) in the repository.
@@ -321,10 +323,17 @@ impl<'a> Scan<'a> {
                     declared.push(d);
                 }
             }
+            let lib_rs = if dir.is_empty() {
+                "src/lib.rs".to_owned()
+            } else {
+                format!("{dir}/src/lib.rs")
+            };
+            let has_lib = manifest.contains_key("lib") || self.tree.contains(lib_rs.as_str());
             members.push(Member {
                 name,
                 dir,
                 rust_version,
+                has_lib,
             });
         }
         // `[workspace.dependencies]` entries no member inherits still count: bump them too.

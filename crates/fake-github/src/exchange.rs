@@ -327,6 +327,8 @@ fn repository_name(world: &World, ctx: &Ctx<'_>, installation: i64) -> Result<St
     let name = format!("{}/{}", ctx.segment(1), ctx.segment(2));
     match world.repositories.get(&name) {
         Some(r) if r.installation == installation => Ok(name),
+        // A public repository's releases are readable with any installation's token.
+        Some(r) if !r.private && ctx.method == "GET" && ctx.segment(3) == "releases" => Ok(name),
         _ => Err(Reply::message(404, "Not Found")),
     }
 }
@@ -339,6 +341,7 @@ pub(crate) fn authorised_repository(world: &World, ctx: &Ctx<'_>) -> Result<Stri
     let needs = match ctx.segment(3) {
         "actions" => Some("actions"),
         "check-runs" | "check-suites" => Some("checks"),
+        "code-scanning" => Some("security_events"),
         _ => None,
     };
     if let (Some(permission), Some(i)) = (needs, world.installations.get(&installation)) {

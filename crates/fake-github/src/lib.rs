@@ -10,6 +10,7 @@
 //! ```
 
 mod actions_routes;
+mod code_scanning_routes;
 mod exchange;
 mod front;
 pub mod git;
@@ -33,7 +34,7 @@ use serde_json::Value;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use exchange::Fault;
-pub use world::{Artifact, HookConfig, HookDelivery, Installation, Repository, World};
+pub use world::{Artifact, HookConfig, HookDelivery, Installation, Repository, SarifUpload, World};
 
 /// Every operation the fake models (REST operation ids, and `graphql`).
 pub fn modelled_operations() -> Vec<&'static str> {
@@ -44,6 +45,7 @@ pub fn modelled_operations() -> Vec<&'static str> {
     ops.extend(actions_routes::EXTRA);
     ops.extend(merge_routes::OPS);
     ops.extend(hook_routes::OPS);
+    ops.extend(code_scanning_routes::OPS);
     ops.push("graphql");
     ops
 }
@@ -761,3 +763,4 @@ fn take_fault(faults: &mut Vec<(String, Fault)>, op: &str) -> Option<Fault> {
     }
     Some(fault)
 }
+pub use code_scanning_routes::schema_problem as code_scanning_schema_problem;

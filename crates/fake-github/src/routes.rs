@@ -13,7 +13,7 @@ use crate::exchange::{
 use crate::world::World;
 
 /// Operations answered in this file.
-pub(crate) const OPS: [&str; 7] = [
+pub(crate) const OPS: [&str; 8] = [
     "apps/list-installations",
     "apps/list-repos-accessible-to-installation",
     "apps/create-installation-access-token",
@@ -21,6 +21,7 @@ pub(crate) const OPS: [&str; 7] = [
     "repos/get",
     "issues/create",
     "search/issues-and-pull-requests",
+    "repos/list-releases",
 ];
 
 /// Runs the route for an operation; `None` when the fake does not model it.
@@ -33,12 +34,14 @@ pub(crate) fn route(op: &str, world: &mut World, ctx: &Ctx<'_>) -> Option<Reply>
         "repos/get" => get_repository(world, ctx),
         "issues/create" => create_issue(world, ctx),
         "search/issues-and-pull-requests" => search_issues(world, ctx),
+        "repos/list-releases" => list_releases(world, ctx),
         _ => {
             return crate::git_routes::route(op, world, ctx)
                 .or_else(|| crate::issue_routes::route(op, world, ctx))
                 .or_else(|| crate::actions_routes::route(op, world, ctx))
                 .or_else(|| crate::merge_routes::route(op, world, ctx))
-                .or_else(|| crate::hook_routes::route(op, world, ctx));
+                .or_else(|| crate::hook_routes::route(op, world, ctx))
+                .or_else(|| crate::code_scanning_routes::route(op, world, ctx));
         }
     })
 }
@@ -56,6 +59,31 @@ fn page_of(ctx: &Ctx<'_>) -> (usize, usize) {
         .unwrap_or(30)
         .clamp(1, 100);
     (page, per_page)
+}
+
+/// A repository's releases, newest first, a page at a time.
+fn list_releases(world: &mut World, ctx: &Ctx<'_>) -> Reply {
+    let name = match authorised_repository(world, ctx) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let (page, per_page) = page_of(ctx);
+    let items: Vec<Value> = world.repositories[&name]
+        .releases
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|r| {
+            let mut item = ctx.spec.example("release").unwrap_or_else(|| json!({}));
+            if let (Some(item), Some(r)) = (item.as_object_mut(), r.as_object()) {
+                for (k, v) in r {
+                    item.insert(k.clone(), v.clone());
+                }
+            }
+            item
+        })
+        .collect();
+    Reply::json(200, json!(items))
 }
 
 fn list_installations(world: &mut World, ctx: &Ctx<'_>) -> Reply {

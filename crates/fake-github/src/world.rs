@@ -56,6 +56,30 @@ pub struct Repository {
     pub check_suites: Vec<Value>,
     /// Issue events (issue number, event in GitHub's shape): `labeled` ones.
     pub issue_events: Vec<(i64, Value)>,
+    /// Whether code scanning is on (off: uploads answer 403, as without Advanced Security).
+    pub code_scanning: bool,
+    /// SARIF uploads, oldest first.
+    pub sarif_uploads: Vec<SarifUpload>,
+    /// Published releases, newest first (`tag_name`, `published_at`, `draft`, `prerelease`).
+    pub releases: Vec<Value>,
+}
+
+/// One SARIF upload to code scanning, decoded.
+#[derive(Debug, Clone)]
+pub struct SarifUpload {
+    pub id: String,
+    pub commit_sha: String,
+    pub git_ref: String,
+    pub log: Value,
+}
+
+impl SarifUpload {
+    /// The run's category (`automationDetails.id`; empty without one).
+    pub fn category(&self) -> &str {
+        self.log["runs"][0]["automationDetails"]["id"]
+            .as_str()
+            .unwrap_or_default()
+    }
 }
 
 /// A workflow run's artifact and its zip body.
@@ -68,6 +92,40 @@ pub struct Artifact {
 }
 
 impl Repository {
+    /// The code-scanning alerts open on `git_ref`: the results (rule id, file, line) of the
+    /// latest upload of each category, as GitHub keeps them.
+    pub fn code_scanning_alerts(&self, git_ref: &str) -> Vec<(String, String, u64)> {
+        let mut latest: Vec<&SarifUpload> = Vec::new();
+        for u in self
+            .sarif_uploads
+            .iter()
+            .rev()
+            .filter(|u| u.git_ref == git_ref)
+        {
+            if !latest.iter().any(|l| l.category() == u.category()) {
+                latest.push(u);
+            }
+        }
+        let mut out: Vec<(String, String, u64)> = latest
+            .iter()
+            .flat_map(|u| u.log["runs"].as_array().cloned().unwrap_or_default())
+            .flat_map(|run| run["results"].as_array().cloned().unwrap_or_default())
+            .map(|r| {
+                let at = &r["locations"][0]["physicalLocation"];
+                (
+                    r["ruleId"].as_str().unwrap_or_default().to_owned(),
+                    at["artifactLocation"]["uri"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    at["region"]["startLine"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The next issue or pull request number.
     pub fn next_number(&self) -> i64 {
         (self.issues.len() + self.pulls.len()) as i64 + 1
@@ -219,6 +277,7 @@ impl Default for World {
                 ("actions", "write"),
                 ("workflows", "write"),
                 ("statuses", "read"),
+                ("security_events", "write"),
                 ("metadata", "read"),
             ]
             .into_iter()
@@ -282,6 +341,9 @@ impl World {
                 reruns: Vec::new(),
                 check_suites: Vec::new(),
                 issue_events: Vec::new(),
+                code_scanning: true,
+                sarif_uploads: Vec::new(),
+                releases: Vec::new(),
             },
         );
     }
@@ -296,6 +358,27 @@ impl World {
     }
 
     /// Adds a completed workflow run; its id.
+    /// Publishes release `tag` of `repo` at `published_at` (RFC 3339), listed first.
+    pub fn add_release(&mut self, repo: &str, tag: &str, published_at: &str, prerelease: bool) {
+        let id = self.next_id();
+        let Some(r) = self.repositories.get_mut(repo) else {
+            return;
+        };
+        r.releases.insert(
+            0,
+            serde_json::json!({
+                "id": id,
+                "tag_name": tag,
+                "name": format!("Rust {tag}"),
+                "draft": false,
+                "prerelease": prerelease,
+                "created_at": published_at,
+                "published_at": published_at,
+                "html_url": format!("https://github.com/{repo}/releases/tag/{tag}"),
+            }),
+        );
+    }
+
     pub fn add_workflow_run(
         &mut self,
         repo: &str,

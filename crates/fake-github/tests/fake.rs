@@ -100,7 +100,7 @@ async fn an_operation_the_fake_does_not_model_fails_loudly() {
     let (status, _, _) = call(
         &github,
         reqwest::Method::GET,
-        "/repos/o/r/releases",
+        "/repos/o/r/tags",
         "x",
         None,
     )
@@ -122,7 +122,7 @@ async fn an_operation_the_fake_does_not_model_fails_loudly() {
         "{}",
         violations[0]
     );
-    assert_eq!(violations[0].operation, "repos/list-releases");
+    assert_eq!(violations[0].operation, "repos/list-tags");
     assert!(
         violations[1].message.contains("no such operation"),
         "{}",

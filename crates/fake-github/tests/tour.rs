@@ -513,6 +513,35 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
     assert_eq!(status, 200);
     assert_eq!(events[0]["actor"]["login"], "alice");
     assert_eq!(events[0]["label"]["name"], "upkeep:no-revert");
+    // Another repository's releases (public: any installation's token reads them).
+    t.github.with_world(|w| {
+        w.add_repository(99, "rust-lang/rust");
+        w.add_release("rust-lang/rust", "1.83.0", "2024-11-28T15:00:00Z", false);
+    });
+    let (status, releases) = t
+        .go("GET", "/repos/rust-lang/rust/releases?per_page=100", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(releases[0]["tag_name"], "1.83.0");
+    // A SARIF upload to code scanning (gzip, then base64).
+    let sarif = {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let log = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "upkeep"}}, "results": []}]});
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(log.to_string().as_bytes()).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap())
+    };
+    let main_sha = t.github.with_world(|w| w.repositories["o/r"].head().unwrap().clone());
+    let (status, receipt) = t
+        .go(
+            "POST",
+            "/repos/o/r/code-scanning/sarifs",
+            Some(json!({"commit_sha": main_sha, "ref": "refs/heads/main", "sarif": sarif})),
+        )
+        .await;
+    assert_eq!(status, 202, "{receipt}");
+    assert!(receipt["id"].is_string());
     // GraphQL, then the merge and the branch clean-up.
     let (status, _) = t
         .go("POST", "/graphql", Some(json!({"query": "mutation($input: EnablePullRequestAutoMergeInput!) { enablePullRequestAutoMerge(input: $input) { pullRequest { number } } }", "variables": {"input": {"pullRequestId": pr["node_id"], "mergeMethod": "SQUASH"}}})))

@@ -1,0 +1,12 @@
+//! Toolchain pins (issue 25): a `rust-toolchain.toml` or `rust-toolchain` pinned to a stable
+//! release gets one PR to the newest stable rust-lang/rust has published, after the cooldown.
+//! Pure: `pin` (read and rewrite the file) and `choose` (which release). Driver: `pr` (the
+//! release list from GitHub, the PR on `upkeep/toolchain`, found again by its marker).
+//! `rust-version` (the MSRV) is a different number and never moved here.
+
+pub mod choose;
+pub mod pin;
+pub mod pr;
+
+pub use choose::{choose, releases_from, Decision, Release};
+pub use pin::{Pin, PinError};
