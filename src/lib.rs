@@ -5,6 +5,7 @@
 //! queue, the webhook intake and the process edge.
 
 pub mod alerts;
+pub mod api;
 pub mod app_manifest;
 pub mod audit;
 pub mod bench;

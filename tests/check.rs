@@ -302,12 +302,15 @@ async fn crates_locked_at_several_versions_are_listed_with_what_requires_each_co
             "copies": [
                 {"version": "1.0.109", "required_by": ["dupdemo 0.1.0"]},
                 {"version": "2.0.119", "required_by": ["thiserror-impl 1.0.69"]}
+            ],
+            "removable": [
+                {"copy": "1.0.109", "to": "2.0.119", "in_packages": ["dupdemo 0.1.0"]}
             ]
         }])
     );
     let (_, text, _) = check(&repo, &registry.url(), &[]);
     assert!(
-        text.contains("  locked at several versions:\n      syn: 1.0.109 (required by dupdemo 0.1.0), 2.0.119 (required by thiserror-impl 1.0.69)\n"),
+        text.contains("  locked at several versions:\n      syn: 1.0.109 (required by dupdemo 0.1.0), 2.0.119 (required by thiserror-impl 1.0.69)\n        bumping syn to 2.0.119 in dupdemo 0.1.0 removes its 1.0.109 copy\n"),
         "{text}"
     );
 }

@@ -120,6 +120,7 @@ impl World {
             versions: &self.index,
             open_prs: &self.open,
             now: now(),
+            unreachable: &[],
         })
     }
 }

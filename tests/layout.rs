@@ -33,6 +33,7 @@ use syn::visit::{self, Visit};
 
 /// The files inside the capability folders that drive effects (relative to the repository root).
 const DRIVERS: &[&str] = &[
+    "src/api/ingest.rs",
     "src/audit/check.rs",
     "src/audit/code_scanning.rs",
     "src/audit/fixes.rs",
@@ -69,6 +70,7 @@ const DRIVERS: &[&str] = &[
     "src/revert/suites.rs",
     "src/revert/watch.rs",
     "src/status/gather.rs",
+    "src/toolchain/msrv_pr.rs",
     "src/toolchain/pr.rs",
 ];
 /// The capability folders under `src/`: their files are pure unless listed in `DRIVERS`.
@@ -86,6 +88,7 @@ const FOLDERS: &[&str] = &[
     "alerts",
     "report",
     "toolchain",
+    "api",
 ];
 const EFFECT_CRATES: &[&str] = &["tokio", "reqwest", "sqlx", "octocrab", "hyper", "axum"];
 const EFFECT_MODULES: &[&str] = &["github", "store", "queue", "server"];

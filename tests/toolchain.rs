@@ -260,3 +260,62 @@ async fn a_channel_is_left_alone_without_asking_for_releases() {
     assert_eq!(world.github.calls_to("repos/list-releases"), 0);
     assert_eq!(outcome.toolchain, None);
 }
+
+#[tokio::test]
+async fn ci_steps_pinned_below_a_raised_rust_version_get_one_pr_and_the_toolchain_pin_is_not_one_of_them(
+) {
+    // rust-version was raised to 1.70 (the fixture's); the MSRV job still installs 1.65.
+    let stale = CI.replace("1.70", "1.65");
+    let world = World::new(
+        &[
+            ("rust-toolchain.toml", TOOLCHAIN),
+            (".github/workflows/ci.yml", &stale),
+        ],
+        "open-pull-requests-limit = 0\n",
+        &history(),
+    )
+    .await;
+    world.run().await;
+    let msrv_prs: Vec<Value> = world.github.with_world(|w| {
+        w.repositories[REPO]
+            .pulls
+            .iter()
+            .filter(|p| p["head"]["ref"] == "upkeep/msrv-ci" && p["state"] == "open")
+            .cloned()
+            .collect()
+    });
+    assert_eq!(msrv_prs.len(), 1);
+    let ci =
+        repo_world::file_on(&world.github, "upkeep/msrv-ci", ".github/workflows/ci.yml").unwrap();
+    assert_eq!(
+        ci, CI,
+        "both steps moved to rust-version, written as they were"
+    );
+    // The toolchain file's 1.70.0 is not the MSRV: that PR leaves it to its own PR.
+    assert_eq!(
+        repo_world::file_on(&world.github, "upkeep/msrv-ci", "rust-toolchain.toml").unwrap(),
+        TOOLCHAIN
+    );
+    let body = msrv_prs[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("`.github/workflows/ci.yml` line 6: `1.65` → `1.70`"),
+        "{body}"
+    );
+    // Found again on the next pass; closed once the workflow is fixed by hand.
+    world.run().await;
+    assert_eq!(
+        world.github.with_world(|w| w.repositories[REPO]
+            .pulls
+            .iter()
+            .filter(|p| p["head"]["ref"] == "upkeep/msrv-ci")
+            .count()),
+        1
+    );
+    repo_world::push(
+        &world.github,
+        &[(".github/workflows/ci.yml", CI)],
+        "fix CI by hand",
+    );
+    let outcome = world.run().await;
+    assert_eq!(outcome.closed.len(), 1, "{outcome:?}");
+}

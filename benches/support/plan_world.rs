@@ -85,5 +85,6 @@ pub fn plan_once((tree, files, index): &World, config: &upkeep::config::Parsed) 
         versions: index,
         open_prs: &[],
         now,
+        unreachable: &[],
     })
 }

@@ -8,6 +8,7 @@
 
 pub mod failure;
 pub mod sanitize;
+pub mod standin;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ pub enum ResolveError {
     Lockfile(#[from] lockfile::LockfileError),
     #[error("git host {host} is unreachable (circuit open) until {until_ms}")]
     GitHostUnavailable { host: String, until_ms: i64 },
+    /// Resolving around what upkeep cannot read would change what it cannot see.
+    #[error("{0}")]
+    StandIn(String),
 }
 
 /// How cargo is run.
@@ -143,6 +147,32 @@ impl Resolver {
         }
         let mut out_files = BTreeMap::new();
         let mut git_hosts = BTreeSet::new();
+        // What upkeep cannot read gets a stand-in (its name, locked version and locked
+        // dependencies pinned), and the manifests point at it.
+        let unreachable = crate::deps::reach::unreachable(ws, files, &self.allowed_git_hosts);
+        let mut redirects = BTreeMap::new();
+        for u in unreachable.iter().filter(|u| u.needs_standin()) {
+            let Some(version) = &u.version else { continue };
+            let dir = tmp.path().join("standins").join(standin::dir_name(u));
+            std::fs::create_dir_all(dir.join("src"))?;
+            std::fs::write(dir.join("Cargo.toml"), standin::manifest(u, version))?;
+            std::fs::write(dir.join("src/lib.rs"), "")?;
+            redirects.insert(u.package.clone(), dir.to_string_lossy().into_owned());
+        }
+        // `[patch]` sources inside the repository are real packages cargo reads.
+        for path in &ws.patch_manifests {
+            let text = files
+                .get(path)
+                .ok_or_else(|| ResolveError::MissingFile(path.clone()))?;
+            let redirected = standin::redirect(path, text, &redirects)?;
+            let clean = sanitize::sanitize(path, &redirected, &self.allowed_git_hosts)?;
+            git_hosts.extend(clean.git_hosts);
+            let local = root.join(relative(&ws.root, path));
+            let dir = local.parent().unwrap_or(&root).to_path_buf();
+            std::fs::create_dir_all(dir.join("src"))?;
+            std::fs::write(&local, clean.text)?;
+            std::fs::write(dir.join("src/lib.rs"), "")?;
+        }
         for path in &manifests {
             let text = files
                 .get(path)
@@ -156,7 +186,8 @@ impl Resolver {
             if edited != *text {
                 out_files.insert(path.clone(), edited.clone());
             }
-            let clean = sanitize::sanitize(path, &edited, &self.allowed_git_hosts)?;
+            let redirected = standin::redirect(path, &edited, &redirects)?;
+            let clean = sanitize::sanitize(path, &redirected, &self.allowed_git_hosts)?;
             git_hosts.extend(clean.git_hosts);
             let local = root.join(relative(&ws.root, path));
             let dir = local.parent().unwrap_or(&root).to_path_buf();
@@ -188,12 +219,19 @@ impl Resolver {
         self.record_git_hosts(&git_hosts, &ran)?;
         ran?;
 
-        let new_lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
-        let old = match &lock_rel {
-            Some(p) => files.get(p).map(|t| lockfile::parse(t)).transpose()?,
-            None => None,
-        };
+        let mut new_lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+        let old_text = lock_rel.as_ref().and_then(|p| files.get(p));
+        if let Some(old_text) = old_text {
+            new_lock = standin::restore_sources(&new_lock, &unreachable, old_text);
+        }
+        let old = old_text.map(|t| lockfile::parse(t)).transpose()?;
         let new = lockfile::parse(&new_lock)?;
+        if let Some(why) = old
+            .as_ref()
+            .and_then(|old| standin::lost(old, &new, &unreachable))
+        {
+            return Err(ResolveError::StandIn(why));
+        }
         let changes = diff(old.as_ref(), &new);
         let lock_path = lock_rel.unwrap_or_else(|| relative_join(&ws.root, "Cargo.lock"));
         if files.get(&lock_path) != Some(&new_lock) {

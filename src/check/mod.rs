@@ -56,6 +56,8 @@ pub struct WorkspaceReport {
     pub lockfile_format: Option<u32>,
     pub problems: Vec<String>,
     pub plan: Plan,
+    /// What upkeep cannot update, and why (`deps::reach`).
+    pub unreachable: Vec<crate::deps::reach::Unreachable>,
     /// What the lockfile's audit found (with `--advisory-db`).
     pub advisories: Vec<crate::audit::Finding>,
     /// How the server would act on the vulnerabilities: security PRs it would try, what no
@@ -80,8 +82,9 @@ pub struct Report {
     pub benchmarks: Option<Vec<crate::bench::Comparison>>,
 }
 
-/// Directories never worth walking into.
-const SKIP_DIRS: &[&str] = &["target", "node_modules", ".git", "vendor"];
+/// Directories never worth walking into (build output and other tools' caches; `vendor/` is
+/// walked, as GitHub's tree has it: a `[patch]` source often lives there).
+const SKIP_DIRS: &[&str] = &["target", "node_modules", ".git"];
 /// Files discovery may ask for (anything else in the tree is irrelevant to it).
 const RELEVANT: &[&str] = &[
     "Cargo.toml",
@@ -170,12 +173,18 @@ pub async fn run(
     let now = Utc::now();
     let mut reports = Vec::new();
     for ws in &workspaces {
+        let unreachable = crate::deps::reach::unreachable(
+            ws,
+            &files,
+            &crate::cargo::Resolver::default().allowed_git_hosts,
+        );
         let mut plan = plan(&PlanInput {
             workspace: ws,
             config: &config,
             versions: &versions,
             open_prs: &[],
             now,
+            unreachable: &unreachable,
         });
         let mut findings = Vec::new();
         let mut security = crate::audit::SecurityPlan::default();
@@ -213,6 +222,7 @@ pub async fn run(
             plan,
             advisories: findings,
             security,
+            unreachable,
             duplicates: ws
                 .lockfile
                 .as_ref()

@@ -124,6 +124,29 @@ pub fn text(report: &Report) -> String {
                 "      {}",
                 crate::deps::duplicates::line(d).replace('`', "")
             );
+            for r in &d.removable {
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    crate::deps::duplicates::removal_line(&d.name, r).replace('`', "")
+                );
+            }
+        }
+        if !ws.unreachable.is_empty() {
+            let _ = writeln!(out, "  not updated (out of upkeep's reach):");
+        }
+        for u in &ws.unreachable {
+            let at = u
+                .version
+                .as_ref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "      {}{at}: {}",
+                u.package,
+                u.reason().replace('`', "")
+            );
         }
         if !ws.plan.waiting.is_empty() {
             let _ = writeln!(out, "  waiting:");
@@ -142,6 +165,7 @@ pub fn text(report: &Report) -> String {
                 }
                 Held::Requirement { detail } => detail.clone(),
                 Held::BreakingOff => "breaking updates are off (strategy.breaking)".to_owned(),
+                Held::Unreachable { detail } => detail.clone(),
             };
             let _ = writeln!(out, "      {} {}{to}: {why}", w.name, w.from);
         }

@@ -161,6 +161,7 @@ impl DepsPass {
             weekly: weekly.as_deref(),
             blind: &blind,
             toolchain: outcome.toolchain.as_deref(),
+            unreachable: &outcome.unreachable,
             duplicates: g
                 .workspaces
                 .iter()

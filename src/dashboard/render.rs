@@ -67,6 +67,8 @@ pub struct Dashboard<'a> {
     pub blind: &'a [crate::bench::limits::Blind],
     /// The toolchain pin and where it stands (`toolchain::pr::dashboard_line`).
     pub toolchain: Option<&'a str>,
+    /// What upkeep cannot update, with why (`deps::reach`).
+    pub unreachable: &'a [String],
 }
 
 /// An action a ticked box asks for.
@@ -123,6 +125,16 @@ pub fn render(d: &Dashboard<'_>) -> String {
         );
     }
     s.push('\n');
+    if !d.unreachable.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Not updated: out of upkeep's reach\n\nEverything else is updated as usual; these, and the crates they lock, stay where they are:\n"
+        );
+        for line in d.unreachable {
+            let _ = writeln!(s, "- {line}");
+        }
+        s.push('\n');
+    }
     if let Some(line) = d.toolchain {
         let _ = writeln!(s, "## Rust toolchain\n\n{line}\n");
     }
@@ -237,6 +249,13 @@ fn duplicates_section(per_root: &[(String, Vec<crate::deps::duplicates::Duplicat
         };
         for d in ds {
             let _ = writeln!(s, "- {}{place}", crate::deps::duplicates::line(d));
+            for r in &d.removable {
+                let _ = writeln!(
+                    s,
+                    "  - {}",
+                    crate::deps::duplicates::removal_line(&d.name, r)
+                );
+            }
         }
     }
     s.push('\n');
@@ -329,6 +348,7 @@ fn why(held: &Held) -> String {
         Held::Msrv { rust_version } => format!("needs Rust {rust_version}"),
         Held::Requirement { detail } => format!("requirement cannot be rewritten: {detail}"),
         Held::BreakingOff => "breaking updates are off".into(),
+        Held::Unreachable { detail } => detail.clone(),
     }
 }
 
@@ -442,6 +462,11 @@ mod tests {
                     required_by: vec!["thiserror-impl 1.0.69".into()],
                 },
             ],
+            removable: vec![crate::deps::duplicates::Removal {
+                copy: semver::Version::new(1, 0, 109),
+                to: semver::Version::new(2, 0, 119),
+                in_packages: vec!["dupdemo 0.1.0".into()],
+            }],
         };
         let body = render(&Dashboard {
             slug: "upkeep",
@@ -456,7 +481,7 @@ mod tests {
             "{body}"
         );
         assert!(
-            body.contains("- `syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)\n"),
+            body.contains("- `syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)\n  - bumping `syn` to 2.0.119 in `dupdemo 0.1.0` removes its 1.0.109 copy\n"),
             "{body}"
         );
         assert!(

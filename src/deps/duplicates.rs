@@ -3,7 +3,7 @@
 //! dashboard. Every copy builds and links on its own, so a second copy of a big crate is build
 //! time and binary size a maintainer may want back. Pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use semver::Version;
@@ -18,22 +18,43 @@ pub struct Copy {
     pub required_by: Vec<String>,
 }
 
+/// A bump in the repository's own manifests that would remove a copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Removal {
+    /// The copy that would go.
+    pub copy: Version,
+    /// The newest copy, which the bump would move to.
+    pub to: Version,
+    /// The workspace packages whose requirement moves (`name version`).
+    pub in_packages: Vec<String>,
+}
+
 /// A crate locked at several versions, its copies oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Duplicate {
     #[serde(rename = "crate")]
     pub name: String,
     pub copies: Vec<Copy>,
+    /// The bumps that would remove an older copy: those only the repository's own packages
+    /// require (anything else holding a copy needs its own update first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removable: Vec<Removal>,
 }
 
 /// The lockfile's duplicates, by crate name. Workspace members and path packages are not
 /// counted: they are the repository's own code.
 pub fn duplicates(locked: &Locked) -> Vec<Duplicate> {
+    let own: BTreeSet<String> = locked
+        .packages
+        .iter()
+        .filter(|p| p.source == Source::Local)
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
     versions_by_name(locked)
         .into_iter()
         .filter(|(_, versions)| versions.len() > 1)
-        .map(|(name, versions)| Duplicate {
-            copies: versions
+        .map(|(name, versions)| {
+            let copies: Vec<Copy> = versions
                 .into_iter()
                 .map(|v| Copy {
                     required_by: locked
@@ -43,10 +64,40 @@ pub fn duplicates(locked: &Locked) -> Vec<Duplicate> {
                         .unwrap_or_default(),
                     version: v.clone(),
                 })
-                .collect(),
-            name: name.to_owned(),
+                .collect();
+            let newest = copies.last().map(|c| c.version.clone());
+            let removable = copies
+                .iter()
+                .take(copies.len().saturating_sub(1))
+                .filter(|c| {
+                    !c.required_by.is_empty() && c.required_by.iter().all(|r| own.contains(r))
+                })
+                .filter_map(|c| {
+                    Some(Removal {
+                        copy: c.version.clone(),
+                        to: newest.clone()?,
+                        in_packages: c.required_by.clone(),
+                    })
+                })
+                .collect();
+            Duplicate {
+                copies,
+                name: name.to_owned(),
+                removable,
+            }
         })
         .collect()
+}
+
+/// What a removal says: "bumping `syn` to 2.0.119 in `app 0.1.0` removes its 1.0.109 copy".
+pub fn removal_line(name: &str, r: &Removal) -> String {
+    let places: Vec<String> = r.in_packages.iter().map(|p| format!("`{p}`")).collect();
+    format!(
+        "bumping `{name}` to {} in {} removes its {} copy",
+        r.to,
+        places.join(", "),
+        r.copy
+    )
 }
 
 /// Every locked version of each crate from a registry or git (not the repository's own
@@ -157,6 +208,13 @@ mod tests {
         assert_eq!(
             line(syn),
             "`syn`: 1.0.109 (required by `dupdemo 0.1.0`), 2.0.119 (required by `thiserror-impl 1.0.69`)"
+        );
+        // syn 1 is only the crate's own requirement: bumping it removes that copy. syn 2 is
+        // thiserror-impl's: nothing in the repository can remove it.
+        assert_eq!(syn.removable.len(), 1);
+        assert_eq!(
+            removal_line(&syn.name, &syn.removable[0]),
+            "bumping `syn` to 2.0.119 in `dupdemo 0.1.0` removes its 1.0.109 copy"
         );
     }
 

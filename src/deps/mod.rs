@@ -16,6 +16,7 @@ pub(crate) mod files;
 pub mod lockfile;
 pub mod pass;
 pub mod plan;
+pub mod reach;
 pub mod requirement;
 pub mod rewrite;
 pub mod select;

@@ -109,6 +109,8 @@ pub struct PassOutcome {
     pub config_problems: usize,
     /// The configuration problems, one line each.
     pub config_messages: Vec<String>,
+    /// What upkeep cannot update and why (`deps::reach`), one line each, for the dashboard.
+    pub unreachable: Vec<String>,
     /// The toolchain pin and where it stands, for the dashboard.
     pub toolchain: Option<String>,
     /// When the repository's schedule wants the next pass.
@@ -247,6 +249,7 @@ impl DepsPass {
         if options.deps && allowed(Feature::Updates) {
             self.updates(&repo, &g, options, &mut outcome).await?;
             self.toolchain(&repo, &g, &mut outcome).await?;
+            self.msrv_ci(&repo, &g, &mut outcome).await?;
         }
         if allowed(Feature::Audit) {
             self.security(&repo, &g, options, &mut outcome).await?;
@@ -352,12 +355,23 @@ impl DepsPass {
             .collect();
         let now = Utc::now();
         for ws in &g.workspaces {
+            let unreachable =
+                super::reach::unreachable(ws, &g.files, &self.resolver.allowed_git_hosts);
+            outcome.unreachable.extend(unreachable.iter().map(|u| {
+                let at = u
+                    .version
+                    .as_ref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
+                format!("`{}`{at}: {}", u.package, u.reason())
+            }));
             let planned = plan(&PlanInput {
                 workspace: ws,
                 config: &g.config,
                 versions: &g.versions,
                 open_prs: &open_prs,
                 now,
+                unreachable: &unreachable,
             });
             outcome.waiting += planned.waiting.len();
             outcome.held.extend(planned.waiting.iter().cloned());

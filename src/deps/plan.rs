@@ -34,6 +34,8 @@ pub struct PlanInput<'a> {
     pub versions: &'a BTreeMap<String, Vec<Candidate>>,
     pub open_prs: &'a [OpenPr],
     pub now: DateTime<Utc>,
+    /// What upkeep cannot reach (`deps::reach::unreachable`): what it requires stays put.
+    pub unreachable: &'a [super::reach::Unreachable],
 }
 
 /// One crate moving from one version to another.
@@ -101,6 +103,8 @@ pub enum Held {
     Requirement { detail: String },
     /// Breaking updates are turned off (`strategy.breaking = "ignore"`).
     BreakingOff,
+    /// A package upkeep cannot read requires it (`deps::reach`).
+    Unreachable { detail: String },
 }
 
 /// An update held back, with the reason.
@@ -167,6 +171,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         })
         .unwrap_or_default();
 
+    let held_by_unreachable = super::reach::held(input.unreachable);
     let mut out = Plan::default();
     let mut yanked_prs = Vec::new();
     let mut refresh = Vec::new();
@@ -216,6 +221,18 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let Some((to, change)) = sel.chosen else {
             continue;
         };
+        if let Some(detail) = held_by_unreachable.get(&((*name).to_owned(), (*current).clone())) {
+            out.waiting.push(waiting(
+                name,
+                current,
+                Some(&to),
+                Held::Unreachable {
+                    detail: detail.clone(),
+                },
+            ));
+            refresh_held = true;
+            continue;
+        }
         if config.is_ignored(name, &to, change.level) {
             refresh_held = true;
             out.waiting

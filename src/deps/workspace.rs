@@ -84,6 +84,8 @@ pub struct Workspace {
     pub registries: BTreeMap<String, String>,
     /// What could not be read (a malformed manifest, an unreadable lockfile).
     pub problems: Vec<String>,
+    /// Manifests of `[patch]` path sources inside the repository (cargo needs them to resolve).
+    pub patch_manifests: Vec<String>,
 }
 
 /// Either the workspaces, or the files still needed to find them.
@@ -162,7 +164,7 @@ fn lock_path(dir: &str) -> String {
 }
 
 /// Joins a relative path onto a directory, resolving `.` and `..` (never above the root).
-fn join(dir: &str, rel: &str) -> Option<String> {
+pub(crate) fn join(dir: &str, rel: &str) -> Option<String> {
     let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
     for part in rel.split('/') {
         match part {
@@ -356,8 +358,33 @@ impl<'a> Scan<'a> {
         if !self.missing.is_empty() {
             return Err(self.missing);
         }
+        // `[patch.*]` path sources inside the repository: cargo reads their manifests too.
+        let mut patch_manifests = Vec::new();
+        for (_, table) in root_manifest
+            .get("patch")
+            .and_then(Value::as_table)
+            .into_iter()
+            .flatten()
+        {
+            for (_, spec) in table.as_table().into_iter().flatten() {
+                let Some(rel) = spec.get("path").and_then(Value::as_str) else {
+                    continue;
+                };
+                let Some(dir) = join(self.root, rel) else {
+                    continue;
+                };
+                if self.tree.contains(manifest_path(&dir).as_str()) && self.manifest(&dir).is_some()
+                {
+                    patch_manifests.push(manifest_path(&dir));
+                }
+            }
+        }
+        if !self.missing.is_empty() {
+            return Err(self.missing);
+        }
         members.sort_by(|a, b| a.dir.cmp(&b.dir));
         let mut ws = self.empty();
+        ws.patch_manifests = patch_manifests;
         ws.msrv = members.iter().filter_map(|m| m.rust_version.clone()).min();
         ws.members = members;
         ws.declared = declared;
@@ -406,6 +433,7 @@ impl<'a> Scan<'a> {
             toolchain: None,
             registries: BTreeMap::new(),
             problems: Vec::new(),
+            patch_manifests: Vec::new(),
         }
     }
 

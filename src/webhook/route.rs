@@ -129,6 +129,8 @@ pub async fn act_on_github(
                     reverted.unwrap_or("benchmarks paused: permissions not accepted"),
                 ));
             }
+            // And an API report (the `semver` job), whatever became of the rest of the run.
+            let api = crate::api::ingest::on_workflow_run(&client, e).await?;
             // Any run may carry benchmark results, whatever auto-revert made of it.
             let bench = crate::bench::ingest::on_workflow_run(
                 &h.store,
@@ -138,6 +140,10 @@ pub async fn act_on_github(
                 h.deps.public_url.as_deref(),
             )
             .await?;
+            let bench = match (bench, api) {
+                ("no benchmark results" | "recorded", Some(api)) => api,
+                (bench, _) => bench,
+            };
             return Ok(Some(reverted.unwrap_or(bench)));
         }
         let reverts_paused = || async {
@@ -173,6 +179,10 @@ pub async fn act_on_github(
         return Ok(Some("recorded"));
     };
     let client = github.installation(installation);
+    // upkeep's own PRs get the API check too (a major bump of a public dependency can break).
+    if let Event::WorkflowRun(e) = event {
+        crate::api::ingest::on_workflow_run(&client, e).await?;
+    }
     let outcome = after_ci::on_ci_finished(&client, repo, branch, sha).await?;
     Ok(Some(outcome.outcome()))
 }

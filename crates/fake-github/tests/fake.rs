@@ -97,14 +97,7 @@ async fn an_operation_the_fake_does_not_model_fails_loudly() {
         return;
     }
     let github = world().await;
-    let (status, _, _) = call(
-        &github,
-        reqwest::Method::GET,
-        "/repos/o/r/tags",
-        "x",
-        None,
-    )
-    .await;
+    let (status, _, _) = call(&github, reqwest::Method::GET, "/repos/o/r/tags", "x", None).await;
     assert_eq!(status, 501);
     let (status, _, _) = call(
         &github,

@@ -532,7 +532,9 @@ async fn every_modelled_operation_passes_the_description_in_both_directions() {
         gz.write_all(log.to_string().as_bytes()).unwrap();
         base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap())
     };
-    let main_sha = t.github.with_world(|w| w.repositories["o/r"].head().unwrap().clone());
+    let main_sha = t
+        .github
+        .with_world(|w| w.repositories["o/r"].head().unwrap().clone());
     let (status, receipt) = t
         .go(
             "POST",
