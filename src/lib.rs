@@ -27,6 +27,7 @@ pub mod server;
 pub mod status;
 pub mod store;
 pub mod tally;
+pub mod text;
 pub mod time;
 pub mod toolchain;
 pub mod webhook;

@@ -127,3 +127,57 @@ async fn apply_updates_the_rest_with_real_cargo_and_leaves_the_unreachable_as_it
         "{app}"
     );
 }
+
+#[tokio::test]
+async fn a_git_dependency_on_another_host_keeps_its_locked_source_and_the_rest_moves() {
+    let registry = LoopbackRegistry::start().await;
+    let (_tmp, repo) = patched();
+    // A git dependency on a host upkeep does not fetch from, locked at a commit.
+    let app = std::fs::read_to_string(repo.join("app/Cargo.toml")).unwrap();
+    std::fs::write(
+        repo.join("app/Cargo.toml"),
+        app.replace(
+            "log = \"0.4.14\"",
+            "log = \"0.4.14\"\nfrom-gitlab = { git = \"https://gitlab.example/o/from-gitlab\" }",
+        ),
+    )
+    .unwrap();
+    let source =
+        "git+https://gitlab.example/o/from-gitlab#0123456789abcdef0123456789abcdef01234567";
+    let lock = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();
+    let lock = lock
+        .replace(
+            "[[package]]\nname = \"helper\"",
+            &format!("[[package]]\nname = \"from-gitlab\"\nversion = \"0.2.0\"\nsource = \"{source}\"\ndependencies = [\n \"itoa\",\n]\n\n[[package]]\nname = \"helper\""),
+        )
+        .replace(
+            "dependencies = [\n \"helper\",\n \"log\",",
+            "dependencies = [\n \"from-gitlab\",\n \"helper\",\n \"log\",",
+        );
+    std::fs::write(repo.join("Cargo.lock"), &lock).unwrap();
+
+    let (ok, text, stderr) = check(&repo, &registry.url(), &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        text.contains("      from-gitlab 0.2.0: git source https://gitlab.example/o/from-gitlab (app/Cargo.toml) is on a host upkeep does not fetch from\n"),
+        "{text}"
+    );
+    let (ok, _, stderr) = check(&repo, &registry.url(), &["--apply"]);
+    assert!(ok, "{stderr}");
+    let after = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();
+    assert!(
+        after.contains(&format!(
+            "[[package]]\nname = \"from-gitlab\"\nversion = \"0.2.0\"\nsource = \"{source}\"\n"
+        )),
+        "the git source is put back as it was locked:\n{after}"
+    );
+    assert!(
+        after.contains("name = \"log\"\nversion = \"0.4.35\""),
+        "{after}"
+    );
+    assert!(
+        after.contains("name = \"itoa\"\nversion = \"1.0.1\""),
+        "{after}"
+    );
+    // Nothing was fetched from that host: it does not exist.
+}

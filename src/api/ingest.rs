@@ -41,13 +41,7 @@ pub async fn on_workflow_run(
     let full_name = e.repository.full_name.as_str();
     let repo = Repo::new(client, full_name);
     let limits = limits();
-    let Some(found) = repo
-        .run_artifacts(run.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.name == ARTIFACT && !a.expired)
-        .max_by_key(|a| a.id)
-    else {
+    let Some(found) = repo.newest_artifact(run.id, ARTIFACT).await? else {
         return Ok(None);
     };
     let refuse = |why: String| CheckRun {

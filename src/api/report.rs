@@ -190,10 +190,7 @@ fn strip_escapes(line: &str) -> String {
 }
 
 fn cut(line: &str) -> String {
-    match line.char_indices().nth(MAX_LINE) {
-        Some((at, _)) => format!("{}…", &line[..at]),
-        None => line.to_owned(),
-    }
+    crate::text::cut(line, MAX_LINE)
 }
 
 #[cfg(test)]

@@ -107,12 +107,7 @@ pub async fn repost(
 ) -> Result<bool, JobError> {
     let repo = Repo::new(client, &repository.full_name);
     for run in repo.successful_runs(head_sha).await? {
-        let found = repo
-            .run_artifacts(run.id)
-            .await?
-            .into_iter()
-            .any(|a| a.name == ARTIFACT && !a.expired);
-        if found {
+        if repo.newest_artifact(run.id, ARTIFACT).await?.is_some() {
             ingest(store, client, repository, &run, slug, public_url, true).await?;
             return Ok(true);
         }
@@ -133,14 +128,7 @@ async fn ingest(
     let full_name = repository.full_name.as_str();
     let repo = Repo::new(client, full_name);
     let limits = Limits::default();
-    // The newest one: a re-run attempt uploads its own.
-    let Some(found) = repo
-        .run_artifacts(run.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.name == ARTIFACT && !a.expired)
-        .max_by_key(|a| a.id)
-    else {
+    let Some(found) = repo.newest_artifact(run.id, ARTIFACT).await? else {
         return Ok("no benchmark results");
     };
     let refuse = |why: String| CheckRun {

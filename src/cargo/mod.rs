@@ -164,14 +164,7 @@ impl Resolver {
             let text = files
                 .get(path)
                 .ok_or_else(|| ResolveError::MissingFile(path.clone()))?;
-            let redirected = standin::redirect(path, text, &redirects)?;
-            let clean = sanitize::sanitize(path, &redirected, &self.allowed_git_hosts)?;
-            git_hosts.extend(clean.git_hosts);
-            let local = root.join(relative(&ws.root, path));
-            let dir = local.parent().unwrap_or(&root).to_path_buf();
-            std::fs::create_dir_all(dir.join("src"))?;
-            std::fs::write(&local, clean.text)?;
-            std::fs::write(dir.join("src/lib.rs"), "")?;
+            self.write_manifest(&root, &ws.root, path, text, &redirects, &mut git_hosts)?;
         }
         for path in &manifests {
             let text = files
@@ -186,16 +179,7 @@ impl Resolver {
             if edited != *text {
                 out_files.insert(path.clone(), edited.clone());
             }
-            let redirected = standin::redirect(path, &edited, &redirects)?;
-            let clean = sanitize::sanitize(path, &redirected, &self.allowed_git_hosts)?;
-            git_hosts.extend(clean.git_hosts);
-            let local = root.join(relative(&ws.root, path));
-            let dir = local.parent().unwrap_or(&root).to_path_buf();
-            std::fs::create_dir_all(dir.join("src"))?;
-            std::fs::write(&local, clean.text)?;
-            if clean.is_package {
-                std::fs::write(dir.join("src/lib.rs"), "")?;
-            }
+            self.write_manifest(&root, &ws.root, path, &edited, &redirects, &mut git_hosts)?;
         }
         let lock_rel = ws.lockfile.as_ref().map(|(p, _)| p.clone());
         if let Some(lock) = &lock_rel {
@@ -241,6 +225,31 @@ impl Resolver {
             files: out_files,
             changes,
         })
+    }
+
+    /// Writes manifest `path` (repository path, text `text`) under `root`, pointed at the
+    /// stand-ins and sanitized, with a placeholder `src/lib.rs` for a package; its git hosts
+    /// go into `git_hosts`.
+    fn write_manifest(
+        &self,
+        root: &Path,
+        ws_root: &str,
+        path: &str,
+        text: &str,
+        redirects: &BTreeMap<String, String>,
+        git_hosts: &mut BTreeSet<String>,
+    ) -> Result<(), ResolveError> {
+        let redirected = standin::redirect(path, text, redirects)?;
+        let clean = sanitize::sanitize(path, &redirected, &self.allowed_git_hosts)?;
+        git_hosts.extend(clean.git_hosts);
+        let local = root.join(relative(ws_root, path));
+        let dir = local.parent().unwrap_or(root).to_path_buf();
+        std::fs::create_dir_all(dir.join("src"))?;
+        std::fs::write(&local, clean.text)?;
+        if clean.is_package {
+            std::fs::write(dir.join("src/lib.rs"), "")?;
+        }
+        Ok(())
     }
 
     /// The cargo commands `change` takes, in order.

@@ -45,12 +45,7 @@ pub fn sanitize(
     text: &str,
     allowed_git_hosts: &[String],
 ) -> Result<Sanitized, SanitizeError> {
-    let mut doc: DocumentMut =
-        text.parse()
-            .map_err(|e: toml_edit::TomlError| SanitizeError::Parse {
-                manifest: manifest.to_owned(),
-                message: e.message().to_owned(),
-            })?;
+    let mut doc = parse(manifest, text)?;
     let mut git_hosts = Vec::new();
     check_git(manifest, doc.as_table(), allowed_git_hosts, &mut git_hosts)?;
     git_hosts.sort();
@@ -79,6 +74,15 @@ pub fn sanitize(
         is_package,
         git_hosts,
     })
+}
+
+/// A manifest's text as an editable document, or why not.
+pub fn parse(manifest: &str, text: &str) -> Result<DocumentMut, SanitizeError> {
+    text.parse()
+        .map_err(|e: toml_edit::TomlError| SanitizeError::Parse {
+            manifest: manifest.to_owned(),
+            message: e.message().to_owned(),
+        })
 }
 
 /// The host of a git URL, lower case (`None`: not a URL with a host).

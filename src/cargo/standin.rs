@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
-use toml_edit::{DocumentMut, Item};
+use toml_edit::Item;
 
 use super::sanitize::SanitizeError;
 use crate::deps::lockfile::Locked;
@@ -38,12 +38,7 @@ pub fn redirect(
     if to.is_empty() {
         return Ok(text.to_owned());
     }
-    let mut doc: DocumentMut =
-        text.parse()
-            .map_err(|e: toml_edit::TomlError| SanitizeError::Parse {
-                manifest: manifest.to_owned(),
-                message: e.message().to_owned(),
-            })?;
+    let mut doc = super::sanitize::parse(manifest, text)?;
     fn walk(table: &mut dyn toml_edit::TableLike, to: &BTreeMap<String, String>) {
         for (key, item) in table.iter_mut() {
             let Some(entry) = item.as_table_like_mut() else {
@@ -145,6 +140,31 @@ pub fn dir_name(u: &Unreachable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lock(itoa_deps: &str) -> Locked {
+        crate::deps::lockfile::parse(&format!(
+            "version = 4\n\n[[package]]\nname = \"helper\"\nversion = \"0.3.0\"\ndependencies = [\n \"itoa\",\n]\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n{itoa_deps}\n[[package]]\nname = \"no-panic\"\nversion = \"0.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_resolution_that_drops_what_a_pinned_dependency_locked_is_refused() {
+        let helper = Unreachable {
+            package: "helper".into(),
+            version: Some(Version::new(0, 3, 0)),
+            manifest: "app/Cargo.toml".into(),
+            why: Why::OutsidePath {
+                path: "../helper".into(),
+            },
+            holds: vec![("itoa".into(), Version::new(1, 0, 1))],
+        };
+        let with = lock("dependencies = [\n \"no-panic\",\n]\n");
+        let without = lock("");
+        assert_eq!(lost(&with, &with, std::slice::from_ref(&helper)), None);
+        let why = lost(&with, &without, &[helper]).unwrap();
+        assert!(why.contains("`itoa` 1.0.1 would lose `no-panic`"), "{why}");
+    }
 
     #[test]
     fn entries_naming_the_package_by_path_or_git_point_at_the_standin() {

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::fix::{certain_fixes, Fixed};
+use crate::github::marked::Marked;
 use crate::github::repo::{NewFile, Repo};
 use crate::github::GitHubError;
 
@@ -36,18 +37,14 @@ pub async fn ensure(repo: &Repo<'_>, file: &FileAt<'_>) -> Result<Option<u64>, G
     };
     let marker = marker(file.blob_sha);
     let open = repo.open_pull_for(FIX_BRANCH).await?;
-    if let Some((pr, _)) = &open {
-        if pr.body.contains(&marker) {
-            return Ok(Some(pr.number));
-        }
-    } else if repo
-        .closed_pulls_for(FIX_BRANCH)
+    match repo
+        .marked_pull(FIX_BRANCH, &marker, open.as_ref().map(|(p, _)| p))
         .await?
-        .iter()
-        .any(|p| p.body.contains(&marker))
     {
+        Marked::Current(number) => return Ok(Some(number)),
         // A person said no to this fix of this file.
-        return Ok(None);
+        Marked::Declined => return Ok(None),
+        Marked::Make => {}
     }
     let listing = repo.files(file.head).await?;
     let commit = repo

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
 
-use super::lockfile::Source;
 use super::requirement;
 use super::workspace::{DeclSource, Workspace};
 use crate::config::RepoConfig;
@@ -82,13 +81,7 @@ pub(crate) fn raise_edits(
     let locked: Vec<(&str, &Version)> = ws
         .lockfile
         .as_ref()
-        .map(|(_, l)| {
-            l.packages
-                .iter()
-                .filter(|p| matches!(p.source, Source::CratesIo | Source::Registry { .. }))
-                .map(|p| (p.name.as_str(), &p.version))
-                .collect()
-        })
+        .map(|(_, l)| l.from_registries())
         .unwrap_or_default();
     // One requirement may serve several members (`workspace = true`): all must bump.
     let mut places: BTreeMap<(&str, &[String], &str), Vec<&super::workspace::Declared>> =

@@ -41,6 +41,17 @@ pub struct Locked {
     pub required_by: BTreeMap<(String, Version), Vec<String>>,
 }
 
+impl Locked {
+    /// The packages from a registry (crates.io or another), as `(name, version)`.
+    pub fn from_registries(&self) -> Vec<(&str, &Version)> {
+        self.packages
+            .iter()
+            .filter(|p| matches!(p.source, Source::CratesIo | Source::Registry { .. }))
+            .map(|p| (p.name.as_str(), &p.version))
+            .collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("Cargo.lock does not parse: {0}")]
 pub struct LockfileError(String);

@@ -13,7 +13,6 @@ use semver::Version;
 
 pub use super::edits::RequirementEdit;
 use super::edits::{raise_edits, requirement_edits};
-use super::lockfile::Source;
 use super::select::{select, Candidate, Constraints, Scope, Skip};
 use super::semver_rules::Change;
 use super::workspace::{DeclSource, Workspace};
@@ -162,13 +161,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let locked: Vec<(&str, &Version)> = ws
         .lockfile
         .as_ref()
-        .map(|(_, l)| {
-            l.packages
-                .iter()
-                .filter(|p| matches!(p.source, Source::CratesIo | Source::Registry { .. }))
-                .map(|p| (p.name.as_str(), &p.version))
-                .collect()
-        })
+        .map(|(_, l)| l.from_registries())
         .unwrap_or_default();
 
     let held_by_unreachable = super::reach::held(input.unreachable);

@@ -41,6 +41,21 @@ impl Repo<'_> {
             .collect())
     }
 
+    /// The newest unexpired artifact named `name` of run `run_id` (a re-run attempt uploads its
+    /// own), if any.
+    pub async fn newest_artifact(
+        &self,
+        run_id: i64,
+        name: &str,
+    ) -> Result<Option<ArtifactInfo>, GitHubError> {
+        Ok(self
+            .run_artifacts(run_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.name == name && !a.expired)
+            .max_by_key(|a| a.id))
+    }
+
     /// Successful workflow runs on commit `sha`, newest first (the first 20).
     pub async fn successful_runs(&self, sha: &str) -> Result<Vec<WorkflowRun>, GitHubError> {
         let mut runs = self.runs_on(sha, "&status=success&per_page=20").await?;

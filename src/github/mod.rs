@@ -12,6 +12,7 @@ pub mod clock;
 pub mod code_scanning;
 pub mod listings;
 pub mod manifest;
+pub mod marked;
 pub mod names;
 pub mod releases;
 pub mod repo;

@@ -83,17 +83,9 @@ fn pin_in(line: &str) -> Option<(&str, &str, &str)> {
     Some((&line[..at], pin, &rest[end..]))
 }
 
-/// `1.70` or `1.70.1`.
+/// `1.70` or `1.70.1` (as `rust-version` is read).
 fn parse(pin: &str) -> Option<Version> {
-    let parts: Vec<u64> = pin
-        .split('.')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    match parts.as_slice() {
-        [major, minor] => Some(Version::new(*major, *minor, 0)),
-        [major, minor, patch] => Some(Version::new(*major, *minor, *patch)),
-        _ => None,
-    }
+    crate::deps::workspace::parse_rust_version(pin)
 }
 
 /// `msrv` with as many parts as `pin` has.

@@ -9,6 +9,7 @@ use semver::Version;
 
 use super::msrv_ci;
 use crate::deps::pass::{DepsPass, Gathered, PassError, PassOutcome};
+use crate::github::marked::Marked;
 use crate::github::repo::{NewFile, Repo};
 
 /// The branch of the PR.
@@ -79,16 +80,10 @@ impl DepsPass {
             return Ok(());
         }
         let marker = marker(&msrv);
-        if let Some((pr, _)) = &open {
-            if pr.body.contains(&marker) {
-                return Ok(());
-            }
-        } else if repo
-            .closed_pulls_for(BRANCH)
-            .await?
-            .iter()
-            .any(|p| p.body.contains(&marker))
-        {
+        let state = repo
+            .marked_pull(BRANCH, &marker, open.as_ref().map(|(p, _)| p))
+            .await?;
+        if state != Marked::Make {
             return Ok(());
         }
         let title = g.config.prefixed(&format!(

@@ -11,6 +11,7 @@ use tracing::{info, warn};
 use super::choose::{choose, releases_from, Decision, Release};
 use super::pin::{self, Pin};
 use crate::deps::pass::{DepsPass, Gathered, PassError, PassOutcome};
+use crate::github::marked::Marked;
 use crate::github::repo::{NewFile, Repo};
 use crate::github::GitHubError;
 
@@ -149,18 +150,13 @@ impl DepsPass {
         release: &Release,
         open: Option<(crate::github::repo::PullSummary, Vec<String>)>,
     ) -> Result<Option<u64>, PassError> {
-        let marker = marker(to);
-        if let Some((pr, _)) = &open {
-            if pr.body.contains(&marker) {
-                return Ok(Some(pr.number));
-            }
-        } else if repo
-            .closed_pulls_for(BRANCH)
+        match repo
+            .marked_pull(BRANCH, &marker(to), open.as_ref().map(|(p, _)| p))
             .await?
-            .iter()
-            .any(|p| p.body.contains(&marker))
         {
-            return Ok(None);
+            Marked::Current(number) => return Ok(Some(number)),
+            Marked::Declined => return Ok(None),
+            Marked::Make => {}
         }
         let rewritten = match pin::rewrite(path, text, to) {
             Ok(t) => t,
