@@ -108,9 +108,11 @@ async fn two_replicas_starting_together_recover_each_missed_delivery_once() {
         .map(|i| world.lose_comment(pr, &format!("person{}", i % 10), HELP, 0))
         .collect();
 
-    // Two replicas on the same database start at once; both sweep at start.
+    // Two replicas on the same database start at once; both sweep at start. What the killed
+    // server holds is read before the second replica can claim anything.
+    let claims = common::running_claims(&world.store).await;
     let second = TestServer::start_killable(world.settings.clone(), common::fast_background());
-    let (second, ()) = tokio::join!(second, world.crash_and_restart());
+    let (second, ()) = tokio::join!(second, world.crash_and_restart_after(claims));
     common::eventually(60, "the 30 missed comments are answered", || async {
         (world.replies(pr).len() >= before + 30).then_some(())
     })

@@ -197,6 +197,15 @@ impl World {
             .await;
     }
 
+    /// `crash_and_restart` with the claims read beforehand (`common::running_claims`), for when
+    /// another replica starts meanwhile.
+    pub async fn crash_and_restart_after(&mut self, claims: Vec<(i64, String)>) {
+        assert!(self.killable, "World::new_killable for crash tests");
+        self.server
+            .crash_and_restart_after(&self.settings, &self.store, claims)
+            .await;
+    }
+
     /// `login` comments `body` on `number` and GitHub delivers it; upkeep has stored it (202)
     /// but may not have acted yet.
     pub async fn say_without_waiting(&self, number: i64, login: &str, body: &str) -> i64 {

@@ -288,11 +288,21 @@ impl TestServer {
         // The killed server's claims, by lease token: a job the fresh server claims meanwhile
         // (the old lease ran out under load) carries a token of its own and is left alone;
         // zeroing its lease too counted a second, phantom crash and quarantined it.
-        let running: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, lease_token FROM jobs WHERE state = 'running'")
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
+        let running = running_claims(store).await;
+        self.crash_and_restart_after(settings, store, running).await;
+    }
+
+    /// `crash_and_restart` with the killed server's claims read beforehand, by
+    /// [`running_claims`], while it was the only server on the database: another replica
+    /// started meanwhile claims jobs with tokens that cannot be told from the killed one's (one
+    /// test process: the same host and pid), and running their leases out counted crashes
+    /// that did not happen (twice: quarantined).
+    pub async fn crash_and_restart_after(
+        &mut self,
+        settings: &Settings,
+        store: &Store,
+        running: Vec<(i64, String)>,
+    ) {
         let fresh = TestServer::start_killable(settings.clone(), crash_background()).await;
         std::mem::replace(self, fresh).kill();
         for (id, token) in running {
@@ -432,6 +442,15 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// The jobs running now and their lease tokens (what a server killed now was holding, when it is
+/// the only one on the database).
+pub async fn running_claims(store: &Store) -> Vec<(i64, String)> {
+    sqlx::query_as("SELECT id, lease_token FROM jobs WHERE state = 'running'")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
 }
 
 pub fn unique_delivery() -> String {
